@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh Debian machine: system packages, then the .venv.
+#   scripts/setup.sh demo   - what `make demo` needs (runtime only)
+#   scripts/setup.sh test   - what `make test` needs (broker, compilers, QEMU, TF for the model pipeline)
+# Each step is skipped when already done; re-running is cheap.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-demo}
+PY=${PYTHON:-python3}
+
+need_apt=()
+have() { command -v "$1" >/dev/null 2>&1; }
+if [ "$what" = test ]; then
+  have mosquitto || need_apt+=(mosquitto)
+  have mosquitto_sub || need_apt+=(mosquitto-clients)
+  have cmake || need_apt+=(cmake)
+  have g++ || need_apt+=(g++)
+  have make || need_apt+=(make)
+  have arm-none-eabi-g++ || need_apt+=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib)
+  have qemu-system-arm || need_apt+=(qemu-system-arm)
+  have systemd-analyze || need_apt+=(systemd)
+  have openssl || need_apt+=(openssl)
+fi
+if ! "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1; then need_apt+=(python3-venv); fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  echo "setup: installing Debian packages: ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+# mosquitto's Debian package starts a system broker on :1883; the tests start their own on
+# free ports and never touch it.
+
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+fi
+mkdir -p .stamps
+hash=$(cat setup.cfg constraints.txt | sha256sum | cut -c1-16)
+stamp=".stamps/$what-$hash"
+if [ ! -f "$stamp" ]; then
+  if [ "$what" = test ]; then
+    echo "setup: installing visionedge with the dev, train and tflite-runtime extras into .venv"
+    .venv/bin/pip install -q -c constraints.txt -e ".[dev,train,tflite-runtime]"
+  else
+    echo "setup: installing visionedge into .venv"
+    .venv/bin/pip install -q -c constraints.txt -e .
+  fi
+  touch "$stamp"
+fi

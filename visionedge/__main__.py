@@ -1,0 +1,7 @@
+"""Allow ``python -m visionedge``."""
+
+import sys
+
+from visionedge.cli import main
+
+sys.exit(main())

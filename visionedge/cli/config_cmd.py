@@ -1,0 +1,31 @@
+"""``visionedge config check FILE`` and ``visionedge config defaults``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from visionedge.config import default_config_toml, load_config
+
+
+def register(sub: Any) -> None:
+    """Add the ``config`` sub-command."""
+    p: argparse.ArgumentParser = sub.add_parser("config", help="check or print configuration")
+    csub = p.add_subparsers(dest="config_command", metavar="ACTION")
+    csub.required = True
+    check = csub.add_parser("check", help="validate a config file and report the first problem")
+    check.add_argument("file", help="TOML config file")
+    check.set_defaults(func=_check)
+    defaults = csub.add_parser("defaults", help="print the default config, commented")
+    defaults.set_defaults(func=_defaults)
+
+
+def _check(args: argparse.Namespace) -> int:
+    load_config(args.file)
+    print(f"{args.file}: ok")
+    return 0
+
+
+def _defaults(args: argparse.Namespace) -> int:
+    print(default_config_toml(), end="")
+    return 0

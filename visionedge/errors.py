@@ -1,0 +1,141 @@
+"""The one error hierarchy of visionedge, and the exit status each error ends the process with.
+
+Every failure a user can cause (a bad config value, a missing clip, a model that does not
+fit, a broker that refuses us) is raised as one of these, with a message that is a single
+line naming the thing and the fix. The CLI prints ``visionedge: error: <message>`` and exits
+with the class's ``exit_code``; a traceback is shown only with ``--debug``. Anything else
+that escapes is a bug and exits with status 1.
+
+::
+
+    VisionEdgeError                      1   base; never raised directly
+    ├── ConfigError                      3   config file missing, unparsable, invalid value
+    ├── SourceError                      4   clip missing/corrupt/unsupported, camera unusable
+    │   └── SourceLostError              4   a live source stopped delivering (daemon retries)
+    ├── FrameError (also ValueError)     8   a frame of the wrong shape/dtype handed to a stage
+    ├── ModelError                       5   model file not TFLite, truncated, wrong I/O spec
+    │   ├── LabelsError                  5   labels file missing, or count != model outputs
+    │   └── BackendError                 5   no TFLite runtime installed / requested one absent
+    ├── SinkError                        6   an output could not be written
+    │   ├── BrokerError                  6   MQTT broker unreachable, refused, bad credentials/TLS
+    │   └── SpoolError                   6   the store-and-forward spool cannot be opened
+    ├── ControlError                     -   a bad MQTT control message (answered, never fatal)
+    ├── ReplayMismatchError              7   ``replay --expect``: events differ from the golden file
+    ├── TrainingError                    9   the model pipeline (train/prune/quantize/export)
+    │   └── UnsupportedOpError           9   an operator TFLM's resolver cannot run
+    └── FirmwareError                   10   firmware config generation / host build problems
+
+Exit status 2 is argparse's usage error. Distinct statuses let systemd's
+``RestartPreventExitStatus=`` stop restarting on errors a restart cannot fix (3 and 5).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackendError",
+    "BrokerError",
+    "ConfigError",
+    "ControlError",
+    "FirmwareError",
+    "FrameError",
+    "LabelsError",
+    "ModelError",
+    "ReplayMismatchError",
+    "SinkError",
+    "SourceError",
+    "SourceLostError",
+    "SpoolError",
+    "TrainingError",
+    "UnsupportedOpError",
+    "VisionEdgeError",
+]
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+
+
+class VisionEdgeError(Exception):
+    """Base of every error visionedge raises on purpose; its message is one line for the user."""
+
+    exit_code: int = EXIT_INTERNAL
+
+    def __init__(self, message: str) -> None:
+        # One line: the CLI prints it as-is, journald shows it as one entry.
+        super().__init__(" ".join(str(message).split()))
+
+
+class ConfigError(VisionEdgeError):
+    """The configuration file is missing, not TOML, or has an invalid/unknown key."""
+
+    exit_code = 3
+
+
+class SourceError(VisionEdgeError):
+    """A frame source cannot be opened or read (missing/corrupt clip, unusable camera)."""
+
+    exit_code = 4
+
+
+class SourceLostError(SourceError):
+    """A live source stopped delivering frames; the daemon reports it and reconnects."""
+
+
+class FrameError(VisionEdgeError, ValueError):
+    """A frame handed to a stage has the wrong shape or dtype (the documented input contract)."""
+
+    exit_code = 8
+
+
+class ModelError(VisionEdgeError):
+    """A model file is not usable: not TFLite, truncated, or its input/output spec does not fit."""
+
+    exit_code = 5
+
+
+class LabelsError(ModelError):
+    """The labels file is missing, empty, or its line count differs from the model's outputs."""
+
+
+class BackendError(ModelError):
+    """No TFLite runtime is installed, or the configured backend is not available."""
+
+
+class SinkError(VisionEdgeError):
+    """An event sink could not deliver or store events."""
+
+    exit_code = 6
+
+
+class BrokerError(SinkError):
+    """The MQTT broker is unreachable, refused the connection, or rejected credentials/TLS."""
+
+
+class SpoolError(SinkError):
+    """The SQLite store-and-forward spool cannot be opened or written."""
+
+
+class ControlError(VisionEdgeError):
+    """A runtime control message (MQTT ``set/...``) was malformed; it is answered, not fatal."""
+
+
+class ReplayMismatchError(VisionEdgeError):
+    """``visionedge replay --expect`` found events that differ from the golden file."""
+
+    exit_code = 7
+
+
+class TrainingError(VisionEdgeError):
+    """A step of the model pipeline (train, prune, quantize, evaluate, export) failed."""
+
+    exit_code = 9
+
+
+class UnsupportedOpError(TrainingError):
+    """The model uses an operator that TensorFlow Lite Micro's resolver cannot run."""
+
+
+class FirmwareError(VisionEdgeError):
+    """Generating firmware configuration or driving the firmware host build failed."""
+
+    exit_code = 10

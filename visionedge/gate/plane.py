@@ -1,0 +1,43 @@
+"""Turning a camera image into the motion plane the gate reads (docs/gate-algorithm.md §1)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from visionedge.errors import FrameError
+from visionedge.frame import Image, Plane
+
+__all__ = ["plane_factor", "to_gray", "to_motion_plane"]
+
+
+def plane_factor(src_width: int, target_width: int) -> int:
+    """The whole downscale factor nearest to ``src_width / target_width`` (at least 1)."""
+    return max(1, int(src_width / target_width + 0.5))
+
+
+def to_gray(image: Image | Plane) -> Plane:
+    """Gray/Y of a BGR (H x W x 3) or gray (H x W) uint8 image; BT.601 fixed point."""
+    if image.dtype != np.uint8:
+        raise FrameError(f"image dtype is {image.dtype}; frames must be uint8")
+    if image.ndim == 2:
+        return image
+    if image.ndim == 3 and image.shape[2] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    raise FrameError(f"image shape {image.shape} is neither H x W nor H x W x 3")
+
+
+def to_motion_plane(image: Image | Plane, target_width: int) -> Plane:
+    """Box-downscale by a whole factor with round-half-up integer means (bit-exact with C++)."""
+    gray = to_gray(image)
+    h, w = gray.shape
+    f = plane_factor(w, target_width)
+    if f == 1:
+        return np.ascontiguousarray(gray)
+    oh, ow = h // f, w // f
+    if oh == 0 or ow == 0:
+        raise FrameError(f"image {w}x{h} is smaller than one {f}x{f} block of the motion plane")
+    block = gray[: oh * f, : ow * f].reshape(oh, f, ow, f)
+    area = f * f
+    sums = block.sum(axis=(1, 3), dtype=np.uint32)
+    return ((sums + area // 2) // area).astype(np.uint8)

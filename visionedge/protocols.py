@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from visionedge.frame import Frame
@@ -39,7 +39,7 @@ class Box:
         return max(0.0, self.x1 - self.x0) * max(0.0, self.y1 - self.y0)
 
 
-class TamperState(str, Enum):
+class TamperState(StrEnum):
     """Whether the camera still sees its scene."""
 
     OK = "ok"
@@ -167,3 +167,20 @@ TRACE_COLUMNS: Sequence[str] = (
     "classify_us",
 )
 """Columns of ``replay --trace`` CSV, in this order; tools outside the project read them."""
+
+
+@dataclass(slots=True)
+class FrameTrace:
+    """Per-frame facts, one row of ``replay --trace`` (see :data:`TRACE_COLUMNS`)."""
+
+    frame: int
+    ts_ms: int
+    changed_pct: float
+    motion: bool
+    event_id: str = ""
+    classified: bool = False
+    label: str = ""
+    score: float | None = None
+    gate_us: float = 0.0
+    classify_us: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

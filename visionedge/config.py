@@ -188,12 +188,12 @@ class GateConfig(_Model):
         description="Difference against the previous frame, a slowly updated background, or "
         "both (a pixel changed only if it differs from both).",
     )
-    background_shift: int = Field(
-        5,
+    background_step: int = Field(
+        1,
         ge=1,
-        le=12,
-        description="Background learning rate as a power of two: each frame moves the "
-        "background 1/2^shift of the way to the new frame.",
+        le=64,
+        description="Background learning rate: each frame moves every background pixel at "
+        "most this many grey levels towards the new frame.",
     )
     pixel_threshold: int = Field(
         25, ge=1, le=254, description="A pixel counts as changed when |difference| exceeds this."

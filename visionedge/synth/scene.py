@@ -1,0 +1,308 @@
+"""Scenes: a static textured background, objects passing through, lighting and cover events.
+
+A :class:`SceneSpec` is a timeline (in seconds) of events on a background drawn from the
+seed; :func:`render_frames` turns it into BGR frames with their ground truth. Every random
+choice comes from ``numpy.random.Generator(PCG64([seed, stream, ...]))`` with a fixed
+stream number per purpose, so adding an event does not reshuffle the others and the same
+spec renders the same bytes on every run and machine.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from visionedge.protocols import Box
+from visionedge.synth.shapes import (
+    CLASSES,
+    U8,
+    Appearance,
+    draw_object,
+    object_size,
+    paste,
+    random_appearance,
+    random_colour,
+    texture,
+    value_noise,
+)
+from visionedge.synth.truth import FrameTruth, ObjectTruth
+
+__all__ = [
+    "MIN_VISIBLE_PCT",
+    "CoverCamera",
+    "LightSwitch",
+    "ObjectPass",
+    "SceneEvent",
+    "SceneSpec",
+    "default_scene",
+    "frame_count",
+    "render_frames",
+    "small_scene",
+]
+
+MIN_VISIBLE_PCT = 0.1
+"""An object counts as visibly moving once this percentage of the frame shows it."""
+
+LIGHTING_SETTLE_S = 1.0
+"""How long after a light switch its frames are marked ``lighting_change``."""
+
+_NOISE_POOL_EXTRA = 1 << 17
+
+# Generator stream numbers (the second PCG64 seed word) per purpose.
+_S_BACKGROUND, _S_NOISE, _S_NOISE_OFFSET, _S_OBJECT = 1, 2, 3, 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectPass:
+    """An object of class ``cls`` crossing the frame.
+
+    It starts fully outside one edge at ``start_s`` and is fully outside the other edge
+    after ``duration_s``. ``direction`` +1 moves left to right. ``height_frac`` is its height
+    and ``ground_frac`` the row of its feet/wheels, both as fractions of the frame height.
+    """
+
+    cls: str
+    start_s: float
+    duration_s: float
+    direction: int = 1
+    height_frac: float = 0.4
+    ground_frac: float = 0.9
+
+
+@dataclass(frozen=True, slots=True)
+class LightSwitch:
+    """At ``at_s`` the light changes at once and stays: pixel = pixel x gain + offset."""
+
+    at_s: float
+    gain: float = 0.6
+    offset: float = -4.0
+
+
+@dataclass(frozen=True, slots=True)
+class CoverCamera:
+    """From ``start_s`` for ``duration_s`` the lens is covered: a flat near-black image."""
+
+    start_s: float
+    duration_s: float
+    level: int = 10
+
+
+SceneEvent = ObjectPass | LightSwitch | CoverCamera
+
+
+@dataclass(frozen=True, slots=True)
+class SceneSpec:
+    """A scene to render: frame size, rate, seed, length and its timeline of events."""
+
+    width: int = 640
+    height: int = 360
+    fps: float = 10.0
+    seed: int = 0
+    events: list[SceneEvent] = field(default_factory=list)
+    duration_s: float = 30.0
+    noise_sigma: float = 2.0
+
+
+def frame_count(spec: SceneSpec) -> int:
+    """Number of frames the scene renders."""
+    return max(1, round(spec.duration_s * spec.fps))
+
+
+def default_scene(
+    seed: int = 0, *, width: int = 640, height: int = 360, fps: float = 10.0
+) -> SceneSpec:
+    """The ~30 s demo scene.
+
+    Still (0-3 s), a person walking left to right (3-8 s), still, a vehicle driving right to
+    left (10-12.5 s), still, the light dims at 15 s and stays dim, an animal trotting left to
+    right (18-21 s), still, the lens covered (24-27 s), still to the end (30 s).
+    """
+    return SceneSpec(
+        width=width,
+        height=height,
+        fps=fps,
+        seed=seed,
+        duration_s=30.0,
+        events=[
+            ObjectPass("person", 3.0, 5.0, direction=1, height_frac=0.45, ground_frac=0.92),
+            ObjectPass("vehicle", 10.0, 2.5, direction=-1, height_frac=0.32, ground_frac=0.86),
+            LightSwitch(15.0, gain=0.6, offset=-4.0),
+            ObjectPass("animal", 18.0, 3.0, direction=1, height_frac=0.22, ground_frac=0.95),
+            CoverCamera(24.0, 3.0),
+        ],
+    )
+
+
+def small_scene(
+    seed: int = 0,
+    *,
+    width: int = 320,
+    height: int = 180,
+    fps: float = 10.0,
+    cls: str = "person",
+) -> SceneSpec:
+    """An ~8 s scene for fast tests: still, one passage of ``cls`` (1.5-5 s), a light switch at 6 s."""
+    if cls not in CLASSES:
+        raise ValueError(f"unknown object class {cls!r}; use one of {', '.join(CLASSES)}")
+    return SceneSpec(
+        width=width,
+        height=height,
+        fps=fps,
+        seed=seed,
+        duration_s=8.0,
+        events=[
+            ObjectPass(cls, 1.5, 3.5, direction=1, height_frac=0.45, ground_frac=0.92),
+            LightSwitch(6.0, gain=0.6, offset=-4.0),
+        ],
+    )
+
+
+def _rng(*words: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(list(words)))
+
+
+def scene_background(width: int, height: int, seed: int) -> U8:
+    """The static background of a scene: a wall/sky band, ground with a path, some shrubs."""
+    rng = _rng(seed, _S_BACKGROUND)
+    horizon = int(height * float(rng.uniform(0.4, 0.55)))
+    img = np.empty((height, width, 3), np.uint8)
+    img[:horizon] = texture(rng, horizon, width)
+    img[horizon:] = texture(rng, height - horizon, width)
+    # A lighter path band along the ground, where objects walk.
+    top = horizon + (height - horizon) // 3
+    path = texture(rng, height - top, width).astype(np.int16) + int(rng.integers(10, 40))
+    img[top:] = np.clip((img[top:].astype(np.int16) + path) // 2, 0, 255).astype(np.uint8)
+    # Static structures: windows/doors on the wall and shrubs on the ground line.
+    for _ in range(int(rng.integers(2, 5))):
+        w = int(rng.integers(width // 16, width // 6))
+        h = int(rng.integers(horizon // 4, max(horizon // 4 + 1, horizon * 3 // 4)))
+        x = int(rng.integers(0, max(1, width - w)))
+        y = int(rng.integers(0, max(1, horizon - h)))
+        img[y:y + h, x:x + w] = texture(rng, h, w)
+    for _ in range(int(rng.integers(2, 5))):
+        cx = int(rng.integers(0, width))
+        r = int(rng.integers(height // 20, height // 8))
+        shade = np.array(random_colour(rng, val=(40, 140)), np.float64)
+        yy, xx = np.ogrid[-r:r, -2 * r:2 * r]
+        blob = (xx.astype(np.float64) / (2 * r)) ** 2 + (yy.astype(np.float64) / r) ** 2 <= 1
+        leafy = value_noise(rng, 2 * r, 4 * r, 6)[:, :, None] * 60.0
+        patch = np.clip(shade[None, None, :] + leafy - 30.0, 0, 255).astype(np.uint8)
+        y0 = horizon - r
+        x0 = cx - 2 * r
+        ys = slice(max(0, y0), min(height, y0 + 2 * r))
+        xs = slice(max(0, x0), min(width, x0 + 4 * r))
+        sub = blob[ys.start - y0: ys.stop - y0, xs.start - x0: xs.stop - x0]
+        img[ys, xs][sub] = patch[ys.start - y0: ys.stop - y0, xs.start - x0: xs.stop - x0][sub]
+    return img
+
+
+def _lut(gain: float, offset: float) -> U8:
+    v = np.arange(256, dtype=np.float64) * gain + offset
+    return np.clip(np.floor(v + 0.5), 0, 255).astype(np.uint8)
+
+
+@dataclass(slots=True)
+class _Track:
+    event: ObjectPass
+    track: int
+    look: Appearance
+    height_px: int
+    first: int
+    last: int
+
+
+def _tracks(spec: SceneSpec) -> list[_Track]:
+    out: list[_Track] = []
+    for i, ev in enumerate(spec.events):
+        if not isinstance(ev, ObjectPass):
+            continue
+        look = random_appearance(ev.cls, _rng(spec.seed, _S_OBJECT + i))
+        height_px = max(8, round(ev.height_frac * spec.height))
+        first = round(ev.start_s * spec.fps)
+        last = max(first + 1, round((ev.start_s + ev.duration_s) * spec.fps))
+        out.append(_Track(ev, len(out) + 1, look, height_px, first, last))
+    return out
+
+
+def _position(t: _Track, index: int, width: int, height: int) -> tuple[int, int, float]:
+    """Top-left of the object's canvas at frame ``index`` and its gait phase."""
+    w, h = object_size(t.look, t.height_px)
+    frac = (index - t.first) / (t.last - t.first)
+    start, end = -w, width
+    if t.event.direction < 0:
+        start, end = end, start
+    x = start + (end - start) * frac
+    y = round(t.event.ground_frac * height) - h
+    # One stride per ~0.6 canvas heights travelled, so the gait matches the speed.
+    travelled = abs(x - start)
+    phase = travelled / (0.6 * h) * math.pi
+    return round(x), y, phase
+
+
+def render_frames(spec: SceneSpec) -> Iterator[tuple[npt.NDArray[np.uint8], FrameTruth]]:
+    """Yield every frame (a fresh H x W x 3 BGR array) with its ground truth, in order."""
+    if spec.width < 32 or spec.height < 32:
+        raise ValueError(f"scene size {spec.width}x{spec.height} is too small; use at least 32x32")
+    if spec.fps <= 0:
+        raise ValueError(f"scene fps must be > 0, got {spec.fps}")
+    n = frame_count(spec)
+    W, H = spec.width, spec.height
+    bg = scene_background(W, H, spec.seed)
+    tracks = _tracks(spec)
+    switches = sorted((e for e in spec.events if isinstance(e, LightSwitch)), key=lambda e: e.at_s)
+    covers = [e for e in spec.events if isinstance(e, CoverCamera)]
+    settle = max(1, round(LIGHTING_SETTLE_S * spec.fps))
+    switch_frames = [(round(s.at_s * spec.fps), _lut(s.gain, s.offset)) for s in switches]
+    # Sensor noise: one seeded pool of rounded Gaussian samples, read at a per-frame seeded
+    # offset. Consecutive frames get independent-looking noise at a fraction of the cost of
+    # drawing 3 x W x H normals per frame.
+    size = W * H * 3
+    pool = np.rint(
+        _rng(spec.seed, _S_NOISE).standard_normal(size + _NOISE_POOL_EXTRA) * spec.noise_sigma
+    ).astype(np.int16)
+    min_px = MIN_VISIBLE_PCT / 100.0 * W * H
+    frame16 = np.empty((H, W, 3), np.int16)
+    for index in range(n):
+        frame = bg.copy()
+        objects: list[ObjectTruth] = []
+        for t in tracks:
+            if not t.first <= index <= t.last:
+                continue
+            x, y, phase = _position(t, index, W, H)
+            obj, mask = draw_object(t.look, t.height_px, phase, facing=t.event.direction)
+            hit = paste(frame, None, obj, mask, x, y)
+            if hit is None:
+                continue
+            (x0, y0, x1, y1), count = hit
+            if count < min_px:
+                continue
+            box = Box(round(x0 / W, 4), round(y0 / H, 4), round(x1 / W, 4), round(y1 / H, 4))
+            objects.append(ObjectTruth(t.event.cls, box, t.track, round(100.0 * count / (W * H), 3)))
+        lighting = False
+        lut: U8 | None = None
+        for at, table in switch_frames:
+            if index >= at:
+                lut = table
+                lighting = index < at + settle
+        if lut is not None:
+            frame = lut[frame]
+        covered = any(
+            round(c.start_s * spec.fps) <= index < round((c.start_s + c.duration_s) * spec.fps)
+            for c in covers
+        )
+        if covered:
+            level = next(
+                c.level for c in covers
+                if round(c.start_s * spec.fps) <= index < round((c.start_s + c.duration_s) * spec.fps)
+            )
+            frame[...] = level
+            objects = []
+        off = int(_rng(spec.seed, _S_NOISE_OFFSET, index).integers(0, _NOISE_POOL_EXTRA))
+        np.add(frame, pool[off:off + size].reshape(H, W, 3), out=frame16, dtype=np.int16)
+        np.clip(frame16, 0, 255, out=frame16)
+        out = frame16.astype(np.uint8)
+        yield out, FrameTruth(index, bool(objects), objects, lighting, covered)

@@ -47,7 +47,7 @@ def write_clip(spec: SceneSpec, path: str | Path) -> GroundTruth:
         raise ValueError(f"scene fps {spec.fps} is not whole; AVI stores a whole frame rate")
     p.parent.mkdir(parents=True, exist_ok=True)
     writer = cv2.VideoWriter(
-        str(p), cv2.CAP_OPENCV_MJPEG, cv2.VideoWriter_fourcc(*"MJPG"), float(spec.fps),
+        str(p), cv2.CAP_OPENCV_MJPEG, cv2.VideoWriter.fourcc(*"MJPG"), float(spec.fps),
         (spec.width, spec.height),
     )
     if not writer.isOpened():

@@ -202,7 +202,8 @@ def scene_background(width: int, height: int, seed: int) -> U8:
 
 def _lut(gain: float, offset: float) -> U8:
     v = np.arange(256, dtype=np.float64) * gain + offset
-    return np.clip(np.floor(v + 0.5), 0, 255).astype(np.uint8)
+    table: U8 = np.clip(np.floor(v + 0.5), 0, 255).astype(np.uint8)
+    return table
 
 
 @dataclass(slots=True)

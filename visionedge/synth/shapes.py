@@ -84,6 +84,9 @@ def random_appearance(cls: str, rng: np.random.Generator) -> Appearance:
     )
 
 
+_ON = (255.0,)
+
+
 class _Painter:
     """Draws every shape on the colour canvas and (as 255) on the mask at once."""
 
@@ -94,27 +97,27 @@ class _Painter:
     def poly(self, pts: list[tuple[float, float]], colour: Colour) -> None:
         arr = np.array([[round(x), round(y)] for x, y in pts], dtype=np.int32)
         cv2.fillPoly(self.img, [arr], colour)
-        cv2.fillPoly(self.mask, [arr], 255)
+        cv2.fillPoly(self.mask, [arr], _ON)
 
     def circle(self, c: tuple[float, float], r: float, colour: Colour) -> None:
         centre = (round(c[0]), round(c[1]))
         rad = max(1, round(r))
         cv2.circle(self.img, centre, rad, colour, -1)
-        cv2.circle(self.mask, centre, rad, 255, -1)
+        cv2.circle(self.mask, centre, rad, _ON, -1)
 
     def ellipse(self, c: tuple[float, float], axes: tuple[float, float], angle: float,
                 colour: Colour) -> None:
         centre = (round(c[0]), round(c[1]))
         ax = (max(1, round(axes[0])), max(1, round(axes[1])))
         cv2.ellipse(self.img, centre, ax, angle, 0, 360, colour, -1)
-        cv2.ellipse(self.mask, centre, ax, angle, 0, 360, 255, -1)
+        cv2.ellipse(self.mask, centre, ax, angle, 0, 360, _ON, -1)
 
     def line(self, a: tuple[float, float], b: tuple[float, float], thick: float,
              colour: Colour) -> None:
         p, q = (round(a[0]), round(a[1])), (round(b[0]), round(b[1]))
         t = max(1, round(thick))
         cv2.line(self.img, p, q, colour, t)
-        cv2.line(self.mask, p, q, 255, t)
+        cv2.line(self.mask, p, q, _ON, t)
 
 
 def _shade(c: Colour, f: float) -> Colour:
@@ -298,7 +301,8 @@ def texture(rng: np.random.Generator, h: int, w: int) -> U8:
         t = 0.5 + 0.15 * (t - 0.5)
     img = c1[None, None, :] + (c2 - c1)[None, None, :] * t[:, :, None]
     grain = rng.integers(-6, 7, size=(h, w, 1))
-    return np.clip(img + grain, 0, 255).astype(np.uint8)
+    out: U8 = np.clip(img + grain, 0, 255).astype(np.uint8)
+    return out
 
 
 def render_background(size: int, rng: np.random.Generator) -> U8:
@@ -365,5 +369,5 @@ def paste(
     region[sel] = obj[y0 - y: y1 - y, x0 - x: x1 - x][sel]
     if dst_mask is not None:
         dst_mask[y0:y1, x0:x1][sel] = 255
-    box = (x0 + int(cols[0]), y0 + int(rows[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1)
+    box: PixelBox = (x0 + int(cols[0]), y0 + int(rows[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1)
     return box, int(np.count_nonzero(sel))

@@ -1,0 +1,184 @@
+"""``visionedge replay``: run a recorded clip through the pipeline, deterministically.
+
+Same clip + same config ⇒ byte-identical event lines, so a golden file recorded once
+(``--record``) catches any change in behaviour later (``--expect`` exits 7 with a unified
+diff). Without CLIP the generated demo clip is replayed. Event ids are UUIDv5 of the clip
+name and start frame; timestamps come from frame indices and the clip's rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from visionedge.errors import ConfigError, ReplayMismatchError, SinkError, SourceError
+
+__all__ = ["compare_events", "parse_input_range", "register"]
+
+
+def register(sub: Any) -> None:
+    """Add the ``replay`` sub-command."""
+    p: argparse.ArgumentParser = sub.add_parser(
+        "replay",
+        help="replay a clip through the pipeline (deterministic; golden-file regression checks)",
+        description="Replay a video file or a folder of images (default: the generated demo "
+        "clip) through gate, classifier and event tracker; events go to stdout as JSON lines.",
+    )
+    p.add_argument("clip", nargs="?", help="video file or image folder (default: the demo clip)")
+    p.add_argument("--config", metavar="FILE", help="TOML config file (its [source] is ignored)")
+    golden = p.add_mutually_exclusive_group()
+    golden.add_argument(
+        "--expect", metavar="GOLDEN", help="compare events with this file; exit 7 with a diff if they differ"
+    )
+    golden.add_argument("--record", metavar="GOLDEN", help="write the events to this golden file")
+    p.add_argument("--trace", metavar="CSV", help="write one CSV row per frame")
+    p.add_argument("--plot", metavar="PNG", help="draw the changed-%% timeline with events shaded")
+    p.add_argument(
+        "--export-frames", metavar="DIR", help="write every motion plane as PGM plus manifest.json"
+    )
+    p.add_argument("--realtime", action="store_true", help="pace frames at the clip's rate")
+    p.add_argument(
+        "--input-range",
+        metavar="MIN,MAX",
+        help="real-value range the model expects (overrides model metadata and config), e.g. -1,1",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="do not print events on stdout")
+    p.set_defaults(func=_replay)
+
+
+def parse_input_range(text: str) -> tuple[float, float]:
+    """``"MIN,MAX"`` → (min, max); ConfigError unless two finite numbers with min < max."""
+    parts = text.split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        lo, hi = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise ConfigError(
+            f"--input-range '{text}': expected two numbers MIN,MAX, e.g. 0,1 or -1,1"
+        ) from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ConfigError(f"--input-range '{text}': MIN must be below MAX and both finite, e.g. 0,1")
+    return lo, hi
+
+
+def compare_events(actual: list[str], golden_path: Path) -> None:
+    """Raise ReplayMismatchError (after printing a unified diff to stderr) if lines differ."""
+    try:
+        expected = golden_path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise ReplayMismatchError(
+            f"golden file {golden_path} not found; record it with --record {golden_path}"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReplayMismatchError(f"cannot read golden file {golden_path} ({exc})") from exc
+    if actual == expected:
+        return
+    diff = difflib.unified_diff(
+        expected, actual, fromfile=str(golden_path), tofile="replay", lineterm="", n=1
+    )
+    for line in diff:
+        print(line, file=sys.stderr)
+    changed = sum(1 for a, b in zip(expected, actual, strict=False) if a != b)
+    changed += abs(len(expected) - len(actual))
+    raise ReplayMismatchError(
+        f"{changed} event line(s) differ from {golden_path} ({len(expected)} expected, "
+        f"{len(actual)} replayed); if the change is intended, re-record with --record {golden_path}"
+    )
+
+
+def _replay_config(args: argparse.Namespace) -> Any:
+    from visionedge.config import SourceConfig, load_config
+
+    config = load_config(args.config)
+    if args.clip is None:
+        source = SourceConfig(kind="synth", realtime=args.realtime)
+    else:
+        clip = Path(args.clip)
+        if not clip.exists():
+            raise SourceError(f"{clip}: no such clip; pass a video file or a folder of images")
+        kind = "images" if clip.is_dir() else "file"
+        source = SourceConfig(
+            kind=kind, path=str(clip), realtime=args.realtime, fps=config.source.fps
+        )
+    return config.model_copy(update={"source": source})
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from visionedge.events import encode_event
+    from visionedge.export_frames import FrameExporter
+    from visionedge.frame import Frame
+    from visionedge.pipeline import build_pipeline, load_configured_classifier
+    from visionedge.protocols import EventSink, FrameTrace
+    from visionedge.sinks.jsonl import JsonLinesSink
+    from visionedge.sinks.memory import MemorySink
+    from visionedge.sources import open_source
+    from visionedge.trace import TraceWriter
+
+    input_range = parse_input_range(args.input_range) if args.input_range else None
+    config = _replay_config(args)
+    classifier = load_configured_classifier(config, input_range_override=input_range)
+    memory = MemorySink()
+    sinks: list[EventSink] = [memory]
+    if not args.quiet:
+        sinks.append(JsonLinesSink(sys.stdout))
+    source = open_source(config.source, config.gate.width)
+    pipeline = build_pipeline(
+        config, source=source, sinks=sinks, classifier=classifier, deterministic_ids=True
+    )
+    trace = TraceWriter(args.trace) if args.trace else None
+    exporter = (
+        FrameExporter(
+            args.export_frames,
+            clip_id=str(getattr(source, "clip_id", source.name)),
+            fps=float(getattr(source, "fps", config.source.fps)),
+            gate=config.gate,
+        )
+        if args.export_frames
+        else None
+    )
+    timeline: tuple[list[int], list[float]] = ([], [])
+
+    def on_frame(frame: Frame, t: FrameTrace) -> None:
+        if trace is not None:
+            trace.write(t)
+        if exporter is not None:
+            exporter.write(frame)
+        timeline[0].append(t.ts_ms)
+        timeline[1].append(t.changed_pct)
+
+    try:
+        pipeline.run(on_frame=on_frame)
+    finally:
+        if trace is not None:
+            trace.close()
+        pipeline.close()
+    if exporter is not None:
+        exporter.close()
+    if args.plot:
+        from visionedge.plot import plot_timeline
+
+        plot_timeline(
+            args.plot,
+            timeline[0],
+            timeline[1],
+            memory.events,
+            config.gate,
+            title=f"{getattr(source, 'clip_id', source.name)}: changed % per frame",
+        )
+    lines = [encode_event(e) for e in memory.events]
+    if args.record:
+        golden = Path(args.record)
+        try:
+            golden.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        except OSError as exc:
+            raise SinkError(
+                f"cannot write golden file {golden} ({exc.strerror}); choose a writable --record path"
+            ) from exc
+    if args.expect:
+        compare_events(lines, Path(args.expect))
+    return 0

@@ -1,0 +1,294 @@
+"""The one place the stages are wired: source → gate → classifier → event tracker → sinks.
+
+:func:`build_pipeline` makes the stages from a :class:`~visionedge.config.Config` (any stage
+can be passed in instead, e.g. a test's source); :class:`Pipeline` moves frames through
+them. ``step`` handles one frame and returns its :class:`~visionedge.protocols.FrameTrace`;
+``run`` drains the source until it ends or ``stop_event`` is set, then ends the open event.
+The classifier runs only while an event is open, at most every
+``classifier.every_n_frames`` frames and ``classifier.max_per_event`` times per event, on
+the largest motion region of the frame (or the event's union box when the frame has none).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from visionedge.config import Config
+from visionedge.errors import ModelError
+from visionedge.events import EventTracker, ModelInfo, StateWatcher, random_ids
+from visionedge.events import deterministic_ids as _deterministic_ids
+from visionedge.frame import Frame
+from visionedge.protocols import (
+    Box,
+    Classification,
+    Classifier,
+    EventSink,
+    FrameSource,
+    FrameTrace,
+    GateResult,
+    MotionGate,
+)
+
+__all__ = ["Pipeline", "PipelineStats", "build_pipeline", "load_configured_classifier"]
+
+FrameHook = Callable[[Frame, FrameTrace], None]
+
+
+@dataclass(slots=True)
+class PipelineStats:
+    """Counters since the pipeline was built (the daemon publishes them as stats)."""
+
+    frames: int = 0
+    gate_open_frames: int = 0
+    events: int = 0
+    messages: int = 0
+    classifications: int = 0
+    dropped_frames: int = 0
+    last_gate_us: float = 0.0
+    last_classify_us: float = 0.0
+    last_frame: int = -1
+    last_ts_ms: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The counters as a JSON-friendly dict."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+class _Reconfigurable(Protocol):
+    def reconfigure(self, cfg: Any) -> None: ...
+
+
+class Pipeline:
+    """Moves frames through the stages; see the module docstring for the classifier budget."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        gate: MotionGate,
+        tracker: EventTracker,
+        sinks: list[EventSink],
+        source: FrameSource | None = None,
+        classifier: Classifier | None = None,
+    ) -> None:
+        self.config = config
+        self.gate = gate
+        self.tracker = tracker
+        self.sinks = sinks
+        self.source = source
+        self.classifier = classifier
+        self.stats = PipelineStats()
+        self._states = StateWatcher()
+        self._lock = threading.Lock()
+        self._last_classified: int | None = None
+        self._finished = False
+
+    # -- one frame ------------------------------------------------------------------------
+    def step(self, frame: Frame) -> FrameTrace:
+        """Run one frame through gate, classifier and tracker; publish what it causes."""
+        with self._lock:
+            return self._step(frame)
+
+    def _step(self, frame: Frame) -> FrameTrace:
+        self._finished = False
+        t0 = time.perf_counter()
+        result = self.gate.process(frame)
+        gate_us = result.gate_us or (time.perf_counter() - t0) * 1e6
+        before = self.tracker.event_id
+        payloads = self.tracker.on_gate(frame, result)
+        event_id = self.tracker.event_id or (before if payloads else "")
+        if self.tracker.event_id and self.tracker.event_id != before:
+            self._last_classified = None  # a new event has its own budget
+
+        classification: Classification | None = None
+        classify_us: float | None = None
+        if self._classification_due(frame, result):
+            assert self.classifier is not None
+            box = result.regions[0] if result.regions else self.tracker.box
+            t1 = time.perf_counter()
+            classification = self.classifier.classify(frame, box)
+            classify_us = classification.classify_us or (time.perf_counter() - t1) * 1e6
+            self._last_classified = frame.index
+            self.stats.classifications += 1
+            self.stats.last_classify_us = classify_us
+            payloads += self.tracker.on_classification(classification)
+
+        self._publish(payloads)
+        for change in self._states.on_frame(result, self.tracker.is_open):
+            self._state(change.name, change.value, change.detail)
+
+        s = self.stats
+        s.frames += 1
+        s.gate_open_frames += int(result.motion)
+        s.events = self.tracker.events_started
+        s.last_gate_us = gate_us
+        s.last_frame, s.last_ts_ms = frame.index, frame.ts_ms
+        best = classification.best if classification else None
+        return FrameTrace(
+            frame=frame.index,
+            ts_ms=frame.ts_ms,
+            changed_pct=result.changed_pct,
+            motion=result.motion,
+            event_id=event_id,
+            classified=classification is not None,
+            label=best.label if best else "",
+            score=best.score if best else None,
+            gate_us=gate_us,
+            classify_us=classify_us,
+            extra={"result": result, "classification": classification},
+        )
+
+    def _classification_due(self, frame: Frame, result: GateResult) -> bool:
+        if self.classifier is None or not self.config.classifier.enabled:
+            return False
+        if not self.tracker.is_open or not result.motion:
+            return False
+        cc = self.config.classifier
+        if self.tracker.classified_frames >= cc.max_per_event:
+            return False
+        if self._last_classified is not None and frame.index - self._last_classified < cc.every_n_frames:
+            return False
+        box: Box | None = result.regions[0] if result.regions else self.tracker.box
+        return box is not None
+
+    # -- the whole source -----------------------------------------------------------------
+    def run(
+        self, stop_event: threading.Event | None = None, on_frame: FrameHook | None = None
+    ) -> PipelineStats:
+        """Drain the source (until it ends or ``stop_event`` is set), then end the open event.
+
+        ``on_frame`` is called after every frame with the frame and its trace (replay uses
+        it for ``--trace`` and ``--export-frames``).
+        """
+        if self.source is None:
+            raise ValueError("Pipeline.run needs a source; pass one to build_pipeline")
+        stopped = False
+        with self.source as src:
+            frames = src.frames()
+            try:
+                for frame in frames:
+                    if stop_event is not None and stop_event.is_set():
+                        stopped = True
+                        break
+                    trace = self.step(frame)
+                    if on_frame is not None:
+                        on_frame(frame, trace)
+                    if stop_event is not None and stop_event.is_set():
+                        stopped = True
+                        break
+            finally:
+                # Closing the generator runs the source's own clean-up before __exit__.
+                close: Callable[[], None] | None = getattr(frames, "close", None)
+                if close is not None:
+                    close()
+        self.finish("stopped" if stopped else "end_of_clip")
+        return self.stats
+
+    def finish(self, reason: str = "stopped") -> None:
+        """End the event in progress (``end_reason`` = reason) and report motion OFF."""
+        with self._lock:
+            if self._finished:
+                return
+            self._finished = True
+            s = self.stats
+            self._publish(self.tracker.finish(s.last_ts_ms, max(s.last_frame, 0), reason))
+            for change in self._states.finish(max(s.last_frame, 0)):
+                self._state(change.name, change.value, change.detail)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Close every sink (each within ``timeout``)."""
+        from visionedge.sinks import close_sinks
+
+        close_sinks(self.sinks, timeout)
+
+    def reconfigure(self, config: Config) -> None:
+        """Apply a new config at runtime: gate thresholds keep their history, events continue."""
+        with self._lock:
+            gate_reconf: Callable[[Any], None] | None = getattr(self.gate, "reconfigure", None)
+            if gate_reconf is not None:
+                gate_reconf(config.gate)
+            clf_reconf: Callable[[Any], None] | None = getattr(self.classifier, "reconfigure", None)
+            if clf_reconf is not None:
+                clf_reconf(config.classifier)
+            self.tracker.reconfigure(config.events, config.classifier)
+            self.config = config
+
+    # -- output ---------------------------------------------------------------------------
+    def _publish(self, payloads: list[dict[str, Any]]) -> None:
+        for payload in payloads:
+            self.stats.messages += 1
+            for sink in self.sinks:
+                sink.publish(payload)
+
+    def _state(self, name: str, value: str, detail: Mapping[str, Any]) -> None:
+        for sink in self.sinks:
+            sink.state(name, value, detail)
+
+
+def load_configured_classifier(
+    config: Config, *, input_range_override: tuple[float, float] | None = None
+) -> Classifier | None:
+    """The classifier the config asks for (None when ``classifier.enabled`` is false).
+
+    Raises ModelError/LabelsError/BackendError at load time, so a bad model stops the
+    process before it reports ready rather than on the first motion.
+    """
+    if not config.classifier.enabled:
+        return None
+    try:
+        from visionedge.classify import load_classifier
+    except ImportError as exc:
+        raise ModelError(
+            f"the classifier is not available in this installation ({exc}); "
+            "reinstall visionedge or set classifier.enabled = false"
+        ) from exc
+    clf: Classifier = load_classifier(config.classifier, input_range_override=input_range_override)
+    return clf
+
+
+def build_pipeline(
+    config: Config,
+    *,
+    source: FrameSource | None = None,
+    sinks: list[EventSink] | None = None,
+    classifier: Classifier | None = None,
+    gate: MotionGate | None = None,
+    deterministic_ids: bool,
+) -> Pipeline:
+    """Wire the stages the config describes; any stage passed in is used instead.
+
+    ``deterministic_ids`` makes event ids UUIDv5 of clip and start frame (replay); otherwise
+    they are random UUIDv4 (live). With ``classifier=None`` and ``classifier.enabled`` the
+    configured model is loaded here. A source is opened from ``config.source`` when none is
+    given. Sinks come from :func:`visionedge.sinks.build_sinks` when none are given.
+    """
+    if gate is None:
+        from visionedge.gate import FrameDifferenceGate
+
+        gate = FrameDifferenceGate(config.gate)
+    if classifier is None:
+        classifier = load_configured_classifier(config)
+    if source is None:
+        from visionedge.sources import open_source
+
+        source = open_source(config.source, config.gate.width)
+    if sinks is None:
+        from visionedge.sinks import build_sinks
+
+        sinks = build_sinks(config)
+    model = ModelInfo(classifier.name, classifier.sha256) if classifier is not None else None
+    tracker = EventTracker(
+        config.events,
+        config.device,
+        config.classifier,
+        id_factory=_deterministic_ids() if deterministic_ids else random_ids(),
+        model=model,
+    )
+    return Pipeline(
+        config, gate=gate, tracker=tracker, sinks=sinks, source=source, classifier=classifier
+    )
+

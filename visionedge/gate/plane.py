@@ -1,14 +1,25 @@
-"""Turning a camera image into the motion plane the gate reads (docs/gate-algorithm.md §1)."""
+"""Turning a camera image into the motion plane the gate reads (docs/gate-algorithm.md §1).
+
+The spec's downscale is a whole-factor box mean with round-half-up integer rounding.
+``cv2.resize(..., INTER_AREA)`` computes exactly that for factors 2 and 3 (factor 2 has a
+fixed-point ``(sum + 2) >> 2`` path; for 3 the float scaling cannot reach a tie because 9 is
+odd), which tests/gate/test_plane.py checks over every possible block sum; other factors use
+the integer numpy formula.
+"""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from visionedge.errors import FrameError
 from visionedge.frame import Image, Plane
 
-__all__ = ["plane_factor", "to_gray", "to_motion_plane"]
+__all__ = ["AREA_EXACT_FACTORS", "plane_factor", "to_gray", "to_motion_plane"]
+
+AREA_EXACT_FACTORS = frozenset({2, 3})
+"""Downscale factors for which ``cv2.resize(INTER_AREA)`` equals the spec bit for bit."""
 
 
 def plane_factor(src_width: int, target_width: int) -> int:
@@ -18,12 +29,16 @@ def plane_factor(src_width: int, target_width: int) -> int:
 
 def to_gray(image: Image | Plane) -> Plane:
     """Gray/Y of a BGR (H x W x 3) or gray (H x W) uint8 image; BT.601 fixed point."""
+    if not isinstance(image, np.ndarray):
+        raise FrameError(f"image is a {type(image).__name__}, not a numpy array; pass uint8 pixels")
     if image.dtype != np.uint8:
         raise FrameError(f"image dtype is {image.dtype}; frames must be uint8")
+    if image.size == 0:
+        raise FrameError(f"image shape {image.shape} is empty; frames need at least one pixel")
     if image.ndim == 2:
         return image
     if image.ndim == 3 and image.shape[2] == 3:
-        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        return np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
     raise FrameError(f"image shape {image.shape} is neither H x W nor H x W x 3")
 
 
@@ -37,7 +52,11 @@ def to_motion_plane(image: Image | Plane, target_width: int) -> Plane:
     oh, ow = h // f, w // f
     if oh == 0 or ow == 0:
         raise FrameError(f"image {w}x{h} is smaller than one {f}x{f} block of the motion plane")
+    if f in AREA_EXACT_FACTORS:
+        small = cv2.resize(gray[: oh * f, : ow * f], (ow, oh), interpolation=cv2.INTER_AREA)
+        return np.asarray(small, dtype=np.uint8)
     block = gray[: oh * f, : ow * f].reshape(oh, f, ow, f)
     area = f * f
-    sums = block.sum(axis=(1, 3), dtype=np.uint32)
-    return ((sums + area // 2) // area).astype(np.uint8)
+    sums: npt.NDArray[np.uint32] = block.sum(axis=(1, 3), dtype=np.uint32)
+    means: Plane = ((sums + area // 2) // area).astype(np.uint8)
+    return means

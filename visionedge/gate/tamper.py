@@ -1,0 +1,161 @@
+"""Camera tamper: covered (dark), blinded or blank (flat), defocused, or the view changed.
+
+docs/gate-algorithm.md §3. The statistics are integer sums (exact in a double, since every
+partial sum stays far below 2^53), so Python and the firmware agree on every check. The
+checks run every ``check_every`` frames; a condition must persist for ``persist_frames``
+before the state changes, in either direction.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from visionedge.config import TamperConfig
+from visionedge.frame import Plane
+from visionedge.protocols import TamperState
+
+__all__ = ["PlaneStats", "TamperDetector", "plane_stats", "structure_agreement"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlaneStats:
+    """Brightness mean, standard deviation and Laplacian variance of one plane."""
+
+    mean: float
+    std: float
+    lap_var: float
+
+
+def _variance(n: int, s: int, ss: int) -> float:
+    if n == 0:
+        return 0.0
+    return float(n * ss - s * s) / float(n * n)
+
+
+def plane_stats(plane: Plane, lap_buf: npt.NDArray[np.int16] | None = None) -> PlaneStats:
+    """The §3 statistics of ``plane`` (``lap_buf``: optional int16 scratch of the same shape)."""
+    h, w = plane.shape
+    n = h * w
+    s = int(cv2.sumElems(plane)[0])
+    ss = int(cv2.norm(plane, cv2.NORM_L2SQR))
+    mean = s / n
+    std = math.sqrt(_variance(n, s, ss))
+    lap_var = 0.0
+    if h >= 3 and w >= 3:
+        if lap_buf is None or lap_buf.shape != plane.shape:
+            lap_buf = np.empty(plane.shape, dtype=np.int16)
+        # ksize=1 is the 4-neighbour kernel; interior values do not depend on the border rule.
+        cv2.Laplacian(plane, cv2.CV_16S, dst=lap_buf, ksize=1)
+        inner = lap_buf[1:-1, 1:-1]
+        m = (h - 2) * (w - 2)
+        ls = int(cv2.sumElems(inner)[0])
+        lss = int(cv2.norm(inner, cv2.NORM_L2SQR))
+        lap_var = _variance(m, ls, lss)
+    return PlaneStats(mean, std, lap_var)
+
+
+def structure_agreement(snapshot: Plane, current: Plane, threshold: int) -> tuple[int, int]:
+    """Count (strong, agreeing) neighbour pairs between a snapshot and the current plane (§3.4)."""
+    strong = 0
+    agree = 0
+    s = snapshot.astype(np.int16)
+    b = current.astype(np.int16)
+    for ds, db in (
+        (s[:, 1:] - s[:, :-1], b[:, 1:] - b[:, :-1]),
+        (s[1:, :] - s[:-1, :], b[1:, :] - b[:-1, :]),
+    ):
+        is_strong = np.abs(ds) > threshold
+        same_sign = (ds > 0) == (db > 0)
+        nonzero = 4 * np.abs(db) > threshold
+        strong += int(np.count_nonzero(is_strong))
+        agree += int(np.count_nonzero(is_strong & same_sign & nonzero))
+    return strong, agree
+
+
+class TamperDetector:
+    """The tamper state machine of §3: conditions, scene snapshot and persistence."""
+
+    def __init__(self, cfg: TamperConfig, pixel_threshold: int) -> None:
+        self.cfg = cfg
+        self.pixel_threshold = pixel_threshold
+        self._lap: npt.NDArray[np.int16] | None = None
+        self.reset()
+
+    def reset(self) -> None:
+        """OK, no snapshot, both persistence counters at 0."""
+        self.state = TamperState.OK
+        self.reason = ""
+        self.snapshot: Plane | None = None
+        self.snapshot_age = 0
+        self._streak = 0
+        self.last_stats: PlaneStats | None = None
+
+    def reconfigure(self, cfg: TamperConfig, pixel_threshold: int) -> None:
+        """Take new thresholds; the state, snapshot and counters are kept (§5)."""
+        self.cfg = cfg
+        self.pixel_threshold = pixel_threshold
+
+    @property
+    def need(self) -> int:
+        """Consecutive checks a change of state needs."""
+        return -(-self.cfg.persist_frames // self.cfg.check_every)
+
+    @property
+    def tampered(self) -> bool:
+        """Whether the state is ``tamper``."""
+        return self.state is TamperState.TAMPER
+
+    def take_snapshot(self, previous: Plane) -> None:
+        """Remember the scene before a global change, unless one is already held."""
+        if self.cfg.enabled and self.snapshot is None:
+            self.snapshot = previous.copy()
+            self.snapshot_age = 0
+
+    def age(self) -> None:
+        """Count one processed frame for the snapshot."""
+        if self.snapshot is not None:
+            self.snapshot_age += 1
+
+    def condition(self, plane: Plane, blurred: Plane) -> str:
+        """Evaluate one check (first match wins); may drop the snapshot. Empty: no condition."""
+        cfg = self.cfg
+        if self.snapshot is not None and self.snapshot_age > 10 * cfg.persist_frames:
+            self.snapshot = None
+        if self._lap is None or self._lap.shape != plane.shape:
+            self._lap = np.empty(plane.shape, dtype=np.int16)
+        stats = plane_stats(plane, self._lap)
+        self.last_stats = stats
+        if stats.mean <= cfg.dark_level:
+            return "dark"
+        if stats.std < cfg.flat_std:
+            return "flat"
+        if cfg.focus_min > 0 and stats.lap_var < cfg.focus_min:
+            return "defocused"
+        if self.snapshot is not None:
+            strong, agree = structure_agreement(self.snapshot, blurred, self.pixel_threshold)
+            if strong == 0 or 2 * agree >= strong:
+                self.snapshot = None
+                return ""
+            return "scene_changed"
+        return ""
+
+    def check(self, plane: Plane, blurred: Plane) -> None:
+        """Run one check and apply the persistence rule."""
+        found = self.condition(plane, blurred)
+        if self.state is TamperState.OK:
+            self._streak = self._streak + 1 if found else 0
+            if self._streak >= self.need:
+                self.state, self.reason, self._streak = TamperState.TAMPER, found, 0
+        else:
+            if found:
+                self.reason = found
+                self._streak = 0
+            else:
+                self._streak += 1
+                if self._streak >= self.need:
+                    self.state, self.reason, self._streak = TamperState.OK, "", 0

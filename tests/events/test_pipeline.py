@@ -1,0 +1,176 @@
+"""The pipeline's own logic: classifier budget and crop choice, states, stats, finish, reconfigure.
+
+The gate here replays a scripted list of results and the classifier records what it was
+asked, because what is under test is the wiring between stages; the real gate, sources and
+TFLite classifier run in tests/replay.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from eventkit import gate, make_frame, script, validate
+
+from visionedge.config import Config
+from visionedge.frame import Frame
+from visionedge.pipeline import build_pipeline
+from visionedge.protocols import Box, Classification, GateResult, Prediction
+from visionedge.sinks.memory import MemorySink
+
+
+class ScriptedGate:
+    def __init__(self, results: list[GateResult]) -> None:
+        self.results = {r.index: r for r in results}
+        self.reconfigured: list[Any] = []
+
+    def process(self, frame: Frame) -> GateResult:
+        return self.results[frame.index]
+
+    def reset(self) -> None:
+        pass
+
+    def reconfigure(self, cfg: Any) -> None:
+        self.reconfigured.append(cfg)
+
+
+class RecordingClassifier:
+    name = "recorder.tflite"
+    sha256 = "0" * 64
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, Box | None]] = []
+
+    def classify(self, frame: Frame, box: Box | None) -> Classification:
+        self.calls.append((frame.index, box))
+        return Classification(frame.index, (Prediction("person", 0, 0.75),), box, 50.0)
+
+
+class ListSource:
+    name = "list"
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.entered = self.exited = False
+
+    def __enter__(self) -> ListSource:
+        self.entered = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.exited = True
+
+    def frames(self) -> Iterator[Frame]:
+        for i in range(self.n):
+            yield make_frame(i)
+
+    @property
+    def state(self) -> str:
+        return "ok"
+
+
+def config(**classifier: Any) -> Config:
+    return Config.model_validate({"classifier": classifier, "events": {"update_every": 1000}})
+
+
+def build(results: list[GateResult], cfg: Config, clf: Any = None, n: int | None = None) -> Any:
+    sink = MemorySink()
+    p = build_pipeline(
+        cfg,
+        source=ListSource(n if n is not None else len(results)),
+        sinks=[sink],
+        classifier=clf,
+        gate=ScriptedGate(results),
+        deterministic_ids=True,
+    )
+    return p, sink
+
+
+def test_classifier_runs_every_n_frames_within_the_per_event_budget() -> None:
+    clf = RecordingClassifier()
+    p, sink = build(script(2, 40, 45), config(every_n_frames=5, max_per_event=4), clf)
+    traces = [p.step(make_frame(i)) for i in range(45)]
+    p.finish()
+    assert [i for i, _ in clf.calls] == [2, 7, 12, 17]
+    assert [t.frame for t in traces if t.classified] == [2, 7, 12, 17]
+    assert all(t.label == "person" and t.score == 0.75 for t in traces if t.classified)
+    assert sink.events[-1]["classified_frames"] == 4
+    assert sink.events[-1]["label"] == "person" and sink.events[-1]["model"]["name"] == clf.name
+    assert p.stats.classifications == 4
+    validate(sink.events)
+
+
+def test_each_event_gets_its_own_budget_and_closed_frames_are_never_classified() -> None:
+    clf = RecordingClassifier()
+    results = script(1, 6, 8) + [r for r in script(10, 14, 16) if r.index >= 8]
+    p, _ = build(results, config(every_n_frames=3, max_per_event=2), clf)
+    for i in range(16):
+        p.step(make_frame(i))
+    assert [i for i, _ in clf.calls] == [1, 4, 10, 13]
+
+
+def test_crop_is_the_largest_region_else_the_union_box() -> None:
+    clf = RecordingClassifier()
+    big, small = Box(0.1, 0.1, 0.6, 0.6), Box(0.7, 0.7, 0.8, 0.8)
+    results = [
+        gate(0, True, 3.0, opened=True, box=big.union(small), regions=(big, small)),
+        gate(1, True, 0.1),  # a quiet frame inside the event: no region of its own
+        gate(2, False, 0.0, closed=True),
+    ]
+    p, _ = build(results, config(every_n_frames=1), clf)
+    for i in range(3):
+        p.step(make_frame(i))
+    assert clf.calls == [(0, big), (1, big.union(small))]
+
+
+def test_disabled_classifier_is_never_called() -> None:
+    clf = RecordingClassifier()
+    p, sink = build(script(0, 5, 6), config(enabled=False), clf)
+    p.run()
+    assert clf.calls == [] and sink.events[-1]["label"] is None
+
+
+def test_run_drains_the_source_then_ends_the_open_event_and_motion() -> None:
+    src_results = script(3, 100, 10)
+    p, sink = build(src_results, config(enabled=False))
+    stats = p.run()
+    assert stats.frames == 10 and stats.gate_open_frames == 7 and stats.events == 1
+    assert p.source.entered and p.source.exited
+    assert [(e["type"], e["end_reason"]) for e in sink.events] == [("start", None), ("end", "end_of_clip")]
+    assert sink.events[-1]["end_frame"] == 9
+    assert [s[:2] for s in sink.states if s[0] == "motion"] == [("motion", "OFF"), ("motion", "ON"), ("motion", "OFF")]
+    validate(sink.events)
+
+
+def test_stop_event_stops_after_the_frame_in_hand() -> None:
+    stop = threading.Event()
+    p, sink = build(script(1, 100, 50), config(enabled=False))
+    seen: list[int] = []
+
+    def hook(frame: Frame, trace: Any) -> None:
+        seen.append(frame.index)
+        if frame.index == 5:
+            stop.set()
+
+    p.run(stop, on_frame=hook)
+    assert seen == list(range(6))
+    assert sink.events[-1]["end_reason"] == "stopped" and sink.events[-1]["end_frame"] == 5
+    p.finish()  # idempotent
+    assert sum(e["type"] == "end" for e in sink.events) == 1
+
+
+def test_reconfigure_reaches_gate_and_tracker() -> None:
+    p, _ = build(script(0, 3, 4), config(enabled=False))
+    new = Config.model_validate({"gate": {"start_pct": 2.0, "stop_pct": 1.0}, "events": {"update_every": 2}})
+    p.reconfigure(new)
+    assert p.gate.reconfigured == [new.gate]
+    assert p.config is new
+
+
+def test_trace_carries_event_id_also_on_the_closing_frame() -> None:
+    p, sink = build(script(1, 3, 5), config(enabled=False))
+    traces = [p.step(make_frame(i)) for i in range(5)]
+    eid = sink.events[0]["event_id"]
+    assert [t.event_id for t in traces] == ["", eid, eid, eid, ""]
+    assert [t.motion for t in traces] == [False, True, True, False, False]

@@ -63,7 +63,7 @@ def test_build_sinks_follows_the_output_section(tmp_path: Path) -> None:
 def test_mqtt_enabled_without_the_plugin_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sinks_mod, "PLUGINS", {"mqtt": "visionedge.sinks.no_such_module"})
     monkeypatch.setattr(sinks_mod, "_REGISTRY", {k: v for k, v in sinks_mod._REGISTRY.items() if k != "mqtt"})
-    with pytest.raises(SinkError, match="mqtt.enabled"):
+    with pytest.raises(SinkError, match=r"mqtt\.enabled"):
         build_sinks(Config.model_validate({"mqtt": {"enabled": True}}))
 
 

@@ -261,3 +261,18 @@ def test_any_gate_sequence_gives_well_formed_lifecycles(
     # Events never overlap: each start comes after the previous end.
     kinds = [e["type"] for e in out if e["type"] != "update"]
     assert kinds == ["start", "end"] * (len(kinds) // 2)
+
+
+def test_rejected_frames_stay_out_of_peak_mean_and_box() -> None:
+    light = GateResult(2, 97.0, True, False, False, False, reason="global_change", box=Box(0, 0, 1, 1))
+    results = [
+        gate(0, True, 2.0, opened=True, box=Box(0.1, 0.1, 0.2, 0.2)),
+        gate(1, True, 4.0, box=Box(0.1, 0.1, 0.3, 0.3)),
+        light,
+        gate(3, False, 0.0, closed=True),
+    ]
+    end = feed(tracker(), results)[-1]
+    assert end["frames"] == 4
+    assert end["peak_changed_pct"] == 4.0
+    assert end["mean_changed_pct"] == 2.0  # (2 + 4 + 0) / 3: the rejected frame is left out
+    assert end["box"] == [0.1, 0.1, 0.3, 0.3]

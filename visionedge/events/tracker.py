@@ -45,6 +45,7 @@ class _Open:
     ts_ms: int
     seq: int = 0
     frames: int = 0
+    measured: int = 0
     pct_sum: float = 0.0
     peak: float = 0.0
     last_pct: float = 0.0
@@ -66,7 +67,9 @@ class EventTracker:
     While open, an ``update`` goes out every ``events.update_every`` frames, and at once
     when the set of zones grows or the voted label changes. Every method returns the
     payloads to publish, in order; payloads are plain dicts with the keys of
-    :data:`~visionedge.events.payload.EVENT_FIELDS`.
+    :data:`~visionedge.events.payload.EVENT_FIELDS`. Frames the gate rejected while the
+    event was open (``reason`` set on a frame that did not open it: a lighting or exposure
+    change) count toward ``frames`` but not toward peak/mean, box or zones.
     """
 
     def __init__(
@@ -189,9 +192,14 @@ class EventTracker:
         pct = round_pct(result.changed_pct)
         ev.frame, ev.ts_ms = frame.index, frame.ts_ms
         ev.frames += 1
+        ev.last_pct = pct
+        # A frame the gate rejected (light switch, exposure jump) says nothing about what
+        # moved: its near-100 % and whole-frame box stay out of the statistics.
+        if result.reason and not result.opened:
+            return
+        ev.measured += 1
         ev.pct_sum += pct
         ev.peak = max(ev.peak, pct)
-        ev.last_pct = pct
         if result.box is not None:
             ev.box = result.box if ev.box is None else ev.box.union(result.box)
         ev.zones.update(result.zones)
@@ -227,7 +235,7 @@ class EventTracker:
             "short": ended and ev.frames < self._events_cfg.min_frames,
             "changed_pct": ev.last_pct,
             "peak_changed_pct": ev.peak,
-            "mean_changed_pct": round_pct(ev.pct_sum / ev.frames) if ev.frames else 0.0,
+            "mean_changed_pct": round_pct(ev.pct_sum / ev.measured) if ev.measured else 0.0,
             "box": box_list(ev.box),
             "zones": sorted(ev.zones),
             "label": label,

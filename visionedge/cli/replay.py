@@ -108,6 +108,10 @@ def _replay_config(args: argparse.Namespace) -> Any:
     return config.model_copy(update={"source": source})
 
 
+def _clip_id(source: Any) -> str:
+    return str(getattr(source, "clip_id", "") or source.name)
+
+
 def _replay(args: argparse.Namespace) -> int:
     from visionedge.events import encode_event
     from visionedge.export_frames import FrameExporter
@@ -131,23 +135,24 @@ def _replay(args: argparse.Namespace) -> int:
         config, source=source, sinks=sinks, classifier=classifier, deterministic_ids=True
     )
     trace = TraceWriter(args.trace) if args.trace else None
-    exporter = (
-        FrameExporter(
-            args.export_frames,
-            clip_id=str(getattr(source, "clip_id", source.name)),
-            fps=float(getattr(source, "fps", config.source.fps)),
-            gate=config.gate,
-        )
-        if args.export_frames
-        else None
-    )
+    exporters: list[FrameExporter] = []
     timeline: tuple[list[int], list[float]] = ([], [])
 
     def on_frame(frame: Frame, t: FrameTrace) -> None:
         if trace is not None:
             trace.write(t)
-        if exporter is not None:
-            exporter.write(frame)
+        if args.export_frames:
+            if not exporters:
+                # Made on the first frame: the source knows its clip id and rate once open.
+                exporters.append(
+                    FrameExporter(
+                        args.export_frames,
+                        clip_id=_clip_id(source),
+                        fps=float(getattr(source, "fps", config.source.fps)),
+                        gate=config.gate,
+                    )
+                )
+            exporters[0].write(frame)
         timeline[0].append(t.ts_ms)
         timeline[1].append(t.changed_pct)
 
@@ -157,7 +162,7 @@ def _replay(args: argparse.Namespace) -> int:
         if trace is not None:
             trace.close()
         pipeline.close()
-    if exporter is not None:
+    for exporter in exporters:
         exporter.close()
     if args.plot:
         from visionedge.plot import plot_timeline
@@ -168,7 +173,7 @@ def _replay(args: argparse.Namespace) -> int:
             timeline[1],
             memory.events,
             config.gate,
-            title=f"{getattr(source, 'clip_id', source.name)}: changed % per frame",
+            title=f"{_clip_id(source)}: changed % per frame",
         )
     lines = [encode_event(e) for e in memory.events]
     if args.record:

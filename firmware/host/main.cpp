@@ -1,0 +1,146 @@
+// ve_host / ve_qemu: run the firmware core over a clip's motion planes and print, per frame,
+// the gate decision, and the events as JSON lines. The same source runs on the host (g++)
+// and on the Cortex-M4 under QEMU, where stdio goes through newlib semihosting.
+//
+//   ve_host --params FILE --frames DIR          DIR/frame_000000.pgm ... (replay --export-frames)
+//   ve_host --params FILE [--raw WxH] FILE...   PGM (or raw 8-bit) files in order
+//
+// Per frame:   frame <i> pct=<changed_pct %.3f> motion=<0|1> frame_motion=<0|1> opened=<0|1>
+//              closed=<0|1> reason=<reason|-> box=<x0,y0,x1,y1|-> zones=<a,b|-> tamper=<ok|reason>
+// Events:      one JSON object per line (starts with '{').
+// Errors:      "error <name> (<code>): <what>; <fix>" on stdout and stderr, exit status 1.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "params_file.h"
+#include "pgm.h"
+#include "runner_events.h"
+#include "ve/format.h"
+#include "ve/gate.h"
+
+namespace {
+
+ve::MotionGate g_gate;
+uint8_t g_plane[ve::kMaxPlanePixels];
+char g_path[1024];
+
+int fail(ve::Status st, const char* what) {
+  // stdout too: under QEMU the tests read one stream.
+  std::printf("error %s (%d): %s; %s\n", ve::status_name(st), static_cast<int>(st), what,
+              ve::status_message(st));
+  std::fprintf(stderr, "error %s (%d): %s; %s\n", ve::status_name(st), static_cast<int>(st), what,
+               ve::status_message(st));
+  std::fflush(stdout);
+  return 1;
+}
+
+void print_frame(const ve::GateResult& r, const ve::GateParams& p) {
+  char pct[32];
+  ve::format_decimal(r.changed_pct, 3, pct, sizeof pct);
+  std::printf("frame %u pct=%s motion=%d frame_motion=%d opened=%d closed=%d reason=%s box=",
+              static_cast<unsigned>(r.index), pct, r.motion ? 1 : 0, r.frame_motion ? 1 : 0,
+              r.opened ? 1 : 0, r.closed ? 1 : 0,
+              r.reason == ve::Reason::kNone ? "-" : ve::reason_name(r.reason));
+  if (r.has_box) {
+    const double c[4] = {static_cast<double>(r.box.x0) / p.plane_w, static_cast<double>(r.box.y0) / p.plane_h,
+                         static_cast<double>(r.box.x1) / p.plane_w, static_cast<double>(r.box.y1) / p.plane_h};
+    for (int i = 0; i < 4; ++i) {
+      char b[32];
+      ve::format_decimal(c[i], 4, b, sizeof b);
+      std::printf("%s%s", i ? "," : "", b);
+    }
+  } else {
+    std::printf("-");
+  }
+  std::printf(" zones=");
+  bool any = false;
+  for (int z = 0; z < p.zone_count; ++z) {
+    if (r.zones & (1u << z)) {
+      std::printf("%s%s", any ? "," : "", p.zones[z].name);
+      any = true;
+    }
+  }
+  std::printf("%s tamper=%s\n", any ? "" : "-", r.tampered ? ve::tamper_reason_name(r.tamper_reason) : "ok");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* params_path = nullptr;
+  const char* frames_dir = nullptr;
+  int raw_w = 0, raw_h = 0;
+  long max_frames = -1;
+  int first_file = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--params") == 0 && i + 1 < argc) {
+      params_path = argv[++i];
+    } else if (std::strcmp(argv[i], "--frames") == 0 && i + 1 < argc) {
+      frames_dir = argv[++i];
+    } else if (std::strcmp(argv[i], "--raw") == 0 && i + 1 < argc) {
+      if (std::sscanf(argv[++i], "%dx%d", &raw_w, &raw_h) != 2 || raw_w < 1 || raw_h < 1) {
+        return fail(ve::Status::kParse, "--raw needs WxH, e.g. --raw 160x120");
+      }
+    } else if (std::strcmp(argv[i], "--max-frames") == 0 && i + 1 < argc) {
+      max_frames = std::strtol(argv[++i], nullptr, 10);
+    } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+      std::printf("usage: %s --params FILE (--frames DIR | [--raw WxH] FILE...) [--max-frames N]\n", argv[0]);
+      return 2;
+    } else {
+      first_file = i;
+      break;
+    }
+  }
+  if (params_path == nullptr || (frames_dir == nullptr && first_file >= argc)) {
+    std::printf("usage: %s --params FILE (--frames DIR | [--raw WxH] FILE...) [--max-frames N]\n", argv[0]);
+    return 2;
+  }
+  static ve::LoadedParams params;
+  char why[1400];
+  ve::Status st = ve::load_params_file(params_path, &params, why, sizeof why);
+  if (st != ve::Status::kOk) return fail(st, why);
+  st = g_gate.configure(params.gate);
+  if (st != ve::Status::kOk) return fail(st, "gate parameters rejected");
+  ve::RunnerEvents events;
+  st = events.configure(params_path, frames_dir, why, sizeof why);
+  if (st != ve::Status::kOk) return fail(st, why);
+
+  uint32_t last_index = 0;
+  for (uint32_t index = 0;; ++index) {
+    if (max_frames >= 0 && static_cast<long>(index) >= max_frames) break;
+    const char* path;
+    int w = raw_w, h = raw_h;
+    if (frames_dir != nullptr) {
+      std::snprintf(g_path, sizeof g_path, "%s/frame_%06u.pgm", frames_dir, static_cast<unsigned>(index));
+      path = g_path;
+    } else {
+      if (first_file + static_cast<int>(index) >= argc) break;
+      path = argv[first_file + static_cast<int>(index)];
+    }
+    if (raw_w > 0) {
+      st = ve::read_raw(path, g_plane, sizeof g_plane, w, h);
+    } else {
+      st = ve::read_pgm(path, g_plane, sizeof g_plane, &w, &h);
+    }
+    if (st == ve::Status::kIo && frames_dir != nullptr && index > 0) break;  // end of the clip
+    if (st != ve::Status::kOk) {
+      std::snprintf(why, sizeof why, "frame %u (%s) unreadable", static_cast<unsigned>(index), path);
+      return fail(st, why);
+    }
+    ve::GateResult r;
+    st = g_gate.process(g_plane, w, h, index, ve::ExposureInfo::none(), &r);
+    if (st != ve::Status::kOk) {
+      std::snprintf(why, sizeof why, "frame %u (%s) is %dx%d but the gate is configured for %dx%d",
+                    static_cast<unsigned>(index), path, w, h, params.gate.plane_w, params.gate.plane_h);
+      return fail(st, why);
+    }
+    print_frame(r, params.gate);
+    st = events.on_gate(r, g_gate.params());
+    if (st != ve::Status::kOk) return fail(st, "event JSON");
+    last_index = index;
+  }
+  st = events.finish(last_index);
+  if (st != ve::Status::kOk) return fail(st, "event JSON");
+  std::fflush(stdout);
+  return 0;
+}

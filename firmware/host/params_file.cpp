@@ -1,0 +1,170 @@
+#include "params_file.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace ve {
+namespace {
+
+constexpr int kBitmapBytes = bitmap_bytes(kMaxPlaneW, kMaxPlaneH);
+uint8_t g_mask_bits[kBitmapBytes];
+uint8_t g_zone_bits[kMaxZones][kBitmapBytes];
+char g_zone_names[kMaxZones][33];
+Zone g_zones[kMaxZones];
+
+// Reads one whitespace-separated token (at most cap-1 chars). Returns false at EOF or when
+// the token is longer than the buffer.
+bool next_token(FILE* f, char* buf, size_t cap, bool* too_long) {
+  int c;
+  *too_long = false;
+  do {
+    c = std::fgetc(f);
+  } while (c == ' ' || c == '\t' || c == '\n' || c == '\r');
+  if (c == EOF) return false;
+  size_t n = 0;
+  while (c != EOF && c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+    if (n + 1 >= cap) {
+      *too_long = true;
+      return false;
+    }
+    buf[n++] = static_cast<char>(c);
+    c = std::fgetc(f);
+  }
+  buf[n] = '\0';
+  return true;
+}
+
+// Hex digits are read one by one so a bitmap never needs a token buffer of its size.
+bool read_hex_bitmap(FILE* f, uint8_t* out, int nbytes) {
+  int c;
+  do {
+    c = std::fgetc(f);
+  } while (c == ' ' || c == '\t');
+  for (int i = 0; i < nbytes; ++i) {
+    int v = 0;
+    for (int k = 0; k < 2; ++k) {
+      if (k == 1) c = std::fgetc(f);
+      int d;
+      if (c >= '0' && c <= '9') d = c - '0';
+      else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+      else return false;
+      v = v * 16 + d;
+    }
+    out[i] = static_cast<uint8_t>(v);
+    c = std::fgetc(f);
+  }
+  return c == '\n' || c == EOF || c == '\r' || c == ' ';
+}
+
+bool parse_int(const char* s, int* out) {
+  char* end = nullptr;
+  const long v = std::strtol(s, &end, 10);
+  if (end == s || *end != '\0' || v < -1000000000L || v > 1000000000L) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+
+bool parse_double(const char* s, double* out) {
+  char* end = nullptr;
+  const double v = std::strtod(s, &end);
+  if (end == s || *end != '\0') return false;
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+Status load_params_file(const char* path, LoadedParams* out, char* why, size_t why_cap) {
+  if (path == nullptr || out == nullptr || why == nullptr) return Status::kNullArgument;
+  why[0] = '\0';
+  FILE* f = std::fopen(path, "rb");
+  if (f == nullptr) {
+    std::snprintf(why, why_cap, "cannot open params file %s", path);
+    return Status::kIo;
+  }
+  char key[64], val[128];
+  bool too_long = false;
+  Status st = Status::kOk;
+  if (!next_token(f, key, sizeof key, &too_long) || std::strcmp(key, "visionedge-firmware-params") != 0 ||
+      !next_token(f, val, sizeof val, &too_long) || std::strcmp(val, "1") != 0) {
+    std::snprintf(why, why_cap, "%s is not a visionedge firmware params file (version 1)", path);
+    std::fclose(f);
+    return Status::kParse;
+  }
+  GateParams g;
+  int zones = 0;
+  bool have_mask = false;
+  while (st == Status::kOk && next_token(f, key, sizeof key, &too_long)) {
+    bool ok = true;
+    if (std::strcmp(key, "mask") == 0 || std::strcmp(key, "zone") == 0) {
+      const int nbytes = bitmap_bytes(g.plane_w, g.plane_h);
+      if (g.plane_w < 1 || g.plane_h < 1 || g.plane_w > kMaxPlaneW || g.plane_h > kMaxPlaneH) {
+        std::snprintf(why, why_cap, "%s: '%s' before a valid plane_w/plane_h (max %dx%d)", path, key,
+                      kMaxPlaneW, kMaxPlaneH);
+        st = Status::kPlaneTooLarge;
+        break;
+      }
+      if (key[0] == 'm') {
+        ok = read_hex_bitmap(f, g_mask_bits, nbytes);
+        have_mask = true;
+      } else {
+        if (zones >= kMaxZones) {
+          std::snprintf(why, why_cap, "%s: more than %d zones; rebuild with a larger VE_MAX_ZONES", path, kMaxZones);
+          st = Status::kBadConfig;
+          break;
+        }
+        ok = next_token(f, g_zone_names[zones], sizeof g_zone_names[zones], &too_long) &&
+             read_hex_bitmap(f, g_zone_bits[zones], nbytes);
+        g_zones[zones] = Zone{g_zone_names[zones], g_zone_bits[zones]};
+        ++zones;
+      }
+    } else if (!next_token(f, val, sizeof val, &too_long)) {
+      ok = false;
+    } else if (std::strcmp(key, "plane_w") == 0) ok = parse_int(val, &g.plane_w);
+    else if (std::strcmp(key, "plane_h") == 0) ok = parse_int(val, &g.plane_h);
+    else if (std::strcmp(key, "blur") == 0) { int b = 0; ok = parse_int(val, &b); g.blur = b != 0; }
+    else if (std::strcmp(key, "reference") == 0) {
+      if (std::strcmp(val, "previous") == 0) g.reference = Reference::kPrevious;
+      else if (std::strcmp(val, "background") == 0) g.reference = Reference::kBackground;
+      else if (std::strcmp(val, "both") == 0) g.reference = Reference::kBoth;
+      else ok = false;
+    }
+    else if (std::strcmp(key, "background_step") == 0) ok = parse_int(val, &g.background_step);
+    else if (std::strcmp(key, "pixel_threshold") == 0) ok = parse_int(val, &g.pixel_threshold);
+    else if (std::strcmp(key, "start_pct") == 0) ok = parse_double(val, &g.start_pct);
+    else if (std::strcmp(key, "stop_pct") == 0) ok = parse_double(val, &g.stop_pct);
+    else if (std::strcmp(key, "k") == 0) ok = parse_int(val, &g.k);
+    else if (std::strcmp(key, "n") == 0) ok = parse_int(val, &g.n);
+    else if (std::strcmp(key, "close_after") == 0) ok = parse_int(val, &g.close_after);
+    else if (std::strcmp(key, "global_pct") == 0) ok = parse_double(val, &g.global_pct);
+    else if (std::strcmp(key, "exposure_jump") == 0) ok = parse_double(val, &g.exposure_jump);
+    else if (std::strcmp(key, "tamper_enabled") == 0) { int b = 0; ok = parse_int(val, &b); g.tamper.enabled = b != 0; }
+    else if (std::strcmp(key, "tamper_check_every") == 0) ok = parse_int(val, &g.tamper.check_every);
+    else if (std::strcmp(key, "tamper_dark_level") == 0) ok = parse_int(val, &g.tamper.dark_level);
+    else if (std::strcmp(key, "tamper_flat_std") == 0) ok = parse_double(val, &g.tamper.flat_std);
+    else if (std::strcmp(key, "tamper_focus_min") == 0) ok = parse_double(val, &g.tamper.focus_min);
+    else if (std::strcmp(key, "tamper_persist_frames") == 0) ok = parse_int(val, &g.tamper.persist_frames);
+    else {
+      // Keys for other parts (event settings) are kept by the caller's second reader.
+      ok = true;
+    }
+    if (!ok) {
+      std::snprintf(why, why_cap, "%s: bad value for '%s'", path, key);
+      st = Status::kParse;
+    }
+  }
+  if (st == Status::kOk && too_long) {
+    std::snprintf(why, why_cap, "%s: a token is too long", path);
+    st = Status::kParse;
+  }
+  std::fclose(f);
+  if (st != Status::kOk) return st;
+  g.mask_bits = have_mask ? g_mask_bits : nullptr;
+  g.zones = zones > 0 ? g_zones : nullptr;
+  g.zone_count = zones;
+  out->gate = g;
+  return Status::kOk;
+}
+
+}  // namespace ve

@@ -1,0 +1,205 @@
+"""Gate (and event) parameters for the firmware, from the same config file the daemon reads.
+
+``visionedge firmware config CONFIG.toml`` renders ``gate_config.h``: the ``[gate]`` values as a
+``ve::GateParams`` plus the mask and zone bitmaps rasterised by the Python rasteriser
+(:func:`visionedge.gate.masks.rasterize_polygons`) for the plane size of the camera, so the
+MCU never rasterises and both targets agree on every masked pixel. The same values can be
+written as a small text file (``--format params``) that the host and QEMU runners read at run
+time, so one runner binary serves every config in the parity tests.
+
+Bitmaps are bit-packed row-major, LSB first: bit ``i & 7`` of byte ``i >> 3`` is pixel
+``i = y * w + x`` (``ve::bitmap_get`` in ``firmware/core/include/ve/gate.h``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from visionedge.config import Config
+from visionedge.errors import FirmwareError
+from visionedge.gate.plane import plane_factor
+
+__all__ = [
+    "FirmwareSpec",
+    "build_spec",
+    "pack_bits",
+    "plane_size",
+    "render_header",
+    "render_params",
+]
+
+PARAMS_MAGIC = "visionedge-firmware-params 1"
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareSpec:
+    """Everything the firmware needs from the config, for one motion-plane size."""
+
+    config: Config
+    plane_w: int
+    plane_h: int
+    mask: npt.NDArray[np.uint8] | None
+    zones: tuple[tuple[str, npt.NDArray[np.uint8]], ...]
+
+
+def plane_size(frame_w: int, frame_h: int, gate_width: int) -> tuple[int, int]:
+    """Motion-plane size for a camera frame (docs/gate-algorithm.md §1)."""
+    if frame_w < 1 or frame_h < 1:
+        raise FirmwareError(f"frame size {frame_w}x{frame_h} is not positive; pass --frame WxH")
+    f = plane_factor(frame_w, gate_width)
+    w, h = frame_w // f, frame_h // f
+    if w < 1 or h < 1:
+        raise FirmwareError(
+            f"frame {frame_w}x{frame_h} is smaller than one {f}x{f} block; lower gate.width"
+        )
+    return w, h
+
+
+def pack_bits(bitmap: npt.NDArray[np.uint8]) -> bytes:
+    """Pack a 0/1 bitmap row-major, LSB first (the firmware's ``bitmap_get`` order)."""
+    flat = (np.asarray(bitmap).reshape(-1) != 0).astype(np.uint8)
+    return bytes(np.packbits(flat, bitorder="little"))
+
+
+def build_spec(config: Config, plane_w: int, plane_h: int) -> FirmwareSpec:
+    """Rasterise the config's masks and zones for a ``plane_w x plane_h`` plane."""
+    from visionedge.gate.masks import rasterize_polygons
+
+    if plane_w < 1 or plane_h < 1:
+        raise FirmwareError(f"plane size {plane_w}x{plane_h} is not positive; pass --plane WxH")
+    gate = config.gate
+    if len(gate.zones) > 32:
+        raise FirmwareError(
+            f"{len(gate.zones)} zones configured; the firmware reports at most 32 (one bit each)"
+        )
+    mask = None
+    if gate.masks:
+        mask = rasterize_polygons([list(map(list, p)) for p in gate.masks], plane_w, plane_h)
+    zones = tuple(
+        (z.name, rasterize_polygons([list(map(list, z.polygon))], plane_w, plane_h))
+        for z in gate.zones
+    )
+    return FirmwareSpec(config, plane_w, plane_h, mask, zones)
+
+
+def _scalar_items(spec: FirmwareSpec) -> list[tuple[str, str]]:
+    """The (key, value) pairs shared by the header and the params file, values as C literals."""
+    g = spec.config.gate
+    t = g.tamper
+    b = lambda v: "1" if v else "0"  # noqa: E731
+    return [
+        ("plane_w", str(spec.plane_w)),
+        ("plane_h", str(spec.plane_h)),
+        ("blur", b(g.blur)),
+        ("reference", g.reference),
+        ("background_step", str(g.background_step)),
+        ("pixel_threshold", str(g.pixel_threshold)),
+        ("start_pct", repr(float(g.start_pct))),
+        ("stop_pct", repr(float(g.stop_pct))),
+        ("k", str(g.k)),
+        ("n", str(g.n)),
+        ("close_after", str(g.close_after)),
+        ("global_pct", repr(float(g.global_pct))),
+        ("exposure_jump", repr(float(g.exposure_jump))),
+        ("tamper_enabled", b(t.enabled)),
+        ("tamper_check_every", str(t.check_every)),
+        ("tamper_dark_level", str(t.dark_level)),
+        ("tamper_flat_std", repr(float(t.flat_std))),
+        ("tamper_focus_min", repr(float(t.focus_min))),
+        ("tamper_persist_frames", str(t.persist_frames)),
+    ]
+
+
+def render_params(spec: FirmwareSpec) -> str:
+    """The runtime params file the host/QEMU runners read (``--params``)."""
+    lines = [PARAMS_MAGIC]
+    lines += [f"{k} {v}" for k, v in _scalar_items(spec)]
+    if spec.mask is not None:
+        lines.append("mask " + pack_bits(spec.mask).hex())
+    for name, bitmap in spec.zones:
+        lines.append(f"zone {name} " + pack_bits(bitmap).hex())
+    return "\n".join(lines) + "\n"
+
+
+def _c_bytes(data: bytes, indent: str = "    ") -> str:
+    rows = []
+    for i in range(0, len(data), 16):
+        rows.append(indent + ", ".join(f"0x{v:02x}" for v in data[i : i + 16]) + ",")
+    return "\n".join(rows)
+
+
+_REFERENCE = {"previous": "kPrevious", "background": "kBackground", "both": "kBoth"}
+
+
+def render_header(spec: FirmwareSpec, source: str = "") -> str:
+    """``gate_config.h``: ``ve_config::gate_params()`` and the bitmaps, for one plane size."""
+    items = dict(_scalar_items(spec))
+    g = spec.config.gate
+    out = [
+        "// Generated by `visionedge firmware config`"
+        + (f" from {source}" if source else "")
+        + "; do not edit.",
+        "// Regenerate it when the config or the camera resolution changes.",
+        "#pragma once",
+        "",
+        "#include <cstdint>",
+        "",
+        '#include "ve/gate.h"',
+        "",
+        f"#define VE_PLANE_W {spec.plane_w}",
+        f"#define VE_PLANE_H {spec.plane_h}",
+        f"#define VE_ZONE_COUNT {len(spec.zones)}",
+        "",
+        "namespace ve_config {",
+        "",
+        f'constexpr char kDeviceName[] = "{spec.config.device.name}";',
+        f'constexpr char kCamera[] = "{spec.config.device.camera}";',
+        f'constexpr char kMqttPrefix[] = "{spec.config.mqtt.prefix}";',
+        "",
+    ]
+    nbytes = (spec.plane_w * spec.plane_h + 7) // 8
+    if spec.mask is not None:
+        out += [f"alignas(4) static const uint8_t kMaskBits[{nbytes}] = {{",
+                _c_bytes(pack_bits(spec.mask)), "};", ""]
+    for i, (name, bitmap) in enumerate(spec.zones):
+        out += [f"// zone '{name}'", f"alignas(4) static const uint8_t kZone{i}Bits[{nbytes}] = {{",
+                _c_bytes(pack_bits(bitmap)), "};", ""]
+    if spec.zones:
+        out.append("static const ve::Zone kZones[] = {")
+        out += [f'    {{"{name}", kZone{i}Bits}},' for i, (name, _) in enumerate(spec.zones)]
+        out += ["};", ""]
+    out += [
+        "inline ve::GateParams gate_params() {",
+        "  ve::GateParams p;",
+        f"  p.plane_w = {items['plane_w']};",
+        f"  p.plane_h = {items['plane_h']};",
+        f"  p.blur = {'true' if g.blur else 'false'};",
+        f"  p.reference = ve::Reference::{_REFERENCE[g.reference]};",
+        f"  p.background_step = {items['background_step']};",
+        f"  p.pixel_threshold = {items['pixel_threshold']};",
+        f"  p.start_pct = {items['start_pct']};",
+        f"  p.stop_pct = {items['stop_pct']};",
+        f"  p.k = {items['k']};",
+        f"  p.n = {items['n']};",
+        f"  p.close_after = {items['close_after']};",
+        f"  p.global_pct = {items['global_pct']};",
+        f"  p.exposure_jump = {items['exposure_jump']};",
+        f"  p.mask_bits = {'kMaskBits' if spec.mask is not None else 'nullptr'};",
+        f"  p.zones = {'kZones' if spec.zones else 'nullptr'};",
+        f"  p.zone_count = {len(spec.zones)};",
+        f"  p.tamper.enabled = {'true' if g.tamper.enabled else 'false'};",
+        f"  p.tamper.check_every = {items['tamper_check_every']};",
+        f"  p.tamper.dark_level = {items['tamper_dark_level']};",
+        f"  p.tamper.flat_std = {items['tamper_flat_std']};",
+        f"  p.tamper.focus_min = {items['tamper_focus_min']};",
+        f"  p.tamper.persist_frames = {items['tamper_persist_frames']};",
+        "  return p;",
+        "}",
+        "",
+        "}  // namespace ve_config",
+        "",
+    ]
+    return "\n".join(out)

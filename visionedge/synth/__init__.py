@@ -10,7 +10,13 @@ crops the classifier is trained on, with the same drawing code as the scenes.
 
 from __future__ import annotations
 
-from visionedge.synth.clip import GENERATOR_VERSION, cache_dir, demo_clip_path, write_clip
+from visionedge.synth.clip import (
+    GENERATOR_VERSION,
+    cache_dir,
+    demo_clip_name,
+    demo_clip_path,
+    write_clip,
+)
 from visionedge.synth.scene import (
     MIN_VISIBLE_PCT,
     CoverCamera,
@@ -41,6 +47,7 @@ __all__ = [
     "SceneSpec",
     "cache_dir",
     "default_scene",
+    "demo_clip_name",
     "demo_clip_path",
     "frame_count",
     "render_background",

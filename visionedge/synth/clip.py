@@ -12,7 +12,7 @@ from visionedge.errors import SourceError
 from visionedge.synth.scene import SceneSpec, default_scene, frame_count, render_frames
 from visionedge.synth.truth import GroundTruth, Passage, truth_path
 
-__all__ = ["GENERATOR_VERSION", "JPEG_QUALITY", "cache_dir", "demo_clip_path", "write_clip"]
+__all__ = ["GENERATOR_VERSION", "JPEG_QUALITY", "cache_dir", "demo_clip_name", "demo_clip_path", "write_clip"]
 
 GENERATOR_VERSION = 1
 """Bumped whenever the generator's output changes; part of the demo clip's cache key."""
@@ -83,6 +83,11 @@ def cache_dir() -> Path:
     return Path(base) / "visionedge"
 
 
+def demo_clip_name(seed: int = 0) -> str:
+    """File name of the demo clip for ``seed`` (changes with :data:`GENERATOR_VERSION`)."""
+    return f"demo-v{GENERATOR_VERSION}-seed{seed}.avi"
+
+
 def demo_clip_path(seed: int = 0) -> Path:
     """The default scene's clip, generated on first use and cached (with its truth file).
 
@@ -90,7 +95,7 @@ def demo_clip_path(seed: int = 0) -> Path:
     renamed, so concurrent first uses never see a half-written clip. When the cache
     directory is not writable, the clip goes to the system temp directory instead.
     """
-    name = f"demo-v{GENERATOR_VERSION}-seed{seed}.avi"
+    name = demo_clip_name(seed)
     for base in (cache_dir(), Path(tempfile.gettempdir()) / f"visionedge-{os.getuid()}"):
         clip = base / name
         if clip.is_file() and truth_path(clip).is_file():

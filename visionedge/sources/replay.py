@@ -1,0 +1,312 @@
+"""Replay sources: a video file, a folder of images, the generated demo clip.
+
+Replay is deterministic: ``ts_ms = round(index * 1000 / fps)`` from the frame index and the
+clip's frame rate (the rate the container states; ``source.fps`` when it states none, and
+always for image folders). PTS are deliberately not used: OpenCV's backends disagree about
+them, and index-derived timestamps make the same clip give the same events everywhere.
+Frames come as fast as the consumer takes them, or paced at the clip's rate with
+``source.realtime``.
+
+A clip that stops decoding before the frame count its header promises (a truncated or
+damaged file) does not end silently: the frames already read have been yielded and
+processed, then ``frames()`` raises :class:`~visionedge.errors.SourceError` saying at which
+frame it stopped, so the caller can finish its open events and exit with status 4.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from visionedge.config import SourceConfig
+from visionedge.errors import SourceError
+from visionedge.frame import Frame, Image
+from visionedge.gate.plane import to_motion_plane
+from visionedge.sources.diagnose import clip_problem, convert_hint
+from visionedge.sources.pacing import Pacer
+from visionedge.sources.registry import register_source
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "ImageFolderSource",
+    "SynthSource",
+    "VideoFileSource",
+    "replay_ts_ms",
+]
+
+IMAGE_SUFFIXES: tuple[str, ...] = (
+    ".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".pnm", ".tif", ".tiff", ".webp",
+)
+
+_MAX_FPS = 1000.0
+_COUNT_SLACK = 2
+"""Header frame counts may overstate by a frame or two (B-frame delay, rounding)."""
+
+
+def replay_ts_ms(index: int, fps: float) -> int:
+    """The deterministic timestamp of frame ``index`` at ``fps``."""
+    return round(index * 1000 / fps)
+
+
+def _image_getter(img: Image) -> Image:
+    return img
+
+
+class _ReplayBase(ABC):
+    """What replay sources share: name/clip id/fps, state, context manager, pacing."""
+
+    name: str
+    clip_id: str
+    fps: float
+
+    def __init__(self, cfg: SourceConfig, gate_width: int) -> None:
+        self._cfg = cfg
+        self._gate_width = gate_width
+        self.frames_read = 0
+
+    @property
+    def state(self) -> str:
+        """Always ``"ok"``: a replay has no connection to lose."""
+        return "ok"
+
+    def __enter__(self) -> _ReplayBase:
+        self.probe()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    @abstractmethod
+    def probe(self) -> None:
+        """Check the input can be replayed; raise SourceError naming the problem."""
+
+    @abstractmethod
+    def frames(self) -> Iterator[Frame]:
+        """Yield the frames in order."""
+
+    def _frame(self, index: int, image: Image | None, plane_src: Image) -> Frame:
+        plane = to_motion_plane(plane_src, self._gate_width)
+        if image is None:
+            gray = plane_src
+
+            def getter() -> Image:
+                out: Image = np.asarray(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), np.uint8)
+                return out
+        else:
+            img = image
+
+            def getter() -> Image:
+                return img
+
+        return Frame(
+            index=index,
+            ts_ms=replay_ts_ms(index, self.fps),
+            plane=plane,
+            _image=getter,
+            metadata={},
+            source=self.clip_id,
+        )
+
+
+class VideoFileSource(_ReplayBase):
+    """Replays a video file through OpenCV's FFmpeg backend."""
+
+    def __init__(self, cfg: SourceConfig, gate_width: int, path: Path | None = None) -> None:
+        super().__init__(cfg, gate_width)
+        self.path = Path(path if path is not None else cfg.path).expanduser()
+        self.name = self.clip_id = self.path.name
+        self.fps = cfg.fps
+        self.frame_count = 0
+
+    def _open(self) -> cv2.VideoCapture:
+        problem = clip_problem(self.path)
+        if problem:
+            raise SourceError(problem)
+        cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        if not cap.isOpened():
+            cap.release()
+            cap = cv2.VideoCapture(str(self.path))
+        if not cap.isOpened():
+            cap.release()
+            raise SourceError(
+                f"{self.path}: OpenCV cannot open this file (container or codec not "
+                f"supported by its FFmpeg backend); {convert_hint(self.path)}"
+            )
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps = fps if math.isfinite(fps) and 0 < fps <= _MAX_FPS else self._cfg.fps
+        count = float(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0.0)
+        self.frame_count = int(count) if math.isfinite(count) and count > 0 else 0
+        return cap
+
+    def probe(self) -> None:
+        """Open the clip and decode its first frame."""
+        cap = self._open()
+        try:
+            ok, img = cap.read()
+        finally:
+            cap.release()
+        if not ok or img is None:
+            raise SourceError(
+                f"{self.path}: OpenCV cannot decode this file (no frames); "
+                f"{convert_hint(self.path)}"
+            )
+
+    def frames(self) -> Iterator[Frame]:
+        """Decode the whole clip, frame by frame; see the module docstring on errors."""
+        cap = self._open()
+        pacer = Pacer() if self._cfg.realtime else None
+        index = 0
+        try:
+            while True:
+                ok, raw = cap.read()
+                if not ok or raw is None:
+                    break
+                img: Image = np.asarray(raw)
+                if img.dtype != np.uint8 or img.ndim not in (2, 3):
+                    raise SourceError(
+                        f"{self.path}: frame {index} decodes as {img.dtype} {img.shape}, not "
+                        f"8-bit; {convert_hint(self.path)}"
+                    )
+                if img.ndim == 3 and img.shape[2] == 4:
+                    img = np.asarray(cv2.cvtColor(img, cv2.COLOR_BGRA2BGR), np.uint8)
+                frame = self._frame(index, img if img.ndim == 3 else None, img)
+                if pacer is not None:
+                    pacer.wait(frame.ts_ms)
+                self.frames_read = index + 1
+                yield frame
+                index += 1
+        finally:
+            cap.release()
+        if index == 0:
+            raise SourceError(
+                f"{self.path}: OpenCV cannot decode this file (no frames); "
+                f"{convert_hint(self.path)}"
+            )
+        if self.frame_count and index < self.frame_count - _COUNT_SLACK:
+            raise SourceError(
+                f"{self.path}: decoding stopped at frame {index} of {self.frame_count} "
+                f"(truncated or damaged file; the {index} frames read were processed); "
+                f"re-copy the clip or {convert_hint(self.path)}"
+            )
+
+
+def _natural_key(p: Path) -> list[tuple[int, int | str]]:
+    # frame_2 before frame_10; ties keep a total order through the plain name.
+    return [(0, int(t)) if t.isdigit() else (1, t) for t in re.split(r"(\d+)", p.name)]
+
+
+class ImageFolderSource(_ReplayBase):
+    """Replays the images of a folder in natural name order at ``source.fps``."""
+
+    def __init__(self, cfg: SourceConfig, gate_width: int) -> None:
+        super().__init__(cfg, gate_width)
+        self.path = Path(cfg.path).expanduser()
+        self.name = self.clip_id = self.path.name
+        self.fps = cfg.fps
+        self.files: list[Path] = []
+
+    def _list(self) -> list[Path]:
+        if not self.path.exists():
+            raise SourceError(f"{self.path}: image folder not found; check source.path")
+        if not self.path.is_dir():
+            raise SourceError(
+                f"{self.path}: is a file, not a folder; to replay a video file set "
+                'source.kind = "file"'
+            )
+        try:
+            files = [
+                p for p in self.path.iterdir()
+                if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+            ]
+        except OSError as exc:
+            raise SourceError(
+                f"{self.path}: cannot list the folder ({exc.strerror}); check its permissions"
+            ) from exc
+        if not files:
+            raise SourceError(
+                f"{self.path}: no images in this folder (looked for "
+                f"{', '.join(IMAGE_SUFFIXES)}); put the frames there or fix source.path"
+            )
+        return sorted(files, key=lambda p: (_natural_key(p), p.name))
+
+    def _read(self, path: Path, index: int) -> Image:
+        img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if img is None:
+            raise SourceError(
+                f"{path}: cannot read image {index} of the folder (empty, damaged or not an "
+                "image); replace or remove it"
+            )
+        if img.dtype != np.uint8:
+            raise SourceError(
+                f"{path}: image is {img.dtype}, not 8-bit; convert it, e.g. with "
+                f"ffmpeg -i {path.name} -pix_fmt rgb24 {path.stem}_8bit.png"
+            )
+        if img.ndim == 3 and img.shape[2] == 4:
+            img = np.asarray(cv2.cvtColor(img, cv2.COLOR_BGRA2BGR), np.uint8)
+        elif img.ndim == 3 and img.shape[2] == 1:
+            img = img[:, :, 0]
+        return np.ascontiguousarray(img)
+
+    def probe(self) -> None:
+        """List the images and read the first."""
+        self.files = self._list()
+        self._read(self.files[0], 0)
+
+    def frames(self) -> Iterator[Frame]:
+        """Read the images one by one; an unreadable one raises after the earlier frames."""
+        files = self._list()
+        self.files = files
+        pacer = Pacer() if self._cfg.realtime else None
+        first_shape: tuple[int, int] | None = None
+        for index, path in enumerate(files):
+            img = self._read(path, index)
+            shape = (img.shape[1], img.shape[0])
+            if first_shape is None:
+                first_shape = shape
+            elif shape != first_shape:
+                raise SourceError(
+                    f"{path}: image is {shape[0]}x{shape[1]} but the first image is "
+                    f"{first_shape[0]}x{first_shape[1]}; all images of a folder must have "
+                    "one size"
+                )
+            frame = self._frame(index, img if img.ndim == 3 else None, img)
+            if pacer is not None:
+                pacer.wait(frame.ts_ms)
+            self.frames_read = index + 1
+            yield frame
+
+
+@register_source("file")
+def _file_source(cfg: SourceConfig, gate_width: int) -> VideoFileSource:
+    return VideoFileSource(cfg, gate_width)
+
+
+@register_source("images")
+def _images_source(cfg: SourceConfig, gate_width: int) -> ImageFolderSource:
+    return ImageFolderSource(cfg, gate_width)
+
+
+class SynthSource(VideoFileSource):
+    """Plays the generated demo clip as a file; it is generated (once, cached) on open."""
+
+    def __init__(self, cfg: SourceConfig, gate_width: int) -> None:
+        from visionedge.synth import demo_clip_name
+
+        super().__init__(cfg, gate_width, Path(demo_clip_name()))
+
+    def _open(self) -> cv2.VideoCapture:
+        from visionedge.synth import demo_clip_path
+
+        self.path = demo_clip_path()
+        return super()._open()
+
+
+@register_source("synth")
+def _synth_source(cfg: SourceConfig, gate_width: int) -> SynthSource:
+    return SynthSource(cfg, gate_width)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -37,25 +38,30 @@ def _variance(n: int, s: int, ss: int) -> float:
     return float(n * ss - s * s) / float(n * n)
 
 
-def plane_stats(plane: Plane, lap_buf: npt.NDArray[np.int16] | None = None) -> PlaneStats:
-    """The §3 statistics of ``plane`` (``lap_buf``: optional int16 scratch of the same shape)."""
+_SQUARES = (np.arange(256, dtype=np.int64) ** 2).astype(np.uint16).reshape(1, 256)
+
+
+def _sum(a: npt.NDArray[Any]) -> int:
+    # cv2.sumElems accumulates integers exactly (every partial sum is far below 2^53);
+    # cv2.norm(NORM_L2SQR) does not (it is off by a few units on 8-bit planes).
+    return int(cv2.sumElems(a)[0])
+
+
+def plane_stats(plane: Plane) -> PlaneStats:
+    """The §3 statistics of ``plane``: exact integer sums, then doubles as the spec says."""
     h, w = plane.shape
     n = h * w
-    s = int(cv2.sumElems(plane)[0])
-    ss = int(cv2.norm(plane, cv2.NORM_L2SQR))
+    s = _sum(plane)
+    ss = _sum(cv2.LUT(plane, _SQUARES))
     mean = s / n
     std = math.sqrt(_variance(n, s, ss))
     lap_var = 0.0
     if h >= 3 and w >= 3:
-        if lap_buf is None or lap_buf.shape != plane.shape:
-            lap_buf = np.empty(plane.shape, dtype=np.int16)
-        # ksize=1 is the 4-neighbour kernel; interior values do not depend on the border rule.
-        cv2.Laplacian(plane, cv2.CV_16S, dst=lap_buf, ksize=1)
-        inner = lap_buf[1:-1, 1:-1]
+        # ksize=1 is the 4-neighbour kernel; interior values do not depend on the border
+        # rule, and |L| <= 1020 fits int16; L*L fits int32.
+        inner = cv2.Laplacian(plane, cv2.CV_16S, ksize=1)[1:-1, 1:-1]
         m = (h - 2) * (w - 2)
-        ls = int(cv2.sumElems(inner)[0])
-        lss = int(cv2.norm(inner, cv2.NORM_L2SQR))
-        lap_var = _variance(m, ls, lss)
+        lap_var = _variance(m, _sum(inner), _sum(cv2.multiply(inner, inner, dtype=cv2.CV_32S)))
     return PlaneStats(mean, std, lap_var)
 
 
@@ -83,7 +89,6 @@ class TamperDetector:
     def __init__(self, cfg: TamperConfig, pixel_threshold: int) -> None:
         self.cfg = cfg
         self.pixel_threshold = pixel_threshold
-        self._lap: npt.NDArray[np.int16] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -126,9 +131,7 @@ class TamperDetector:
         cfg = self.cfg
         if self.snapshot is not None and self.snapshot_age > 10 * cfg.persist_frames:
             self.snapshot = None
-        if self._lap is None or self._lap.shape != plane.shape:
-            self._lap = np.empty(plane.shape, dtype=np.int16)
-        stats = plane_stats(plane, self._lap)
+        stats = plane_stats(plane)
         self.last_stats = stats
         if stats.mean <= cfg.dark_level:
             return "dark"

@@ -1,0 +1,208 @@
+"""Benchmark of the motion gate: cost per frame, and recall on labelled real footage.
+
+Usage: ``python bench/gate.py [--config gate.toml] [--repeat 3] [--clip PATH ...]``
+
+For a generated 640x360 clip (visionedge.synth default scene) and every ``*.avi`` under
+``../shared/data/clips`` (when present), all frames are decoded and turned into motion planes
+first; only the gate is timed. Each frame is timed twice, interleaved: the gate
+(``FrameDifferenceGate.process_plane``) and a plain baseline gate (``cv2.absdiff`` against
+the previous plane + ``cv2.threshold`` + ``cv2.countNonZero``, preallocated buffers), so both
+see the same machine load; the ratio is gate / baseline. OpenCV runs on one thread.
+
+On ``cdnet_highway`` the gate's open state is scored against
+``cdnet_highway_labels.csv``: recall = share of labelled motion frames (470..1700) on which
+the gate is open; false-open = labelled still frames on which it is open. AVI frame i
+(0-based) is CDnet frame i+1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from visionedge.config import GateConfig, load_config
+from visionedge.gate import FrameDifferenceGate, to_motion_plane
+from visionedge.protocols import GateResult
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+Plane = npt.NDArray[np.uint8]
+
+
+@dataclass
+class Row:
+    clip: str
+    size: str
+    plane: str
+    frames: int
+    plane_us: float
+    gate_med: float
+    gate_mean: float
+    gate_p90: float
+    base_med: float
+    open_pct: float
+    recall: str = ""
+    false_open: str = ""
+
+
+def decode(path: Path, width: int) -> tuple[list[Plane], str, float]:
+    """All motion planes of a clip, its frame size, and the mean plane conversion cost (µs)."""
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise SystemExit(f"{path}: OpenCV cannot open this clip; check the file")
+    planes: list[Plane] = []
+    size = ""
+    spent = 0
+    try:
+        while True:
+            ok, img = cap.read()
+            if not ok:
+                break
+            size = f"{img.shape[1]}x{img.shape[0]}"
+            t0 = time.perf_counter_ns()
+            planes.append(to_motion_plane(np.asarray(img, dtype=np.uint8), width))
+            spent += time.perf_counter_ns() - t0
+    finally:
+        cap.release()
+    if not planes:
+        raise SystemExit(f"{path}: no frames decoded")
+    return planes, size, spent / 1000.0 / len(planes)
+
+
+class Baseline:
+    """The popular simplest gate: |frame - previous| > threshold, count the pixels."""
+
+    def __init__(self, shape: tuple[int, ...], threshold: int) -> None:
+        self.prev: Plane | None = None
+        self.diff = np.empty(shape, np.uint8)
+        self.mask = np.empty(shape, np.uint8)
+        self.threshold = threshold
+
+    def step(self, plane: Plane) -> int:
+        if self.prev is None:
+            self.prev = plane
+            return 0
+        cv2.absdiff(plane, self.prev, dst=self.diff)
+        cv2.threshold(self.diff, self.threshold, 255, cv2.THRESH_BINARY, dst=self.mask)
+        self.prev = plane
+        return int(cv2.countNonZero(self.mask))
+
+
+def run_once(
+    planes: list[Plane], cfg: GateConfig
+) -> tuple[list[float], list[float], list[GateResult]]:
+    gate = FrameDifferenceGate(cfg)
+    base = Baseline(planes[0].shape, cfg.pixel_threshold)
+    gate_ns: list[float] = []
+    base_ns: list[float] = []
+    results: list[GateResult] = []
+    clock = time.perf_counter_ns
+    for i, plane in enumerate(planes):
+        t0 = clock()
+        base.step(plane)
+        t1 = clock()
+        results.append(gate.process_plane(plane, i))
+        t2 = clock()
+        base_ns.append((t1 - t0) / 1000.0)
+        gate_ns.append((t2 - t1) / 1000.0)
+    return gate_ns, base_ns, results
+
+
+def highway_score(results: list[GateResult], labels: Path) -> tuple[str, str]:
+    motion = still = hit = false_open = 0
+    with labels.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["in_temporal_roi"] != "1" or row["motion"] == "":
+                continue
+            i = int(row["frame"]) - 1
+            if i >= len(results):
+                continue
+            is_open = results[i].motion
+            if row["motion"] == "1":
+                motion += 1
+                hit += is_open
+            else:
+                still += 1
+                false_open += is_open
+    recall = hit / motion if motion else float("nan")
+    return f"{recall:.4f} ({hit}/{motion})", f"{false_open}/{still}"
+
+
+def bench_clip(path: Path, cfg: GateConfig, repeat: int) -> Row:
+    planes, size, plane_us = decode(path, cfg.width)
+    best: tuple[float, list[float], list[float], list[GateResult]] | None = None
+    for _ in range(repeat):
+        gate_us, base_us, results = run_once(planes, cfg)
+        med = statistics.median(gate_us)
+        if best is None or med < best[0]:
+            best = (med, gate_us, base_us, results)
+    assert best is not None
+    _, gate_us, base_us, results = best
+    h, w = planes[0].shape
+    row = Row(
+        clip=path.name,
+        size=size,
+        plane=f"{w}x{h}",
+        frames=len(planes),
+        plane_us=plane_us,
+        gate_med=statistics.median(gate_us),
+        gate_mean=statistics.fmean(gate_us),
+        gate_p90=float(np.percentile(gate_us, 90)),
+        base_med=statistics.median(base_us),
+        open_pct=100.0 * sum(r.motion for r in results) / len(results),
+    )
+    labels = path.parent / "cdnet_highway_labels.csv"
+    if path.name.startswith("cdnet_highway") and labels.exists():
+        row.recall, row.false_open = highway_score(results, labels)
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", help="TOML config whose [gate] section is used (default: defaults)")
+    ap.add_argument("--repeat", type=int, default=3, help="passes per clip; the best is kept")
+    ap.add_argument("--clip", action="append", type=Path, help="benchmark only these clips")
+    args = ap.parse_args(argv)
+    cfg = load_config(args.config).gate
+    cv2.setNumThreads(1)
+    clips: list[Path] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.clip:
+            clips = list(args.clip)
+        else:
+            from visionedge.synth import default_scene, write_clip
+
+            synth = Path(tmp) / "synth_default_640x360.avi"
+            write_clip(default_scene(seed=0, width=640, height=360), synth)
+            clips = [synth, *sorted((SHARED / "clips").glob("*.avi"))]
+        rows = [bench_clip(c, cfg, args.repeat) for c in clips]
+    head = (
+        f"{'clip':34} {'frame':>8} {'plane':>8} {'frames':>6} {'plane µs':>8} {'gate µs':>8} "
+        f"{'mean':>6} {'p90':>6} {'fps':>7} {'base µs':>7} {'ratio':>5} {'open%':>6} "
+        f"{'recall':>18} {'false-open':>10}"
+    )
+    print(f"motion gate, one OpenCV thread, median of per-frame times (best of {args.repeat})")
+    print(head)
+    for r in rows:
+        print(
+            f"{r.clip[:34]:34} {r.size:>8} {r.plane:>8} {r.frames:6d} {r.plane_us:8.1f} "
+            f"{r.gate_med:8.1f} {r.gate_mean:6.1f} {r.gate_p90:6.1f} {1e6 / r.gate_mean:7.0f} "
+            f"{r.base_med:7.1f} {r.gate_med / r.base_med:5.1f} {r.open_pct:6.1f} "
+            f"{r.recall:>18} {r.false_open:>10}"
+        )
+    if not (SHARED / "clips").is_dir() and not args.clip:
+        print(f"(no real clips: {SHARED / 'clips'} is absent)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -89,6 +89,7 @@ def _scalar_items(spec: FirmwareSpec) -> list[tuple[str, str]]:
     """The (key, value) pairs shared by the header and the params file, values as C literals."""
     g = spec.config.gate
     t = g.tamper
+    e = spec.config.events
     b = lambda v: "1" if v else "0"  # noqa: E731
     return [
         ("plane_w", str(spec.plane_w)),
@@ -110,6 +111,11 @@ def _scalar_items(spec: FirmwareSpec) -> list[tuple[str, str]]:
         ("tamper_flat_std", repr(float(t.flat_std))),
         ("tamper_focus_min", repr(float(t.focus_min))),
         ("tamper_persist_frames", str(t.persist_frames)),
+        ("device", spec.config.device.name),
+        ("camera", spec.config.device.camera),
+        ("events_update_every", str(e.update_every)),
+        ("events_max_duration_s", repr(float(e.max_duration_s))),
+        ("events_min_frames", str(e.min_frames)),
     ]
 
 
@@ -147,6 +153,7 @@ def render_header(spec: FirmwareSpec, source: str = "") -> str:
         "",
         "#include <cstdint>",
         "",
+        '#include "ve/events.h"',
         '#include "ve/gate.h"',
         "",
         f"#define VE_PLANE_W {spec.plane_w}",
@@ -196,6 +203,16 @@ def render_header(spec: FirmwareSpec, source: str = "") -> str:
         f"  p.tamper.flat_std = {items['tamper_flat_std']};",
         f"  p.tamper.focus_min = {items['tamper_focus_min']};",
         f"  p.tamper.persist_frames = {items['tamper_persist_frames']};",
+        "  return p;",
+        "}",
+        "",
+        "inline ve::EventParams event_params() {",
+        "  ve::EventParams p;",
+        "  p.device = kDeviceName;",
+        "  p.camera = kCamera;",
+        f"  p.update_every = {items['events_update_every']};",
+        f"  p.max_duration_s = {items['events_max_duration_s']};",
+        f"  p.min_frames = {items['events_min_frames']};",
         "  return p;",
         "}",
         "",

@@ -71,6 +71,8 @@ int main(int argc, char** argv) {
   const char* frames_dir = nullptr;
   int raw_w = 0, raw_h = 0;
   long max_frames = -1;
+  double fps = 10.0;
+  const char* clip_id = "";
   int first_file = argc;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--params") == 0 && i + 1 < argc) {
@@ -81,10 +83,14 @@ int main(int argc, char** argv) {
       if (std::sscanf(argv[++i], "%dx%d", &raw_w, &raw_h) != 2 || raw_w < 1 || raw_h < 1) {
         return fail(ve::Status::kParse, "--raw needs WxH, e.g. --raw 160x120");
       }
+    } else if (std::strcmp(argv[i], "--fps") == 0 && i + 1 < argc) {
+      fps = std::strtod(argv[++i], nullptr);
+    } else if (std::strcmp(argv[i], "--clip-id") == 0 && i + 1 < argc) {
+      clip_id = argv[++i];
     } else if (std::strcmp(argv[i], "--max-frames") == 0 && i + 1 < argc) {
       max_frames = std::strtol(argv[++i], nullptr, 10);
     } else if (argv[i][0] == '-' && argv[i][1] == '-') {
-      std::printf("usage: %s --params FILE (--frames DIR | [--raw WxH] FILE...) [--max-frames N]\n", argv[0]);
+      std::printf("usage: %s --params FILE (--frames DIR | [--raw WxH] [--fps F] [--clip-id ID] FILE...) [--max-frames N]\n", argv[0]);
       return 2;
     } else {
       first_file = i;
@@ -92,7 +98,7 @@ int main(int argc, char** argv) {
     }
   }
   if (params_path == nullptr || (frames_dir == nullptr && first_file >= argc)) {
-    std::printf("usage: %s --params FILE (--frames DIR | [--raw WxH] FILE...) [--max-frames N]\n", argv[0]);
+    std::printf("usage: %s --params FILE (--frames DIR | [--raw WxH] [--fps F] [--clip-id ID] FILE...) [--max-frames N]\n", argv[0]);
     return 2;
   }
   static ve::LoadedParams params;
@@ -101,11 +107,12 @@ int main(int argc, char** argv) {
   if (st != ve::Status::kOk) return fail(st, why);
   st = g_gate.configure(params.gate);
   if (st != ve::Status::kOk) return fail(st, "gate parameters rejected");
-  ve::RunnerEvents events;
-  st = events.configure(params_path, frames_dir, why, sizeof why);
+  static ve::RunnerEvents events;
+  st = events.configure(params.events, params.gate, frames_dir, clip_id, fps, why, sizeof why);
   if (st != ve::Status::kOk) return fail(st, why);
 
   uint32_t last_index = 0;
+  bool any = false;
   for (uint32_t index = 0;; ++index) {
     if (max_frames >= 0 && static_cast<long>(index) >= max_frames) break;
     const char* path;
@@ -128,18 +135,19 @@ int main(int argc, char** argv) {
       return fail(st, why);
     }
     ve::GateResult r;
-    st = g_gate.process(g_plane, w, h, index, ve::ExposureInfo::none(), &r);
+    st = g_gate.process(g_plane, w, h, index, events.exposure(index), &r);
     if (st != ve::Status::kOk) {
       std::snprintf(why, sizeof why, "frame %u (%s) is %dx%d but the gate is configured for %dx%d",
                     static_cast<unsigned>(index), path, w, h, params.gate.plane_w, params.gate.plane_h);
       return fail(st, why);
     }
     print_frame(r, params.gate);
-    st = events.on_gate(r, g_gate.params());
+    st = events.on_gate(r);
     if (st != ve::Status::kOk) return fail(st, "event JSON");
     last_index = index;
+    any = true;
   }
-  st = events.finish(last_index);
+  st = any ? events.finish(last_index) : ve::Status::kOk;
   if (st != ve::Status::kOk) return fail(st, "event JSON");
   std::fflush(stdout);
   return 0;

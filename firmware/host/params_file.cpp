@@ -11,6 +11,8 @@ uint8_t g_mask_bits[kBitmapBytes];
 uint8_t g_zone_bits[kMaxZones][kBitmapBytes];
 char g_zone_names[kMaxZones][33];
 Zone g_zones[kMaxZones];
+char g_device[65] = "visionedge";
+char g_camera[65] = "cam0";
 
 // Reads one whitespace-separated token (at most cap-1 chars). Returns false at EOF or when
 // the token is longer than the buffer.
@@ -93,6 +95,7 @@ Status load_params_file(const char* path, LoadedParams* out, char* why, size_t w
     return Status::kParse;
   }
   GateParams g;
+  EventParams ev;
   int zones = 0;
   bool have_mask = false;
   while (st == Status::kOk && next_token(f, key, sizeof key, &too_long)) {
@@ -145,9 +148,15 @@ Status load_params_file(const char* path, LoadedParams* out, char* why, size_t w
     else if (std::strcmp(key, "tamper_flat_std") == 0) ok = parse_double(val, &g.tamper.flat_std);
     else if (std::strcmp(key, "tamper_focus_min") == 0) ok = parse_double(val, &g.tamper.focus_min);
     else if (std::strcmp(key, "tamper_persist_frames") == 0) ok = parse_int(val, &g.tamper.persist_frames);
+    else if (std::strcmp(key, "device") == 0) std::snprintf(g_device, sizeof g_device, "%s", val);
+    else if (std::strcmp(key, "camera") == 0) std::snprintf(g_camera, sizeof g_camera, "%s", val);
+    else if (std::strcmp(key, "events_update_every") == 0) ok = parse_int(val, &ev.update_every);
+    else if (std::strcmp(key, "events_max_duration_s") == 0) ok = parse_double(val, &ev.max_duration_s);
+    else if (std::strcmp(key, "events_min_frames") == 0) ok = parse_int(val, &ev.min_frames);
     else {
-      // Keys for other parts (event settings) are kept by the caller's second reader.
-      ok = true;
+      std::snprintf(why, why_cap, "%s: unknown key '%s'; regenerate it with this version of visionedge", path, key);
+      st = Status::kParse;
+      break;
     }
     if (!ok) {
       std::snprintf(why, why_cap, "%s: bad value for '%s'", path, key);
@@ -164,6 +173,9 @@ Status load_params_file(const char* path, LoadedParams* out, char* why, size_t w
   g.zones = zones > 0 ? g_zones : nullptr;
   g.zone_count = zones;
   out->gate = g;
+  ev.device = g_device;
+  ev.camera = g_camera;
+  out->events = ev;
   return Status::kOk;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "ve/events.h"
 #include "ve/gate.h"
 #include "ve/status.h"
 
@@ -12,7 +13,7 @@ namespace ve {
 
 struct LoadedParams {
   GateParams gate;
-  // Event settings are read by the event tracker part (see events keys).
+  EventParams events;
 };
 
 // Parse `path`; on error returns the status and writes a one-line reason into `why`.

@@ -1,18 +1,33 @@
-// The runner's event side: feeds gate results to the core's event tracker and prints events.
+// The runner's clip side: frame timestamps and camera metadata (from the export manifest, or
+// derived from --fps for bare files), and the event tracker whose payloads it prints.
 #pragma once
 
 #include <cstddef>
 
+#include "manifest.h"
+#include "ve/events.h"
 #include "ve/gate.h"
 #include "ve/status.h"
 
 namespace ve {
 
-class RunnerEvents {
+class RunnerEvents final : public EventSink {
  public:
-  Status configure(const char* params_path, const char* frames_dir, char* why, size_t why_cap);
-  Status on_gate(const GateResult& r, const GateParams& p);
+  // `frames_dir` may be null (bare files: clip id from `clip_id`, ts from `fps`).
+  Status configure(const EventParams& params, const GateParams& gate, const char* frames_dir,
+                   const char* clip_id, double fps, char* why, size_t why_cap);
+  FrameInfo frame_info(uint32_t index) const;
+  ExposureInfo exposure(uint32_t index) const;
+  Status on_gate(const GateResult& r);
   Status finish(uint32_t last_index);
+  Status publish(const char* json, size_t len) override;
+
+ private:
+  const ManifestFrame* find(uint32_t index) const;
+  EventTracker tracker_;
+  bool have_manifest_ = false;
+  char clip_id_[96] = {};
+  double fps_ = 10.0;
 };
 
 }  // namespace ve

@@ -1,1 +1,1 @@
-
+#include "ve/quantize.h"

@@ -29,7 +29,12 @@ def register(sub: Any) -> None:
         "clip) through gate, classifier and event tracker; events go to stdout as JSON lines.",
     )
     p.add_argument("clip", nargs="?", help="video file or image folder (default: the demo clip)")
-    p.add_argument("--config", metavar="FILE", help="TOML config file (its [source] is ignored)")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML config file; CLIP replaces its [source] (source.fps still sets the rate of "
+        "image folders) and events go only to stdout and the files named here",
+    )
     golden = p.add_mutually_exclusive_group()
     golden.add_argument(
         "--expect", metavar="GOLDEN", help="compare events with this file; exit 7 with a diff if they differ"

@@ -1,0 +1,119 @@
+"""The SQLite spool: order, acknowledgement, bounds, restarts, full disk, corrupt file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from visionedge.spool import ROW_OVERHEAD_BYTES, Spool
+
+
+def test_rows_come_back_in_order_and_leave_only_when_acked(tmp_path: Path) -> None:
+    sp = Spool(tmp_path / "s.db")
+    ids = [sp.put("t/events", f"e{i}".encode()) for i in range(10)]
+    assert all(i is not None for i in ids)
+    rows = sp.fetch(0, 100)
+    assert [r.payload for r in rows] == [f"e{i}".encode() for i in range(10)]
+    assert sp.fetch(rows[4].id, 3)[0].payload == b"e5"
+    assert sp.ack([rows[0].id, rows[2].id]) == 2
+    assert sp.ack([rows[0].id]) == 0  # a late duplicate ack is harmless
+    assert [r.payload for r in sp.fetch()] == [f"e{i}".encode() for i in (1, 3, 4, 5, 6, 7, 8, 9)]
+    assert sp.depth == 8
+    sp.close()
+
+
+def test_unacked_rows_survive_reopening_and_ids_are_never_reused(tmp_path: Path) -> None:
+    sp = Spool(tmp_path / "s.db")
+    for i in range(5):
+        sp.put("t", bytes([i]))
+    last = sp.fetch()[-1].id
+    sp.ack([last])
+    sp.close()
+    again = Spool(tmp_path / "s.db")
+    assert [r.payload for r in again.fetch()] == [bytes([i]) for i in range(4)]
+    assert again.depth == 4
+    new = again.put("t", b"new")
+    assert new is not None and new > last
+    again.close()
+
+
+def test_wal_mode_and_synchronous_setting(tmp_path: Path) -> None:
+    sp = Spool(tmp_path / "s.db", synchronous="full")
+    assert sp._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert sp._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    sp.close()
+    sp = Spool(tmp_path / "s.db", synchronous="normal")
+    assert sp._db.execute("PRAGMA synchronous").fetchone()[0] == 1
+    sp.close()
+
+
+def test_byte_bound_drops_the_oldest_and_counts(tmp_path: Path) -> None:
+    payload = b"x" * 1000
+    per_row = len(payload) + len("t") + ROW_OVERHEAD_BYTES
+    sp = Spool(tmp_path / "s.db", max_bytes=per_row * 5)
+    for i in range(8):
+        sp.put("t", payload[:-1] + bytes([i]))
+    rows = sp.fetch()
+    assert [r.payload[-1] for r in rows] == [3, 4, 5, 6, 7]
+    assert sp.dropped == 3
+    assert sp.size_bytes <= sp.max_bytes
+    # A message larger than the whole spool is refused and counted, the rest untouched.
+    assert sp.put("t", b"y" * (per_row * 6)) is None
+    assert sp.dropped == 4 and sp.depth == 5
+    sp.close()
+
+
+def test_age_bound_drops_old_rows(tmp_path: Path) -> None:
+    now = [1000.0]
+    sp = Spool(tmp_path / "s.db", max_age_s=60, clock=lambda: now[0])
+    sp.put("t", b"old")
+    now[0] += 30
+    sp.put("t", b"mid")
+    now[0] += 45  # "old" is now 75 s old, "mid" 45 s
+    assert sp.expire() == 1
+    assert [r.payload for r in sp.fetch()] == [b"mid"]
+    assert sp.dropped == 1
+    sp.close()
+
+
+def test_full_disk_degrades_to_counting_drops(tmp_path: Path) -> None:
+    sp = Spool(tmp_path / "s.db")
+    # Cap the file at its current size: new pages cannot be allocated, exactly what SQLite
+    # reports on a full disk ("database or disk is full", SQLITE_FULL).
+    pages = sp._db.execute("PRAGMA page_count").fetchone()[0]
+    sp._db.execute(f"PRAGMA max_page_count = {pages}")
+    assert sp.put("t", b"z" * 40000) is None  # nothing to give up: the event is counted
+    assert sp.dropped == 1 and sp.depth == 0
+    sp._db.execute(f"PRAGMA max_page_count = {pages + 4}")
+    kept = [sp.put("t", bytes([i]) * 3000) for i in range(12)]
+    # With rows in the spool, the oldest make room for the newest; nothing raises.
+    assert kept[-1] is not None
+    assert sp.dropped > 1
+    rows = sp.fetch()
+    assert rows[-1].payload[:1] == bytes([11])
+    assert [r.id for r in rows] == sorted(r.id for r in rows)
+    sp.ack([rows[0].id])
+    sp.close()
+
+
+def test_a_corrupt_spool_is_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    path.write_bytes(b"this is not a database" * 100)
+    sp = Spool(path)
+    assert sp.put("t", b"ok") is not None
+    assert list(tmp_path.glob("s.db.corrupt-*"))
+    sp.close()
+
+
+def test_depth_and_bytes_are_recounted_on_open(tmp_path: Path) -> None:
+    sp = Spool(tmp_path / "s.db")
+    for _ in range(3):
+        sp.put("abc", b"12345")
+    sp.close()
+    again = Spool(tmp_path / "s.db")
+    assert again.depth == 3
+    assert again.size_bytes == 3 * (5 + 3 + ROW_OVERHEAD_BYTES)
+    again.close()
+    con = sqlite3.connect(tmp_path / "s.db")
+    assert con.execute("SELECT COUNT(*) FROM spool").fetchone()[0] == 3
+    con.close()

@@ -1,0 +1,210 @@
+"""Runtime control over MQTT: ``<prefix>/<device>/set/...`` commands, validated before use.
+
+A command is a topic suffix after ``set/`` and a small payload (plain text or JSON):
+
+=========================  =========================================================
+``set/enabled``            ``ON``/``OFF`` (also true/false, 1/0): run detection or pause it
+``set/classifier/enabled`` ``ON``/``OFF``: classify moving regions or only report motion
+``set/gate/<field>``       one gate threshold, e.g. ``set/gate/start_pct`` ``1.5``
+``set/gate``               a JSON object of several gate fields, applied together
+=========================  =========================================================
+
+Every change is validated against the same pydantic model as the config file (including
+cross-field rules such as ``stop_pct <= start_pct``); a bad command raises
+:class:`~visionedge.errors.ControlError`, is answered on the reply topic and changes
+nothing. Only the fields in :data:`GATE_FIELDS` can be changed at runtime; masks, zones
+and the plane width need a restart (or SIGHUP) because they change the gate's geometry.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from visionedge.config import Config, GateConfig
+from visionedge.errors import ControlError
+
+__all__ = ["GATE_FIELDS", "ControlReply", "ControlTarget", "Controller", "parse_switch"]
+
+GATE_FIELDS: tuple[str, ...] = (
+    "pixel_threshold",
+    "start_pct",
+    "stop_pct",
+    "k",
+    "n",
+    "close_after",
+    "global_pct",
+    "min_region_pct",
+    "blur",
+    "reference",
+    "background_shift",
+    "exposure_jump",
+)
+"""Gate settings that may change at runtime (the gate keeps its history)."""
+
+_TRUE = {"on", "true", "1", "yes", "enable", "enabled"}
+_FALSE = {"off", "false", "0", "no", "disable", "disabled"}
+
+
+class ControlTarget(Protocol):
+    """What the controller changes: the running daemon."""
+
+    def current_config(self) -> Config:
+        """The config in force (including changes accepted but not yet applied)."""
+        ...
+
+    def apply_config(self, config: Config) -> None:
+        """Use this already-validated config from the next frame on."""
+        ...
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Run (True) or pause (False) detection; frames keep being read."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ControlReply:
+    """The answer published on the reply topic."""
+
+    command: str
+    ok: bool
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+    def to_json(self) -> bytes:
+        """Serialise as a compact JSON object."""
+        body: dict[str, Any] = {"command": self.command, "ok": self.ok}
+        if self.ok:
+            body["applied"] = dict(self.detail)
+        else:
+            body["error"] = self.error
+        return json.dumps(body, separators=(",", ":")).encode()
+
+
+def parse_switch(payload: str, what: str) -> bool:
+    """Parse ON/OFF-style text; raise ControlError naming ``what`` otherwise."""
+    text = payload.strip().strip('"').lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ControlError(f"{what}: expected ON or OFF, got {payload[:40]!r}")
+
+
+def _parse_scalar(text: str) -> Any:
+    """A JSON scalar if it parses as one (1.5, true, "x"), else the bare text."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text.strip()
+    if isinstance(value, (dict, list)):
+        raise ControlError("expected a single value, got a JSON object/array")
+    return value
+
+
+def _validation_message(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err.get("loc", ()))
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{loc}: {msg}" if loc else msg
+
+
+class Controller:
+    """Validates ``set/...`` commands and applies the accepted ones to a :class:`ControlTarget`."""
+
+    def __init__(self, target: ControlTarget, *, max_payload_bytes: int = 65536) -> None:
+        self.target = target
+        self.max_payload_bytes = max_payload_bytes
+        self.accepted = 0
+        self.rejected = 0
+        self._lock = threading.Lock()
+
+    def handle(self, command: str, payload: bytes) -> ControlReply:
+        """Handle ``set/<command>``; never raises: errors become a failed reply (and a count)."""
+        with self._lock:
+            try:
+                detail = self._dispatch(command, payload)
+            except ControlError as exc:
+                self.rejected += 1
+                return ControlReply(f"set/{command}", ok=False, error=str(exc))
+            self.accepted += 1
+            return ControlReply(f"set/{command}", ok=True, detail=detail)
+
+    def _dispatch(self, command: str, payload: bytes) -> dict[str, Any]:
+        if len(payload) > self.max_payload_bytes:
+            raise ControlError(
+                f"set/{command}: payload of {len(payload)} bytes exceeds "
+                f"mqtt.max_payload_bytes ({self.max_payload_bytes})"
+            )
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ControlError(f"set/{command}: payload is not UTF-8 text") from None
+        handlers: dict[str, Callable[[str], dict[str, Any]]] = {
+            "enabled": self._enabled,
+            "classifier/enabled": self._classifier_enabled,
+            "gate": self._gate_many,
+        }
+        if command in handlers:
+            return handlers[command](text)
+        if command.startswith("gate/"):
+            name = command.removeprefix("gate/")
+            if name not in GATE_FIELDS:
+                raise ControlError(
+                    f"set/{command}: gate.{name} cannot be changed at runtime; allowed: "
+                    + ", ".join(GATE_FIELDS)
+                )
+            try:
+                value = _parse_scalar(text)
+            except ControlError as exc:
+                raise ControlError(f"set/{command}: {exc}") from None
+            return self._apply_gate({name: value}, f"set/{command}")
+        raise ControlError(
+            f"unknown command set/{command}; use set/enabled, set/classifier/enabled, "
+            "set/gate/<field> or set/gate"
+        )
+
+    def _enabled(self, text: str) -> dict[str, Any]:
+        on = parse_switch(text, "set/enabled")
+        self.target.set_enabled(on)
+        return {"enabled": on}
+
+    def _classifier_enabled(self, text: str) -> dict[str, Any]:
+        on = parse_switch(text, "set/classifier/enabled")
+        current = self.target.current_config()
+        new = current.model_copy(deep=True)
+        new.classifier.enabled = on
+        self.target.apply_config(new)
+        return {"classifier.enabled": on}
+
+    def _gate_many(self, text: str) -> dict[str, Any]:
+        try:
+            changes = json.loads(text)
+        except ValueError as exc:
+            raise ControlError(f"set/gate: payload is not JSON ({exc.msg})") from None
+        if not isinstance(changes, dict) or not changes:
+            raise ControlError('set/gate: expected a JSON object such as {"start_pct": 1.0}')
+        unknown = sorted(k for k in changes if k not in GATE_FIELDS)
+        if unknown:
+            raise ControlError(
+                f"set/gate: {', '.join(unknown)} cannot be changed at runtime; allowed: "
+                + ", ".join(GATE_FIELDS)
+            )
+        return self._apply_gate(changes, "set/gate")
+
+    def _apply_gate(self, changes: dict[str, Any], what: str) -> dict[str, Any]:
+        current = self.target.current_config()
+        merged = current.gate.model_dump() | changes
+        try:
+            gate = GateConfig.model_validate(merged)
+        except ValidationError as exc:
+            raise ControlError(f"{what}: {_validation_message(exc)}") from None
+        new = current.model_copy(deep=True)
+        new.gate = gate
+        self.target.apply_config(new)
+        return {f"gate.{k}": getattr(gate, k) for k in changes}

@@ -1,0 +1,151 @@
+"""Home Assistant MQTT discovery: one device-based config message announcing every entity.
+
+Home Assistant (2024.11+) reads ``<discovery_prefix>/device/<device_id>/config``: a JSON
+object with the device (``dev``), the origin (``o``, who publishes the discovery), shared
+availability, and the entities under ``cmps`` (each with its platform ``p`` and a
+``unique_id``). The message is retained and re-sent whenever Home Assistant publishes
+``online`` on ``<discovery_prefix>/status`` (its birth message), so a restarted Home
+Assistant — or one that lost retained messages — finds the device again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from visionedge import __version__
+
+__all__ = ["ORIGIN_URL", "Topics", "discovery_payload", "discovery_topic"]
+
+ORIGIN_URL = "https://github.com/visionedge/visionedge"
+"""Support URL reported to Home Assistant as the discovery origin."""
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """Every topic of one device: ``<prefix>/<device>/...``."""
+
+    base: str
+
+    @classmethod
+    def for_device(cls, prefix: str, device: str) -> Topics:
+        """Topics under ``<prefix>/<device>``."""
+        return cls(f"{prefix.rstrip('/')}/{device}")
+
+    @property
+    def availability(self) -> str:
+        """``online``/``offline``, retained; also the last will."""
+        return f"{self.base}/availability"
+
+    @property
+    def events(self) -> str:
+        """Event JSON (start/update/end), QoS 1, not retained."""
+        return f"{self.base}/events"
+
+    @property
+    def motion(self) -> str:
+        """``ON``/``OFF``, retained."""
+        return f"{self.base}/motion"
+
+    @property
+    def tamper(self) -> str:
+        """``{"state": "ON"|"OFF", "reason": ...}``, retained."""
+        return f"{self.base}/tamper"
+
+    @property
+    def snapshot(self) -> str:
+        """JPEG of the best frame of the latest event, retained."""
+        return f"{self.base}/snapshot"
+
+    @property
+    def stats(self) -> str:
+        """Periodic JSON statistics."""
+        return f"{self.base}/stats"
+
+    @property
+    def set_prefix(self) -> str:
+        """Control commands live below this (``.../set/gate/start_pct``)."""
+        return f"{self.base}/set/"
+
+    @property
+    def set_filter(self) -> str:
+        """Subscription filter for control commands."""
+        return f"{self.base}/set/#"
+
+    @property
+    def reply(self) -> str:
+        """Answers to control commands."""
+        return f"{self.base}/reply"
+
+
+def discovery_topic(discovery_prefix: str, device: str) -> str:
+    """The device-based discovery topic."""
+    return f"{discovery_prefix.rstrip('/')}/device/{device}/config"
+
+
+def discovery_payload(topics: Topics, device: str, camera: str) -> dict[str, Any]:
+    """Build the device discovery message: motion, label, tamper, snapshot, availability."""
+    uid = f"visionedge_{device}"
+    return {
+        "dev": {
+            "ids": [uid],
+            "name": f"visionedge {device}",
+            "mf": "visionedge",
+            "mdl": "edge camera",
+            "sw": __version__,
+        },
+        "o": {"name": "visionedge", "sw": __version__, "url": ORIGIN_URL},
+        "availability": [
+            {
+                "topic": topics.availability,
+                "payload_available": "online",
+                "payload_not_available": "offline",
+            }
+        ],
+        "cmps": {
+            "motion": {
+                "p": "binary_sensor",
+                "name": "Motion",
+                "device_class": "motion",
+                "state_topic": topics.motion,
+                "payload_on": "ON",
+                "payload_off": "OFF",
+                "unique_id": f"{uid}_motion",
+            },
+            "label": {
+                "p": "sensor",
+                "name": "Detected object",
+                "icon": "mdi:shape",
+                "state_topic": topics.events,
+                # Only end/update messages with a voted label change the state; others keep it.
+                "value_template": "{{ value_json.label if value_json.label else 'none' }}",
+                "json_attributes_topic": topics.events,
+                "unique_id": f"{uid}_label",
+            },
+            "tamper": {
+                "p": "binary_sensor",
+                "name": "Camera tamper",
+                "device_class": "tamper",
+                "state_topic": topics.tamper,
+                "value_template": "{{ value_json.state }}",
+                "payload_on": "ON",
+                "payload_off": "OFF",
+                "json_attributes_topic": topics.tamper,
+                "unique_id": f"{uid}_tamper",
+            },
+            "snapshot": {
+                "p": "image",
+                "name": "Snapshot",
+                "image_topic": topics.snapshot,
+                "content_type": "image/jpeg",
+                "unique_id": f"{uid}_snapshot",
+            },
+        },
+        "qos": 1,
+    }
+
+
+def discovery_json(topics: Topics, device: str, camera: str) -> bytes:
+    """The discovery message as compact JSON bytes."""
+    return json.dumps(discovery_payload(topics, device, camera), separators=(",", ":")).encode()

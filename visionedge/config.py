@@ -435,6 +435,11 @@ class SpoolConfig(_Model):
     max_age_s: float = Field(
         7 * 24 * 3600.0, gt=0, description="Drop events older than this undelivered."
     )
+    synchronous: Literal["full", "normal"] = Field(
+        "full",
+        description="SQLite synchronous mode: full survives power loss (one fsync per event); "
+        "normal survives crashes and kill -9 only, for very high event rates on slow storage.",
+    )
 
 
 class DaemonConfig(_Model):

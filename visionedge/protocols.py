@@ -154,6 +154,17 @@ class EventSink(Protocol):
     def close(self, timeout: float = 5.0) -> None: ...
 
 
+@runtime_checkable
+class SnapshotSink(Protocol):
+    """A sink that also takes a JPEG of an event's best frame (MQTT's retained snapshot).
+
+    Optional: the daemon calls ``snapshot`` only on sinks that have it, when an event's
+    best classified frame improves (and once at the end of an event).
+    """
+
+    def snapshot(self, event_id: str, jpeg: bytes) -> None: ...
+
+
 TRACE_COLUMNS: Sequence[str] = (
     "frame",
     "ts_ms",

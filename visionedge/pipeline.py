@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from visionedge.config import Config
-from visionedge.errors import ModelError
+from visionedge.errors import ModelError, SinkError, VisionEdgeError
 from visionedge.events import EventTracker, ModelInfo, StateWatcher, random_ids
 from visionedge.events import deterministic_ids as _deterministic_ids
 from visionedge.frame import Frame
@@ -180,6 +180,12 @@ class Pipeline:
                     if stop_event is not None and stop_event.is_set():
                         stopped = True
                         break
+            except VisionEdgeError as exc:
+                # A clip that turns out corrupt half-way still ends the event it opened, so
+                # subscribers never keep a dangling start; a failing sink gets no more.
+                if not isinstance(exc, SinkError):
+                    self.finish("stopped")
+                raise
             finally:
                 # Closing the generator runs the source's own clean-up before __exit__.
                 close: Callable[[], None] | None = getattr(frames, "close", None)

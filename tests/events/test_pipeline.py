@@ -174,3 +174,21 @@ def test_trace_carries_event_id_also_on_the_closing_frame() -> None:
     eid = sink.events[0]["event_id"]
     assert [t.event_id for t in traces] == ["", eid, eid, eid, ""]
     assert [t.motion for t in traces] == [False, True, True, False, False]
+
+
+def test_a_source_failing_mid_clip_still_ends_the_open_event() -> None:
+    import pytest
+
+    from visionedge.errors import SourceError
+
+    class BreakingSource(ListSource):
+        def frames(self) -> Iterator[Frame]:
+            yield from super().frames()
+            raise SourceError("clip.avi: frame 6 cannot be decoded")
+
+    p, sink = build(script(2, 100, 6), config(enabled=False))
+    p.source = BreakingSource(6)
+    with pytest.raises(SourceError):
+        p.run()
+    assert [(e["type"], e["end_reason"]) for e in sink.events] == [("start", None), ("end", "stopped")]
+    assert p.source.exited

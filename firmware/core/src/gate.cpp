@@ -48,6 +48,8 @@ bool finite_positive(double v) { return std::isfinite(v) && v > 0.0; }
 
 }  // namespace
 
+MotionGate::MotionGate() = default;
+
 Status MotionGate::configure(const GateParams& params) {
   if (params.plane_w < 1 || params.plane_h < 1) return Status::kBadConfig;
   if (params.plane_w > kMaxPlaneW || params.plane_h > kMaxPlaneH) return Status::kPlaneTooLarge;

@@ -1,6 +1,5 @@
 #include "ve/json.h"
 
-#include <cinttypes>
 #include <cstdio>
 #include <cstring>
 
@@ -77,7 +76,7 @@ void JsonWriter::string(const char* s) {
 void JsonWriter::integer(int64_t v) {
   comma();
   char b[24];
-  const int n = std::snprintf(b, sizeof b, "%" PRId64, v);
+  const int n = std::snprintf(b, sizeof b, "%lld", static_cast<long long>(v));
   raw(b, static_cast<size_t>(n));
 }
 

@@ -107,7 +107,9 @@ struct ExposureInfo {
 
 class MotionGate {
  public:
-  MotionGate() = default;
+  // Defined out of line on purpose: a non-constexpr constructor keeps a static MotionGate in
+  // .bss (zero pages) instead of a 4-bytes-per-pixel image in .data (flash on an MCU).
+  MotionGate();
   MotionGate(const MotionGate&) = delete;
   MotionGate& operator=(const MotionGate&) = delete;
 

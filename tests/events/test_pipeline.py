@@ -192,3 +192,57 @@ def test_a_source_failing_mid_clip_still_ends_the_open_event() -> None:
         p.run()
     assert [(e["type"], e["end_reason"]) for e in sink.events] == [("start", None), ("end", "stopped")]
     assert p.source.exited
+
+
+class SnapshotMemory(MemorySink):
+    def __init__(self) -> None:
+        super().__init__()
+        self.snaps: list[tuple[str, bytes]] = []
+
+    def snapshot(self, event_id: str, jpeg: bytes) -> None:
+        self.snaps.append((event_id, jpeg))
+
+
+class ScoringClassifier(RecordingClassifier):
+    def __init__(self, scores: list[float]) -> None:
+        super().__init__()
+        self.scores = scores
+
+    def classify(self, frame: Frame, box: Box | None) -> Classification:
+        self.calls.append((frame.index, box))
+        score = self.scores[len(self.calls) - 1]
+        return Classification(frame.index, (Prediction("person", 0, score),), box, 50.0)
+
+
+def test_snapshots_follow_the_best_classification_and_repeat_at_the_end() -> None:
+    import cv2
+    import numpy as np
+
+    sink = SnapshotMemory()
+    clf = ScoringClassifier([0.6, 0.9, 0.7])
+    p = build_pipeline(
+        config(every_n_frames=2, max_per_event=3), source=ListSource(8), sinks=[sink],
+        classifier=clf, gate=ScriptedGate(script(1, 7, 8)), deterministic_ids=True,
+    )
+    p.run()
+    eid = sink.events[0]["event_id"]
+    # Classified at 1 (0.6), 3 (0.9, better), 5 (0.7, not better); the best again at the end.
+    assert [e for e, _ in sink.snaps] == [eid, eid, eid]
+    assert sink.snaps[1][1] == sink.snaps[2][1] != sink.snaps[0][1]
+    image = cv2.imdecode(np.frombuffer(sink.snaps[1][1], np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape == (8, 8, 3)
+
+
+def test_without_a_classifier_the_first_frame_is_the_snapshot_and_the_switch_is_honoured() -> None:
+    sink = SnapshotMemory()
+    p = build_pipeline(
+        config(enabled=False), source=ListSource(6), sinks=[sink], gate=ScriptedGate(script(1, 4, 6)),
+        deterministic_ids=True,
+    )
+    p.run()
+    assert len(sink.snaps) == 2 and sink.snaps[0] == sink.snaps[1]
+    off = SnapshotMemory()
+    cfg = Config.model_validate({"classifier": {"enabled": False}, "mqtt": {"snapshot": False}})
+    build_pipeline(cfg, source=ListSource(6), sinks=[off], gate=ScriptedGate(script(1, 4, 6)),
+                   deterministic_ids=True).run()
+    assert off.snaps == [] and off.events

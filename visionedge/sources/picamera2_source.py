@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import random
 import threading
 import time
@@ -37,6 +38,8 @@ from visionedge.frame import Frame, Image
 from visionedge.gate.plane import to_motion_plane
 from visionedge.sources.link import LinkState, StateCallback
 from visionedge.sources.registry import register_source
+
+log = logging.getLogger("visionedge.sources")
 
 __all__ = ["METADATA_KEYS", "MISSING_PICAMERA2", "Picamera2Source", "lores_size"]
 
@@ -97,7 +100,7 @@ class Picamera2Source:
         self._t0 = 0.0
         self._last_ts = 0
         self._index = 0
-        self._iterating = False
+        self._lock = threading.Lock()
         self.lores = lores_size(cfg)
         self.main = (cfg.width, cfg.height)
 
@@ -138,13 +141,19 @@ class Picamera2Source:
     def stop(self) -> None:
         """Stop and close the camera (safe to call twice, from any thread).
 
-        While another thread iterates :meth:`frames`, only the flag is set: that thread
-        closes the camera within one capture timeout, so picamera2 is never used from two
-        threads at once.
+        The camera is only touched under a lock, so when another thread is inside a
+        capture this waits for it (at most one capture timeout) before closing: picamera2
+        is never used from two threads at once.
         """
         self._stop.set()
-        if not self._iterating:
+        got = self._lock.acquire(timeout=self.cfg.read_timeout_s + 2.0)
+        try:
+            if not got:
+                log.warning("%s: a capture is still blocked; closing the camera anyway", self.name)
             self._close()
+        finally:
+            if got:
+                self._lock.release()
 
     def _import(self) -> Any:
         if self._module is None:
@@ -217,37 +226,37 @@ class Picamera2Source:
     def frames(self) -> Iterator[Frame]:
         """Yield frames until :meth:`stop`; stalls and errors reopen the camera with backoff."""
         self.start()
-        self._iterating = True
-        try:
-            yield from self._loop()
-        finally:
-            self._iterating = False
-            if self._stop.is_set():
-                self._close()
-
-    def _loop(self) -> Iterator[Frame]:
         while not self._stop.is_set():
-            cam = self._cam
-            if cam is None:
-                try:
-                    self._cam = cam = self._open()
-                except SourceError as exc:
-                    self._wait(self._link.failed(str(exc)))
-                    continue
-            try:
-                y, bgr, md = self._capture(cam)
-            except TimeoutError:
-                reason = f"no frame within {self.cfg.read_timeout_s:g} s (stalled camera)"
-            except SourceError:
-                raise
-            except Exception as exc:  # libcamera/picamera2 errors surface as RuntimeError etc.
-                reason = f"capture failed: {exc}"
-            else:
-                self._link.ok()
-                yield self._frame(y, bgr, md)
+            # The camera is used only under the lock and never across a yield, so stop()
+            # from the consumer (or a signal handler's thread) can always close it.
+            with self._lock:
+                if self._stop.is_set():
+                    break
+                result = self._step()
+            if isinstance(result, float):
+                self._wait(result)
                 continue
-            self._close()
-            self._wait(self._link.failed(reason))
+            self._link.ok()
+            yield self._frame(*result)
+
+    def _step(self) -> tuple[Image, Image, dict[str, float]] | float:
+        """One capture (opening the camera first if needed), or the backoff delay on failure."""
+        cam = self._cam
+        if cam is None:
+            try:
+                self._cam = cam = self._open()
+            except SourceError as exc:
+                return self._link.failed(str(exc))
+        try:
+            return self._capture(cam)
+        except TimeoutError:
+            reason = f"no frame within {self.cfg.read_timeout_s:g} s (stalled camera)"
+        except SourceError:
+            raise
+        except Exception as exc:  # libcamera/picamera2 errors surface as RuntimeError etc.
+            reason = f"capture failed: {exc}"
+        self._close()
+        return self._link.failed(reason)
 
     def _wait(self, delay: float) -> None:
         self._stop.wait(delay)

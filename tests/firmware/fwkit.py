@@ -1,0 +1,198 @@
+"""Helpers of the firmware tests: build the runners, export clips, run and parse both sides."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+ROOT = Path(__file__).resolve().parents[2]
+FIRMWARE = ROOT / "firmware"
+# ASan/UBSan report with their own exit status, so "the runner rejected bad input" (1) and
+# "the runner hit undefined behaviour" (86) can never be confused.
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "exitcode=86:detect_leaks=1:abort_on_error=0",
+    "UBSAN_OPTIONS": "halt_on_error=1:exitcode=86:print_stacktrace=1",
+}
+RUN_TIMEOUT_S = 120
+
+
+def missing_tools(*tools: str) -> list[str]:
+    """Names of the tools not on PATH."""
+    return [t for t in tools if shutil.which(t) is None]
+
+
+def cmake_build(build_dir: Path, *args: str, target: str) -> Path:
+    """Configure and build firmware/ (core only, -O1, 2 jobs); return the built target."""
+    cfg = [
+        "cmake", "-S", str(FIRMWARE), "-B", str(build_dir),
+        "-DCMAKE_BUILD_TYPE=None", "-DCMAKE_CXX_FLAGS=-O1", "-DCMAKE_C_FLAGS=-O1", *args,
+    ]
+    for cmd in (cfg, ["cmake", "--build", str(build_dir), "-j2", "--target", target]):
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        if proc.returncode != 0:
+            raise AssertionError(
+                f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+            )
+    found = [p for p in build_dir.rglob(target + "*") if p.is_file() and os.access(p, os.X_OK)]
+    assert found, f"{target} was not built in {build_dir}"
+    return found[0]
+
+
+@dataclass(frozen=True)
+class Runner:
+    """A built runner: the host binary, or the Cortex-M4 image run under QEMU."""
+
+    path: Path
+    qemu: bool = False
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run with these runner arguments; returns the finished process (never raises on status)."""
+        if self.qemu:
+            semi = ",".join(["enable=on", "target=native", "arg=ve_qemu", *(f"arg={a}" for a in args)])
+            cmd = [
+                "qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
+                "-semihosting-config", semi, "-kernel", str(self.path),
+            ]
+            env = None
+        else:
+            cmd = [str(self.path), *args]
+            env = {**os.environ, **SANITIZER_ENV}
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, env=env)
+
+
+@dataclass
+class FrameLine:
+    """One ``frame ...`` line of the runner."""
+
+    index: int
+    pct: float
+    pct_text: str
+    motion: bool
+    frame_motion: bool
+    opened: bool
+    closed: bool
+    reason: str
+    box: tuple[float, float, float, float] | None
+    zones: tuple[str, ...]
+    tamper: str
+
+
+def parse_output(text: str) -> tuple[list[FrameLine], list[str]]:
+    """Split runner stdout into frame records and event JSON lines."""
+    frames: list[FrameLine] = []
+    events: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            events.append(line)
+            continue
+        if not line.startswith("frame "):
+            continue
+        head, *fields = line.split(" ")[1:]
+        kv = dict(f.split("=", 1) for f in fields)
+        box = None if kv["box"] == "-" else tuple(float(v) for v in kv["box"].split(","))
+        frames.append(
+            FrameLine(
+                index=int(head),
+                pct=float(kv["pct"]),
+                pct_text=kv["pct"],
+                motion=kv["motion"] == "1",
+                frame_motion=kv["frame_motion"] == "1",
+                opened=kv["opened"] == "1",
+                closed=kv["closed"] == "1",
+                reason="" if kv["reason"] == "-" else kv["reason"],
+                box=box,  # type: ignore[arg-type]
+                zones=() if kv["zones"] == "-" else tuple(kv["zones"].split(",")),
+                tamper=kv["tamper"],
+            )
+        )
+    return frames, events
+
+
+def write_params(config_toml: str, plane: tuple[int, int], out: Path) -> Path:
+    """``visionedge firmware config --format params`` for a config text and plane size."""
+    cfg = out.with_suffix(".toml")
+    cfg.write_text(config_toml, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "visionedge", "firmware", "config", str(cfg), "--format", "params",
+         "--plane", f"{plane[0]}x{plane[1]}", "-o", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def write_frames(
+    directory: Path,
+    planes: list[npt.NDArray[np.uint8]],
+    *,
+    clip_id: str = "planes",
+    fps: float = 10.0,
+    metadata: list[dict[str, float]] | None = None,
+) -> Path:
+    """Write planes as an export directory (PGMs + manifest) like ``replay --export-frames``."""
+    from visionedge.config import GateConfig
+    from visionedge.export_frames import FrameExporter
+    from visionedge.frame import Frame
+
+    exporter = FrameExporter(directory, clip_id=clip_id, fps=fps, gate=GateConfig())
+    for i, plane in enumerate(planes):
+        meta = metadata[i] if metadata else {}
+        exporter.write(
+            Frame(index=i, ts_ms=round(i * 1000 / fps), plane=plane, _image=lambda: plane, metadata=meta)
+        )
+    exporter.close()
+    return directory
+
+
+def load_export(directory: Path) -> tuple[dict[str, Any], list[npt.NDArray[np.uint8]]]:
+    """The manifest and planes of an export directory."""
+    from visionedge.export_frames import read_pgm
+
+    manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    planes = [read_pgm(directory / f["file"]) for f in manifest["frames"]]
+    return manifest, planes
+
+
+def python_gate_lines(config_toml: str, directory: Path) -> list[FrameLine]:
+    """The Python gate's decisions on an export directory, as runner-style records."""
+    import tomllib
+
+    from visionedge.config import parse_config
+    from visionedge.gate import FrameDifferenceGate
+
+    cfg = parse_config(tomllib.loads(config_toml))
+    manifest, planes = load_export(directory)
+    gate = FrameDifferenceGate(cfg.gate)
+    out: list[FrameLine] = []
+    for f, plane in zip(manifest["frames"], planes, strict=True):
+        r = gate.process_plane(plane, f["index"], f["metadata"] or None)
+        box = None if r.box is None else (r.box.x0, r.box.y0, r.box.x1, r.box.y1)
+        out.append(
+            FrameLine(
+                index=r.index, pct=r.changed_pct, pct_text=repr(r.changed_pct), motion=r.motion,
+                frame_motion=r.frame_motion, opened=r.opened, closed=r.closed, reason=r.reason,
+                box=box, zones=tuple(r.zones),
+                tamper="ok" if r.tamper.value == "ok" else r.tamper_reason,
+            )
+        )
+    return out
+
+
+def assert_same_frames(cpp: list[FrameLine], py: list[FrameLine]) -> None:
+    """Every frame's decision, changed % (to the last reported digit), box and zones agree."""
+    assert len(cpp) == len(py), f"C++ reported {len(cpp)} frames, Python {len(py)}"
+    for c, p in zip(cpp, py, strict=True):
+        # changed_pct: the same 3-decimal number (the runner prints it like Python's repr).
+        assert c.pct_text == p.pct_text, f"frame {p.index}: changed_pct C++ {c.pct_text} vs Python {p.pct_text}"
+        assert c == FrameLine(**{**p.__dict__, "pct_text": c.pct_text}), (
+            f"frame {p.index} differs:\n  C++    {c}\n  Python {p}"
+        )

@@ -196,17 +196,17 @@ class GateConfig(_Model):
         "most this many grey levels towards the new frame.",
     )
     pixel_threshold: int = Field(
-        25, ge=1, le=254, description="A pixel counts as changed when |difference| exceeds this."
+        15, ge=1, le=254, description="A pixel counts as changed when |difference| exceeds this."
     )
     start_pct: float = Field(
-        0.5,
+        0.3,
         gt=0,
         le=100,
         description="A frame counts as moving when at least this percentage of (unmasked) "
         "pixels changed.",
     )
     stop_pct: float = Field(
-        0.25,
+        0.15,
         ge=0,
         le=100,
         description="While open, a frame below this percentage counts as quiet (hysteresis; "

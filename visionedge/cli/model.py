@@ -1,0 +1,225 @@
+"""``visionedge model ...``: the training/compression pipeline (needs the ``train`` extra).
+
+    visionedge model synth-data --out DATA [--per-class N] [--seed S]
+    visionedge model train DATA --out WORK [--size 96] [--colour gray] [--alpha 0.5] ...
+    visionedge model prune WORK [--sparsity 0.5] [--epochs N]
+    visionedge model quantize WORK [--method ptq|qat|pqat] [--representative R.npz]
+    visionedge model evaluate WORK [MODEL.tflite ...] [--out DIR]
+    visionedge model export MODEL.tflite --labels L --out DIR [--name N] [--no-firmware]
+    visionedge model build-demo --out models/demo [--quick] [--install]
+
+TensorFlow is imported inside the handlers only; ``export`` needs none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from visionedge.errors import TrainingError
+
+
+def _range(text: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not MIN,MAX (e.g. 0,1 or -1,1)") from None
+    if not lo < hi:
+        raise argparse.ArgumentTypeError(f"{text!r}: MIN must be below MAX")
+    return lo, hi
+
+
+def register(sub: Any) -> None:
+    """Add the ``model`` sub-command."""
+    p: argparse.ArgumentParser = sub.add_parser(
+        "model", help="train, prune, quantize, evaluate and export classifier models"
+    )
+    msub = p.add_subparsers(dest="model_command", metavar="STEP")
+    msub.required = True
+
+    s = msub.add_parser("synth-data", help="generate the seeded synthetic dataset")
+    s.add_argument("--out", type=Path, required=True, help="dataset folder to create")
+    s.add_argument("--per-class", type=int, default=900, help="images per class")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--size", type=int, default=96, help="image side in pixels")
+    s.set_defaults(func=_synth)
+
+    t = msub.add_parser("train", help="train the fp32 model on a folder-per-class dataset")
+    t.add_argument("data", type=Path, help="dataset folder: one sub-folder of images per class")
+    t.add_argument("--out", type=Path, required=True, help="work directory for this run")
+    t.add_argument("--size", type=int, default=96, help="input side (square)")
+    t.add_argument("--colour", choices=("gray", "rgb"), default="gray")
+    t.add_argument("--alpha", type=float, default=0.5, help="width multiplier")
+    t.add_argument("--epochs", type=int, default=24)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=3e-3, help="initial learning rate")
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(func=_train)
+
+    pr = msub.add_parser("prune", help="magnitude-prune the trained model, then strip")
+    pr.add_argument("work", type=Path, help="work directory of `model train`")
+    pr.add_argument("--sparsity", type=float, default=0.5)
+    pr.add_argument("--epochs", type=int, default=6)
+    pr.set_defaults(func=_prune)
+
+    q = msub.add_parser("quantize", help="full-integer int8: PTQ, QAT, or pruning-preserving QAT")
+    q.add_argument("work", type=Path, help="work directory of `model train`")
+    q.add_argument("--method", choices=("ptq", "qat", "pqat"), default="ptq",
+                   help="pqat quantizes the pruned model keeping its sparsity")
+    q.add_argument("--from", dest="stage", choices=("fp32", "pruned"), default=None,
+                   help="which model to quantize (default: fp32; pruned for pqat)")
+    q.add_argument("--epochs", type=int, default=4, help="QAT/PQAT fine-tuning epochs")
+    q.add_argument("--representative", type=Path, default=None,
+                   help="representative .npz (default: calibration/representative.npz)")
+    q.set_defaults(func=_quantize)
+
+    e = msub.add_parser("evaluate", help="compare TFLite models on the test split")
+    e.add_argument("work", type=Path, help="work directory of `model train`")
+    e.add_argument("models", type=Path, nargs="*",
+                   help=".tflite files (default: every .tflite in WORK)")
+    e.add_argument("--out", type=Path, default=None, help="report folder (default: WORK)")
+    e.add_argument("--runs", type=int, default=50, help="latency runs per model")
+    e.set_defaults(func=_evaluate)
+
+    x = msub.add_parser("export", help="write .tflite, labels, model card and C array")
+    x.add_argument("model", type=Path, help=".tflite model")
+    x.add_argument("--labels", type=Path, required=True, help="labels.txt")
+    x.add_argument("--out", type=Path, required=True, help="output folder")
+    x.add_argument("--name", default=None, help="model name (default: file stem)")
+    x.add_argument("--input-range", type=_range, default=(0.0, 1.0),
+                   help="real-value input range the model was trained on (default 0,1)")
+    x.add_argument("--no-firmware", action="store_true",
+                   help="skip the TFLM operator check and the C array (Linux-only model)")
+    x.set_defaults(func=_export)
+
+    b = msub.add_parser("build-demo", help="rebuild the shipped demo model end to end")
+    b.add_argument("--out", type=Path, default=Path("models/demo"))
+    b.add_argument("--work", type=Path, default=Path("build/demo-work"),
+                   help="scratch folder (dataset, intermediate models)")
+    b.add_argument("--quick", action="store_true", help="small fast recipe (smoke runs)")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--install", action="store_true",
+                   help="also copy the model into visionedge/data/ as the default model")
+    b.add_argument("--representative", type=Path, default=None)
+    b.set_defaults(func=_build_demo)
+
+
+def _rep(path: Path | None) -> Path:
+    from visionedge.train.quantize import DEFAULT_REPRESENTATIVE
+
+    return path or DEFAULT_REPRESENTATIVE
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from visionedge.train.dataset import generate_synth_dataset
+
+    counts = generate_synth_dataset(args.out, per_class=args.per_class, seed=args.seed,
+                                    size=args.size)
+    print(f"{args.out}: {json.dumps(counts)}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from visionedge.train.train import TrainConfig, train
+
+    cfg = TrainConfig(size=args.size, colour=args.colour, alpha=args.alpha, epochs=args.epochs,
+                      batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed)
+    train(args.data, args.out, cfg)
+    return 0
+
+
+def _load_work(work: Path) -> tuple[Any, Any, Any]:
+    from visionedge.train.dataset import load_split
+    from visionedge.train.train import WorkDir
+
+    wd = WorkDir(work)
+    cfg = wd.load_config()
+    return wd, cfg, load_split(wd.split)
+
+
+def _prune(args: argparse.Namespace) -> int:
+    from visionedge.train.prune import prune
+    from visionedge.train.quantize import to_tflite_fp32
+    from visionedge.train.train import load_keras
+
+    wd, cfg, split = _load_work(args.work)
+    trn = split.arrays("train", cfg.size, cfg.colour)
+    val = split.arrays("val", cfg.size, cfg.colour)
+    pruned = prune(load_keras(wd.keras("fp32")), trn, val, target_sparsity=args.sparsity,
+                   epochs=args.epochs, batch_size=cfg.batch_size,
+                   learning_rate=cfg.learning_rate / 3, seed=cfg.seed)
+    pruned.save(wd.keras("pruned"), include_optimizer=False)
+    wd.tflite("pruned_fp32").write_bytes(to_tflite_fp32(pruned))
+    print(f"prune: wrote {wd.keras('pruned')} and {wd.tflite('pruned_fp32')}")
+    return 0
+
+
+def _quantize(args: argparse.Namespace) -> int:
+    from visionedge.train.quantize import load_representative, ptq, qat
+    from visionedge.train.train import load_keras
+
+    wd, cfg, split = _load_work(args.work)
+    stage = args.stage or ("pruned" if args.method == "pqat" else "fp32")
+    if args.method == "pqat" and stage != "pruned":
+        raise TrainingError("--method pqat quantizes the pruned model; drop --from fp32")
+    rep = load_representative(_rep(args.representative), cfg.size, cfg.colour)
+    model = load_keras(wd.keras(stage))
+    if args.method == "ptq":
+        content = ptq(model, rep)
+    else:
+        trn = split.arrays("train", cfg.size, cfg.colour)
+        val = split.arrays("val", cfg.size, cfg.colour)
+        content = qat(model, trn, val, rep, epochs=args.epochs, batch_size=cfg.batch_size,
+                      learning_rate=cfg.learning_rate / 10, seed=cfg.seed,
+                      preserve_sparsity=args.method == "pqat")
+    prefix = "pruned_" if stage == "pruned" else ""
+    out = wd.tflite(f"{prefix}int8_{args.method}")
+    out.write_bytes(content)
+    print(f"quantize: wrote {out} ({len(content)} bytes)")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from visionedge.train.evaluate import evaluate_models, read_model
+    from visionedge.train.report import write_report
+
+    wd, cfg, split = _load_work(args.work)
+    paths = args.models or sorted(args.work.glob("*.tflite"))
+    if not paths:
+        raise TrainingError(f"{args.work}: no .tflite models to evaluate; run `model quantize`")
+    models = {p.stem: read_model(p) for p in paths}
+    x, y = split.arrays("test", cfg.size, cfg.colour)
+    metrics = evaluate_models(models, x, y, split.labels, reference="fp32",
+                              latency_runs=args.runs)
+    out = args.out or args.work
+    report = write_report(out, metrics, split.labels)
+    (out / "metrics.json").write_text(json.dumps([m.to_json() for m in metrics], indent=1))
+    for m in metrics:
+        print(f"{m.name:>20}: accuracy {m.accuracy:.4f}  agreement {m.agreement:.4f}  "
+              f"{m.size_bytes} B (gzip {m.gzip_bytes})  {m.latency_ms:.3f} ms")
+    print(f"evaluate: report {report}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from visionedge.train.export import export_model
+
+    card = export_model(args.model, args.labels, args.out, name=args.name,
+                        input_range=args.input_range, firmware=not args.no_firmware)
+    arena = card.get("tflm", {}).get("arena_bytes")
+    print(f"export: {args.out}/{card['file']} ({card['bytes']} bytes, ops "
+          f"{', '.join(card['operators'])}" + (f", arena {arena} bytes)" if arena else ")"))
+    return 0
+
+
+def _build_demo(args: argparse.Namespace) -> int:
+    from visionedge.train.demo import DemoRecipe, build_demo
+
+    recipe = DemoRecipe.quick() if args.quick else DemoRecipe()
+    recipe.seed = args.seed
+    card = build_demo(args.out, args.work, recipe=recipe, representative=_rep(args.representative),
+                      install=args.install)
+    print(f"build-demo: {args.out}/{card['file']} sha256 {card['sha256']}")
+    return 0

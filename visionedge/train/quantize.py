@@ -1,0 +1,143 @@
+"""Quantize to int8: full-integer post-training quantization, QAT, and pruning-preserving QAT.
+
+Every int8 model here is *full integer*: int8 weights (per-channel for convolutions), int8
+activations, and int8 input and output tensors, so the firmware needs no QUANTIZE/DEQUANTIZE
+and the classifier feeds pixels with the model's own scale and zero point. The activation
+ranges of PTQ come from the representative images in ``calibration/representative.npz``
+(made by ``calibration/make_representative.py``), preprocessed exactly like training input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from visionedge.errors import TrainingError
+from visionedge.train import load_tf
+from visionedge.train.dataset import Colour, preprocess, to_float
+
+__all__ = [
+    "DEFAULT_REPRESENTATIVE",
+    "load_representative",
+    "ptq",
+    "qat",
+    "to_tflite_fp32",
+    "to_tflite_int8",
+]
+
+DEFAULT_REPRESENTATIVE = Path(__file__).resolve().parents[2] / "calibration" / "representative.npz"
+"""The project's representative set (a source checkout; pass ``--representative`` otherwise)."""
+
+
+def load_representative(path: Path, size: int, colour: Colour) -> npt.NDArray[np.uint8]:
+    """Load the representative images (``images``: N x H x W [x C] uint8) as model input pixels."""
+    try:
+        with np.load(path) as z:
+            images = np.asarray(z["images"])
+    except FileNotFoundError:
+        raise TrainingError(
+            f"{path}: representative set not found; run `python calibration/make_representative.py`"
+            " or pass --representative FILE.npz"
+        ) from None
+    except (ValueError, KeyError, OSError) as exc:
+        raise TrainingError(
+            f"{path}: not a representative .npz with an 'images' uint8 array ({exc}); "
+            "regenerate it with calibration/make_representative.py"
+        ) from exc
+    if images.dtype != np.uint8 or images.ndim not in (3, 4) or len(images) == 0:
+        raise TrainingError(
+            f"{path}: 'images' must be a non-empty N x H x W [x C] uint8 array, got "
+            f"{images.dtype} {images.shape}; regenerate it with calibration/make_representative.py"
+        )
+    out = np.stack([preprocess(img if img.ndim == 2 or img.shape[2] != 1 else img[:, :, 0],
+                               size, colour) for img in images])
+    return out
+
+
+def _converter_from(model: Any) -> Any:
+    tf, _ = load_tf()
+    return tf.lite.TFLiteConverter.from_keras_model(model)
+
+
+def to_tflite_fp32(model: Any) -> bytes:
+    """Convert a tf-keras model to a float32 TFLite flatbuffer (the baseline)."""
+    conv = _converter_from(model)
+    return bytes(conv.convert())
+
+
+def to_tflite_int8(model: Any, representative: npt.NDArray[np.uint8]) -> bytes:
+    """Full-integer conversion (int8 weights, activations, input and output).
+
+    Used for plain PTQ and for QAT/PQAT models (whose fake-quant ranges the converter takes;
+    the representative set then only fixes the input tensor's range).
+    """
+    tf, _ = load_tf()
+    conv = _converter_from(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    samples = to_float(representative)
+
+    def rep() -> Iterator[list[npt.NDArray[np.float32]]]:
+        for s in samples:
+            yield [s[None]]
+
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    try:
+        return bytes(conv.convert())
+    except Exception as exc:
+        # The converter raises ConverterError/RuntimeError with pages of MLIR; keep one line.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TrainingError(
+            f"int8 conversion failed: {first}; the model must use layers with int8 TFLite "
+            "kernels (see docs/models.md)"
+        ) from exc
+
+
+def ptq(model: Any, representative: npt.NDArray[np.uint8]) -> bytes:
+    """Post-training full-integer quantization of a float model."""
+    return to_tflite_int8(model, representative)
+
+
+def qat(
+    model: Any,
+    train: tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]],
+    val: tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]],
+    representative: npt.NDArray[np.uint8],
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+    preserve_sparsity: bool = False,
+    log: Callable[[str], None] = print,
+) -> bytes:
+    """Quantization-aware fine-tuning, then full-integer conversion.
+
+    ``preserve_sparsity`` (for a pruned, stripped model) uses tfmot's pruning-preserving QAT
+    (``Default8BitPrunePreserveQuantizeScheme``), so fine-tuning keeps the zeros pruning made.
+    """
+    import tensorflow_model_optimization as tfmot
+
+    from visionedge.train.train import fit
+
+    load_tf()
+    q = tfmot.quantization.keras
+    with q.quantize_scope():
+        if preserve_sparsity:
+            annotated = q.quantize_annotate_model(model)
+            scheme = tfmot.experimental.combine.Default8BitPrunePreserveQuantizeScheme()
+            qmodel = q.quantize_apply(annotated, scheme)
+        else:
+            qmodel = q.quantize_model(model)
+    hist = fit(qmodel, train, val, epochs=epochs, batch_size=batch_size,
+               learning_rate=learning_rate, seed=seed)
+    acc = hist.get("val_accuracy", [float("nan")])[-1]
+    log(f"quantize: {'PQAT' if preserve_sparsity else 'QAT'} {epochs} epochs, val accuracy "
+        f"{acc:.3f}")
+    return to_tflite_int8(qmodel, representative)

@@ -21,6 +21,7 @@ Timestamps come from a monotonic clock, relative to the source's start.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import queue
@@ -55,6 +56,27 @@ log = logging.getLogger("visionedge.sources")
 _URL_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
 _POLL_S = 0.1
 """The iterating thread wakes at least this often to honour stop() and its deadline."""
+
+_EXIT_GRACE_S = 10.0
+"""At interpreter exit, how long in total to wait for abandoned readers to leave OpenCV."""
+
+_abandoned: list[tuple[threading.Thread, float]] = []
+_abandoned_lock = threading.Lock()
+
+
+def _join_abandoned() -> None:
+    # A daemon thread still inside OpenCV's C++ code when the interpreter finalises is
+    # killed by a forced unwind, which aborts the process ("terminate called without an
+    # active exception") and would turn a clean exit status into SIGABRT. OpenCV's own
+    # open/read timeouts make such calls return, so give them that long (bounded).
+    end = time.monotonic() + _EXIT_GRACE_S
+    with _abandoned_lock:
+        pending = list(_abandoned)
+    for thread, limit in pending:
+        thread.join(max(0.0, min(limit, end - time.monotonic())))
+
+
+atexit.register(_join_abandoned)
 
 
 class Capture(Protocol):
@@ -357,6 +379,9 @@ class OpenCVLiveSource:
             reader.abandoned.set()
             if reader.is_alive():
                 self.abandoned_readers += 1
+                with _abandoned_lock:
+                    _abandoned[:] = [(t, lim) for t, lim in _abandoned if t.is_alive()]
+                    _abandoned.append((reader, self.cfg.read_timeout_s + 1.0))
 
     def _failed(self, reason: str, *, abandon: bool) -> None:
         if abandon:

@@ -1,0 +1,306 @@
+"""The TFLite image classifier: crop what moved, run the model, rank the labels.
+
+:func:`load_classifier` does every check at load time (backend, model file, input/output
+spec, labels, normalisation, config labels), so a daemon that got a classifier back will
+not fail on its first motion. :class:`TfliteClassifier` is not thread-safe: one interpreter,
+one caller at a time (the pipeline classifies from one thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from visionedge.classify.backends import resolve_backend
+from visionedge.classify.labels import find_labels_next_to, load_labels
+from visionedge.classify.metadata import read_normalization
+from visionedge.classify.model import LoadedModel, open_model, read_model_file
+from visionedge.classify.normalization import (
+    ResolvedNormalization,
+    quantized_range,
+    resolve_normalization,
+)
+from visionedge.classify.preprocess import (
+    InputQuantizer,
+    crop_rect,
+    crop_resize,
+    dequantize,
+    to_model_colour,
+)
+from visionedge.classify.ranking import rank, softmax
+from visionedge.config import ClassifierConfig
+from visionedge.errors import ConfigError, FrameError, ModelError
+from visionedge.frame import Frame, Image
+from visionedge.protocols import Box, Classification
+
+__all__ = [
+    "DEFAULT_LABELS_PATH",
+    "DEFAULT_MODEL_PATH",
+    "InputSpec",
+    "TfliteClassifier",
+    "load_classifier",
+]
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_MODEL_PATH = DATA_DIR / "demo_int8.tflite"
+"""The shipped demo model (package data), used when ``classifier.model`` is empty."""
+DEFAULT_LABELS_PATH = DATA_DIR / "demo_labels.txt"
+"""Labels of the shipped demo model."""
+
+
+@dataclass(frozen=True, slots=True)
+class InputSpec:
+    """What the model reads and returns, and how pixels become its input (for model cards).
+
+    ``mean``/``std`` are per channel in pixel units: ``real = (pixel - mean) / std``;
+    ``real_range`` is what pixels 0 and 255 become; ``range_source`` says where the
+    normalisation came from (cli, metadata, config, default). ``output_mode`` is
+    ``"probabilities"`` (reported as they are) or ``"logits"`` (softmax applied).
+    """
+
+    height: int
+    width: int
+    channels: int
+    colour: str
+    dtype: str
+    scale: float
+    zero_point: int
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    real_range: tuple[float, float]
+    range_source: str
+    num_classes: int
+    output_dtype: str
+    output_scale: float
+    output_zero_point: int
+    output_mode: str
+    backend: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "height": self.height,
+            "width": self.width,
+            "channels": self.channels,
+            "colour": self.colour,
+            "dtype": self.dtype,
+            "scale": self.scale,
+            "zero_point": self.zero_point,
+            "mean": list(self.mean),
+            "std": list(self.std),
+            "real_range": list(self.real_range),
+            "range_source": self.range_source,
+            "num_classes": self.num_classes,
+            "output_dtype": self.output_dtype,
+            "output_scale": self.output_scale,
+            "output_zero_point": self.output_zero_point,
+            "output_mode": self.output_mode,
+            "backend": self.backend,
+        }
+
+
+class TfliteClassifier:
+    """Classifies the motion region of frames (and still images) with one TFLite model."""
+
+    def __init__(
+        self,
+        model: LoadedModel,
+        labels: tuple[str, ...],
+        normalization: ResolvedNormalization,
+        cfg: ClassifierConfig,
+        output_mode: str,
+    ) -> None:
+        self._model = model
+        self._interp = model.interpreter
+        self._cfg = cfg
+        self.name = model.path.stem
+        self.sha256 = model.sha256
+        self.labels = labels
+        self.backend = model.backend
+        self.normalization = normalization
+        self._quantize = InputQuantizer(
+            normalization.norm,
+            model.channels,
+            model.input.dtype,
+            model.input.scale,
+            model.input.zero_point,
+        )
+        self._logits = output_mode == "logits"
+        self._ignore = frozenset(cfg.ignore)
+        mean, std = normalization.norm.for_channels(model.channels)
+        self.input_spec = InputSpec(
+            height=model.height,
+            width=model.width,
+            channels=model.channels,
+            colour="rgb" if model.channels == 3 else "gray",
+            dtype=model.input.dtype,
+            scale=model.input.scale,
+            zero_point=model.input.zero_point,
+            mean=mean,
+            std=std,
+            real_range=normalization.norm.real_range,
+            range_source=normalization.source,
+            num_classes=model.num_outputs,
+            output_dtype=model.output.dtype,
+            output_scale=model.output.scale,
+            output_zero_point=model.output.zero_point,
+            output_mode=output_mode,
+            backend=model.backend,
+        )
+
+    @property
+    def path(self) -> Path:
+        """The model file."""
+        return self._model.path
+
+    def input_tensor(self, image: Image, box: Box | None = None) -> npt.NDArray[np.generic]:
+        """The exact tensor the model gets for ``image`` (BGR) and ``box`` (normalised)."""
+        if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
+            raise FrameError(
+                f"image is {image.dtype} {image.shape}; the classifier reads H x W x 3 BGR uint8"
+            )
+        m = self._model
+        rect = crop_rect(box, image.shape[1], image.shape[0], m.width / m.height, self._cfg.margin)
+        pixels = to_model_colour(crop_resize(image, rect, m.width, m.height), m.channels)
+        return self._quantize(pixels)
+
+    def scores(self, image: Image, box: Box | None = None) -> npt.NDArray[np.float32]:
+        """Every label's score (dequantized; softmaxed for logit models), in output order."""
+        tensor = self.input_tensor(image, box)
+        self._interp.set_tensor(self._model.input.index, tensor)
+        self._interp.invoke()
+        raw = self._interp.get_tensor(self._model.output.index)
+        out = self._model.output
+        values = dequantize(raw, out.scale, out.zero_point, out.quantized)
+        if self._logits:
+            values = softmax(values)
+        clipped: npt.NDArray[np.float32] = np.clip(values, 0.0, 1.0)
+        return clipped
+
+    def classify_image(
+        self, image: Image, box: Box | None = None, *, frame_index: int = 0
+    ) -> Classification:
+        """Classify a still BGR image (or the ``box`` region of it)."""
+        t0 = time.perf_counter_ns()
+        scores = self.scores(image, box)
+        top = rank(
+            scores,
+            self.labels,
+            top_k=self._cfg.top_k,
+            threshold=self._cfg.threshold,
+            thresholds=self._cfg.thresholds,
+            ignore=self._ignore,
+        )
+        us = (time.perf_counter_ns() - t0) / 1000.0
+        return Classification(frame_index=frame_index, top=top, box=box, classify_us=round(us, 1))
+
+    def classify(self, frame: Frame, box: Box | None) -> Classification:
+        """Classify what moved: ``box`` of the frame's full-resolution image (None: all of it)."""
+        return self.classify_image(frame.image(), box, frame_index=frame.index)
+
+
+def _paths(cfg: ClassifierConfig) -> tuple[Path, Path]:
+    if cfg.model:
+        model = Path(cfg.model).expanduser()
+        labels = Path(cfg.labels).expanduser() if cfg.labels else None
+        if labels is None and model.is_file():
+            labels = find_labels_next_to(model)
+        return model, labels if labels is not None else model.with_name("labels.txt")
+    if not DEFAULT_MODEL_PATH.is_file():
+        raise ModelError(
+            f"{DEFAULT_MODEL_PATH}: the shipped demo model is missing; reinstall visionedge or "
+            "set classifier.model to a .tflite file"
+        )
+    labels = Path(cfg.labels).expanduser() if cfg.labels else DEFAULT_LABELS_PATH
+    return DEFAULT_MODEL_PATH, labels
+
+
+def _output_mode(cfg: ClassifierConfig, model: LoadedModel, quantizer: InputQuantizer) -> str:
+    """Whether the output holds probabilities (as they are) or logits (softmax them)."""
+    if cfg.output != "auto":
+        return cfg.output
+    out = model.output
+    step = out.scale
+    if out.quantized:
+        lo, hi = quantized_range(out.dtype, out.scale, out.zero_point)
+        return "probabilities" if lo >= -step and hi <= 1.0 + step else "logits"
+    # Float output: look at one answer, for a mid-gray image.
+    gray = np.full((model.height, model.width, model.channels), 128, np.uint8)
+    model.interpreter.set_tensor(model.input.index, quantizer(gray))
+    model.interpreter.invoke()
+    values = np.asarray(model.interpreter.get_tensor(out.index), np.float32).reshape(-1)
+    in_unit = bool(np.all(values >= -1e-6) and np.all(values <= 1 + 1e-6))
+    return "probabilities" if in_unit else "logits"
+
+
+def _check_label_names(cfg: ClassifierConfig, labels: tuple[str, ...], labels_path: Path) -> None:
+    known = set(labels)
+    for name in cfg.thresholds:
+        if name not in known:
+            raise ConfigError(
+                f"classifier.thresholds names '{name}', which is not a label of {labels_path}; "
+                "use one of its labels"
+            )
+    # The default ignore list (["background"]) is a convention, not a claim about the model.
+    if "ignore" in cfg.model_fields_set:
+        for name in cfg.ignore:
+            if name not in known:
+                raise ConfigError(
+                    f"classifier.ignore names '{name}', which is not a label of {labels_path}; "
+                    "use one of its labels"
+                )
+
+
+def load_classifier(
+    cfg: ClassifierConfig, *, input_range_override: tuple[float, float] | None = None
+) -> TfliteClassifier:
+    """Load and check the configured model and labels; raise ModelError/LabelsError/BackendError."""
+    backend, factory = resolve_backend(cfg.backend)
+    model_path, labels_path = _paths(cfg)
+    content = read_model_file(model_path)
+    model = open_model(
+        content, model_path, backend=backend, factory=factory, num_threads=cfg.num_threads
+    )
+    labels = load_labels(labels_path, expected=model.num_outputs)
+    _check_label_names(cfg, labels, labels_path)
+    if input_range_override is not None and not input_range_override[0] < input_range_override[1]:
+        raise ConfigError(
+            f"input range {list(input_range_override)} is empty; give MIN,MAX with MIN < MAX"
+        )
+    meta, meta_note = read_normalization(content)
+    resolved = resolve_normalization(
+        cfg,
+        metadata=meta,
+        metadata_note=meta_note,
+        input_dtype=model.input.dtype,
+        input_scale=model.input.scale,
+        input_zero_point=model.input.zero_point,
+        channels=model.channels,
+        override=input_range_override,
+        origin=str(model_path),
+    )
+    try:
+        quantizer = InputQuantizer(
+            resolved.norm, model.channels, model.input.dtype, model.input.scale, model.input.zero_point
+        )
+    except ValueError as exc:
+        raise ConfigError(
+            f"classifier.mean/std: {exc}; give one value or one per channel ({model.channels})"
+        ) from None
+    mode = _output_mode(cfg, model, quantizer)
+    if mode == "logits" and cfg.output == "auto":
+        log.info("%s: the output is not a probability vector; scores are softmax(output)", model_path)
+    log.info(
+        "classifier %s (%s, sha256 %s…): input %dx%dx%d %s, range %s from %s, %d labels",
+        model_path.name, backend, model.sha256[:12], model.width, model.height, model.channels,
+        model.input.dtype, resolved.norm.real_range, resolved.source, len(labels),
+    )
+    return TfliteClassifier(model, labels, resolved, cfg, mode)

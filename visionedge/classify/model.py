@@ -1,0 +1,310 @@
+"""Loading a .tflite file into an interpreter and checking its input/output spec at load time.
+
+Every way a model can be unusable is found here, before the daemon reports ready: the file
+missing or unreadable, not TFLite, truncated, an input that is not one [1, H, W, 1|3] image
+of int8/uint8/float32, quantization parameters missing, an output that is not one score
+vector. Each raises :class:`~visionedge.errors.ModelError` with the file and the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from visionedge.classify import flatbuf
+from visionedge.classify.backends import Interpreter, InterpreterFactory
+from visionedge.errors import ModelError
+
+__all__ = [
+    "MAX_MODEL_BYTES",
+    "LoadedModel",
+    "TensorSpec",
+    "check_model_bytes",
+    "open_model",
+    "read_model_file",
+]
+
+MAX_MODEL_BYTES = 256 * 1024 * 1024
+"""Larger files are refused: no edge classifier is that big, and the bytes stay in memory."""
+
+_DTYPES = {"int8": np.int8, "uint8": np.uint8, "float32": np.float32}
+
+VERIFYING_BACKENDS = frozenset({"ai_edge_litert", "tensorflow"})
+"""Runtimes whose ``model_content=`` runs the FlatBuffer verifier. tflite-runtime 2.14 does
+not: corrupt bytes make it read wild pointers and kill the process (SIGSEGV/SIGBUS), so for
+it the model is first built and run once in a forked child (:func:`crash_probe`)."""
+
+PROBE_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class TensorSpec:
+    """One input or output tensor: index, shape, dtype name and (scale, zero point)."""
+
+    index: int
+    shape: tuple[int, ...]
+    dtype: str
+    scale: float
+    zero_point: int
+
+    @property
+    def quantized(self) -> bool:
+        """Whether values are int8/uint8 with an affine scale."""
+        return self.dtype in ("int8", "uint8")
+
+    @property
+    def qrange(self) -> tuple[int, int]:
+        """The integer range of the dtype (quantized tensors only)."""
+        return (-128, 127) if self.dtype == "int8" else (0, 255)
+
+
+@dataclass(slots=True)
+class LoadedModel:
+    """A verified interpreter with tensors allocated, and the facts checked about it."""
+
+    path: Path
+    content: bytes
+    sha256: str
+    backend: str
+    interpreter: Interpreter
+    input: TensorSpec
+    output: TensorSpec
+
+    @property
+    def height(self) -> int:
+        return self.input.shape[1]
+
+    @property
+    def width(self) -> int:
+        return self.input.shape[2]
+
+    @property
+    def channels(self) -> int:
+        return self.input.shape[3]
+
+    @property
+    def num_outputs(self) -> int:
+        return self.output.shape[-1]
+
+
+def read_model_file(path: str | Path) -> bytes:
+    """Read a model file whole, with a size limit and one-line errors."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_MODEL_BYTES:
+            raise ModelError(
+                f"{p}: model file is {size} bytes, over the {MAX_MODEL_BYTES}-byte limit; "
+                "use a model made for edge devices"
+            )
+        content = p.read_bytes()
+    except FileNotFoundError:
+        raise ModelError(
+            f"{p}: model file not found; set classifier.model (or --model) to a .tflite file"
+        ) from None
+    except IsADirectoryError:
+        raise ModelError(f"{p}: is a directory; classifier.model must name a .tflite file") from None
+    except OSError as exc:
+        raise ModelError(f"{p}: cannot read model file ({exc.strerror}); check permissions") from exc
+    return content
+
+
+def check_model_bytes(content: bytes, origin: str) -> None:
+    """Reject bytes that are not a TFLite FlatBuffer before any interpreter parses them."""
+    if not content:
+        raise ModelError(f"{origin}: model file is empty; export the model again")
+    if len(content) >= 8 and content[4:8] != b"TFL3":
+        hint = ""
+        if content[:4] == b"PK\x03\x04":
+            hint = " (it is a zip archive: unzip it and point at the .tflite inside)"
+        elif content[:8] == b"\x89HDF\r\n\x1a\n":
+            hint = " (it is a Keras .h5 file: convert it with TFLiteConverter)"
+        elif content.lstrip()[:1] in (b"{", b"<") or b"\n" in content[:64]:
+            hint = " (it looks like text, not a model)"
+        raise ModelError(
+            f"{origin}: not a TFLite model (no TFL3 identifier){hint}; point at a .tflite file"
+        )
+    try:
+        flatbuf.check_tflite_structure(content)
+    except flatbuf.Malformed as exc:
+        raise ModelError(
+            f"{origin}: TFLite file is truncated or corrupt ({exc}); copy or export it again"
+        ) from None
+
+
+def crash_probe(
+    content: bytes, factory: InterpreterFactory, *, timeout_s: float = PROBE_TIMEOUT_S
+) -> str | None:
+    """Build and run the model once in a forked child; describe how it died, or None.
+
+    Python exceptions in the child do not count (the real load in this process reports
+    them); only a fatal signal or a hang does. Without ``os.fork`` (not Linux) this
+    returns None and the runtime is trusted.
+    """
+    if not hasattr(os, "fork"):
+        return None
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, which never returns
+        status = 0
+        try:
+            interp = factory(model_content=content, num_threads=1)
+            interp.allocate_tensors()
+            for d in interp.get_input_details():
+                interp.set_tensor(d["index"], np.zeros(d["shape"], d["dtype"]))
+            interp.invoke()
+        except BaseException:
+            status = 0
+        os._exit(status)
+    deadline = time.monotonic() + timeout_s
+    delay = 0.001
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return f"loading it did not finish within {timeout_s:.0f} s"
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+    if os.WIFSIGNALED(status):
+        return f"loading it crashes the runtime ({signal.Signals(os.WTERMSIG(status)).name})"
+    return None
+
+
+def _spec(detail: dict[str, Any], what: str, origin: str) -> TensorSpec:
+    dtype = np.dtype(detail["dtype"]).name
+    scales = np.asarray(detail.get("quantization_parameters", {}).get("scales", []))
+    zps = np.asarray(detail.get("quantization_parameters", {}).get("zero_points", []))
+    scale, zp = detail.get("quantization", (0.0, 0))
+    if scales.size > 1 or zps.size > 1:
+        raise ModelError(
+            f"{origin}: the {what} is quantized per channel ({scales.size} scales); "
+            "visionedge needs one scale and zero point per tensor (per-tensor quantization)"
+        )
+    return TensorSpec(
+        index=int(detail["index"]),
+        shape=tuple(int(d) for d in detail["shape"]),
+        dtype=dtype,
+        scale=float(scale),
+        zero_point=int(zp),
+    )
+
+
+def _check_quant(spec: TensorSpec, what: str, origin: str) -> None:
+    if spec.dtype not in _DTYPES:
+        raise ModelError(
+            f"{origin}: the {what} is {spec.dtype}; visionedge supports int8, uint8 and float32 "
+            "(convert with inference_input_type/inference_output_type = tf.int8)"
+        )
+    if spec.quantized:
+        lo, hi = spec.qrange
+        if not (np.isfinite(spec.scale) and spec.scale > 0):
+            raise ModelError(
+                f"{origin}: the {spec.dtype} {what} has no quantization scale (scale "
+                f"{spec.scale}); re-export with full-integer post-training quantization"
+            )
+        if not lo <= spec.zero_point <= hi:
+            raise ModelError(
+                f"{origin}: the {what} zero point {spec.zero_point} is outside {spec.dtype}; "
+                "the model is corrupt, export it again"
+            )
+
+
+def _inspect(interp: Interpreter, origin: str) -> tuple[TensorSpec, TensorSpec]:
+    inputs, outputs = interp.get_input_details(), interp.get_output_details()
+    if len(inputs) != 1:
+        raise ModelError(
+            f"{origin}: the model has {len(inputs)} inputs; an image classifier has exactly one"
+        )
+    if len(outputs) != 1:
+        raise ModelError(
+            f"{origin}: the model has {len(outputs)} outputs; an image classifier has exactly "
+            "one score vector (detection models are not supported)"
+        )
+    inp = _spec(inputs[0], "input", origin)
+    out = _spec(outputs[0], "output", origin)
+    signature = tuple(int(d) for d in inputs[0].get("shape_signature", inp.shape))
+    if len(inp.shape) != 4 or inp.shape[0] != 1:
+        raise ModelError(
+            f"{origin}: input shape {list(inp.shape)} is not one image [1, height, width, "
+            "channels]; export the classifier with batch size 1 and NHWC layout"
+        )
+    if any(d == -1 for d in signature[1:3]) or min(inp.shape[1:3]) < 1:
+        raise ModelError(
+            f"{origin}: input size {list(signature)} is not fixed; export the model with a "
+            "fixed height and width"
+        )
+    if inp.shape[3] not in (1, 3):
+        raise ModelError(
+            f"{origin}: input has {inp.shape[3]} channels; visionedge feeds gray (1) or RGB (3)"
+        )
+    _check_quant(inp, "input", origin)
+    if not (len(out.shape) == 1 or (len(out.shape) == 2 and out.shape[0] == 1)) or out.shape[-1] < 1:
+        raise ModelError(
+            f"{origin}: output shape {list(out.shape)} is not one score vector [1, classes] "
+            "or [classes]; visionedge runs image classifiers only"
+        )
+    _check_quant(out, "output", origin)
+    return inp, out
+
+
+def open_model(
+    content: bytes, origin: str | Path, *, backend: str, factory: InterpreterFactory, num_threads: int
+) -> LoadedModel:
+    """Check ``content``, build an interpreter from it and validate its I/O spec."""
+    where = str(origin)
+    check_model_bytes(content, where)
+    if backend not in VERIFYING_BACKENDS:
+        crash = crash_probe(content, factory)
+        if crash is not None:
+            raise ModelError(
+                f"{where}: TFLite file is corrupt: {crash} with {backend}; copy or export it "
+                "again (ai-edge-litert verifies files before loading them)"
+            )
+    try:
+        interp = factory(model_content=content, num_threads=num_threads)
+        interp.allocate_tensors()
+    except (ValueError, RuntimeError, TypeError, IndexError, OverflowError, MemoryError) as exc:
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise ModelError(
+            f"{where}: the {backend} runtime cannot load this TFLite model ({reason}); check "
+            "that the file is complete and was made for TFLite builtin operators"
+        ) from None
+    try:
+        inp, out = _inspect(interp, where)
+    except (ValueError, RuntimeError, TypeError, IndexError, OverflowError) as exc:
+        # Corrupt tensor names or types surface here as UnicodeDecodeError/ValueError.
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise ModelError(
+            f"{where}: TFLite file is corrupt (its tensors cannot be read: {reason}); copy or "
+            "export it again"
+        ) from None
+    try:
+        # One inference on zeros: a model whose kernels fail (bad tensor sizes, an op the
+        # runtime lacks) fails now, at load time, not on the first motion.
+        interp.set_tensor(inp.index, np.zeros(inp.shape, _DTYPES[inp.dtype]))
+        interp.invoke()
+        interp.get_tensor(out.index)
+    except (ValueError, RuntimeError, TypeError, IndexError, OverflowError, MemoryError) as exc:
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise ModelError(
+            f"{where}: the model loads but fails to run on the {backend} runtime ({reason}); "
+            "export it again with TFLite builtin operators"
+        ) from None
+    return LoadedModel(
+        path=Path(origin),
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        backend=backend,
+        interpreter=interp,
+        input=inp,
+        output=out,
+    )

@@ -319,6 +319,12 @@ class ClassifierConfig(_Model):
     margin: float = Field(
         0.15, ge=0, le=2, description="Grow the motion box by this fraction before cropping."
     )
+    output: Literal["auto", "probabilities", "logits"] = Field(
+        "auto",
+        description="How to read the model's output: probabilities are reported as they are, "
+        "logits get a softmax first; auto decides from the output's quantization range "
+        "(float outputs: from one inference on a gray image).",
+    )
 
     @field_validator("thresholds")
     @classmethod

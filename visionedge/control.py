@@ -185,7 +185,7 @@ class Controller:
     def _gate_many(self, text: str) -> dict[str, Any]:
         try:
             changes = json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise ControlError(f"set/gate: payload is not JSON ({exc.msg})") from None
         if not isinstance(changes, dict) or not changes:
             raise ControlError('set/gate: expected a JSON object such as {"start_pct": 1.0}')

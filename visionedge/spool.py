@@ -23,6 +23,7 @@ subscribers use to drop the duplicate.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -239,19 +240,15 @@ class Spool:
     def close(self) -> None:
         """Checkpoint the WAL and close the database."""
         with self._lock:
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error:
-                pass
             self._db.close()
 
     # -- internals (lock held) -----------------------------------------------------------
 
     def _rollback(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):
             self._db.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass
 
     def _expire_locked(self) -> int:
         if not self._count:

@@ -66,5 +66,7 @@ def run_pipeline(config: Config, stop: threading.Event | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from visionedge.config import load_config
+    from visionedge.daemon import run_daemon
 
-    return run_pipeline(load_config(args.config))
+    # The service path: sd_notify, watchdog, SIGHUP reload, MQTT control (visionedge/daemon.py).
+    return run_daemon(load_config(args.config), args.config)

@@ -27,6 +27,7 @@ certificate) are logged as one line naming the fix; the password never appears i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -202,7 +203,7 @@ class MqttSink:
         client.on_message = self._on_message
         props: Properties | None = None
         if v5:
-            props = Properties(PacketTypes.CONNECT)
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = SESSION_EXPIRY_S
         client.connect_async(
             mc.host,
@@ -337,10 +338,9 @@ class MqttSink:
     # -- helpers for any thread ------------------------------------------------------------
 
     def _wake(self) -> None:
-        try:
+        # A full pipe means a wake-up is pending anyway; a closed one means shutdown.
+        with contextlib.suppress(OSError):
             self._wake_w.send(b"\0")
-        except (BlockingIOError, OSError):
-            pass  # the pipe is full (a wake-up is pending anyway) or closed at shutdown
 
     def _set_retained(self, topic: str, payload: bytes) -> None:
         with self._lock:
@@ -439,7 +439,7 @@ class MqttSink:
                 "and that the port speaks TLS"
             )
             return
-        except (ConnectionRefusedError, TimeoutError, socket.timeout) as exc:
+        except (ConnectionRefusedError, TimeoutError) as exc:
             self._connection_failed(
                 f"cannot reach the broker at {where} ({exc.__class__.__name__}); check "
                 "mqtt.host/mqtt.port and that the broker runs"
@@ -552,7 +552,7 @@ class MqttSink:
                                "error": "runtime control is not available in this mode"})
             self._reply(message, body.encode())
             return
-        reply = self.controller.handle(command, message.payload)
+        reply = self.controller.handle(command, bytes(message.payload))
         if reply.ok:
             self.counters.control_ok += 1
             log.info("mqtt: control %s accepted: %s", reply.command, dict(reply.detail))
@@ -568,7 +568,7 @@ class MqttSink:
         props = getattr(message, "properties", None)
         response_topic = getattr(props, "ResponseTopic", None) if props is not None else None
         if response_topic:
-            out = Properties(PacketTypes.PUBLISH)
+            out = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
             corr = getattr(props, "CorrelationData", None)
             if corr is not None:
                 out.CorrelationData = corr
@@ -609,7 +609,7 @@ class MqttSink:
 
     def _pump(self) -> None:
         room = WINDOW - len(self._inflight)
-        if room <= 0 or self._closing.is_set() and self.spool.depth == 0:
+        if room <= 0 or (self._closing.is_set() and self.spool.depth == 0):
             return
         for row in self.spool.fetch(self._cursor, room):
             info = self._client.publish(row.topic, row.payload, qos=row.qos)

@@ -1,0 +1,511 @@
+"""``visionedge run`` as a service: capture thread, latest-wins queue, systemd integration.
+
+::
+
+    capture thread: source.frames() ──► FrameQueue (latest wins) ──► main thread: Pipeline.step
+                                                                          │
+                               sd_notify READY/WATCHDOG/STATUS ◄──────────┤
+                               stats (MQTT), metrics (Prometheus) ◄───────┘
+
+- ``READY=1`` once the model is loaded, the sinks are up and the first frame went through;
+  ``WATCHDOG=1`` every half ``WATCHDOG_USEC`` but only if frames were analysed since the
+  last ping, so a dead camera or a stuck analysis lets systemd restart us; ``STATUS=`` a
+  one-line summary every few seconds.
+- Live sources (and ``source.realtime`` replays) feed a bounded queue that drops the
+  *oldest* frame when analysis falls behind (counted in ``dropped_frames``), so latency stays
+  bounded. Non-realtime replays block instead: a clip is analysed frame by frame.
+- SIGTERM/SIGINT: stop reading, end the open event (``end_reason = "stopped"``), flush the
+  spool for up to ``daemon.stop_timeout_s``, publish ``offline``, exit 0.
+- SIGHUP: re-read and re-validate the config file. An invalid file is refused (logged, the
+  running config stays). Gate, event and classifier-threshold settings apply at once;
+  sections that need a restart (source, device, MQTT, spool, metrics, model files) are
+  kept and named in a warning.
+- ``set/...`` MQTT commands reach :class:`Daemon` through :class:`~visionedge.control.Controller`;
+  they are applied between frames, on the main thread.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import signal
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+from visionedge.config import Config, load_config
+from visionedge.control import Controller
+from visionedge.errors import ConfigError, ModelError, VisionEdgeError
+from visionedge.frame import Frame
+from visionedge.metrics import Metrics
+from visionedge.protocols import EventSink, FrameSource, FrameTrace, SnapshotSink
+from visionedge.sdnotify import Notifier
+
+__all__ = ["Daemon", "FrameQueue", "merge_reloadable", "run_daemon"]
+
+log = logging.getLogger(__name__)
+
+STATUS_EVERY_S = 5.0
+"""How often ``STATUS=`` is refreshed."""
+
+RESTART_ONLY_SECTIONS = ("device", "source", "output", "mqtt", "spool", "daemon", "metrics")
+RESTART_ONLY_CLASSIFIER = ("model", "labels", "backend", "num_threads", "input_range", "mean", "std")
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    """A frame and the monotonic time the capture thread received it."""
+
+    frame: Frame
+    t: float
+
+
+class FrameQueue:
+    """A bounded hand-off between capture and analysis.
+
+    ``latest_wins=True``: a full queue drops its oldest frame (counted in :attr:`dropped`).
+    ``latest_wins=False``: ``put`` waits for room (replays must not skip frames).
+    :meth:`close` marks the end of the stream (optionally with the error that ended it).
+    """
+
+    def __init__(self, maxlen: int, *, latest_wins: bool) -> None:
+        self._items: collections.deque[Captured] = collections.deque()
+        self._maxlen = maxlen
+        self._latest_wins = latest_wins
+        self._cond = threading.Condition()
+        self.dropped = 0
+        self.arrived = 0
+        self.closed = False
+        self.error: BaseException | None = None
+
+    def put(self, item: Captured, stop: threading.Event) -> None:
+        """Queue a frame; see the class docstring for what happens when full."""
+        with self._cond:
+            self.arrived += 1
+            if self._latest_wins:
+                while len(self._items) >= self._maxlen:
+                    self._items.popleft()
+                    self.dropped += 1
+            else:
+                while len(self._items) >= self._maxlen and not stop.is_set():
+                    self._cond.wait(0.1)
+            self._items.append(item)
+            self._cond.notify_all()
+
+    def get(self, timeout: float) -> Captured | None:
+        """The next frame, or None after ``timeout`` or at the end of the stream."""
+        with self._cond:
+            if not self._items and not self.closed:
+                self._cond.wait(timeout)
+            if self._items:
+                item = self._items.popleft()
+                self._cond.notify_all()
+                return item
+            return None
+
+    def close(self, error: BaseException | None = None) -> None:
+        """End of stream; ``error`` is re-raised by the consumer."""
+        with self._cond:
+            self.closed = True
+            self.error = error
+            self._cond.notify_all()
+
+    @property
+    def drained(self) -> bool:
+        """Closed and empty."""
+        with self._cond:
+            return self.closed and not self._items
+
+
+def _capture(source: FrameSource, queue: FrameQueue, stop: threading.Event) -> None:
+    error: BaseException | None = None
+    try:
+        with source as src:
+            frames = src.frames()
+            try:
+                for frame in frames:
+                    if stop.is_set():
+                        break
+                    queue.put(Captured(frame, time.monotonic()), stop)
+            finally:
+                close = getattr(frames, "close", None)
+                if close is not None:
+                    close()
+    except BaseException as exc:  # handed to the main thread, which reports it
+        error = exc
+    queue.close(error)
+
+
+def merge_reloadable(current: Config, new: Config) -> tuple[Config, list[str]]:
+    """Take from ``new`` what can change at runtime; return it and what needs a restart."""
+    restart: list[str] = []
+    for section in RESTART_ONLY_SECTIONS:
+        if getattr(current, section) != getattr(new, section):
+            restart.append(section)
+    if current.gate.width != new.gate.width:
+        restart.append("gate.width")
+    clf_keep = {}
+    for key in RESTART_ONLY_CLASSIFIER:
+        if getattr(current.classifier, key) != getattr(new.classifier, key):
+            restart.append(f"classifier.{key}")
+        clf_keep[key] = getattr(current.classifier, key)
+    merged = current.model_copy(
+        update={
+            "gate": new.gate.model_copy(update={"width": current.gate.width}),
+            "events": new.events,
+            "classifier": new.classifier.model_copy(update=clf_keep),
+        }
+    )
+    return merged, restart
+
+
+class Daemon:
+    """One run of the service; also the :class:`~visionedge.control.ControlTarget`."""
+
+    def __init__(
+        self,
+        config: Config,
+        config_path: str | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.stop = stop or threading.Event()
+        self.notifier = Notifier(env)
+        self.enabled = True
+        self.started = time.monotonic()
+        self.reloads = 0
+        self.reload_failures = 0
+        self._lock = threading.Lock()
+        self._pending_config: Config | None = None
+        self._pending_enabled: bool | None = None
+        self._reload_requested = False
+        self._fps = 0.0
+        self._sinks: list[EventSink] = []
+        self._pipeline: Any = None
+        self._queue: FrameQueue | None = None
+        self._best: tuple[str, float] | None = None
+
+    # -- ControlTarget (called from the MQTT thread) ----------------------------------------
+
+    def current_config(self) -> Config:
+        """The config in force, including an accepted change not applied yet."""
+        with self._lock:
+            return self._pending_config or self.config
+
+    def apply_config(self, config: Config) -> None:
+        """Apply ``config`` before the next frame."""
+        with self._lock:
+            self._pending_config = config
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Pause or resume analysis before the next frame."""
+        with self._lock:
+            self._pending_enabled = enabled
+
+    # -- stats ------------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for the stats topic, STATUS= and Prometheus."""
+        out: dict[str, Any] = {"uptime_s": round(time.monotonic() - self.started, 1)}
+        pipeline = self._pipeline
+        if pipeline is not None:
+            s = pipeline.stats
+            out.update(
+                frames=s.frames,
+                gate_open_frames=s.gate_open_frames,
+                gate_open_ratio=round(s.gate_open_frames / s.frames, 4) if s.frames else 0.0,
+                events=s.events,
+                messages=s.messages,
+                classifications=s.classifications,
+                classify_ms=round(s.last_classify_us / 1000, 3),
+                gate_ms=round(s.last_gate_us / 1000, 3),
+            )
+        if self._queue is not None:
+            out["dropped_frames"] = self._queue.dropped
+        out.update(fps=round(self._fps, 2), enabled=self.enabled, reloads=self.reloads,
+                   reload_failures=self.reload_failures)
+        for sink in self._sinks:
+            sink_stats = getattr(sink, "stats", None)
+            if callable(sink_stats):
+                extra = sink_stats()
+                out.update(extra)
+                out["mqtt_connected"] = 1 if extra.get("connected") else 0
+        return out
+
+    def status_line(self) -> str:
+        """One line for ``systemctl status``."""
+        st = self.stats()
+        parts = [
+            f"{st.get('fps', 0):.1f} fps",
+            f"gate open {100 * st.get('gate_open_ratio', 0):.1f}%",
+            f"{st.get('events', 0)} events",
+            f"{st.get('dropped_frames', 0)} frames dropped",
+        ]
+        if "spool_depth" in st:
+            parts.append(f"spool {st['spool_depth']}")
+            parts.append("mqtt connected" if st.get("connected") else "mqtt disconnected")
+        if not self.enabled:
+            parts.insert(0, "PAUSED")
+        return ", ".join(parts)
+
+    # -- the run ----------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Run until the source ends or a stop signal; return the exit status."""
+        cfg = self.config
+        restore = self._install_signals()
+        try:
+            return self._run(cfg)
+        finally:
+            restore()
+
+    def _run(self, cfg: Config) -> int:
+        from visionedge.pipeline import build_pipeline, load_configured_classifier
+        from visionedge.sinks import build_sinks, close_sinks
+        from visionedge.sources import open_source
+
+        self.notifier.status("loading the model")
+        classifier = load_configured_classifier(cfg)
+        source = open_source(cfg.source, cfg.gate.width)
+        sinks = build_sinks(cfg)
+        self._sinks = sinks
+        metrics = Metrics(self.stats)
+        try:
+            pipeline = build_pipeline(
+                cfg, source=source, sinks=sinks, classifier=classifier, deterministic_ids=False
+            )
+            self._pipeline = pipeline
+            controller = Controller(self, max_payload_bytes=cfg.mqtt.max_payload_bytes)
+            for sink in sinks:
+                if hasattr(sink, "controller"):
+                    sink.controller = controller
+                if hasattr(sink, "on_delivered"):
+                    sink.on_delivered = metrics.frame_to_publish_seconds.observe
+            metrics.serve(cfg.metrics)
+            return self._loop(pipeline, source, metrics)
+        finally:
+            self.notifier.stopping()
+            self.notifier.status("stopping: flushing events")
+            try:
+                close_sinks(sinks, cfg.daemon.stop_timeout_s)
+            finally:
+                metrics.close()
+                self.notifier.close()
+
+    def _loop(self, pipeline: Any, source: FrameSource, metrics: Metrics) -> int:
+        cfg = self.config
+        live = not hasattr(source, "clip_id") or cfg.source.realtime
+        queue = FrameQueue(cfg.daemon.frame_queue, latest_wins=live)
+        self._queue = queue
+        capture = threading.Thread(
+            target=_capture, args=(source, queue, self.stop), name="capture", daemon=True
+        )
+        capture.start()
+        ready = False
+        wd_interval = self.notifier.watchdog_interval() if cfg.daemon.watchdog else None
+        last_ping = last_status = last_stats = fps_t = time.monotonic()
+        analysed_since_ping = 0
+        fps_frames = 0
+        reason = "stopped"
+        try:
+            while not self.stop.is_set():
+                item = queue.get(0.2)
+                self._apply_pending(pipeline)
+                if item is None:
+                    if queue.drained:
+                        reason = "end_of_clip"
+                        break
+                else:
+                    self._process(pipeline, item, metrics)
+                    analysed_since_ping += 1
+                    fps_frames += 1
+                    if not ready:
+                        ready = True
+                        self.notifier.ready(self.status_line())
+                        log.info("ready: model loaded, first frame analysed")
+                now = time.monotonic()
+                if now - fps_t >= 1.0:
+                    self._fps = fps_frames / (now - fps_t)
+                    fps_frames, fps_t = 0, now
+                if wd_interval and analysed_since_ping and now - last_ping >= wd_interval:
+                    self.notifier.watchdog()
+                    last_ping, analysed_since_ping = now, 0
+                if ready and now - last_status >= STATUS_EVERY_S:
+                    self.notifier.status(self.status_line())
+                    last_status = now
+                interval = cfg.mqtt.stats_interval_s
+                if interval and now - last_stats >= interval:
+                    last_stats = now
+                    self._publish_stats()
+        finally:
+            self.stop.set()
+            pipeline.finish(reason)
+            pipeline.stats.dropped_frames = queue.dropped
+            capture.join(timeout=5.0)
+        if queue.error is not None and not isinstance(queue.error, GeneratorExit):
+            raise queue.error
+        log.info("stopped (%s): %s", reason, self.status_line())
+        return 0
+
+    def _process(self, pipeline: Any, item: Captured, metrics: Metrics) -> None:
+        pipeline.stats.dropped_frames = self._queue.dropped if self._queue else 0
+        if not self.enabled:
+            return
+        for sink in self._sinks:
+            mark = getattr(sink, "mark_frame", None)
+            if mark is not None:
+                mark(item.t)
+        trace: FrameTrace = pipeline.step(item.frame)
+        metrics.gate_seconds.observe(trace.gate_us / 1e6)
+        if trace.classify_us is not None:
+            metrics.classify_seconds.observe(trace.classify_us / 1e6)
+        self._maybe_snapshot(item.frame, trace)
+
+    def _maybe_snapshot(self, frame: Frame, trace: FrameTrace) -> None:
+        targets = [s for s in self._sinks if isinstance(s, SnapshotSink)]
+        if not targets or not trace.event_id:
+            return
+        score = trace.score if trace.classified and trace.score is not None else -1.0
+        best = self._best if self._best and self._best[0] == trace.event_id else None
+        if best is not None and score <= best[1]:
+            return
+        self._best = (trace.event_id, score)
+        jpeg = self._encode(frame, trace)
+        if jpeg is not None:
+            for sink in targets:
+                sink.snapshot(trace.event_id, jpeg)
+
+    def _encode(self, frame: Frame, trace: FrameTrace) -> bytes | None:
+        import cv2
+
+        try:
+            image = frame.image()
+        except VisionEdgeError as exc:
+            log.warning("snapshot: cannot get the frame image (%s)", exc)
+            return None
+        if self.config.mqtt.snapshot_boxes:
+            clf = trace.extra.get("classification")
+            result = trace.extra.get("result")
+            box = getattr(clf, "box", None) or getattr(result, "box", None)
+            if box is not None:
+                image = image.copy()
+                h, w = image.shape[:2]
+                p0 = (int(box.x0 * w), int(box.y0 * h))
+                p1 = (int(box.x1 * w) - 1, int(box.y1 * h) - 1)
+                cv2.rectangle(image, p0, p1, (0, 255, 0), max(1, w // 320))
+        ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        return bytes(buf) if ok else None
+
+    def _publish_stats(self) -> None:
+        stats = self.stats()
+        for sink in self._sinks:
+            publish_stats = getattr(sink, "publish_stats", None)
+            if publish_stats is not None:
+                publish_stats(stats)
+
+    # -- runtime changes (main thread) ------------------------------------------------------
+
+    def _apply_pending(self, pipeline: Any) -> None:
+        if self._reload_requested:
+            self._reload_requested = False
+            self._reload()
+        with self._lock:
+            cfg, self._pending_config = self._pending_config, None
+            enabled, self._pending_enabled = self._pending_enabled, None
+        if cfg is not None:
+            self._apply(pipeline, cfg)
+        if enabled is not None and enabled != self.enabled:
+            self.enabled = enabled
+            if not enabled:
+                pipeline.finish("stopped")
+                log.info("control: analysis paused (set/enabled OFF)")
+            else:
+                reset = getattr(pipeline.gate, "reset", None)
+                if reset is not None:
+                    reset()  # the scene may have changed while paused
+                log.info("control: analysis resumed (set/enabled ON)")
+
+    def _apply(self, pipeline: Any, cfg: Config) -> None:
+        if cfg.classifier.enabled and pipeline.classifier is None:
+            from visionedge.pipeline import load_configured_classifier
+
+            try:
+                pipeline.classifier = load_configured_classifier(cfg)
+            except ModelError as exc:
+                log.error("classifier stays off: %s", exc)
+                cfg = cfg.model_copy(
+                    update={"classifier": cfg.classifier.model_copy(update={"enabled": False})}
+                )
+        pipeline.reconfigure(cfg)
+        self.config = cfg
+
+    def _reload(self) -> None:
+        self.notifier.reloading()
+        try:
+            if self.config_path is None:
+                log.warning("reload: no --config file was given; nothing to reload")
+                return
+            try:
+                new = load_config(self.config_path)
+            except ConfigError as exc:
+                self.reload_failures += 1
+                log.error("reload refused, keeping the running config: %s", exc)
+                return
+            merged, restart = merge_reloadable(self.current_config(), new)
+            with self._lock:
+                self._pending_config = merged
+            self.reloads += 1
+            if restart:
+                log.warning(
+                    "reload: %s changed; restart the service to apply (the rest is applied)",
+                    ", ".join(restart),
+                )
+            log.info("reload: %s re-read and applied", self.config_path)
+        finally:
+            self.notifier.ready(self.status_line())
+
+    def _install_signals(self) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+
+        def on_stop(signum: int, frame: FrameType | None) -> None:
+            if self.stop.is_set():
+                raise KeyboardInterrupt
+            log.info("%s: stopping", signal.Signals(signum).name)
+            self.stop.set()
+
+        def on_hup(signum: int, frame: FrameType | None) -> None:
+            self._reload_requested = True
+
+        previous = {
+            signal.SIGTERM: signal.signal(signal.SIGTERM, on_stop),
+            signal.SIGINT: signal.signal(signal.SIGINT, on_stop),
+            signal.SIGHUP: signal.signal(signal.SIGHUP, on_hup),
+        }
+
+        def restore() -> None:
+            for s, h in previous.items():
+                signal.signal(s, h)
+
+        return restore
+
+
+def run_daemon(
+    config: Config,
+    config_path: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Run the service with ``config`` (re-read from ``config_path`` on SIGHUP); exit status."""
+    root = logging.getLogger()
+    if not root.handlers:
+        # journald timestamps each line itself; keep lines short and greppable.
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return Daemon(config, config_path, env=env, stop=stop).run()

@@ -464,6 +464,13 @@ class DaemonConfig(_Model):
         description="Frames buffered between capture and analysis; when full, the oldest is "
         "dropped (latest wins) and counted.",
     )
+    stop_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="On SIGTERM, wait at most this long for the broker to acknowledge the "
+        "spooled events (the rest stay spooled for the next start).",
+    )
 
 
 class MetricsConfig(_Model):

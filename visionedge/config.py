@@ -288,6 +288,12 @@ class ClassifierConfig(_Model):
         description="TFLite runtime: auto tries ai_edge_litert, tflite_runtime, tensorflow.",
     )
     num_threads: int = Field(1, ge=1, le=64, description="Interpreter threads.")
+    xnnpack: bool = Field(
+        False,
+        description="Use the runtime's XNNPACK delegate: faster, but 8-bit outputs may differ "
+        "in the last bit from the builtin kernels, so scores then depend on runtime and CPU "
+        "(off: every backend gives identical scores and replays stay reproducible).",
+    )
     input_range: tuple[float, float] | None = Field(
         None,
         description="Real-value range the model was trained on, e.g. [0, 1] or [-1, 1]; used "

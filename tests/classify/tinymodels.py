@@ -61,7 +61,9 @@ def _gray_keras() -> Any:
     kern = np.zeros((3, 3, 1, 2), np.float32)
     kern[1, 1, 0, :] = 1.0
     conv.set_weights([kern])
-    dense.set_weights([np.array([[0.0, 0.0], [-12.0, 12.0]], np.float32), np.array([6.0, -6.0], np.float32)])
+    dense.set_weights(
+        [np.array([[0.0, 0.0], [-12.0, 12.0]], np.float32), np.array([6.0, -6.0], np.float32)]
+    )
     return model
 
 

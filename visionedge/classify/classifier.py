@@ -163,7 +163,11 @@ class TfliteClassifier:
 
     def input_tensor(self, image: Image, box: Box | None = None) -> npt.NDArray[np.generic]:
         """The exact tensor the model gets for ``image`` (BGR) and ``box`` (normalised)."""
-        if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
+        if (
+            image.dtype != np.uint8
+            or image.ndim not in (2, 3)
+            or (image.ndim == 3 and image.shape[2] != 3)
+        ):
             raise FrameError(
                 f"image is {image.dtype} {image.shape}; the classifier reads H x W x 3 BGR uint8"
             )
@@ -263,7 +267,7 @@ def load_classifier(
     cfg: ClassifierConfig, *, input_range_override: tuple[float, float] | None = None
 ) -> TfliteClassifier:
     """Load and check the configured model and labels; raise ModelError/LabelsError/BackendError."""
-    backend, factory = resolve_backend(cfg.backend)
+    backend, factory = resolve_backend(cfg.backend, xnnpack=cfg.xnnpack)
     model_path, labels_path = _paths(cfg)
     content = read_model_file(model_path)
     model = open_model(
@@ -289,7 +293,11 @@ def load_classifier(
     )
     try:
         quantizer = InputQuantizer(
-            resolved.norm, model.channels, model.input.dtype, model.input.scale, model.input.zero_point
+            resolved.norm,
+            model.channels,
+            model.input.dtype,
+            model.input.scale,
+            model.input.zero_point,
         )
     except ValueError as exc:
         raise ConfigError(
@@ -297,10 +305,20 @@ def load_classifier(
         ) from None
     mode = _output_mode(cfg, model, quantizer)
     if mode == "logits" and cfg.output == "auto":
-        log.info("%s: the output is not a probability vector; scores are softmax(output)", model_path)
+        log.info(
+            "%s: the output is not a probability vector; scores are softmax(output)", model_path
+        )
     log.info(
         "classifier %s (%s, sha256 %s…): input %dx%dx%d %s, range %s from %s, %d labels",
-        model_path.name, backend, model.sha256[:12], model.width, model.height, model.channels,
-        model.input.dtype, resolved.norm.real_range, resolved.source, len(labels),
+        model_path.name,
+        backend,
+        model.sha256[:12],
+        model.width,
+        model.height,
+        model.channels,
+        model.input.dtype,
+        resolved.norm.real_range,
+        resolved.source,
+        len(labels),
     )
     return TfliteClassifier(model, labels, resolved, cfg, mode)

@@ -173,5 +173,5 @@ def check_tflite_structure(buf: bytes) -> Table:
         if offset > 1 and offset + size > len(buf):
             raise Malformed(
                 f"buffer {i} points at {size} bytes at offset {offset}, outside the file"
-                )
+            )
     return model

@@ -58,7 +58,9 @@ def load_labels(path: str | Path, expected: int | None = None) -> tuple[str, ...
     except IsADirectoryError:
         raise LabelsError(f"{p}: is a directory; classifier.labels must name a file") from None
     except OSError as exc:
-        raise LabelsError(f"{p}: cannot read labels file ({exc.strerror}); check permissions") from exc
+        raise LabelsError(
+            f"{p}: cannot read labels file ({exc.strerror}); check permissions"
+        ) from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -110,9 +110,13 @@ def read_model_file(path: str | Path) -> bytes:
             f"{p}: model file not found; set classifier.model (or --model) to a .tflite file"
         ) from None
     except IsADirectoryError:
-        raise ModelError(f"{p}: is a directory; classifier.model must name a .tflite file") from None
+        raise ModelError(
+            f"{p}: is a directory; classifier.model must name a .tflite file"
+        ) from None
     except OSError as exc:
-        raise ModelError(f"{p}: cannot read model file ({exc.strerror}); check permissions") from exc
+        raise ModelError(
+            f"{p}: cannot read model file ({exc.strerror}); check permissions"
+        ) from exc
     return content
 
 
@@ -247,7 +251,10 @@ def _inspect(interp: Interpreter, origin: str) -> tuple[TensorSpec, TensorSpec]:
             f"{origin}: input has {inp.shape[3]} channels; visionedge feeds gray (1) or RGB (3)"
         )
     _check_quant(inp, "input", origin)
-    if not (len(out.shape) == 1 or (len(out.shape) == 2 and out.shape[0] == 1)) or out.shape[-1] < 1:
+    if (
+        not (len(out.shape) == 1 or (len(out.shape) == 2 and out.shape[0] == 1))
+        or out.shape[-1] < 1
+    ):
         raise ModelError(
             f"{origin}: output shape {list(out.shape)} is not one score vector [1, classes] "
             "or [classes]; visionedge runs image classifiers only"
@@ -257,7 +264,12 @@ def _inspect(interp: Interpreter, origin: str) -> tuple[TensorSpec, TensorSpec]:
 
 
 def open_model(
-    content: bytes, origin: str | Path, *, backend: str, factory: InterpreterFactory, num_threads: int
+    content: bytes,
+    origin: str | Path,
+    *,
+    backend: str,
+    factory: InterpreterFactory,
+    num_threads: int,
 ) -> LoadedModel:
     """Check ``content``, build an interpreter from it and validate its I/O spec."""
     where = str(origin)

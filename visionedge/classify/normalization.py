@@ -97,7 +97,9 @@ def resolve_normalization(
 ) -> ResolvedNormalization:
     """Pick the normalisation (see the module docstring for the order) and warn on doubts."""
     quantized = input_dtype in ("int8", "uint8")
-    qlo, qhi = quantized_range(input_dtype, input_scale, input_zero_point) if quantized else (0.0, 0.0)
+    qlo, qhi = (
+        quantized_range(input_dtype, input_scale, input_zero_point) if quantized else (0.0, 0.0)
+    )
     configured = cfg.input_range is not None or cfg.mean is not None
     if override is not None:
         return ResolvedNormalization(range_to_normalization(*override), "cli")
@@ -123,12 +125,20 @@ def resolve_normalization(
     if cfg.mean is not None and cfg.std is not None:
         norm = Normalization(tuple(cfg.mean), tuple(cfg.std))
         return ResolvedNormalization(norm, "config")
-    resolved = ResolvedNormalization(range_to_normalization(*DEFAULT_RANGE), "default", metadata_note)
+    resolved = ResolvedNormalization(
+        range_to_normalization(*DEFAULT_RANGE), "default", metadata_note
+    )
     if quantized and (qlo < -0.25 or qhi > 1.5 or qhi - qlo < 0.5):
         log.warning(
             "%s: no input range in the model's metadata or the config, so [0, 1] is assumed, "
             "but the input quantization covers [%.3g, %.3g]; if the model was trained on that "
             "range set classifier.input_range = [%.3g, %.3g] (or --input-range %.3g,%.3g)",
-            origin, qlo, qhi, qlo, round(qhi, 1), qlo, round(qhi, 1),
+            origin,
+            qlo,
+            qhi,
+            qlo,
+            round(qhi, 1),
+            qlo,
+            round(qhi, 1),
         )
     return resolved

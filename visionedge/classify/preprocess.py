@@ -148,9 +148,13 @@ class InputQuantizer:
         return out[None, ...]
 
 
-def dequantize(raw: npt.NDArray[np.generic], scale: float, zero_point: int, quantized: bool) -> npt.NDArray[np.float32]:
+def dequantize(
+    raw: npt.NDArray[np.generic], scale: float, zero_point: int, quantized: bool
+) -> npt.NDArray[np.float32]:
     """Output tensor → real scores: ``(q - zero_point) * scale`` for int8/uint8, as is for float."""
     flat = np.asarray(raw).reshape(-1)
     if not quantized:
         return flat.astype(np.float32)
-    return ((flat.astype(np.float32) - np.float32(zero_point)) * np.float32(scale)).astype(np.float32)
+    return ((flat.astype(np.float32) - np.float32(zero_point)) * np.float32(scale)).astype(
+        np.float32
+    )

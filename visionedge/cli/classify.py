@@ -1,0 +1,131 @@
+"""``visionedge classify IMAGE...``: the top-k labels of still images (what one tries first)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from visionedge.errors import ConfigError, SourceError
+
+_NEGATIVE_OR_RANGE = re.compile(r"^-\d+$|^-\d*\.\d+$|^-?[\d.]+(e-?\d+)?,-?[\d.]+(e-?\d+)?$")
+
+
+def _range(text: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not MIN,MAX (e.g. 0,1 or -1,1)") from None
+    if not lo < hi:
+        raise argparse.ArgumentTypeError(f"'{text}': MIN must be below MAX")
+    return lo, hi
+
+
+def register(sub: Any) -> None:
+    """Add the ``classify`` sub-command."""
+    p: argparse.ArgumentParser = sub.add_parser(
+        "classify",
+        help="print the top labels of still images",
+        description="Classify still images (the whole image, centre-cropped to the model's "
+        "aspect) and print the top-k labels with their dequantized scores.",
+    )
+    # Let "--input-range -1,1" through: argparse would take "-1,1" for an option.
+    p._negative_number_matcher = _NEGATIVE_OR_RANGE
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (JPEG, PNG, ...)")
+    p.add_argument(
+        "--model",
+        help="a .tflite model (default: the shipped demo model, or the config's classifier.model)",
+    )
+    p.add_argument("--labels", help="its labels file (default: next to the model)")
+    p.add_argument("--top-k", type=int, default=None, help="labels per image (default 3)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.0,
+        help="hide labels scoring below this (default 0: show the top-k as they are)",
+    )
+    p.add_argument(
+        "--input-range",
+        type=_range,
+        metavar="MIN,MAX",
+        help="real-value range the model was trained on, e.g. -1,1 (overrides metadata and config)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=["auto", "ai_edge_litert", "tflite_runtime", "tensorflow"],
+        help="TFLite runtime (default auto)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="take the classifier section of this config (flags override it)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object per image")
+    p.set_defaults(func=_run)
+
+
+def _read_image(path: str) -> Any:
+    import cv2
+
+    p = Path(path)
+    if not p.is_file():
+        raise SourceError(f"{p}: image not found; check the path")
+    image = cv2.imread(str(p), cv2.IMREAD_COLOR)
+    if image is None:
+        raise SourceError(
+            f"{p}: cannot decode the image; give a JPEG, PNG, BMP or another format OpenCV reads"
+        )
+    return image
+
+
+def _run(args: argparse.Namespace) -> int:
+    from visionedge.classify import load_classifier
+    from visionedge.config import load_config
+
+    base = load_config(args.config).classifier if args.config else None
+    updates: dict[str, Any] = {"threshold": args.threshold}
+    if base is None:
+        # Without a config, show the model's raw top-k: no ignore list.
+        updates["ignore"] = []
+    if args.model:
+        updates["model"] = args.model
+        updates["labels"] = args.labels or ""
+    elif args.labels:
+        updates["labels"] = args.labels
+    if args.top_k is not None:
+        updates["top_k"] = args.top_k
+    if args.backend:
+        updates["backend"] = args.backend
+    from pydantic import ValidationError
+
+    from visionedge.config import ClassifierConfig
+
+    try:
+        cfg = ClassifierConfig.model_validate({**(base.model_dump() if base else {}), **updates})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        raise ConfigError(
+            f"classify option {where}: {err['msg']} (got {err.get('input')!r})"
+        ) from None
+    for path in args.images:
+        if not Path(path).is_file():
+            raise SourceError(f"{path}: image not found; check the path")
+    classifier = load_classifier(cfg, input_range_override=args.input_range)
+    for path in args.images:
+        image = _read_image(path)
+        result = classifier.classify_image(image)
+        if args.json:
+            top = [{"label": p.label, "index": p.index, "score": p.score} for p in result.top]
+            print(json.dumps({"image": path, "top": top}, ensure_ascii=False))
+        else:
+            print(path)
+            if not result.top:
+                print("  (no label reached the threshold)")
+            for p in result.top:
+                print(f"  {p.score:7.4f}  {p.label}  [{p.index}]")
+        sys.stdout.flush()
+    return 0

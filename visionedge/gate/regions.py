@@ -63,11 +63,14 @@ class RegionFinder:
             self._dilated, connectivity=8, ltype=cv2.CV_32S
         )
         boxes: list[PixelBox] = []
-        for label in range(1, count):
-            gx, gy, gw, gh = (int(v) for v in stats[label, :4])
+        last_x, last_y = self._w4, self._h4
+        for gx, gy, gw, gh, _area in stats[1:count].tolist():
             x0, y0 = gx * CELL, gy * CELL
-            x1 = self.width if gx + gw == self._w4 else (gx + gw) * CELL
-            y1 = self.height if gy + gh == self._h4 else (gy + gh) * CELL
+            x1 = self.width if gx + gw == last_x else (gx + gw) * CELL
+            y1 = self.height if gy + gh == last_y else (gy + gh) * CELL
+            # The tightened box lies inside this one: skip specks without looking closer.
+            if (x1 - x0) * (y1 - y0) < min_area:
+                continue
             bx, by, bw, bh = cv2.boundingRect(changed[y0:y1, x0:x1])
             if bw == 0 or bh == 0 or bw * bh < min_area:
                 continue

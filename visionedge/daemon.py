@@ -44,7 +44,7 @@ from visionedge.metrics import Metrics
 from visionedge.protocols import EventSink, FrameSource, FrameTrace, SnapshotSink
 from visionedge.sdnotify import Notifier
 
-__all__ = ["Daemon", "FrameQueue", "merge_reloadable", "run_daemon"]
+__all__ = ["Daemon", "FrameQueue", "WatchdogGate", "merge_reloadable", "run_daemon"]
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,27 @@ class FrameQueue:
             return self.closed and not self._items
 
 
+class WatchdogGate:
+    """Decides when to send ``WATCHDOG=1``: once per interval, and only if frames were
+    analysed since the last ping (a stalled camera or a stuck analysis stops the pings)."""
+
+    def __init__(self, interval: float | None, now: float) -> None:
+        self.interval = interval
+        self._last = now
+        self._frames = 0
+
+    def frame(self) -> None:
+        """A frame was analysed."""
+        self._frames += 1
+
+    def due(self, now: float) -> bool:
+        """True when a ping should go out now (the caller sends it)."""
+        if not self.interval or not self._frames or now - self._last < self.interval:
+            return False
+        self._last, self._frames = now, 0
+        return True
+
+
 def _capture(source: FrameSource, queue: FrameQueue, stop: threading.Event) -> None:
     error: BaseException | None = None
     try:
@@ -137,6 +158,17 @@ def _capture(source: FrameSource, queue: FrameQueue, stop: threading.Event) -> N
     except BaseException as exc:  # handed to the main thread, which reports it
         error = exc
     queue.close(error)
+
+
+def _changed_keys(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "") -> list[str]:
+    out: list[str] = []
+    for key in new:
+        a, b = old.get(key), new[key]
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            out += _changed_keys(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append(f"{prefix}{key}={b!r}")
+    return out
 
 
 def merge_reloadable(current: Config, new: Config) -> tuple[Config, list[str]]:
@@ -308,9 +340,10 @@ class Daemon:
         )
         capture.start()
         ready = False
-        wd_interval = self.notifier.watchdog_interval() if cfg.daemon.watchdog else None
-        last_ping = last_status = last_stats = fps_t = time.monotonic()
-        analysed_since_ping = 0
+        last_status = last_stats = fps_t = time.monotonic()
+        watchdog = WatchdogGate(
+            self.notifier.watchdog_interval() if cfg.daemon.watchdog else None, fps_t
+        )
         fps_frames = 0
         reason = "stopped"
         try:
@@ -323,7 +356,7 @@ class Daemon:
                         break
                 else:
                     self._process(pipeline, item, metrics)
-                    analysed_since_ping += 1
+                    watchdog.frame()
                     fps_frames += 1
                     if not ready:
                         ready = True
@@ -333,9 +366,8 @@ class Daemon:
                 if now - fps_t >= 1.0:
                     self._fps = fps_frames / (now - fps_t)
                     fps_frames, fps_t = 0, now
-                if wd_interval and analysed_since_ping and now - last_ping >= wd_interval:
+                if watchdog.due(now):
                     self.notifier.watchdog()
-                    last_ping, analysed_since_ping = now, 0
                 if ready and now - last_status >= STATUS_EVERY_S:
                     self.notifier.status(self.status_line())
                     last_status = now
@@ -457,7 +489,8 @@ class Daemon:
                 self.reload_failures += 1
                 log.error("reload refused, keeping the running config: %s", exc)
                 return
-            merged, restart = merge_reloadable(self.current_config(), new)
+            current = self.current_config()
+            merged, restart = merge_reloadable(current, new)
             with self._lock:
                 self._pending_config = merged
             self.reloads += 1
@@ -466,7 +499,12 @@ class Daemon:
                     "reload: %s changed; restart the service to apply (the rest is applied)",
                     ", ".join(restart),
                 )
-            log.info("reload: %s re-read and applied", self.config_path)
+            changed = _changed_keys(current.model_dump(), merged.model_dump())
+            log.info(
+                "reload: %s re-read; applied %s",
+                self.config_path,
+                ", ".join(changed) if changed else "no changes",
+            )
         finally:
             self.notifier.ready(self.status_line())
 

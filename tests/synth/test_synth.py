@@ -11,6 +11,7 @@ import pytest
 from visionedge.synth import (
     CLASSES,
     CoverCamera,
+    FrameTruth,
     GroundTruth,
     LightSwitch,
     ObjectPass,
@@ -165,6 +166,32 @@ def test_default_scene_timeline() -> None:
     # Still stretches: the first 3 s, between passages, and the end.
     assert not any(ft.motion for ft in truths[:30])
     assert not any(ft.motion for ft in truths[270:])
+
+
+def test_objects_stand_out_from_the_ground_even_after_the_light_dims() -> None:
+    # Ground truth calls an object visible motion; a gray-level gate must be able to see
+    # it: most of its pixels differ clearly from the still frame at the same light level.
+    spec = default_scene(width=320, height=180)
+    frames = list(render_frames(spec))
+    gray = [cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.int16) for img, _ in frames]
+    for cls, first, last in _spans([ft for _, ft in frames]):
+        mid = (first + last) // 2
+        still = first - 5  # a still frame just before, under the same light
+        assert not frames[still][1].motion and not frames[still][1].lighting_change
+        obj = frames[mid][1].objects[0]
+        changed = int((np.abs(gray[mid] - gray[still]) > 25).sum())
+        visible = obj.visible_pct / 100 * 320 * 180
+        assert changed >= 0.6 * visible, (cls, changed, visible)
+
+
+def _spans(truths: list[FrameTruth]) -> list[tuple[str, int, int]]:
+    """(class, first, last) frame of each track, independent of GroundTruth.passages."""
+    spans: dict[int, tuple[str, int, int]] = {}
+    for ft in truths:
+        for o in ft.objects:
+            cls, first, _ = spans.get(o.track, (o.cls, ft.index, ft.index))
+            spans[o.track] = (cls, first, ft.index)
+    return list(spans.values())
 
 
 def test_render_object_classes_differ_by_shape() -> None:

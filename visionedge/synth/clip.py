@@ -14,7 +14,7 @@ from visionedge.synth.truth import GroundTruth, Passage, truth_path
 
 __all__ = ["GENERATOR_VERSION", "JPEG_QUALITY", "cache_dir", "demo_clip_name", "demo_clip_path", "write_clip"]
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bumped whenever the generator's output changes; part of the demo clip's cache key."""
 
 JPEG_QUALITY = 95

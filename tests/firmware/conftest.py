@@ -15,13 +15,24 @@ from fwkit import FIRMWARE, Runner, cmake_build, missing_tools
 
 
 @pytest.fixture(scope="session")
-def host_runner(tmp_path_factory: pytest.TempPathFactory) -> Runner:
-    """firmware/host built with g++ under AddressSanitizer + UBSan."""
+def host_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The build directory of firmware/ for the host, g++ with AddressSanitizer + UBSan."""
     missing = missing_tools("cmake", "g++")
     if missing:
         pytest.skip(f"the firmware host build needs {', '.join(missing)} (scripts/setup.sh test installs it)")
-    build = tmp_path_factory.mktemp("fw-host")
-    return Runner(cmake_build(build, "-DVE_SANITIZE=ON", target="ve_host"))
+    return tmp_path_factory.mktemp("fw-host")
+
+
+@pytest.fixture(scope="session")
+def host_runner(host_build: Path) -> Runner:
+    """The parity runner firmware/host/main.cpp, built for the host under ASan + UBSan."""
+    return Runner(cmake_build(host_build, "-DVE_SANITIZE=ON", target="ve_host"))
+
+
+@pytest.fixture(scope="session")
+def core_check(host_build: Path) -> Runner:
+    """ve_core_check: the core's crop, quantize, plane and id functions from the command line."""
+    return Runner(cmake_build(host_build, "-DVE_SANITIZE=ON", target="ve_core_check"))
 
 
 @pytest.fixture(scope="session")

@@ -1,1 +1,150 @@
 #include "ve/quantize.h"
+
+#include <cmath>
+
+namespace ve {
+
+Status build_quant_table(const InputSpec& spec, int8_t table[256]) {
+  if (table == nullptr) return Status::kNullArgument;
+  if (!(spec.scale > 0.0) || !(spec.std > 0.0) || !std::isfinite(spec.mean)) return Status::kBadConfig;
+  for (int p = 0; p < 256; ++p) {
+    const double real = (static_cast<double>(p) - spec.mean) / spec.std;
+    double q = std::nearbyint(real / spec.scale) + spec.zero_point;  // half to even, like np.rint
+    if (q < -128.0) q = -128.0;
+    if (q > 127.0) q = 127.0;
+    table[p] = static_cast<int8_t>(q);
+  }
+  return Status::kOk;
+}
+
+namespace {
+
+double clamp01(double v) { return v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v); }
+
+// Python's round() of a non-negative double (half to even).
+int round_half_even(double v) { return static_cast<int>(std::nearbyint(v)); }
+
+CropRect place(double cx, double cy, double w, double h, int fw, int fh) {
+  int iw = round_half_even(w);
+  if (iw < 1) iw = 1;
+  if (iw > fw) iw = fw;
+  int ih = round_half_even(h);
+  if (ih < 1) ih = 1;
+  if (ih > fh) ih = fh;
+  int x0 = static_cast<int>(std::floor(cx - iw / 2.0 + 0.5));
+  int y0 = static_cast<int>(std::floor(cy - ih / 2.0 + 0.5));
+  if (x0 < 0) x0 = 0;
+  if (x0 > fw - iw) x0 = fw - iw;
+  if (y0 < 0) y0 = 0;
+  if (y0 > fh - ih) y0 = fh - ih;
+  return CropRect{x0, y0, x0 + iw, y0 + ih};
+}
+
+}  // namespace
+
+CropRect crop_rect(const double* box, int frame_w, int frame_h, double aspect, double margin) {
+  if (frame_w < 1 || frame_h < 1 || !(aspect > 0.0)) return CropRect{0, 0, 0, 0};
+  if (box == nullptr) {
+    const double w = std::fmin(static_cast<double>(frame_w), frame_h * aspect);
+    const double h = w / aspect;
+    return place(frame_w / 2.0, frame_h / 2.0, w, h, frame_w, frame_h);
+  }
+  const double bx0 = clamp01(box[0]) * frame_w, bx1 = clamp01(box[2]) * frame_w;
+  const double by0 = clamp01(box[1]) * frame_h, by1 = clamp01(box[3]) * frame_h;
+  const double bw = std::fmax(bx1 - bx0, 1.0), bh = std::fmax(by1 - by0, 1.0);
+  const double cx = (bx0 + bx1) / 2, cy = (by0 + by1) / 2;
+  double w, h;
+  if (bw / bh >= aspect) {
+    w = bw;
+    h = bw / aspect;
+  } else {
+    w = bh * aspect;
+    h = bh;
+  }
+  w = w * (1 + margin);
+  h = h * (1 + margin);
+  if (std::fmin(w, h) < kMinCropPx) {
+    const double grow = kMinCropPx / std::fmin(w, h);
+    w = w * grow;
+    h = h * grow;
+  }
+  w = std::fmin(w, static_cast<double>(frame_w));
+  h = std::fmin(h, static_cast<double>(frame_h));
+  if (w / h > aspect) {
+    w = std::fmax(h * aspect, std::fmin(bw, static_cast<double>(frame_w)));
+  } else if (w / h < aspect) {
+    h = std::fmax(w / aspect, std::fmin(bh, static_cast<double>(frame_h)));
+  }
+  return place(cx, cy, w, h, frame_w, frame_h);
+}
+
+namespace {
+
+inline void pixel_at(const uint8_t* f, int i, PixelFormat fmt, uint8_t* gray, uint8_t rgb[3]) {
+  switch (fmt) {
+    case PixelFormat::kGray8:
+      *gray = f[i];
+      rgb[0] = rgb[1] = rgb[2] = f[i];
+      return;
+    case PixelFormat::kBgr888:
+      rgb[0] = f[3 * i + 2]; rgb[1] = f[3 * i + 1]; rgb[2] = f[3 * i];
+      break;
+    case PixelFormat::kRgb888:
+      rgb[0] = f[3 * i]; rgb[1] = f[3 * i + 1]; rgb[2] = f[3 * i + 2];
+      break;
+    case PixelFormat::kRgb565: {
+      const unsigned v = (static_cast<unsigned>(f[2 * i]) << 8) | f[2 * i + 1];
+      const unsigned r5 = (v >> 11) & 31u, g6 = (v >> 5) & 63u, b5 = v & 31u;
+      rgb[0] = static_cast<uint8_t>((r5 << 3) | (r5 >> 2));
+      rgb[1] = static_cast<uint8_t>((g6 << 2) | (g6 >> 4));
+      rgb[2] = static_cast<uint8_t>((b5 << 3) | (b5 >> 2));
+      break;
+    }
+  }
+  *gray = bgr_to_y(rgb[2], rgb[1], rgb[0]);
+}
+
+}  // namespace
+
+Status crop_resize_quantize(const uint8_t* frame, int frame_w, int frame_h, PixelFormat fmt,
+                            CropRect r, const InputSpec& spec, const int8_t table[256],
+                            int8_t* out) {
+  if (frame == nullptr || table == nullptr || out == nullptr) return Status::kNullArgument;
+  if (spec.width < 1 || spec.height < 1 || (spec.channels != 1 && spec.channels != 3)) return Status::kModelIo;
+  if (r.x0 < 0 || r.y0 < 0 || r.x1 > frame_w || r.y1 > frame_h || r.x1 <= r.x0 || r.y1 <= r.y0) {
+    return Status::kFrameSize;
+  }
+  const int cw = r.x1 - r.x0, ch = r.y1 - r.y0;
+  for (int oy = 0; oy < spec.height; ++oy) {
+    // Source rows [sy0, sy1): the output pixel's footprint, at least one row.
+    int sy0 = static_cast<int>((static_cast<int64_t>(oy) * ch) / spec.height);
+    int sy1 = static_cast<int>((static_cast<int64_t>(oy + 1) * ch) / spec.height);
+    if (sy1 <= sy0) sy1 = sy0 + 1;
+    for (int ox = 0; ox < spec.width; ++ox) {
+      int sx0 = static_cast<int>((static_cast<int64_t>(ox) * cw) / spec.width);
+      int sx1 = static_cast<int>((static_cast<int64_t>(ox + 1) * cw) / spec.width);
+      if (sx1 <= sx0) sx1 = sx0 + 1;
+      uint32_t sum[3] = {0, 0, 0};
+      for (int sy = sy0; sy < sy1; ++sy) {
+        for (int sx = sx0; sx < sx1; ++sx) {
+          uint8_t g, rgb[3];
+          pixel_at(frame, (r.y0 + sy) * frame_w + r.x0 + sx, fmt, &g, rgb);
+          if (spec.channels == 1) {
+            sum[0] += g;
+          } else {
+            sum[0] += rgb[0];
+            sum[1] += rgb[1];
+            sum[2] += rgb[2];
+          }
+        }
+      }
+      const uint32_t n = static_cast<uint32_t>((sy1 - sy0) * (sx1 - sx0));
+      for (int c = 0; c < spec.channels; ++c) {
+        out[(oy * spec.width + ox) * spec.channels + c] = table[(sum[c] + n / 2) / n];
+      }
+    }
+  }
+  return Status::kOk;
+}
+
+}  // namespace ve

@@ -1,0 +1,47 @@
+// From a camera frame and a motion box to the classifier's int8 input tensor.
+//
+// crop_rect() is visionedge/classify/preprocess.py crop_rect() in the same double arithmetic.
+// The quantization table is InputQuantizer's: real = (pixel - mean) / std, then
+// q = clamp(round_half_even(real / scale) + zero_point), from the model's own scale and zero
+// point. The resize is an integer area average (equal to cv2.INTER_AREA when the crop is a
+// whole multiple of the model size, close otherwise); the classifier parity test therefore
+// feeds both sides the same crops.
+#pragma once
+
+#include <cstdint>
+
+#include "ve/plane.h"
+#include "ve/status.h"
+
+namespace ve {
+
+struct InputSpec {
+  int width = 96;
+  int height = 96;
+  int channels = 1;          // 1: gray, 3: RGB
+  double scale = 1.0 / 255;  // input tensor quantization
+  int zero_point = -128;
+  double mean = 0.0;         // real = (pixel - mean) / std; input_range [lo, hi] gives
+  double std = 255.0;        // std = 255 / (hi - lo), mean = -lo * std
+};
+
+// Fills table[256] with the int8 value of each pixel value. kBadConfig for a non-positive
+// scale/std.
+Status build_quant_table(const InputSpec& spec, int8_t table[256]);
+
+struct CropRect {
+  int x0, y0, x1, y1;  // end-exclusive
+};
+
+constexpr int kMinCropPx = 16;  // preprocess.py MIN_CROP_PX
+
+// `box` is normalised [x0, y0, x1, y1], or nullptr for the centred crop of the model aspect.
+CropRect crop_rect(const double* box, int frame_w, int frame_h, double aspect, double margin);
+
+// Crops `r` out of a frame, area-resizes it to spec.width x spec.height and quantizes it into
+// `out` (spec.width * spec.height * spec.channels int8, HWC).
+Status crop_resize_quantize(const uint8_t* frame, int frame_w, int frame_h, PixelFormat fmt,
+                            CropRect r, const InputSpec& spec, const int8_t table[256],
+                            int8_t* out);
+
+}  // namespace ve

@@ -1,0 +1,95 @@
+// ve_core_check: small entry points into the core for the tests (Python compares the output):
+//   ve_core_check quant-table SCALE ZERO_POINT MEAN STD      256 int8 values
+//   ve_core_check crop-rect FW FH ASPECT MARGIN [X0 Y0 X1 Y1] x0 y0 x1 y1
+//   ve_core_check uuid5 NAME                                  the replay event id of NAME
+//   ve_core_check plane FACTOR IN.pgm OUT.pgm                 to_motion_plane of a gray PGM
+//   ve_core_check crop-quantize FILE.pgm X0 Y0 X1 Y1 W H SCALE ZP MEAN STD   W*H int8 values
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "pgm.h"
+#include "ve/plane.h"
+#include "ve/quantize.h"
+#include "ve/sha1.h"
+
+namespace {
+uint8_t g_img[1920 * 1080];
+uint8_t g_out[1920 * 1080];
+int8_t g_q[320 * 320 * 3];
+
+double num(const char* s) { return std::strtod(s, nullptr); }
+
+int fail(ve::Status st) {
+  std::printf("error %s (%d): %s\n", ve::status_name(st), static_cast<int>(st), ve::status_message(st));
+  return 1;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 6 && std::strcmp(argv[1], "quant-table") == 0) {
+    ve::InputSpec s;
+    s.scale = num(argv[2]);
+    s.zero_point = std::atoi(argv[3]);
+    s.mean = num(argv[4]);
+    s.std = num(argv[5]);
+    int8_t t[256];
+    const ve::Status st = ve::build_quant_table(s, t);
+    if (st != ve::Status::kOk) return fail(st);
+    for (int i = 0; i < 256; ++i) std::printf("%d%c", t[i], i == 255 ? '\n' : ' ');
+    return 0;
+  }
+  if ((argc == 6 || argc == 10) && std::strcmp(argv[1], "crop-rect") == 0) {
+    double box[4];
+    const bool has_box = argc == 10;
+    for (int i = 0; has_box && i < 4; ++i) box[i] = num(argv[6 + i]);
+    const ve::CropRect r = ve::crop_rect(has_box ? box : nullptr, std::atoi(argv[2]), std::atoi(argv[3]),
+                                         num(argv[4]), num(argv[5]));
+    std::printf("%d %d %d %d\n", r.x0, r.y0, r.x1, r.y1);
+    return 0;
+  }
+  if (argc == 3 && std::strcmp(argv[1], "uuid5") == 0) {
+    char id[37];
+    ve::uuid5(ve::kEventIdNamespace, argv[2], std::strlen(argv[2]), id);
+    std::printf("%s\n", id);
+    return 0;
+  }
+  if (argc == 5 && std::strcmp(argv[1], "plane") == 0) {
+    int w = 0, h = 0, ow = 0, oh = 0;
+    ve::Status st = ve::read_pgm(argv[3], g_img, sizeof g_img, &w, &h);
+    if (st != ve::Status::kOk) return fail(st);
+    st = ve::to_motion_plane(g_img, w, h, ve::PixelFormat::kGray8, std::atoi(argv[2]), g_out,
+                             static_cast<int>(sizeof g_out), &ow, &oh);
+    if (st != ve::Status::kOk) return fail(st);
+    FILE* f = std::fopen(argv[4], "wb");
+    if (f == nullptr) return fail(ve::Status::kIo);
+    std::fprintf(f, "P5\n%d %d\n255\n", ow, oh);
+    const size_t n = static_cast<size_t>(ow) * oh;
+    const bool ok = std::fwrite(g_out, 1, n, f) == n;
+    return (std::fclose(f) == 0 && ok) ? 0 : fail(ve::Status::kIo);
+  }
+  if (argc == 13 && std::strcmp(argv[1], "crop-quantize") == 0) {
+    int w = 0, h = 0;
+    ve::Status st = ve::read_pgm(argv[2], g_img, sizeof g_img, &w, &h);
+    if (st != ve::Status::kOk) return fail(st);
+    const ve::CropRect r{std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5]), std::atoi(argv[6])};
+    ve::InputSpec s;
+    s.width = std::atoi(argv[7]);
+    s.height = std::atoi(argv[8]);
+    s.channels = 1;
+    s.scale = num(argv[9]);
+    s.zero_point = std::atoi(argv[10]);
+    s.mean = num(argv[11]);
+    s.std = num(argv[12]);
+    if (s.width < 1 || s.height < 1 || s.width * s.height > static_cast<int>(sizeof g_q)) return fail(ve::Status::kModelIo);
+    int8_t t[256];
+    st = ve::build_quant_table(s, t);
+    if (st != ve::Status::kOk) return fail(st);
+    st = ve::crop_resize_quantize(g_img, w, h, ve::PixelFormat::kGray8, r, s, t, g_q);
+    if (st != ve::Status::kOk) return fail(st);
+    for (int i = 0; i < s.width * s.height; ++i) std::printf("%d%c", g_q[i], i + 1 == s.width * s.height ? '\n' : ' ');
+    return 0;
+  }
+  std::printf("usage: %s quant-table|crop-rect|uuid5|plane|crop-quantize ...\n", argv[0]);
+  return 2;
+}

@@ -1,0 +1,101 @@
+"""The core's helpers against their Python definitions: quantization table, crop rectangle,
+motion-plane downscale, replay event ids, and the area resize on whole-multiple crops."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from fwkit import Runner
+
+from visionedge.classify.normalization import range_to_normalization
+from visionedge.classify.preprocess import InputQuantizer, crop_rect
+from visionedge.events.ids import NAMESPACE
+from visionedge.export_frames import read_pgm, write_pgm
+from visionedge.gate.plane import to_motion_plane
+from visionedge.protocols import Box
+
+
+def _ok(proc: object) -> str:
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # type: ignore[attr-defined]
+    return str(proc.stdout)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("scale", "zero_point", "lo", "hi"),
+    [
+        (0.0036601307801902294, -128, 0.0, 1.0),  # the shipped demo model's input
+        (1 / 255, -128, 0.0, 1.0),
+        (0.007843137718737125, 0, -1.0, 1.0),
+        (0.02, 3, -1.0, 1.0),  # saturates at both ends
+    ],
+)
+def test_quant_table_equals_input_quantizer(
+    core_check: Runner, scale: float, zero_point: int, lo: float, hi: float
+) -> None:
+    norm = range_to_normalization(lo, hi)
+    q = InputQuantizer(norm, 1, "int8", scale, zero_point)
+    mean, std = norm.for_channels(1)
+    out = _ok(core_check.run("quant-table", repr(scale), str(zero_point), repr(mean[0]), repr(std[0])))
+    assert [int(v) for v in out.split()] == q.table[0].astype(int).tolist()
+
+
+def test_crop_rect_equals_python(core_check: Runner) -> None:
+    rng = np.random.default_rng(1)
+    cases: list[tuple[int, int, float, float, Box | None]] = [(320, 180, 1.0, 0.15, None), (97, 300, 0.75, 0.0, None)]
+    for _ in range(60):
+        x0, y0 = rng.uniform(-0.1, 0.95, 2)
+        w, h = rng.uniform(0.0, 0.8, 2)
+        box = Box(float(x0), float(y0), float(x0 + w), float(y0 + h))
+        fw, fh = int(rng.integers(20, 700)), int(rng.integers(20, 500))
+        cases.append((fw, fh, float(rng.choice([1.0, 4 / 3, 0.5])), float(rng.choice([0.0, 0.15, 0.6])), box))
+    for fw, fh, aspect, margin, box in cases:
+        args = [str(fw), str(fh), repr(aspect), repr(margin)]
+        if box is not None:
+            args += [repr(box.x0), repr(box.y0), repr(box.x1), repr(box.y1)]
+        got = tuple(int(v) for v in _ok(core_check.run("crop-rect", *args)).split())
+        assert got == crop_rect(box, fw, fh, aspect, margin), (fw, fh, aspect, margin, box)
+
+
+@pytest.mark.parametrize("name", ["small.avi:18", "scene.avi:0", "cam0:123456", "clip with spaces.mp4:7", "x" * 200 + ":1"])
+def test_uuid5_equals_python(core_check: Runner, name: str) -> None:
+    assert _ok(core_check.run("uuid5", name)).strip() == str(uuid.uuid5(NAMESPACE, name))
+
+
+@pytest.mark.parametrize(("w", "h", "factor"), [(640, 360, 2), (641, 363, 3), (321, 181, 4), (50, 30, 1)])
+def test_motion_plane_downscale_equals_python(core_check: Runner, tmp_path: Path, w: int, h: int, factor: int) -> None:
+    rng = np.random.default_rng(w)
+    gray = rng.integers(0, 256, (h, w), dtype=np.uint8)
+    src = tmp_path / "g.pgm"
+    write_pgm(src, gray)
+    out = tmp_path / "p.pgm"
+    _ok(core_check.run("plane", str(factor), str(src), str(out)))
+    expected = to_motion_plane(gray, w // factor if factor > 1 else w)
+    assert np.array_equal(read_pgm(out), expected)
+
+
+def test_crop_quantize_equals_python_on_whole_multiples(core_check: Runner, tmp_path: Path) -> None:
+    """A crop of 2x/3x the model size: the area average is cv2.INTER_AREA exactly."""
+    rng = np.random.default_rng(2)
+    frame = cv2.GaussianBlur(rng.integers(0, 256, (300, 400), dtype=np.uint8), (5, 5), 0)
+    src = tmp_path / "f.pgm"
+    write_pgm(src, frame)
+    scale, zp = 0.0036601307801902294, -128
+    q = InputQuantizer(range_to_normalization(0.0, 1.0), 1, "int8", scale, zp)
+    for x0, y0, size in [(10, 20, 192), (100, 0, 288), (5, 5, 96)]:
+        crop = frame[y0 : y0 + size, x0 : x0 + size]
+        resized = cv2.resize(crop, (96, 96), interpolation=cv2.INTER_AREA) if size != 96 else crop
+        expected = q(resized[:, :, None]).reshape(-1).astype(int).tolist()
+        out = _ok(core_check.run("crop-quantize", str(src), str(x0), str(y0), str(x0 + size), str(y0 + size),
+                                 "96", "96", repr(scale), str(zp), "0.0", "255.0"))
+        assert [int(v) for v in out.split()] == expected, (x0, y0, size)
+
+
+def test_crop_quantize_rejects_a_rect_outside_the_frame(core_check: Runner, tmp_path: Path) -> None:
+    src = tmp_path / "f.pgm"
+    write_pgm(src, np.zeros((50, 60), np.uint8))
+    proc = core_check.run("crop-quantize", str(src), "10", "10", "70", "40", "96", "96", "0.004", "-128", "0", "255")
+    assert proc.returncode == 1 and proc.stdout.startswith("error frame_size (1)")

@@ -185,7 +185,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from visionedge.train.evaluate import evaluate_models, read_model
     from visionedge.train.report import write_report
 
-    wd, cfg, split = _load_work(args.work)
+    _, cfg, split = _load_work(args.work)
     paths = args.models or sorted(args.work.glob("*.tflite"))
     if not paths:
         raise TrainingError(f"{args.work}: no .tflite models to evaluate; run `model quantize`")

@@ -8,6 +8,7 @@ and only the modules of this package that train or convert import it, always thr
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -44,8 +45,6 @@ def seed_everything(seed: int) -> None:
     """
     tf, keras = load_tf()
     keras.utils.set_random_seed(seed)
-    try:
+    # Older TF, or already configured in this process: seeding still applies.
+    with contextlib.suppress(AttributeError, RuntimeError):
         tf.config.experimental.enable_op_determinism()
-    except (AttributeError, RuntimeError):
-        # Older TF, or already configured in this process: seeding still applies.
-        pass

@@ -41,8 +41,11 @@ __all__ = [
     "SYNTH_LABELS",
     "Colour",
     "Split",
+    "crop_rect",
     "crop_square",
+    "gate_crops",
     "generate_synth_dataset",
+    "jpeg_roundtrip",
     "load_split",
     "make_split",
     "preprocess",
@@ -63,39 +66,54 @@ def preprocess(bgr: U8, size: int, colour: Colour) -> U8:
 
     Returns H x W x C uint8 (C = 1 for gray, 3 for RGB). Real model input is this / 255.
     """
-    img = bgr
+    img: Any = bgr
     if img.ndim == 3 and img.shape[2] == 4:
         img = cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
     if img.shape[0] != size or img.shape[1] != size:
-        img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
+        # As the daemon: INTER_AREA when shrinking (no aliasing), INTER_LINEAR when enlarging.
+        shrinking = img.shape[0] > size or img.shape[1] > size
+        interp = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+        img = cv2.resize(img, (size, size), interpolation=interp)
     if colour == "gray":
         if img.ndim == 3:
             img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-        return np.ascontiguousarray(img[:, :, None])
+        gray: U8 = np.ascontiguousarray(img[:, :, None], dtype=np.uint8)
+        return gray
     if img.ndim == 2:
         img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-    return np.ascontiguousarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+    rgb: U8 = np.ascontiguousarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+    return rgb
 
 
-def crop_square(image: U8, box: tuple[float, float, float, float]) -> U8:
-    """Crop the square around ``box`` (pixel x0, y0, x1, y1), padding outside with edge pixels."""
-    h, w = image.shape[:2]
+def crop_rect(
+    box: tuple[float, float, float, float], frame_w: int, frame_h: int, margin: float
+) -> tuple[int, int, int, int]:
+    """The square pixel rectangle the daemon's classifier cuts around a pixel ``box``.
+
+    Mirrors ``visionedge.classify.preprocess.crop_rect`` for a square model: grow the box to
+    a square, then by ``margin``; shift it inside the frame; if it is still larger than the
+    frame, clamp it (the resize then stretches, as the daemon's does).
+    """
     x0, y0, x1, y1 = box
-    side = max(x1 - x0, y1 - y0, 2.0)
+    bw, bh = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    left, top = int(round(cx - side / 2)), int(round(cy - side / 2))
-    s = int(round(side))
-    # Clamp the square into the frame when it fits (the daemon shifts rather than pads).
-    if s <= w:
-        left = min(max(0, left), w - s)
-    if s <= h:
-        top = min(max(0, top), h - s)
-    pad = max(0, -left, -top, left + s - w, top + s - h)
-    if pad:
-        image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-        left += pad
-        top += pad
-    return np.ascontiguousarray(image[top : top + s, left : left + s])
+    side = max(bw, bh) * (1 + margin)
+    side = max(side, 16.0)
+    w, h = min(side, float(frame_w)), min(side, float(frame_h))
+    if w > h:
+        w = max(h, min(bw, float(frame_w)))
+    elif h > w:
+        h = max(w, min(bh, float(frame_h)))
+    iw, ih = min(max(1, round(w)), frame_w), min(max(1, round(h)), frame_h)
+    left = min(max(math.floor(cx - iw / 2 + 0.5), 0), frame_w - iw)
+    top = min(max(math.floor(cy - ih / 2 + 0.5), 0), frame_h - ih)
+    return left, top, left + iw, top + ih
+
+
+def crop_square(image: U8, box: tuple[float, float, float, float], margin: float = 0.0) -> U8:
+    """Cut the daemon-style crop (:func:`crop_rect`) around a pixel box out of ``image``."""
+    x0, y0, x1, y1 = crop_rect(box, image.shape[1], image.shape[0], margin)
+    return np.ascontiguousarray(image[y0:y1, x0:x1])
 
 
 def scan_folder(root: Path) -> dict[str, list[str]]:
@@ -149,7 +167,7 @@ class Split:
         x = np.zeros((len(paths), size, size, channels), np.uint8)
         y = np.zeros(len(paths), np.int64)
         for i, rel in enumerate(paths):
-            img = cv2.imread(str(self.root / rel), cv2.IMREAD_COLOR)
+            img: Any = cv2.imread(str(self.root / rel), cv2.IMREAD_COLOR)
             if img is None:
                 raise TrainingError(
                     f"{self.root / rel}: not a readable image; delete it or replace it"
@@ -219,24 +237,25 @@ def load_split(path: Path) -> Split:
 def _motion_box(
     box: tuple[float, float, float, float], direction: int, rng: np.random.Generator
 ) -> tuple[float, float, float, float]:
-    """Make a ground-truth box look like a gate motion box: trail, margin, jitter."""
+    """Make a ground-truth box look like a gate motion box: a trail behind it, jitter."""
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
     # The background-referenced gate also marks where the object just was: a trail behind it.
-    trail = float(rng.uniform(0.0, 0.8)) * w
+    trail = float(rng.uniform(0.0, 0.6)) * w
     if direction > 0:
         x0 -= trail
     else:
         x1 += trail
-    margin = float(rng.uniform(0.05, 0.3))
-    jx, jy = rng.uniform(-0.08, 0.08, 2)
-    bw, bh = x1 - x0, y1 - y0
-    return (
-        x0 - margin * bw + jx * bw,
-        y0 - margin * bh + jy * bh,
-        x1 + margin * bw + jx * bw,
-        y1 + margin * bh + jy * bh,
-    )
+    jx, jy = rng.uniform(-0.06, 0.06, 2)
+    return (x0 + jx * w, y0 + jy * h, x1 + jx * w, y1 + jy * h)
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection area over the area of ``a``."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    area = max(1e-9, (a[2] - a[0]) * (a[3] - a[1]))
+    return ix * iy / area
 
 
 def _random_scene(seed: int, rng: np.random.Generator) -> Any:
@@ -268,37 +287,106 @@ def _random_scene(seed: int, rng: np.random.Generator) -> Any:
     return SceneSpec(width=640, height=360, fps=10.0, seed=seed, events=events, duration_s=30.0)
 
 
+def jpeg_roundtrip(frame: U8, quality: int = 95) -> U8:
+    """Encode and decode as JPEG, as the demo clip's MJPG frames are."""
+    ok, enc = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        return frame
+    out: U8 = np.asarray(cv2.imdecode(enc, cv2.IMREAD_COLOR), dtype=np.uint8)
+    return out
+
+
+def _label_region(
+    rbox: tuple[float, float, float, float],
+    objs: Sequence[tuple[str, tuple[float, float, float, float]]],
+) -> str | None:
+    """The class of the object a gate region mostly covers; background if none; None if unclear."""
+    if not objs:
+        return "background"
+    cover, cls = max((_overlap(rbox, b), c) for c, b in objs)
+    return cls if cover >= 0.35 else None
+
+
+def gate_crops(
+    spec: Any, *, margin: float = 0.15, every: int = 1, jpeg_quality: int = 95
+) -> Iterator[tuple[int, str, U8]]:
+    """Yield (frame index, label, BGR crop) of what the daemon classifies in scene ``spec``.
+
+    The scene's frames go through a JPEG round trip and the real gate (default config); on
+    every ``every``-th frame with a motion region, the largest region is cropped with the
+    daemon's geometry and labelled from the ground truth (:func:`_label_region`; unclear
+    regions are skipped).
+    """
+    from visionedge.config import GateConfig
+    from visionedge.gate import FrameDifferenceGate, to_motion_plane
+    from visionedge.synth import render_frames
+
+    cfg = GateConfig()
+    gate = FrameDifferenceGate(cfg)
+    for frame, truth in render_frames(spec):
+        img = jpeg_roundtrip(frame, jpeg_quality)
+        result = gate.process_plane(to_motion_plane(img, cfg.width), truth.index)
+        if truth.index % every or truth.covered or not result.regions:
+            continue
+        fh, fw = img.shape[:2]
+        r = result.regions[0]
+        rbox = (r.x0 * fw, r.y0 * fh, r.x1 * fw, r.y1 * fh)
+        objs = [(o.cls, (o.box.x0 * fw, o.box.y0 * fh, o.box.x1 * fw, o.box.y1 * fh))
+                for o in truth.objects]
+        label = _label_region(rbox, objs)
+        if label is not None:
+            yield truth.index, label, crop_square(img, rbox, margin)
+
+
 def synth_crops(
     seed: int, *, scenes: int, every: int = 3, jpeg_quality: int = 95
 ) -> Iterator[tuple[str, U8]]:
     """Yield (label, BGR crop) from ``scenes`` random scenes (scene seeds 1000+seed*100+i).
 
-    Object crops come from every ``every``-th frame in which the object is at least half
-    inside the frame; one background patch is taken from every object-free frame sampled.
-    Frames go through a JPEG round trip at the demo clip's quality, as the daemon reads them.
+    Every frame goes through a JPEG round trip at the demo clip's quality and the real motion
+    gate (:class:`visionedge.gate.FrameDifferenceGate`, default config), as in the daemon. On
+    every ``every``-th frame:
+
+    - the gate's largest region (what the daemon classifies), labelled with the object it
+      mostly covers (skipped when ambiguous; ``background`` when it covers none);
+    - each visible object's ground-truth box made to look like a motion box (trail, jitter);
+    - on object-free frames, one random scene patch as ``background``.
+
+    Crops use the daemon's geometry (:func:`crop_rect`) with a margin of 0.1-0.25.
     """
+    from visionedge.config import GateConfig
+    from visionedge.gate import FrameDifferenceGate, to_motion_plane
     from visionedge.synth import render_frames
 
     rng = np.random.default_rng([seed, 7])
+    gate_cfg = GateConfig()
     for i in range(scenes):
         spec = _random_scene(1000 + seed * 100 + i, rng)
         directions = [getattr(e, "direction", 1) for e in spec.events if hasattr(e, "cls")]
+        gate = FrameDifferenceGate(gate_cfg)
         for frame, truth in render_frames(spec):
+            img = jpeg_roundtrip(frame, jpeg_quality)
+            result = gate.process_plane(to_motion_plane(img, gate_cfg.width), truth.index)
             if truth.index % every or truth.covered:
                 continue
-            ok, enc = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
-            img = cv2.imdecode(enc, cv2.IMREAD_COLOR) if ok else frame
             fh, fw = img.shape[:2]
-            for obj in truth.objects:
-                b = obj.box
-                px = (b.x0 * fw, b.y0 * fh, b.x1 * fw, b.y1 * fh)
-                # Skip slivers entering at the frame edge: the gate sees them, but a few
-                # columns of an object carry no class.
-                if obj.visible_pct < 0.4:
-                    continue
-                d = directions[obj.track - 1] if 0 < obj.track <= len(directions) else 1
-                yield obj.cls, crop_square(img, _motion_box(px, d, rng))
-            if not truth.objects:
+            objs = [
+                (o.cls, (o.box.x0 * fw, o.box.y0 * fh, o.box.x1 * fw, o.box.y1 * fh), o)
+                for o in truth.objects
+            ]
+            margin = float(rng.uniform(0.1, 0.25))
+            if result.regions:
+                r = result.regions[0]
+                rbox = (r.x0 * fw, r.y0 * fh, r.x1 * fw, r.y1 * fh)
+                label = _label_region(rbox, [(c, b) for c, b, _ in objs])
+                if label is not None:
+                    yield label, crop_square(img, rbox, margin)
+            for cls, b, o in objs:
+                if o.visible_pct < 0.4:
+                    continue  # a sliver entering at the edge carries no class
+                d = directions[o.track - 1] if 0 < o.track <= len(directions) else 1
+                yield cls, crop_square(img, _motion_box(b, d, rng), margin)
+            if not objs:
                 side = float(rng.uniform(0.15, 0.6)) * fh
                 x0 = float(rng.uniform(0, fw - side))
                 y0 = float(rng.uniform(0, fh - side))
@@ -346,7 +434,9 @@ def generate_synth_dataset(
 
 
 def _write(path: Path, bgr: U8, size: int) -> None:
-    img = cv2.resize(bgr, (size, size), interpolation=cv2.INTER_AREA)
+    shrinking = bgr.shape[0] > size or bgr.shape[1] > size
+    img = cv2.resize(bgr, (size, size),
+                     interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
     if not cv2.imwrite(str(path), img):
         raise TrainingError(f"{path}: cannot write image; check the folder is writable")
 

@@ -97,17 +97,19 @@ class TfliteRunner:
         scale, zp = self.input["quantization"]
         info = np.iinfo(dtype)
         q = np.round(real / scale) + zp
-        return np.clip(q, info.min, info.max).astype(dtype)[None]
+        out: npt.NDArray[Any] = np.clip(q, info.min, info.max).astype(dtype)[None]
+        return out
 
     def scores(self, pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
         """Dequantized output for one H x W x C uint8 image."""
         self.interpreter.set_tensor(self.input["index"], self._quantize(pixels))
         self.interpreter.invoke()
-        raw = self.interpreter.get_tensor(self.output["index"])[0]
+        raw = np.asarray(self.interpreter.get_tensor(self.output["index"])[0])
         if self.output["dtype"] == np.float32:
             return raw.astype(np.float32)
         scale, zp = self.output["quantization"]
-        return ((raw.astype(np.float32) - zp) * scale).astype(np.float32)
+        out: npt.NDArray[np.float32] = ((raw.astype(np.float32) - zp) * scale).astype(np.float32)
+        return out
 
     def raw(self, pixels: npt.NDArray[np.uint8]) -> npt.NDArray[Any]:
         """The output tensor as stored (int8 for int8 models), for backend comparisons."""
@@ -118,8 +120,10 @@ class TfliteRunner:
 
     def predict(self, x: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
         """Scores for N images (N x classes)."""
-        return np.stack([self.scores(img) for img in x]) if len(x) else np.zeros((0, 0),
-                                                                                   np.float32)
+        if not len(x):
+            return np.zeros((0, 0), np.float32)
+        out: npt.NDArray[np.float32] = np.stack([self.scores(img) for img in x])
+        return out
 
     def latency_ms(self, pixels: npt.NDArray[np.uint8], runs: int = 50) -> float:
         """Median wall time of one invoke (input already set), after 5 warm-up runs."""

@@ -110,7 +110,7 @@ def arena_estimate(info: ModelInfo) -> ArenaEstimate:
             out_shape = info.tensors[op.outputs[0]].shape if op.outputs else ()
             channels += out_shape[-1] if out_shape else 0
     overhead = 2048 + 32 * len(info.tensors) + 192 * n_ops + 8 * channels
-    recommended = int(math.ceil((high + overhead) * 1.1 / 1024.0)) * 1024
+    recommended = math.ceil((high + overhead) * 1.1 / 1024.0) * 1024
     return ArenaEstimate(
         planned_bytes=high,
         overhead_bytes=overhead,

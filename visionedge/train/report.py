@@ -46,7 +46,7 @@ def markdown(
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "---|" * len(head))
     for m in metrics:
-        row = [
+        row: list[str] = [
             f"**{m.name}**" if m.name == chosen else m.name,
             f"{m.accuracy * 100:.2f} %",
             f"{(m.accuracy - ref.accuracy) * 100:+.2f}",
@@ -69,8 +69,8 @@ def markdown(
     lines += ["", f"Confusion matrix of {show.name} (rows: truth, columns: prediction):", ""]
     lines.append("| truth \\ predicted | " + " | ".join(labels) + " |")
     lines.append("|" + "---|" * (len(labels) + 1))
-    for lab, row in zip(labels, show.confusion, strict=True):
-        lines.append(f"| {lab} | " + " | ".join(str(v) for v in row) + " |")
+    for lab, counts in zip(labels, show.confusion, strict=True):
+        lines.append(f"| {lab} | " + " | ".join(str(v) for v in counts) + " |")
     lines += ["", "![chart](chart.png)", ""]
     if info:
         lines += ["Build:", "", "```json"]

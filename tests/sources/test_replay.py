@@ -127,7 +127,7 @@ def test_a_truncated_clip_yields_what_it_read_then_raises(
     cut.write_bytes(data[: len(data) // 2])
     got: list[int] = []
     with (
-        pytest.raises(SourceError, match=r"decoding stopped at frame \d+ of 80") as err,
+        pytest.raises(SourceError, match=r"decoding ended after \d+ of the 80 frames") as err,
         open_source(SourceConfig(kind="file", path=str(cut)), 80) as src,
     ):
         for frame in src.frames():

@@ -46,7 +46,10 @@ IMAGE_SUFFIXES: tuple[str, ...] = (
 
 _MAX_FPS = 1000.0
 _COUNT_SLACK = 2
-"""Header frame counts may overstate by a frame or two (B-frame delay, rounding)."""
+_COUNT_SLACK_SHARE = 0.01
+"""Header frame counts may overstate a little: B-frame delay, and containers without a
+frame count, for which FFmpeg estimates it from the duration. A shortfall beyond
+max(2 frames, 1 %) means frames were lost."""
 
 
 def replay_ts_ms(index: int, fps: float) -> int:
@@ -188,9 +191,11 @@ class VideoFileSource(_ReplayBase):
                 f"{self.path}: OpenCV cannot decode this file (no frames); "
                 f"{convert_hint(self.path)}"
             )
-        if self.frame_count and index < self.frame_count - _COUNT_SLACK:
+        slack = max(_COUNT_SLACK, round(self.frame_count * _COUNT_SLACK_SHARE))
+        if self.frame_count and index < self.frame_count - slack:
             raise SourceError(
-                f"{self.path}: decoding stopped at frame {index} of {self.frame_count} "
+                f"{self.path}: decoding ended after {index} of the {self.frame_count} frames it "
+                "announces "
                 f"(truncated or damaged file; the {index} frames read were processed); "
                 f"re-copy the clip or {convert_hint(self.path)}"
             )

@@ -9,6 +9,7 @@ rebuilt only when the plane size or the configuration changes.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 
@@ -246,7 +247,7 @@ class FrameDifferenceGate:
             if tr.open:
                 min_area = cfg.min_region_pct * h * w / 100.0
                 regions = tuple(
-                    _box(*b, w, h) for b in self._regions.find(changed, int(np.ceil(min_area)))
+                    _box(*b, w, h) for b in self._regions.find(changed, math.ceil(min_area))
                 )
         gate_us = (time.perf_counter_ns() - start) / 1000.0
         return GateResult(

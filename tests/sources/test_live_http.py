@@ -48,7 +48,7 @@ class _Camera:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
                 self.end_headers()
@@ -61,7 +61,7 @@ class _Camera:
                     cam.sent += 1
                     img = np.full((48, 64, 3), 90, np.uint8)
                     img[10:22, (n * 3) % 50:(n * 3) % 50 + 12] = 250
-                    ok, jpg = cv2.imencode(".jpg", img)
+                    _, jpg = cv2.imencode(".jpg", img)
                     data = jpg.tobytes()
                     head = b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(data)
                     try:

@@ -28,6 +28,7 @@ import queue
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,13 +63,17 @@ _EXIT_GRACE_S = 10.0
 
 _abandoned: list[tuple[threading.Thread, float]] = []
 _abandoned_lock = threading.Lock()
+_open_sources: weakref.WeakSet[OpenCVLiveSource] = weakref.WeakSet()
 
 
-def _join_abandoned() -> None:
+def _at_exit() -> None:
     # A daemon thread still inside OpenCV's C++ code when the interpreter finalises is
     # killed by a forced unwind, which aborts the process ("terminate called without an
-    # active exception") and would turn a clean exit status into SIGABRT. OpenCV's own
-    # open/read timeouts make such calls return, so give them that long (bounded).
+    # active exception") and would turn a clean exit status into SIGABRT. So stop every
+    # source still open (its reader is then abandoned too) and give the readers OpenCV's
+    # own open/read timeouts to return (bounded in total).
+    for src in list(_open_sources):
+        src.stop()
     end = time.monotonic() + _EXIT_GRACE_S
     with _abandoned_lock:
         pending = list(_abandoned)
@@ -76,7 +81,7 @@ def _join_abandoned() -> None:
         thread.join(max(0.0, min(limit, end - time.monotonic())))
 
 
-atexit.register(_join_abandoned)
+atexit.register(_at_exit)
 
 
 class Capture(Protocol):
@@ -296,6 +301,7 @@ class OpenCVLiveSource:
             return
         self._stop.clear()
         self._t0 = time.monotonic()
+        _open_sources.add(self)
         self._spawn(0.0)
         deadline = time.monotonic() + self.cfg.read_timeout_s
         while True:
@@ -322,6 +328,7 @@ class OpenCVLiveSource:
     def stop(self) -> None:
         """Stop reading and release the camera (the reader thread exits on its own)."""
         self._stop.set()
+        _open_sources.discard(self)
         self._abandon()
         with contextlib.suppress(queue.Full):
             self._queue.put_nowait(_Msg(-1, "wake"))

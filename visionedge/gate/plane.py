@@ -9,6 +9,8 @@ the integer numpy formula.
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -55,8 +57,24 @@ def to_motion_plane(image: Image | Plane, target_width: int) -> Plane:
     if f in AREA_EXACT_FACTORS:
         small = cv2.resize(gray[: oh * f, : ow * f], (ow, oh), interpolation=cv2.INTER_AREA)
         return np.asarray(small, dtype=np.uint8)
-    block = gray[: oh * f, : ow * f].reshape(oh, f, ow, f)
+    return _box_means(gray[: oh * f, : ow * f], f)
+
+
+def _box_means(gray: Plane, f: int) -> Plane:
+    """Round-half-up means of the f x f blocks of ``gray`` (its sides are multiples of f).
+
+    Sums by adding strided column slices, then row slices, in place: a handful of passes
+    over the image, where ``reshape(...).sum(axis=(1, 3))`` is about ten times slower.
+    """
     area = f * f
-    sums: npt.NDArray[np.uint32] = block.sum(axis=(1, 3), dtype=np.uint32)
-    means: Plane = ((sums + area // 2) // area).astype(np.uint8)
+    wide = np.uint16 if 255 * area + area // 2 <= np.iinfo(np.uint16).max else np.uint32
+    rows: npt.NDArray[np.unsignedinteger[Any]] = gray[:, 0::f].astype(wide)
+    for k in range(1, f):
+        np.add(rows, gray[:, k::f], out=rows)
+    sums: npt.NDArray[np.unsignedinteger[Any]] = rows[0::f].copy()
+    for k in range(1, f):
+        np.add(sums, rows[k::f], out=sums)
+    np.add(sums, area // 2, out=sums)
+    np.floor_divide(sums, area, out=sums)
+    means: Plane = sums.astype(np.uint8)
     return means

@@ -7,9 +7,9 @@ them. ``step`` handles one frame and returns its :class:`~visionedge.protocols.F
 The classifier runs only while an event is open, at most every
 ``classifier.every_n_frames`` frames and ``classifier.max_per_event`` times per event, on
 the largest motion region of the frame (or the event's union box when the frame has none).
-Sinks that take snapshots (:class:`~visionedge.protocols.SnapshotSink`, e.g. MQTT) get a
-JPEG of each event's best frame from :class:`~visionedge.snapshots.SnapshotKeeper` when
-``mqtt.snapshot`` is on.
+Snapshots for :class:`~visionedge.protocols.SnapshotSink` sinks are taken by the daemon
+(:mod:`visionedge.daemon`) from each step's trace (``trace.extra`` holds the gate result
+and the classification).
 """
 
 from __future__ import annotations
@@ -34,9 +34,7 @@ from visionedge.protocols import (
     FrameTrace,
     GateResult,
     MotionGate,
-    SnapshotSink,
 )
-from visionedge.snapshots import SnapshotKeeper
 
 __all__ = ["Pipeline", "PipelineStats", "build_pipeline", "load_configured_classifier"]
 
@@ -91,7 +89,6 @@ class Pipeline:
         self._lock = threading.Lock()
         self._last_classified: int | None = None
         self._finished = False
-        self._snapshots = self._snapshot_keeper(config, sinks)
 
     # -- one frame ------------------------------------------------------------------------
     def step(self, frame: Frame) -> FrameTrace:
@@ -123,8 +120,6 @@ class Pipeline:
             self.stats.last_classify_us = classify_us
             payloads += self.tracker.on_classification(classification)
 
-        if self._snapshots is not None:
-            self._snapshot_step(frame, result, payloads, classification)
         self._publish(payloads)
         for change in self._states.on_frame(result, self.tracker.is_open):
             self._state(change.name, change.value, change.detail)
@@ -149,31 +144,6 @@ class Pipeline:
             classify_us=classify_us,
             extra={"result": result, "classification": classification},
         )
-
-    @staticmethod
-    def _snapshot_keeper(config: Config, sinks: list[EventSink]) -> SnapshotKeeper | None:
-        takers = [s for s in sinks if isinstance(s, SnapshotSink)]
-        if not takers or not config.mqtt.snapshot:
-            return None
-        return SnapshotKeeper(takers, draw_box=config.mqtt.snapshot_boxes)
-
-    def _snapshot_step(
-        self,
-        frame: Frame,
-        result: GateResult,
-        payloads: list[dict[str, Any]],
-        classification: Classification | None,
-    ) -> None:
-        assert self._snapshots is not None
-        for p in payloads:
-            if p["type"] == "end":
-                self._snapshots.on_end()
-            elif p["type"] == "start":
-                classifying = self.classifier is not None and self.config.classifier.enabled
-                box = result.regions[0] if result.regions else result.box
-                self._snapshots.on_start(p["event_id"], frame, box, classifying)
-        if classification is not None:
-            self._snapshots.on_classification(frame, classification)
 
     def _classification_due(self, frame: Frame, result: GateResult) -> bool:
         if self.classifier is None or not self.config.classifier.enabled:
@@ -234,10 +204,7 @@ class Pipeline:
                 return
             self._finished = True
             s = self.stats
-            ended = self.tracker.finish(s.last_ts_ms, max(s.last_frame, 0), reason)
-            if ended and self._snapshots is not None:
-                self._snapshots.on_end()
-            self._publish(ended)
+            self._publish(self.tracker.finish(s.last_ts_ms, max(s.last_frame, 0), reason))
             for change in self._states.finish(max(s.last_frame, 0)):
                 self._state(change.name, change.value, change.detail)
 

@@ -122,3 +122,117 @@ if __name__ == "__main__":
 
     for n, p in build_models(Path(sys.argv[1])).items():
         print(n, p, p.stat().st_size)
+
+
+def _float_tflite(model: Any) -> bytes:
+    import tensorflow as tf
+
+    return bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+
+
+def build_bad_models(out: Path) -> dict[str, Path]:
+    """Float models whose input/output spec visionedge must refuse; name → path."""
+    import tensorflow as tf
+
+    layers = tf.keras.layers
+    out.mkdir(parents=True, exist_ok=True)
+    made: dict[str, Any] = {}
+
+    inp = tf.keras.Input((10,), batch_size=1)
+    made["vector_input"] = tf.keras.Model(inp, layers.Dense(3, activation="softmax")(inp))
+
+    inp = tf.keras.Input((8, 8, 2), batch_size=1)
+    x = layers.GlobalAveragePooling2D()(inp)
+    made["two_channels"] = tf.keras.Model(inp, layers.Dense(3, activation="softmax")(x))
+
+    a = tf.keras.Input((8, 8, 3), batch_size=1)
+    b = tf.keras.Input((8, 8, 3), batch_size=1)
+    x = layers.GlobalAveragePooling2D()(layers.Add()([a, b]))
+    made["two_inputs"] = tf.keras.Model([a, b], layers.Dense(3, activation="softmax")(x))
+
+    inp = tf.keras.Input((8, 8, 3), batch_size=1)
+    made["map_output"] = tf.keras.Model(inp, layers.Conv2D(3, 1)(inp))
+
+    inp = tf.keras.Input((8, 8, 3), batch_size=1)
+    x = layers.GlobalAveragePooling2D()(inp)
+    made["two_outputs"] = tf.keras.Model(inp, [layers.Dense(3)(x), layers.Dense(2)(x)])
+
+    inp = tf.keras.Input((None, None, 3), batch_size=1)
+    x = layers.GlobalAveragePooling2D()(inp)
+    made["dynamic_size"] = tf.keras.Model(inp, layers.Dense(3, activation="softmax")(x))
+
+    paths = {}
+    for name, model in made.items():
+        path = out / f"{name}.tflite"
+        path.write_bytes(_float_tflite(model))
+        paths[name] = path
+    return paths
+
+
+def patch_model(content: bytes, edit: Callable[[Any], None]) -> bytes:
+    """Apply ``edit`` to the model's object tree (TensorFlow's schema classes) and re-serialise."""
+    from tensorflow.lite.tools import flatbuffer_utils as fu
+
+    model = fu.read_model_from_bytearray(bytearray(content))
+    edit(model)
+    return bytes(fu.convert_object_to_bytearray(model))
+
+
+def model_metadata(mean: list[float], std: list[float]) -> bytes:
+    """A ``ModelMetadata`` FlatBuffer (identifier M001) whose first input normalises by mean/std.
+
+    Built field by field after tensorflow_lite_support/metadata/metadata_schema.fbs:
+    ModelMetadata.subgraph_metadata (slot 3) → SubGraphMetadata.input_tensor_metadata
+    (slot 2) → TensorMetadata.process_units (slot 4) → ProcessUnit.options (type slot 0 =
+    1, NormalizationOptions; value slot 1) → NormalizationOptions.mean/std (slots 0, 1).
+    """
+    import flatbuffers
+
+    b = flatbuffers.Builder(0)
+
+    def floats(values: list[float]) -> int:
+        b.StartVector(4, len(values), 4)
+        for v in reversed(values):
+            b.PrependFloat32(v)
+        return int(b.EndVector())
+
+    def one(table: int) -> int:
+        b.StartVector(4, 1, 4)
+        b.PrependUOffsetTRelative(table)
+        return int(b.EndVector())
+
+    mean_off, std_off = floats(mean), floats(std)
+    b.StartObject(2)
+    b.PrependUOffsetTRelativeSlot(0, mean_off, 0)
+    b.PrependUOffsetTRelativeSlot(1, std_off, 0)
+    norm = b.EndObject()
+    b.StartObject(2)
+    b.PrependUint8Slot(0, 1, 0)
+    b.PrependUOffsetTRelativeSlot(1, norm, 0)
+    units = one(b.EndObject())
+    b.StartObject(7)
+    b.PrependUOffsetTRelativeSlot(4, units, 0)
+    tensors = one(b.EndObject())
+    b.StartObject(7)
+    b.PrependUOffsetTRelativeSlot(2, tensors, 0)
+    subgraphs = one(b.EndObject())
+    b.StartObject(8)
+    b.PrependUOffsetTRelativeSlot(3, subgraphs, 0)
+    b.Finish(b.EndObject(), file_identifier=b"M001")
+    return bytes(b.Output())
+
+
+def with_metadata(content: bytes, metadata: bytes) -> bytes:
+    """The model with a ``TFLITE_METADATA`` entry holding ``metadata``."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    def edit(model: Any) -> None:
+        buf = schema.BufferT()
+        buf.data = list(metadata)
+        model.buffers.append(buf)
+        entry = schema.MetadataT()
+        entry.name = b"TFLITE_METADATA"
+        entry.buffer = len(model.buffers) - 1
+        model.metadata = [*(model.metadata or []), entry]
+
+    return patch_model(content, edit)

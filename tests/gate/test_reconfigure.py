@@ -72,3 +72,17 @@ def test_process_reads_the_frame_plane_index_and_metadata() -> None:
     jump = {"ExposureTime": 4000.0, "AnalogueGain": 1.0}
     r = gate.process(Frame(index=8, ts_ms=800, plane=scene, _image=image, metadata=jump))
     assert r.index == 8 and r.reason == "exposure_change"
+
+
+def test_disabling_tamper_at_run_time_clears_a_tamper_state() -> None:
+    from visionedge.config import TamperConfig
+    from visionedge.protocols import TamperState
+
+    cfg = GateConfig(tamper=TamperConfig(check_every=1, persist_frames=2))
+    gate = FrameDifferenceGate(cfg)
+    dark = np.full((30, 40), 5, np.uint8)
+    for i in range(4):
+        r = gate.process_plane(dark, i)
+    assert r.tamper is TamperState.TAMPER
+    gate.reconfigure(GateConfig(tamper=TamperConfig(enabled=False)))
+    assert gate.process_plane(dark, 4).tamper is TamperState.OK

@@ -127,6 +127,8 @@ class FrameDifferenceGate:
         self._hyst.reconfigure(cfg.k, cfg.n, cfg.close_after)
         self._exposure.jump = cfg.exposure_jump
         self._tamper.reconfigure(cfg.tamper, cfg.pixel_threshold)
+        if not cfg.tamper.enabled:
+            self._tamper.reset()  # no check would ever clear a tamper state (§5)
         if self._shape is not None and (old.masks != cfg.masks or old.zones != cfg.zones):
             self._masks = self._build_masks(*self._shape)
         if old.blur != cfg.blur:

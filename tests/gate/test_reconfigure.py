@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 from gatehelp import textured, with_box
 
-from visionedge.config import GateConfig, ZoneConfig
+from visionedge.config import GateConfig, TamperConfig, ZoneConfig
 from visionedge.frame import Frame
 from visionedge.gate import FrameDifferenceGate
+from visionedge.protocols import TamperState
 
 
 def test_reconfigure_keeps_the_open_state_and_background() -> None:
@@ -75,9 +76,6 @@ def test_process_reads_the_frame_plane_index_and_metadata() -> None:
 
 
 def test_disabling_tamper_at_run_time_clears_a_tamper_state() -> None:
-    from visionedge.config import TamperConfig
-    from visionedge.protocols import TamperState
-
     cfg = GateConfig(tamper=TamperConfig(check_every=1, persist_frames=2))
     gate = FrameDifferenceGate(cfg)
     dark = np.full((30, 40), 5, np.uint8)

@@ -127,7 +127,7 @@ Status crop_resize_quantize(const uint8_t* frame, int frame_w, int frame_h, Pixe
       uint32_t sum[3] = {0, 0, 0};
       for (int sy = sy0; sy < sy1; ++sy) {
         for (int sx = sx0; sx < sx1; ++sx) {
-          uint8_t g, rgb[3];
+          uint8_t g = 0, rgb[3] = {0, 0, 0};
           pixel_at(frame, (r.y0 + sy) * frame_w + r.x0 + sx, fmt, &g, rgb);
           if (spec.channels == 1) {
             sum[0] += g;

@@ -258,3 +258,20 @@ def test_demo_clip_is_generated_once_and_cached(tmp_path: Path, monkeypatch: pyt
     assert truth_path(p1).is_file()
     assert GroundTruth.load(p1).clip == p1.name
     assert not [p for p in p1.parent.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (SceneSpec(width=16, height=16), "too small"),
+        (SceneSpec(fps=0.0), "fps must be > 0"),
+        (SceneSpec(events=[ObjectPass("dragon", 0.0, 1.0)]), "unknown object class 'dragon'"),
+        (SceneSpec(events=[ObjectPass("person", 0.0, 1.0, direction=0)]), "direction must be 1 or -1"),
+        (SceneSpec(events=[ObjectPass("person", 0.0, 1.0, height_frac=2.0)]), "height_frac"),
+        (SceneSpec(events=[LightSwitch(1.0, gain=0.0)]), "gain must be > 0"),
+        (SceneSpec(events=[CoverCamera(1.0, 1.0, level=300)]), "level 0..255"),
+    ],
+)
+def test_impossible_scenes_are_refused_with_the_reason(spec: SceneSpec, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        next(render_frames(spec))

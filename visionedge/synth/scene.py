@@ -39,6 +39,7 @@ __all__ = [
     "ObjectPass",
     "SceneEvent",
     "SceneSpec",
+    "check_spec",
     "default_scene",
     "frame_count",
     "render_frames",
@@ -311,18 +312,50 @@ def _position(t: _Track, index: int, width: int, height: int) -> tuple[int, int,
     return round(x), y, phase
 
 
-def render_frames(spec: SceneSpec) -> Iterator[tuple[npt.NDArray[np.uint8], FrameTruth]]:
-    """Yield every frame (a fresh H x W x 3 BGR array) with its ground truth, in order."""
+def check_spec(spec: SceneSpec) -> None:
+    """Raise ValueError naming the first impossible value of ``spec``."""
     if spec.width < 32 or spec.height < 32:
         raise ValueError(f"scene size {spec.width}x{spec.height} is too small; use at least 32x32")
-    if spec.fps <= 0:
+    if not spec.fps > 0:
         raise ValueError(f"scene fps must be > 0, got {spec.fps}")
+    if not spec.duration_s > 0:
+        raise ValueError(f"scene duration_s must be > 0, got {spec.duration_s}")
+    if not spec.noise_sigma >= 0:
+        raise ValueError(f"scene noise_sigma must be >= 0, got {spec.noise_sigma}")
+    for ev in spec.events:
+        if isinstance(ev, ObjectPass):
+            if ev.cls not in CLASSES:
+                raise ValueError(f"unknown object class {ev.cls!r}; use one of {', '.join(CLASSES)}")
+            if ev.direction not in (-1, 1):
+                raise ValueError(f"ObjectPass.direction must be 1 or -1, got {ev.direction}")
+            if not (0 < ev.height_frac <= 1 and 0 < ev.ground_frac <= 1 and ev.duration_s > 0):
+                raise ValueError(
+                    f"ObjectPass {ev}: height_frac and ground_frac must be in (0, 1] and "
+                    "duration_s > 0"
+                )
+        elif isinstance(ev, LightSwitch):
+            if not ev.gain > 0:
+                raise ValueError(f"LightSwitch.gain must be > 0, got {ev.gain}")
+        elif isinstance(ev, CoverCamera):
+            if not (ev.duration_s > 0 and 0 <= ev.level <= 255):
+                raise ValueError(f"CoverCamera {ev}: duration_s must be > 0 and level 0..255")
+        else:
+            raise ValueError(f"unknown scene event {ev!r}")
+
+
+def render_frames(spec: SceneSpec) -> Iterator[tuple[npt.NDArray[np.uint8], FrameTruth]]:
+    """Yield every frame (a fresh H x W x 3 BGR array) with its ground truth, in order."""
+    check_spec(spec)
     n = frame_count(spec)
     W, H = spec.width, spec.height
     bg = scene_background(W, H, spec.seed)
     tracks = _tracks(spec, bg)
     switches = sorted((e for e in spec.events if isinstance(e, LightSwitch)), key=lambda e: e.at_s)
-    covers = [e for e in spec.events if isinstance(e, CoverCamera)]
+    cover_spans = [
+        (round(c.start_s * spec.fps), round((c.start_s + c.duration_s) * spec.fps), c.level)
+        for c in spec.events
+        if isinstance(c, CoverCamera)
+    ]
     settle = max(1, round(LIGHTING_SETTLE_S * spec.fps))
     switch_frames = [(round(s.at_s * spec.fps), _lut(s.gain, s.offset)) for s in switches]
     # Sensor noise: one seeded pool of rounded Gaussian samples, read at a per-frame seeded
@@ -358,15 +391,9 @@ def render_frames(spec: SceneSpec) -> Iterator[tuple[npt.NDArray[np.uint8], Fram
                 lighting = index < at + settle
         if lut is not None:
             frame = lut[frame]
-        covered = any(
-            round(c.start_s * spec.fps) <= index < round((c.start_s + c.duration_s) * spec.fps)
-            for c in covers
-        )
-        if covered:
-            level = next(
-                c.level for c in covers
-                if round(c.start_s * spec.fps) <= index < round((c.start_s + c.duration_s) * spec.fps)
-            )
+        level = next((lv for a, b, lv in cover_spans if a <= index < b), None)
+        covered = level is not None
+        if level is not None:
             frame[...] = level
             objects = []
         off = int(_rng(spec.seed, _S_NOISE_OFFSET, index).integers(0, _NOISE_POOL_EXTRA))

@@ -85,16 +85,19 @@ def build_spec(config: Config, plane_w: int, plane_h: int) -> FirmwareSpec:
     return FirmwareSpec(config, plane_w, plane_h, mask, zones)
 
 
+def _flag(value: bool) -> str:
+    return "1" if value else "0"
+
+
 def _scalar_items(spec: FirmwareSpec) -> list[tuple[str, str]]:
     """The (key, value) pairs shared by the header and the params file, values as C literals."""
     g = spec.config.gate
     t = g.tamper
     e = spec.config.events
-    b = lambda v: "1" if v else "0"  # noqa: E731
     return [
         ("plane_w", str(spec.plane_w)),
         ("plane_h", str(spec.plane_h)),
-        ("blur", b(g.blur)),
+        ("blur", _flag(g.blur)),
         ("reference", g.reference),
         ("background_step", str(g.background_step)),
         ("pixel_threshold", str(g.pixel_threshold)),
@@ -105,7 +108,7 @@ def _scalar_items(spec: FirmwareSpec) -> list[tuple[str, str]]:
         ("close_after", str(g.close_after)),
         ("global_pct", repr(float(g.global_pct))),
         ("exposure_jump", repr(float(g.exposure_jump))),
-        ("tamper_enabled", b(t.enabled)),
+        ("tamper_enabled", _flag(t.enabled)),
         ("tamper_check_every", str(t.check_every)),
         ("tamper_dark_level", str(t.dark_level)),
         ("tamper_flat_std", repr(float(t.flat_std))),

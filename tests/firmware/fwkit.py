@@ -147,7 +147,7 @@ def write_frames(
     for i, plane in enumerate(planes):
         meta = metadata[i] if metadata else {}
         exporter.write(
-            Frame(index=i, ts_ms=round(i * 1000 / fps), plane=plane, _image=lambda: plane, metadata=meta)
+            Frame(index=i, ts_ms=round(i * 1000 / fps), plane=plane, _image=lambda p=plane: p, metadata=meta)
         )
     exporter.close()
     return directory

@@ -12,7 +12,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
-from fwkit import Runner, assert_same_frames, parse_output, python_gate_lines, write_frames, write_params
+from fwkit import (
+    Runner,
+    assert_same_frames,
+    parse_output,
+    python_gate_lines,
+    write_frames,
+    write_params,
+)
 
 U8 = npt.NDArray[np.uint8]
 SHAPES = [(36, 48), (24, 32), (7, 1), (1, 9), (2, 2), (1, 1), (45, 31)]

@@ -43,7 +43,13 @@ def tflm_host(tmp_path_factory: pytest.TempPathFactory) -> Runner:
 @pytest.fixture(scope="module")
 def crops(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, np.ndarray]]:
     """Gray 96x96 crops: rendered objects of every class, backgrounds, and scene crops."""
-    from visionedge.synth import CLASSES, default_scene, render_background, render_frames, render_object
+    from visionedge.synth import (
+        CLASSES,
+        default_scene,
+        render_background,
+        render_frames,
+        render_object,
+    )
 
     out = tmp_path_factory.mktemp("crops")
     rng = np.random.default_rng(7)

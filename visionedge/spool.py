@@ -88,6 +88,7 @@ class Spool:
         self.max_bytes = max_bytes
         self.max_age_s = max_age_s
         self._clock = clock
+        self._synchronous = synchronous
         self._lock = threading.Lock()
         self.dropped = 0
         """Rows dropped by the bounds or refused because the disk was full (this process)."""
@@ -184,6 +185,10 @@ class Spool:
             return 0
         with self._lock:
             try:
+                # A lost delete only means a duplicate after a power cut (same event_id and
+                # seq), so deletes skip the fsync; the next FULL insert syncs them anyway.
+                if self._synchronous == "full":
+                    self._db.execute("PRAGMA synchronous=NORMAL")
                 self._db.execute("BEGIN IMMEDIATE")
                 removed = 0
                 for start in range(0, len(id_list), 500):
@@ -205,6 +210,10 @@ class Spool:
                 self._rollback()
                 log.warning("spool: cannot delete acknowledged rows (%s); will retry", exc)
                 return 0
+            finally:
+                if self._synchronous == "full":
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("PRAGMA synchronous=FULL")
 
     def expire(self) -> int:
         """Drop rows older than ``max_age_s``; return how many."""

@@ -14,8 +14,8 @@ from visionedge.gate.plane import AREA_EXACT_FACTORS
 from visionedge.gate.reference import ref_gray, ref_motion_plane
 
 
-def _blocks_with_every_sum(f: int) -> np.ndarray:
-    """An image whose f x f blocks take every possible block sum 0 .. 255*f*f."""
+def _blocks_with_every_sum(f: int, cols: int) -> np.ndarray:
+    """An image of ``cols`` blocks per row whose f x f blocks take every sum 0 .. 255*f*f."""
     area = f * f
     sums = np.arange(255 * area + 1)
     blocks = np.zeros((len(sums), area), np.int64)
@@ -24,7 +24,6 @@ def _blocks_with_every_sum(f: int) -> np.ndarray:
         v = np.minimum(rem, 255)
         blocks[:, i] = v
         rem -= v
-    cols = 64
     rows = -(-len(sums) // cols)
     padded = np.zeros((rows * cols, area), np.int64)
     padded[: len(sums)] = blocks
@@ -33,8 +32,10 @@ def _blocks_with_every_sum(f: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("f", sorted(AREA_EXACT_FACTORS))
-def test_area_resize_factors_are_exact_for_every_block_sum(f: int) -> None:
-    img = _blocks_with_every_sum(f)
+@pytest.mark.parametrize("cols", [64, 61, 13, 1])
+def test_area_resize_factors_are_exact_for_every_block_sum(f: int, cols: int) -> None:
+    # Several row widths put every sum both in OpenCV's vector loop and in its scalar tail.
+    img = _blocks_with_every_sum(f, cols)
     target = img.shape[1] // f
     assert plane_factor(img.shape[1], target) == f
     got = to_motion_plane(img, target)

@@ -1,23 +1,19 @@
 """``visionedge run``: the long-running pipeline, frames from the configured source.
 
-SIGTERM and SIGINT set a stop flag: the pipeline stops after the frame in hand, ends the
-open event (``end_reason = "stopped"``), flushes and closes the sinks, and the process
-exits 0 — what systemd expects from a clean stop. A second signal aborts at once.
+The work is done by :func:`visionedge.daemon.run_daemon`: it wires the pipeline
+(:mod:`visionedge.pipeline`) with the configured source and sinks, and adds the service
+behaviour (sd_notify, watchdog, SIGHUP reload, MQTT control). SIGTERM and SIGINT stop it
+cleanly: the open event ends with ``end_reason = "stopped"``, sinks are flushed and
+closed, and the process exits 0. With a finite source (a file, the default demo clip) it
+exits 0 when the source ends.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
 from typing import Any
 
-from visionedge.config import Config
-
-__all__ = ["register", "run_pipeline", "stop_on_signals"]
+__all__ = ["register"]
 
 
 def register(sub: Any) -> None:
@@ -31,37 +27,6 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--config", metavar="FILE", help="TOML config file (default: built-in defaults)")
     p.set_defaults(func=_run)
-
-
-@contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """While inside, SIGTERM/SIGINT set ``stop``; a second one raises KeyboardInterrupt."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
-
-
-def run_pipeline(config: Config, stop: threading.Event | None = None) -> int:
-    """Build the pipeline from ``config`` and run it until the source ends or ``stop`` is set."""
-    from visionedge.pipeline import build_pipeline
-
-    stop = stop or threading.Event()
-    pipeline = build_pipeline(config, deterministic_ids=False)
-    try:
-        with stop_on_signals(stop):
-            pipeline.run(stop)
-    finally:
-        pipeline.close()
-    return 0
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sys
 import threading
 from pathlib import Path
 from types import ModuleType
@@ -170,7 +171,11 @@ def test_stop_from_another_thread_ends_frames_while_the_camera_is_lost(
 
 
 def test_parse_target() -> None:
-    assert parse_target("2") == 2
+    assert parse_target("2", check_device=False) == 2
+    assert parse_target("/dev/video5", check_device=False) == "/dev/video5"
+    if sys.platform.startswith("linux") and not Path("/dev/video97").exists():
+        with pytest.raises(SourceError, match=r"no camera at index 97 \(/dev/video97 does not exist\)"):
+            parse_target("97")
     assert parse_target("rtsp://user:pw@cam.local/stream1") == "rtsp://user:pw@cam.local/stream1"
     with pytest.raises(SourceError, match="unsupported stream scheme 'ftp'"):
         parse_target("ftp://host/x")

@@ -16,15 +16,9 @@ sources expose ``state`` (``ok``/``reconnecting``/``lost``), an ``on_state`` cal
 
 from __future__ import annotations
 
-import os
-
-# FFmpeg prints its own decoder complaints ("[mjpeg @ 0x...] overread 8") on stderr; the
-# sources turn every failure into one clear line instead. OPENCV_FFMPEG_LOGLEVEL=32 (or
-# any value set before this import) brings FFmpeg's messages back for debugging.
-os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
-
 # Importing the modules registers their kinds.
 from visionedge.sources import opencv_live, picamera2_source, replay
+from visionedge.sources.native_logs import quiet_native_logs
 from visionedge.sources.opencv_live import OpenCVLiveSource
 from visionedge.sources.picamera2_source import Picamera2Source
 from visionedge.sources.registry import open_source, register_source, source_kinds
@@ -34,6 +28,8 @@ from visionedge.sources.replay import (
     VideoFileSource,
     replay_ts_ms,
 )
+
+quiet_native_logs()
 
 __all__ = [
     "ImageFolderSource",

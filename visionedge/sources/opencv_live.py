@@ -26,6 +26,7 @@ import contextlib
 import logging
 import queue
 import random
+import sys
 import threading
 import time
 import weakref
@@ -98,11 +99,22 @@ CaptureFactory = Callable[[str | int, SourceConfig], Capture]
 """Opens a capture for a target (device index, device path or URL); may block."""
 
 
-def parse_target(path: str) -> str | int:
-    """A device index (``"0"`` → 0), a device path, or a stream URL; else SourceError."""
+def parse_target(path: str, *, check_device: bool = True) -> str | int:
+    """A device index (``"0"`` → 0), a device path, or a stream URL; else SourceError.
+
+    With ``check_device`` (the default; off when a test injects a fake capture), a device
+    index or path must exist on this machine.
+    """
     p = path.strip()
     if p.isdigit():
-        return int(p)
+        index = int(p)
+        linux = sys.platform.startswith("linux")
+        if check_device and linux and not Path(f"/dev/video{index}").exists():
+            raise SourceError(
+                f"source.path = {p!r}: no camera at index {index} (/dev/video{index} does not "
+                "exist); list the cameras with `v4l2-ctl --list-devices` (or ls /dev/video*)"
+            )
+        return index
     scheme, sep, _ = p.partition("://")
     if sep:
         if scheme.lower() not in _URL_SCHEMES:
@@ -116,7 +128,7 @@ def parse_target(path: str) -> str | int:
             f"{p}: is a video file; to replay it set source.kind = \"file\" (the opencv "
             "kind is for cameras and streams)"
         )
-    if not Path(p).exists():
+    if check_device and not Path(p).exists():
         raise SourceError(
             f"{p}: no such camera device; list the cameras with `v4l2-ctl --list-devices` "
             "(or ls /dev/video*) and set source.path"
@@ -241,7 +253,9 @@ class OpenCVLiveSource:
     ) -> None:
         self.cfg = cfg
         self._gate_width = gate_width
-        self.target = parse_target(cfg.path)
+        self.target = parse_target(
+            cfg.path, check_device=capture_factory is default_capture_factory
+        )
         self.name = redact(str(self.target)) if isinstance(self.target, str) else f"video{self.target}"
         self._factory = capture_factory
         self._link = LinkState(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+import tracemalloc
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from gatehelp import textured, with_box
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays, scalar_dtypes
@@ -94,3 +96,24 @@ def test_state_stays_bounded_over_many_frames() -> None:
 
 def test_gate_implements_the_protocol() -> None:
     assert isinstance(FrameDifferenceGate(GateConfig()), MotionGate)
+
+
+def test_hot_path_allocates_no_plane_sized_arrays() -> None:
+    scene = textured(180, 320)
+    moving = [with_box(scene, 10 + 8 * i, 40, 30, 30) for i in range(20)]
+    gate = FrameDifferenceGate(GateConfig(tamper={"check_every": 1000}))  # type: ignore[arg-type]
+    for i in range(3):
+        gate.process_plane(scene, i)
+    peaks = []
+    tracemalloc.start()
+    try:
+        for i, plane in enumerate([scene] * 20 + moving):
+            base = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            r = gate.process_plane(plane, i)
+            peaks.append((tracemalloc.get_traced_memory()[1] - base, r.motion))
+    finally:
+        tracemalloc.stop()
+    # One 320x180 plane is 57 600 bytes; a GateResult and its boxes are a few hundred.
+    assert max(p for p, _ in peaks[:20]) < 8 * 1024, peaks[:20]
+    assert any(m for _, m in peaks)  # the moving part did open the gate (regions computed)

@@ -71,7 +71,18 @@ ${adds}  return kTfLiteOk;
 }  // namespace ve_model
 ")
   file(COPY_FILE "${VE_GEN_DIR}/model_ops.h.tmp" "${VE_GEN_DIR}/model_ops.h" ONLY_IF_DIFFERENT)
+  ve_generate_model_data()
+endfunction()
 
+# model_data.cc only, and VE_ARENA_BYTES_FROM_CARD in the caller's scope (the size image
+# counts the model in flash and the arena in RAM even without TFLM).
+function(ve_generate_model_data)
+  file(READ "${VE_MODEL_CARD}" card)
+  string(JSON arena ERROR_VARIABLE err GET "${card}" tflm arena_bytes)
+  if(err)
+    message(FATAL_ERROR "${VE_MODEL_CARD} has no tflm.arena_bytes; pass the card `visionedge model export` writes")
+  endif()
+  set(VE_ARENA_BYTES_FROM_CARD ${arena} PARENT_SCOPE)
   file(READ "${VE_MODEL_TFLITE}" hex HEX)
   string(LENGTH "${hex}" hexlen)
   math(EXPR nbytes "${hexlen} / 2")

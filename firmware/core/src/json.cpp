@@ -75,9 +75,16 @@ void JsonWriter::string(const char* s) {
 
 void JsonWriter::integer(int64_t v) {
   comma();
+  // By hand: newlib-nano's printf has no %lld.
   char b[24];
-  const int n = std::snprintf(b, sizeof b, "%lld", static_cast<long long>(v));
-  raw(b, static_cast<size_t>(n));
+  int n = 0;
+  uint64_t mag = v < 0 ? 0u - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  do {
+    b[sizeof b - 1 - n++] = static_cast<char>('0' + mag % 10u);
+    mag /= 10u;
+  } while (mag != 0 && n < 21);
+  if (v < 0) b[sizeof b - 1 - n++] = '-';
+  raw(b + sizeof b - n, static_cast<size_t>(n));
 }
 
 void JsonWriter::boolean(bool v) { comma(); raw(v ? "true" : "false"); }
@@ -87,7 +94,7 @@ void JsonWriter::decimal(double v, int decimals) {
   comma();
   char b[48];
   if (format_decimal(v, decimals, b, sizeof b) == 0) {
-    overflow_ = true;  // NaN/inf never reach a payload; treat as a producer bug
+    bad_number_ = true;  // NaN/inf never reach a payload; or printf lacks float support
     return;
   }
   raw(b);

@@ -17,6 +17,7 @@ const char* status_name(Status s) {
     case Status::kIo: return "io";
     case Status::kParse: return "parse";
     case Status::kNullArgument: return "null_argument";
+    case Status::kFormat: return "format";
   }
   return "unknown";
 }
@@ -53,6 +54,8 @@ const char* status_message(Status s) {
       return "malformed input file; regenerate it with visionedge (firmware config / replay "
              "--export-frames)";
     case Status::kNullArgument: return "a required argument was null (programming error)";
+    case Status::kFormat:
+      return "a number could not be formatted; with newlib-nano link with -u _printf_float";
   }
   return "unknown status";
 }

@@ -23,7 +23,9 @@ class JsonWriter {
   void boolean(bool v);
   void null();
   void decimal(double v, int decimals);  // Python's repr of round(v, decimals)
-  Status status() const { return overflow_ ? Status::kBufferFull : Status::kOk; }
+  Status status() const {
+    return bad_number_ ? Status::kFormat : (overflow_ ? Status::kBufferFull : Status::kOk);
+  }
   const char* c_str() const { return buf_; }
   size_t size() const { return len_; }
 
@@ -35,6 +37,7 @@ class JsonWriter {
   size_t cap_;
   size_t len_ = 0;
   bool overflow_ = false;
+  bool bad_number_ = false;
   bool need_comma_ = false;
 };
 

@@ -22,6 +22,7 @@ enum class Status : uint8_t {
   kIo = 10,              // a file could not be read (host/semihosting runner)
   kParse = 11,           // a params/manifest/PGM file is malformed
   kNullArgument = 12,    // a required pointer argument is null
+  kFormat = 13,          // a number could not be formatted (NaN/inf, or printf without floats)
 };
 
 // Short stable name, e.g. "frame_size".

@@ -117,13 +117,6 @@ def build_models(out: Path) -> dict[str, Path]:
     return paths
 
 
-if __name__ == "__main__":
-    import sys
-
-    for n, p in build_models(Path(sys.argv[1])).items():
-        print(n, p, p.stat().st_size)
-
-
 def _float_tflite(model: Any) -> bytes:
     import tensorflow as tf
 
@@ -236,3 +229,57 @@ def with_metadata(content: bytes, metadata: bytes) -> bytes:
         model.metadata = [*(model.metadata or []), entry]
 
     return patch_model(content, edit)
+
+
+def build_patched_models(out: Path, good: dict[str, Path]) -> dict[str, Path]:
+    """Variants made by editing a model's FlatBuffer: broken specs and added metadata."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    int8 = good["colour_int8"].read_bytes()
+
+    def no_scale(model: Any) -> None:
+        sg = model.subgraphs[0]
+        sg.tensors[sg.inputs[0]].quantization.scale = [0.0]
+
+    def int16_input(model: Any) -> None:
+        sg = model.subgraphs[0]
+        sg.tensors[sg.inputs[0]].type = schema.TensorType.INT16
+
+    def far_buffer(model: Any) -> None:
+        model.buffers[1].offset = 10_000_000
+        model.buffers[1].size = 64
+        model.buffers[1].data = None
+
+    made = {
+        "no_input_scale": patch_model(int8, no_scale),
+        "int16_input": patch_model(int8, int16_input),
+        "far_buffer": patch_model(int8, far_buffer),
+        # The [0, 1] colour model declaring [-1, 1] through metadata (mean = std = 127.5).
+        "meta_pm1_int8": with_metadata(int8, model_metadata([127.5], [127.5])),
+        # The metadata writers' convention for quantized models: mean 0, std 1.
+        "meta_identity_uint8": with_metadata(
+            good["colour_uint8"].read_bytes(), model_metadata([0.0], [1.0])
+        ),
+        "meta_garbage_int8": with_metadata(int8, b"\x10\x00\x00\x00M001" + b"\xff" * 24),
+    }
+    paths = {}
+    for name, content in made.items():
+        path = out / f"{name}.tflite"
+        path.write_bytes(content)
+        (out / f"{name}_labels.txt").write_text("\n".join(COLOUR_LABELS) + "\n")
+        paths[name] = path
+    return paths
+
+
+def build_all(out: Path) -> dict[str, Path]:
+    """Every test model; name → path."""
+    good = build_models(out)
+    return {**good, **build_bad_models(out), **build_patched_models(out, good)}
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    built = build_all(Path(sys.argv[1]))
+    print(json.dumps({k: str(v) for k, v in built.items()}))

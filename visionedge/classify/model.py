@@ -8,6 +8,7 @@ vector. Each raises :class:`~visionedge.errors.ModelError` with the file and the
 
 from __future__ import annotations
 
+import faulthandler
 import hashlib
 import os
 import signal
@@ -158,6 +159,11 @@ def crash_probe(
     if pid == 0:  # pragma: no cover - runs in the child, which never returns
         status = 0
         try:
+            # The parent reports the outcome; the runtime's own crash output (and
+            # faulthandler's, under pytest) would only be noise.
+            faulthandler.disable()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
             interp = factory(model_content=content, num_threads=1)
             interp.allocate_tensors()
             for d in interp.get_input_details():
@@ -179,7 +185,12 @@ def crash_probe(
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
     if os.WIFSIGNALED(status):
-        return f"loading it crashes the runtime ({signal.Signals(os.WTERMSIG(status)).name})"
+        number = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        return f"loading it crashes the runtime ({name})"
     return None
 
 

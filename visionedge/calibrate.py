@@ -43,8 +43,9 @@ class Calibration:
     start_pct: float
     stop_pct: float
     global_pct: float
-    above_start: int
-    """Measured frames at or above the proposed start_pct (0 on truly quiet footage)."""
+    above_current_start: int
+    """Measured frames at or above the *configured* start_pct: they would count as motion
+    now, so the footage is probably not quiet (0 on quiet footage)."""
 
 
 def _round_up(x: float) -> float:
@@ -117,7 +118,7 @@ def propose(
         start_pct=start,
         stop_pct=stop,
         global_pct=glob,
-        above_start=int(np.count_nonzero(used >= start)),
+        above_current_start=int(np.count_nonzero(used >= gate.start_pct)),
     )
 
 

@@ -41,9 +41,11 @@ def _calibrate(args: argparse.Namespace) -> int:
                   floor=args.floor)
     text = snippet(cal, cfg.gate)
     print(text, end="")
-    if cal.above_start:
-        print(f"visionedge: warning: {cal.above_start} measured frame(s) reach the proposed "
-              "start_pct; the clip may not be quiet (check the plot)", file=sys.stderr)
+    if cal.above_current_start:
+        print(f"visionedge: warning: {cal.above_current_start} frame(s) reach the configured "
+              f"start_pct {cfg.gate.start_pct}; the clip may not be quiet, and the proposal "
+              "then includes motion (check the plot, record footage where nothing moves)",
+              file=sys.stderr)
     if args.out:
         args.out.write_text(text)
     if args.plot:

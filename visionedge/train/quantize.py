@@ -81,6 +81,10 @@ def to_tflite_int8(model: Any, representative: npt.NDArray[np.uint8]) -> bytes:
     samples = to_float(representative)
 
     def rep() -> Iterator[list[npt.NDArray[np.float32]]]:
+        # A black and a white image first: the input tensor's observed range is then
+        # exactly [0, 1], so its scale is 1/255 and zero point -128 (q = pixel - 128).
+        for level in (0.0, 1.0):
+            yield [np.full((1, *samples.shape[1:]), level, np.float32)]
         for s in samples:
             yield [s[None]]
 

@@ -12,6 +12,7 @@ test:
 	.venv/bin/ruff check visionedge tests bench models calibration
 	.venv/bin/mypy
 	.venv/bin/python -m pytest -q
+	.venv/bin/python bench/firmware_size.py
 
 lint:
 	.venv/bin/ruff check visionedge tests bench models calibration
@@ -20,6 +21,12 @@ lint:
 bench:
 	@scripts/setup.sh test
 	.venv/bin/python bench/gate.py
+
+# Firmware: host runner and Cortex-M4 (QEMU mps2-an386) image, core only; docs/firmware.md.
+firmware:
+	cmake -S firmware -B build/fw-host && cmake --build build/fw-host -j2
+	cmake -S firmware -B build/fw-m4 -DCMAKE_TOOLCHAIN_FILE=firmware/cmake/arm-none-eabi.cmake \
+		-DVE_TARGET=mps2_an386 && cmake --build build/fw-m4 -j2
 
 clean:
 	rm -rf .venv .stamps build firmware/build* .pytest_cache .mypy_cache

@@ -122,6 +122,48 @@ def run_once(
     return gate_us, gate_cpu_us, base_us, results
 
 
+def stage_costs(planes: list[Plane], cfg: GateConfig) -> dict[str, float]:
+    """Median wall µs of the gate's main steps on these planes (explains the total)."""
+    from visionedge.gate import RegionFinder, plane_stats
+
+    h, w = planes[0].shape
+    cur, diff, mask = (np.empty((h, w), np.uint8) for _ in range(3))
+    bg, lo, hi = planes[0].copy(), np.empty((h, w), np.uint8), np.empty((h, w), np.uint8)
+    step = np.full((h, w), cfg.background_step, np.uint8)
+    finder = RegionFinder(h, w)
+    min_area = max(1, int(cfg.min_region_pct * h * w / 100))
+    steps: dict[str, list[float]] = {
+        k: [] for k in ("blur", "diff+thr+count", "bg step", "tamper check", "regions")
+    }
+    clock = time.perf_counter_ns
+    for plane in planes[:: max(1, len(planes) // 200)]:
+        t0 = clock()
+        cv2.GaussianBlur(plane, (3, 3), 0, dst=cur)
+        t1 = clock()
+        cv2.absdiff(cur, bg, dst=diff)
+        cv2.threshold(diff, cfg.pixel_threshold, 255, cv2.THRESH_BINARY, dst=mask)
+        cv2.countNonZero(mask)
+        t2 = clock()
+        cv2.subtract(bg, step, dst=lo)
+        cv2.add(bg, step, dst=hi)
+        cv2.max(cur, lo, dst=lo)
+        cv2.min(lo, hi, dst=bg)
+        t3 = clock()
+        plane_stats(plane)
+        t4 = clock()
+        finder.find(mask, min_area)
+        t5 = clock()
+        for key, a, b in (
+            ("blur", t0, t1),
+            ("diff+thr+count", t1, t2),
+            ("bg step", t2, t3),
+            ("tamper check", t3, t4),
+            ("regions", t4, t5),
+        ):
+            steps[key].append((b - a) / 1000.0)
+    return {k: statistics.median(v) for k, v in steps.items()}
+
+
 def highway_score(results: list[GateResult], labels: Path) -> tuple[str, str]:
     motion = still = hit = false_open = 0
     with labels.open(newline="") as fh:
@@ -191,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             write_clip(default_scene(seed=0, width=640, height=360), synth)
             clips = [synth, *sorted((SHARED / "clips").glob("*.avi"))]
         rows = [bench_clip(c, cfg, args.repeat) for c in clips]
+        costs = stage_costs(decode(clips[0], cfg.width)[0], cfg)
     head = (
         f"{'clip':34} {'frame':>8} {'plane':>8} {'frames':>6} {'plane µs':>8} {'gate µs':>8} "
         f"{'mean':>6} {'p90':>6} {'cpu':>6} {'fps':>7} {'base µs':>7} {'ratio':>5} {'open%':>6} "
@@ -210,6 +253,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.base_med:7.1f} {r.gate_med / r.base_med:5.1f} {r.open_pct:6.1f} "
             f"{r.recall:>18} {r.false_open:>10}"
         )
+    print(
+        f"steps on {clips[0].name} (median µs; the tamper check runs every "
+        f"{cfg.tamper.check_every} frames, regions only while open): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in costs.items())
+    )
     if not (SHARED / "clips").is_dir() and not args.clip:
         print(f"(no real clips: {SHARED / 'clips'} is absent)", file=sys.stderr)
     return 0

@@ -233,7 +233,7 @@ def gate_sequences(draw: st.DrawFn) -> list[GateResult]:
     return out
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(
     results=gate_sequences(),
     update_every=st.integers(1, 12),

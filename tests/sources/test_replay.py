@@ -254,3 +254,15 @@ def test_unreadable_clip_names_permissions(small_clip: tuple[Path, GroundTruth],
     locked.chmod(0)
     with pytest.raises(SourceError, match="check its permissions"):
         _read_all(SourceConfig(kind="file", path=str(locked)))
+
+
+def test_every_configurable_kind_has_a_registered_source() -> None:
+    from typing import get_args
+
+    from visionedge.sources import register_source, source_kinds
+
+    kinds = get_args(SourceConfig.model_fields["kind"].annotation)
+    assert sorted(kinds) == list(source_kinds())
+    # A plugin registers a new kind with one decorator; a kind cannot be taken twice.
+    with pytest.raises(ValueError, match="registered twice"):
+        register_source("file")(lambda cfg, w: None)  # type: ignore[arg-type,return-value]

@@ -148,3 +148,31 @@ Status crop_resize_quantize(const uint8_t* frame, int frame_w, int frame_h, Pixe
 }
 
 }  // namespace ve
+
+#include "ve/events.h"
+
+namespace ve {
+
+int rank_outputs(const int8_t* q, int count, double scale, int zero_point, double threshold,
+                 const bool* ignore, int top_k, Prediction* out, int out_cap) {
+  if (q == nullptr || out == nullptr || count <= 0 || top_k <= 0 || out_cap <= 0) return 0;
+  int written = 0;
+  const int limit = top_k < out_cap ? top_k : out_cap;
+  bool used[256] = {};
+  const int n = count < 256 ? count : 256;
+  while (written < limit) {
+    int best = -1;
+    for (int i = 0; i < n; ++i) {
+      if (used[i] || (ignore != nullptr && ignore[i])) continue;
+      if (best < 0 || q[i] > q[best]) best = i;  // strict: ties keep the lower index
+    }
+    if (best < 0) break;
+    used[best] = true;
+    const float score = static_cast<float>(q[best] - zero_point) * static_cast<float>(scale);
+    if (static_cast<double>(score) < threshold) break;  // the rest are lower still
+    out[written++] = Prediction{best, round_decimals(static_cast<double>(score), 6)};
+  }
+  return written;
+}
+
+}  // namespace ve

@@ -45,3 +45,15 @@ Status crop_resize_quantize(const uint8_t* frame, int frame_w, int frame_h, Pixe
                             int8_t* out);
 
 }  // namespace ve
+
+namespace ve {
+
+// visionedge/classify/ranking.py rank() on int8 softmax outputs: dequantize
+// (q - zero_point) * scale (as float, like the Python backends), drop labels in `ignore`
+// (ignore[i] true) and scores below `threshold`, keep the best `top_k`, best first, ties to the
+// lower index; scores rounded to 6 decimals. Returns how many were written to `out`.
+struct Prediction;
+int rank_outputs(const int8_t* q, int count, double scale, int zero_point, double threshold,
+                 const bool* ignore, int top_k, Prediction* out, int out_cap);
+
+}  // namespace ve

@@ -53,8 +53,9 @@ def test_replay_events_arrive_validate_and_match_the_local_log(
     run_daemon: Callable[..., Any],
 ) -> None:
     sub = subscriber_factory(broker, ["visionedge/cam1/#"])
+    # The shipped int8 model runs here (real TFLite interpreter): labels reach the payloads.
     cfg = daemon_config(tmp_path, clip, broker.port, gate=GATE,
-                        source={"realtime": False})
+                        source={"realtime": False}, classifier={"enabled": True})
     d = run_daemon(cfg)
     assert d.wait(60) == 0, d.log
     expected = read_jsonl(tmp_path / "events.jsonl")
@@ -64,6 +65,7 @@ def test_replay_events_arrive_validate_and_match_the_local_log(
     for e in _received(sub):
         validator.validate(e)
     _check_no_loss_in_order(sub, expected)
+    assert any(e["label"] for e in expected if e["type"] == "end")
     # States and a snapshot went out; a clean stop leaves availability offline and motion OFF.
     assert sub.on("visionedge/cam1/motion")[-1].payload == b"OFF"
     assert sub.on("visionedge/cam1/snapshot")[-1].payload[:2] == b"\xff\xd8"

@@ -16,10 +16,7 @@ from typing import Any
 
 from visionedge import __version__
 
-__all__ = ["ORIGIN_URL", "Topics", "discovery_payload", "discovery_topic"]
-
-ORIGIN_URL = "https://github.com/visionedge/visionedge"
-"""Support URL reported to Home Assistant as the discovery origin."""
+__all__ = ["Topics", "discovery_json", "discovery_payload", "discovery_topic"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +89,10 @@ def discovery_payload(topics: Topics, device: str, camera: str) -> dict[str, Any
             "ids": [uid],
             "name": f"visionedge {device}",
             "mf": "visionedge",
-            "mdl": "edge camera",
+            "mdl": f"edge camera ({camera})",
             "sw": __version__,
         },
-        "o": {"name": "visionedge", "sw": __version__, "url": ORIGIN_URL},
+        "o": {"name": "visionedge", "sw": __version__},
         "availability": [
             {
                 "topic": topics.availability,
@@ -118,7 +115,7 @@ def discovery_payload(topics: Topics, device: str, camera: str) -> dict[str, Any
                 "name": "Detected object",
                 "icon": "mdi:shape",
                 "state_topic": topics.events,
-                # Only end/update messages with a voted label change the state; others keep it.
+                # Messages before the first classification carry no label: shown as "none".
                 "value_template": "{{ value_json.label if value_json.label else 'none' }}",
                 "json_attributes_topic": topics.events,
                 "unique_id": f"{uid}_label",

@@ -3,12 +3,16 @@
 //   ve_core_check crop-rect FW FH ASPECT MARGIN [X0 Y0 X1 Y1] x0 y0 x1 y1
 //   ve_core_check uuid5 NAME                                  the replay event id of NAME
 //   ve_core_check plane FACTOR IN.pgm OUT.pgm                 to_motion_plane of a gray PGM
+//   ve_core_check rank SCALE ZP THRESHOLD TOPK Q0,Q1,... IGNORE(0/1 per output, e.g. 0100)
+//                                                             "index:score" per prediction
 //   ve_core_check crop-quantize FILE.pgm X0 Y0 X1 Y1 W H SCALE ZP MEAN STD   W*H int8 values
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "pgm.h"
+#include "ve/events.h"
+#include "ve/format.h"
 #include "ve/plane.h"
 #include "ve/quantize.h"
 #include "ve/sha1.h"
@@ -90,6 +94,27 @@ int main(int argc, char** argv) {
     for (int i = 0; i < s.width * s.height; ++i) std::printf("%d%c", g_q[i], i + 1 == s.width * s.height ? '\n' : ' ');
     return 0;
   }
-  std::printf("usage: %s quant-table|crop-rect|uuid5|plane|crop-quantize ...\n", argv[0]);
+  if (argc == 8 && std::strcmp(argv[1], "rank") == 0) {
+    int8_t q[64];
+    bool ignore[64] = {};
+    int n = 0;
+    for (const char* p = argv[6]; *p != '\0' && n < 64;) {
+      char* end = nullptr;
+      q[n++] = static_cast<int8_t>(std::strtol(p, &end, 10));
+      p = (*end == ',') ? end + 1 : end;
+    }
+    for (int i = 0; i < n && argv[7][i] != '\0'; ++i) ignore[i] = argv[7][i] == '1';
+    ve::Prediction top[64];
+    const int k = ve::rank_outputs(q, n, num(argv[2]), std::atoi(argv[3]), num(argv[4]), ignore,
+                                   std::atoi(argv[5]), top, 64);
+    for (int i = 0; i < k; ++i) {
+      char score[40];
+      ve::format_decimal(top[i].score, 6, score, sizeof score);
+      std::printf("%d:%s%c", top[i].label, score, i + 1 == k ? '\n' : ' ');
+    }
+    if (k == 0) std::printf("\n");
+    return 0;
+  }
+  std::printf("usage: %s quant-table|crop-rect|uuid5|plane|crop-quantize|rank ...\n", argv[0]);
   return 2;
 }

@@ -99,3 +99,25 @@ def test_crop_quantize_rejects_a_rect_outside_the_frame(core_check: Runner, tmp_
     write_pgm(src, np.zeros((50, 60), np.uint8))
     proc = core_check.run("crop-quantize", str(src), "10", "10", "70", "40", "96", "96", "0.004", "-128", "0", "255")
     assert proc.returncode == 1 and proc.stdout.startswith("error frame_size (1)")
+
+
+def test_rank_outputs_equals_python_rank(core_check: Runner) -> None:
+    from visionedge.classify.preprocess import dequantize
+    from visionedge.classify.ranking import rank
+
+    labels = ["animal", "background", "person", "vehicle", "x4", "x5"]
+    rng = np.random.default_rng(3)
+    for case in range(40):
+        q = rng.integers(-128, 128, len(labels)).astype(np.int8)
+        if case % 5 == 0:
+            q[2] = q[3]  # ties keep the lower index
+        ignore = {labels[i] for i in range(len(labels)) if rng.random() < 0.2}
+        threshold = float(rng.choice([0.0, 0.1, 0.5, 0.9]))
+        top_k = int(rng.integers(1, 5))
+        scale, zp = 0.00390625, -128
+        expected = rank(dequantize(q, scale, zp, True), labels, top_k=top_k, threshold=threshold, ignore=ignore)
+        mask = "".join("1" if label in ignore else "0" for label in labels)
+        out = _ok(core_check.run("rank", repr(scale), str(zp), repr(threshold), str(top_k),
+                                 ",".join(str(int(v)) for v in q), mask)).split()
+        got = [(int(i), float(s)) for i, s in (item.split(":") for item in out)]
+        assert got == [(p.index, p.score) for p in expected], (q, ignore, threshold, top_k)

@@ -38,11 +38,12 @@ def _dedupe(keys: list[tuple[str, int]]) -> list[tuple[str, int]]:
     return out
 
 
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
 def test_events_arrive_in_order_and_leave_the_spool(
-    broker: Broker, tmp_path: Path, subscriber_factory: SubFactory
+    broker: Broker, tmp_path: Path, subscriber_factory: SubFactory, protocol: str
 ) -> None:
     sub = subscriber_factory(broker, [EVENTS])
-    sink = MqttSink(sink_config(broker.port, tmp_path)).start()
+    sink = MqttSink(sink_config(broker.port, tmp_path, protocol=protocol)).start()
     try:
         for i in range(200):
             sink.publish(fake_event(i))
@@ -64,11 +65,12 @@ def test_registry_builds_the_mqtt_sink(broker: Broker, tmp_path: Path) -> None:
             s.close(2)
 
 
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
 def test_broker_outage_loses_nothing_and_keeps_order(
-    broker: Broker, tmp_path: Path, subscriber_factory: SubFactory
+    broker: Broker, tmp_path: Path, subscriber_factory: SubFactory, protocol: str
 ) -> None:
     sub = subscriber_factory(broker, [EVENTS])
-    sink = MqttSink(sink_config(broker.port, tmp_path)).start()
+    sink = MqttSink(sink_config(broker.port, tmp_path, protocol=protocol)).start()
     try:
         wait_until(sink.connected.is_set, 10, "sink to connect")
         for i in range(50):

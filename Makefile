@@ -21,6 +21,7 @@ lint:
 bench:
 	@scripts/setup.sh test
 	.venv/bin/python bench/gate.py
+	.venv/bin/python bench/mqtt.py
 
 # Firmware: host runner and Cortex-M4 (QEMU mps2-an386) image, core only; docs/firmware.md.
 firmware:

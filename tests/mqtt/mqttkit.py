@@ -83,7 +83,8 @@ def make_certs(d: Path) -> Certs:
 class Broker:
     """One mosquitto process with a throwaway config; start/stop/restart keep the port."""
 
-    def __init__(self, workdir: Path, *, password: bool = False, certs: Certs | None = None) -> None:
+    def __init__(self, workdir: Path, *, password: bool = False, certs: Certs | None = None,
+                 extra: tuple[str, ...] = ()) -> None:
         assert MOSQUITTO is not None
         self.workdir = workdir
         self.port = free_port()
@@ -116,6 +117,7 @@ class Broker:
         if certs is not None:
             lines += [f"cafile {certs.ca}", f"certfile {certs.server_cert}",
                       f"keyfile {certs.server_key}"]
+        lines += list(extra)
         self.conf = workdir / "mosquitto.conf"
         self.conf.write_text("\n".join(lines) + "\n")
 
@@ -311,7 +313,8 @@ def subscriber_factory() -> Iterator[Callable[..., Subscriber]]:
     made: list[Subscriber] = []
 
     def make(broker: Broker, filters: list[str], **kw: Any) -> Subscriber:
-        s = Subscriber(broker, filters, client_id=f"test-sub-{len(made)}", **kw)
+        kw.setdefault("client_id", f"test-sub-{len(made)}")
+        s = Subscriber(broker, filters, **kw)
         made.append(s)
         return s
 

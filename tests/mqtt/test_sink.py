@@ -12,7 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from mqttkit import PASSWORD, USER, Broker, Certs, Subscriber, fake_event, sink_config, wait_until
+from mqttkit import (
+    MOSQUITTO,
+    PASSWORD,
+    USER,
+    Broker,
+    Certs,
+    Subscriber,
+    fake_event,
+    sink_config,
+    wait_until,
+)
 
 from visionedge.config import Config
 from visionedge.control import Controller
@@ -333,3 +343,32 @@ def test_control_topics_good_and_bad_and_resubscribed_after_reconnect(
         wait_until(lambda: target.enabled is False, 10, "set/enabled OFF after reconnect")
     finally:
         sink.close(5)
+
+
+def test_a_refused_client_id_is_named_and_a_valid_one_delivers(
+    tmp_path: Path, subscriber_factory: SubFactory
+) -> None:
+    if MOSQUITTO is None:
+        pytest.skip("mosquitto is not installed (scripts/setup.sh test installs it)")
+    strict = Broker(tmp_path, extra=("clientid_prefixes allowed-",))
+    strict.start()
+    try:
+        refused = tmp_path / "refused"
+        refused.mkdir()
+        sink = MqttSink(sink_config(strict.port, refused, reconnect_min_s=0.2,
+                                    reconnect_max_s=0.5)).start()
+        try:
+            sink.publish(fake_event(1))
+            wait_until(lambda: sink.counters.connect_failures >= 2, 15, "refusals")
+            assert "'visionedge-cam1'" in sink.last_error and "client id" in sink.last_error
+            assert sink.spool.depth == 1
+        finally:
+            sink.close(1)
+        sub = subscriber_factory(strict, [EVENTS], client_id="allowed-sub")
+        ok = MqttSink(sink_config(strict.port, refused, client_id="allowed-cam1")).start()
+        try:
+            assert sub.wait_for(EVENTS)[0].json()["n"] == 1  # the spooled event, now delivered
+        finally:
+            ok.close(5)
+    finally:
+        strict.stop()

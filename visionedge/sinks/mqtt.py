@@ -97,15 +97,19 @@ class MqttCounters:
     ack_latency_s: deque[float] = field(default_factory=lambda: deque(maxlen=1000))
 
 
-def _describe_connack(reason: Any) -> str:
+def _describe_connack(reason: Any, client_id: str) -> str:
     text = str(reason)
     value = getattr(reason, "value", None)
+    denied = (
+        "check mqtt.username and the password file, and that the broker allows client id "
+        f"'{client_id}' (ACL, clientid_prefixes)"
+    )
     fix = {
         134: "check mqtt.username and the password file",
-        135: "check mqtt.username and the password file (and the broker's ACL for this user)",
+        135: denied,
         133: "the broker refuses the client id; set mqtt.client_id to an id it accepts",
         4: "check mqtt.username and the password file",
-        5: "check mqtt.username and the password file (and the broker's ACL for this user)",
+        5: denied,
         2: "the broker refuses the client id; set mqtt.client_id to an id it accepts",
         132: "set mqtt.protocol to the version the broker speaks",
     }.get(int(value) if value is not None else -1, "see the broker's log")
@@ -500,7 +504,7 @@ class MqttSink:
     ) -> None:
         if reason.is_failure:
             # Logged once the broker closes the socket (_connection_lost), with the backoff.
-            self._refusal = f"broker refused the connection: {_describe_connack(reason)}"
+            self._refusal = f"broker refused the connection: {_describe_connack(reason, self.client_id)}"
             return
         self._awaiting_connack_until = 0.0
         self._attempt = 0

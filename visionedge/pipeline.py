@@ -150,6 +150,8 @@ class Pipeline:
             return False
         if not self.tracker.is_open or not result.motion:
             return False
+        if result.reason and not result.opened:
+            return False  # a rejected frame (light switch, exposure jump) shows no object
         cc = self.config.classifier
         if self.tracker.classified_frames >= cc.max_per_event:
             return False

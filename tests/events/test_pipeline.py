@@ -193,3 +193,18 @@ def test_a_source_failing_mid_clip_still_ends_the_open_event() -> None:
     assert [(e["type"], e["end_reason"]) for e in sink.events] == [("start", None), ("end", "stopped")]
     assert p.source.exited
 
+
+
+def test_frames_the_gate_rejected_are_not_classified() -> None:
+    clf = RecordingClassifier()
+    whole = Box(0.0, 0.0, 1.0, 1.0)
+    results = [
+        gate(0, True, 3.0, opened=True, box=Box(0.1, 0.1, 0.3, 0.3)),
+        GateResult(1, 97.0, True, False, False, False, reason="global_change", box=whole, regions=(whole,)),
+        gate(2, True, 3.0, box=Box(0.2, 0.1, 0.4, 0.3)),
+        gate(3, False, 0.0, closed=True),
+    ]
+    p, _ = build(results, config(every_n_frames=1), clf)
+    for i in range(4):
+        p.step(make_frame(i))
+    assert [i for i, _ in clf.calls] == [0, 2]

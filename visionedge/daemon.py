@@ -352,7 +352,8 @@ class Daemon:
                 self._apply_pending(pipeline)
                 if item is None:
                     if queue.drained:
-                        reason = "end_of_clip"
+                        # The capture thread also ends on a stop signal: that is not the clip's end.
+                        reason = "stopped" if self.stop.is_set() else "end_of_clip"
                         break
                 else:
                     self._process(pipeline, item, metrics)

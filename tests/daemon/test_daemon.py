@@ -249,3 +249,22 @@ def test_metrics_endpoint(
     assert frames and frames[0] > 0
     d.signal(signal.SIGTERM)
     assert d.wait(30) == 0
+
+
+def test_sigterm_ends_the_open_event_flushes_and_says_offline(
+    broker: Broker, tmp_path: Path, clip: Path, subscriber_factory: Callable[..., Subscriber],
+    run_daemon: Callable[..., Any],
+) -> None:
+    sub = subscriber_factory(broker, [EVENTS, AVAIL])
+    d = run_daemon(daemon_config(tmp_path, clip, broker.port))
+    start = sub.wait_for(EVENTS, 1, timeout=20)[0].json()
+    assert start["type"] == "start"
+    d.signal(signal.SIGTERM)
+    assert d.wait(30) == 0
+    wait_until(lambda: _received(sub)[-1]["type"] == "end", 10, "the end message")
+    end = _received(sub)[-1]
+    assert end["event_id"] == start["event_id"] and end["end_reason"] == "stopped"
+    assert sub.on(AVAIL)[-1].payload == b"offline"
+    con = sqlite3.connect(tmp_path / "state" / "spool.sqlite3")
+    assert con.execute("SELECT COUNT(*) FROM spool").fetchone()[0] == 0  # flushed on the way out
+    con.close()

@@ -133,6 +133,20 @@ def render_params(spec: FirmwareSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _c_string(text: str) -> str:
+    """A C string literal for ``text`` (UTF-8 bytes, escaped), e.g. an MQTT prefix."""
+    out = []
+    for byte in text.encode("utf-8"):
+        ch = chr(byte)
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif 0x20 <= byte < 0x7F and ch != "?":
+            out.append(ch)
+        else:
+            out.append(f"\\{byte:03o}")
+    return '"' + "".join(out) + '"'
+
+
 def _c_bytes(data: bytes, indent: str = "    ") -> str:
     rows = []
     for i in range(0, len(data), 16):
@@ -166,9 +180,9 @@ def render_header(spec: FirmwareSpec, source: str = "") -> str:
         "",
         "namespace ve_config {",
         "",
-        f'constexpr char kDeviceName[] = "{spec.config.device.name}";',
-        f'constexpr char kCamera[] = "{spec.config.device.camera}";',
-        f'constexpr char kMqttPrefix[] = "{spec.config.mqtt.prefix}";',
+        f"constexpr char kDeviceName[] = {_c_string(spec.config.device.name)};",
+        f"constexpr char kCamera[] = {_c_string(spec.config.device.camera)};",
+        f"constexpr char kMqttPrefix[] = {_c_string(spec.config.mqtt.prefix)};",
         "",
     ]
     nbytes = (spec.plane_w * spec.plane_h + 7) // 8
@@ -219,7 +233,7 @@ def render_header(spec: FirmwareSpec, source: str = "") -> str:
         f"constexpr int kTopK = {c.top_k};",
         f"constexpr int kIgnoreCount = {len(c.ignore)};",
         "static const char* const kIgnoreLabels[] = {"
-        + ", ".join(f'"{label}"' for label in c.ignore)
+        + ", ".join(_c_string(label) for label in c.ignore)
         + ("" if c.ignore else "nullptr")
         + "};",
         "",

@@ -21,6 +21,9 @@ CONFIG = """
 name = "porch-cam"
 [events]
 update_every = 7
+[mqtt]
+prefix = 'home"cams\\ü'
+
 [gate]
 width = 160
 pixel_threshold = 31
@@ -45,7 +48,8 @@ int main() {
   const ve::EventParams ev = ve_config::event_params();
   std::printf("%d %d %d %s %d", VE_PLANE_W, VE_PLANE_H, gate.active_total(), ev.device, ev.update_every);
   for (int z = 0; z < VE_ZONE_COUNT; ++z) std::printf(" %s=%d", gate.params().zones[z].name, gate.zone_total(z));
-  std::printf(" thr=%d start=%.17g\n", gate.params().pixel_threshold, gate.params().start_pct);
+  std::printf(" thr=%d start=%.17g prefix=%s\n", gate.params().pixel_threshold, gate.params().start_pct,
+              ve_config::kMqttPrefix);
   return 0;
 }
 """
@@ -74,7 +78,7 @@ def test_header_compiles_and_matches_python_masks(tmp_path: Path) -> None:
     masks = build_mask_set(cfg.gate.masks, [(z.name, z.polygon) for z in cfg.gate.zones], 160, 120)
     assert out[:5] == ["160", "120", str(masks.total), "porch-cam", "7"]
     assert out[5:7] == [f"path={masks.zone_totals[0]}", f"door={masks.zone_totals[1]}"]
-    assert out[7:] == ["thr=31", "start=0.75"]
+    assert out[7:] == ["thr=31", "start=0.75", 'prefix=home"cams\\ü']
 
 
 def test_plane_size_follows_the_gate_spec() -> None:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from visionedge.config import parse_config
+from visionedge.sinks.mqtt import spool_path
 from visionedge.spool import ROW_OVERHEAD_BYTES, Spool
 
 
@@ -117,3 +121,14 @@ def test_depth_and_bytes_are_recounted_on_open(tmp_path: Path) -> None:
     con = sqlite3.connect(tmp_path / "s.db")
     assert con.execute("SELECT COUNT(*) FROM spool").fetchone()[0] == 3
     con.close()
+
+
+def test_spool_location_follows_state_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("STATE_DIRECTORY", f"{tmp_path}/a:{tmp_path}/b")
+    assert spool_path(parse_config({})) == tmp_path / "a" / "spool.sqlite3"
+    assert spool_path(parse_config({"daemon": {"state_dir": "/x"}})) == Path("/x/spool.sqlite3")
+    assert spool_path(parse_config({"spool": {"path": "/y/s.db"}})) == Path("/y/s.db")
+    monkeypatch.delenv("STATE_DIRECTORY")
+    assert spool_path(parse_config({})) == Path("state/spool.sqlite3")

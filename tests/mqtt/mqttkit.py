@@ -59,6 +59,8 @@ class Certs:
     server_cert: Path
     server_key: Path
     other_ca: Path
+    client_cert: Path
+    client_key: Path
 
 
 def _openssl(*args: str, cwd: Path) -> None:
@@ -77,7 +79,12 @@ def make_certs(d: Path) -> Certs:
     (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
     _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
              "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext", cwd=d)
-    return Certs(d / "ca.pem", d / "server.pem", d / "server.key", d / "other.pem")
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out",
+             "client.csr", "-subj", "/CN=visionedge-cam1", cwd=d)
+    _openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+             "-CAcreateserial", "-out", "client.pem", "-days", "2", cwd=d)
+    return Certs(d / "ca.pem", d / "server.pem", d / "server.key", d / "other.pem",
+                 d / "client.pem", d / "client.key")
 
 
 class Broker:
@@ -178,7 +185,7 @@ class Subscriber:
 
     def __init__(self, broker: Broker, filters: list[str], *, client_id: str = "test-sub",
                  username: str | None = None, password: str | None = None,
-                 certs: Certs | None = None) -> None:
+                 certs: Certs | None = None, tls_client: bool = False) -> None:
         self.messages: list[Received] = []
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
@@ -190,7 +197,11 @@ class Subscriber:
         if username:
             self.client.username_pw_set(username, password)
         if certs is not None:
-            self.client.tls_set(ca_certs=str(certs.ca))
+            if tls_client:
+                self.client.tls_set(ca_certs=str(certs.ca), certfile=str(certs.client_cert),
+                                    keyfile=str(certs.client_key))
+            else:
+                self.client.tls_set(ca_certs=str(certs.ca))
         self.filters = filters
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message

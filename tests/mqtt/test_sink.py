@@ -372,3 +372,34 @@ def test_a_refused_client_id_is_named_and_a_valid_one_delivers(
             ok.close(5)
     finally:
         strict.stop()
+
+
+def test_mutual_tls_needs_the_client_certificate(
+    tmp_path: Path, certs: Certs, subscriber_factory: SubFactory
+) -> None:
+    if MOSQUITTO is None:
+        pytest.skip("mosquitto is not installed (scripts/setup.sh test installs it)")
+    mtls = Broker(tmp_path, certs=certs, extra=("require_certificate true",))
+    mtls.start()
+    try:
+        without = tmp_path / "without"
+        without.mkdir()
+        sink = MqttSink(sink_config(mtls.port, without, reconnect_min_s=0.2, reconnect_max_s=0.5,
+                                    tls={"enabled": True, "ca_file": str(certs.ca)})).start()
+        try:
+            sink.publish(fake_event(1))
+            wait_until(lambda: sink.counters.connect_failures >= 2, 15, "refused without a cert")
+            assert not sink.connected.is_set() and sink.spool.depth == 1
+            assert "mqtt.tls.certfile" in sink.last_error
+        finally:
+            sink.close(1)
+        tls = {"enabled": True, "ca_file": str(certs.ca), "certfile": str(certs.client_cert),
+               "keyfile": str(certs.client_key)}
+        sub = subscriber_factory(mtls, [EVENTS], tls_client=True, certs=certs)
+        ok = MqttSink(sink_config(mtls.port, without, tls=tls)).start()
+        try:
+            assert sub.wait_for(EVENTS)[0].json()["n"] == 1  # the spooled event
+        finally:
+            ok.close(5)
+    finally:
+        mtls.stop()

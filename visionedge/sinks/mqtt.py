@@ -474,7 +474,16 @@ class MqttSink:
     def _connection_lost(self, why: str) -> None:
         if self._awaiting_connack_until and not self.connected.is_set():
             refusal, self._refusal = self._refusal, ""
-            self._connection_failed(refusal or f"connection closed during CONNECT ({why})")
+            if not refusal:
+                tls = self.config.mqtt.tls
+                hint = (
+                    "if the broker requires a client certificate, set mqtt.tls.certfile and "
+                    "mqtt.tls.keyfile"
+                    if tls.enabled and not tls.certfile
+                    else "see the broker's log (protocol version, TLS, listener settings)"
+                )
+                refusal = f"the broker closed the connection during CONNECT ({why}); {hint}"
+            self._connection_failed(refusal)
             return
         was = self.connected.is_set()
         self.connected.clear()

@@ -383,7 +383,14 @@ class Daemon:
             capture.join(timeout=5.0)
         if queue.error is not None and not isinstance(queue.error, GeneratorExit):
             raise queue.error
-        log.info("stopped (%s): %s", reason, self.status_line())
+        log.info(
+            "stopped (%s): %d frames read, %d analysed, %d dropped; %s",
+            reason,
+            queue.arrived,
+            pipeline.stats.frames,
+            queue.dropped,
+            self.status_line(),
+        )
         return 0
 
     def _process(self, pipeline: Any, item: Captured, metrics: Metrics) -> None:

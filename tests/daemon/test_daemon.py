@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import sqlite3
@@ -268,3 +269,26 @@ def test_sigterm_ends_the_open_event_flushes_and_says_offline(
     con = sqlite3.connect(tmp_path / "state" / "spool.sqlite3")
     assert con.execute("SELECT COUNT(*) FROM spool").fetchone()[0] == 0  # flushed on the way out
     con.close()
+
+
+def test_every_frame_is_analysed_or_counted_as_dropped(
+    tmp_path: Path, run_daemon: Callable[..., Any],
+) -> None:
+    """A realtime replay at 200 fps into a one-frame queue: whatever the machine's speed,
+    frames read = frames analysed + frames dropped (latest wins), and the daemon keeps up."""
+    from visionedge.synth import ObjectPass, SceneSpec, write_clip
+
+    fast = tmp_path / "fast.avi"
+    write_clip(SceneSpec(width=640, height=480, fps=200.0, seed=5, duration_s=2.0,
+                         events=[ObjectPass("person", 0.2, 1.5)]), fast)
+    cfg = daemon_config(tmp_path, fast, free_port(), mqtt={"enabled": False},
+                        classifier={"enabled": True, "every_n_frames": 1},
+                        daemon={"frame_queue": 1})
+    d = run_daemon(cfg)
+    assert d.wait(60) == 0, d.log
+    m = re.search(r"stopped \(end_of_clip\): (\d+) frames read, (\d+) analysed, (\d+) dropped",
+                  d.log)
+    assert m, d.log
+    read, analysed, dropped = map(int, m.groups())
+    assert read == 400
+    assert analysed + dropped == read and analysed > 0

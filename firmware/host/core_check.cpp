@@ -3,6 +3,7 @@
 //   ve_core_check crop-rect FW FH ASPECT MARGIN [X0 Y0 X1 Y1] x0 y0 x1 y1
 //   ve_core_check uuid5 NAME                                  the replay event id of NAME
 //   ve_core_check plane FACTOR IN.pgm OUT.pgm                 to_motion_plane of a gray PGM
+//   ve_core_check plane-bgr FACTOR W H IN.raw OUT.pgm         the same from raw BGR888 bytes
 //   ve_core_check rank SCALE ZP THRESHOLD TOPK Q0,Q1,... IGNORE(0/1 per output, e.g. 0100)
 //                                                             "index:score" per prediction
 //   ve_core_check crop-quantize FILE.pgm X0 Y0 X1 Y1 W H SCALE ZP MEAN STD   W*H int8 values
@@ -93,6 +94,27 @@ int main(int argc, char** argv) {
     if (st != ve::Status::kOk) return fail(st);
     for (int i = 0; i < s.width * s.height; ++i) std::printf("%d%c", g_q[i], i + 1 == s.width * s.height ? '\n' : ' ');
     return 0;
+  }
+  if (argc == 7 && std::strcmp(argv[1], "plane-bgr") == 0) {
+    const int w = std::atoi(argv[3]), h = std::atoi(argv[4]);
+    static uint8_t bgr[640 * 480 * 3];
+    if (w < 1 || h < 1 || static_cast<size_t>(w) * h * 3 > sizeof bgr) return fail(ve::Status::kPlaneTooLarge);
+    FILE* in = std::fopen(argv[5], "rb");
+    if (in == nullptr) return fail(ve::Status::kIo);
+    const size_t want = static_cast<size_t>(w) * h * 3;
+    const size_t got = std::fread(bgr, 1, want, in);
+    std::fclose(in);
+    if (got != want) return fail(ve::Status::kFrameSize);
+    int ow = 0, oh = 0;
+    const ve::Status st = ve::to_motion_plane(bgr, w, h, ve::PixelFormat::kBgr888, std::atoi(argv[2]), g_out,
+                                              static_cast<int>(sizeof g_out), &ow, &oh);
+    if (st != ve::Status::kOk) return fail(st);
+    FILE* f = std::fopen(argv[6], "wb");
+    if (f == nullptr) return fail(ve::Status::kIo);
+    std::fprintf(f, "P5\n%d %d\n255\n", ow, oh);
+    const size_t n = static_cast<size_t>(ow) * oh;
+    const bool ok = std::fwrite(g_out, 1, n, f) == n;
+    return (std::fclose(f) == 0 && ok) ? 0 : fail(ve::Status::kIo);
   }
   if (argc == 8 && std::strcmp(argv[1], "rank") == 0) {
     int8_t q[64];

@@ -121,3 +121,15 @@ def test_rank_outputs_equals_python_rank(core_check: Runner) -> None:
                                  ",".join(str(int(v)) for v in q), mask)).split()
         got = [(int(i), float(s)) for i, s in (item.split(":") for item in out)]
         assert got == [(p.index, p.score) for p in expected], (q, ignore, threshold, top_k)
+
+
+@pytest.mark.parametrize(("w", "h", "factor"), [(320, 240, 1), (640, 360, 2), (301, 203, 3)])
+def test_bgr_motion_plane_equals_opencv_gray(core_check: Runner, tmp_path: Path, w: int, h: int, factor: int) -> None:
+    """The 15-bit BT.601 gray of docs/gate-algorithm.md §1 = cv2.cvtColor, then the box downscale."""
+    rng = np.random.default_rng(factor)
+    bgr = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    raw = tmp_path / "f.raw"
+    raw.write_bytes(bgr.tobytes())
+    out = tmp_path / "p.pgm"
+    _ok(core_check.run("plane-bgr", str(factor), str(w), str(h), str(raw), str(out)))
+    assert np.array_equal(read_pgm(out), to_motion_plane(bgr, w // factor))

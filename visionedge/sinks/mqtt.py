@@ -261,6 +261,9 @@ class MqttSink:
             self.counters.events_spooled += 1
             with self._lock:
                 self._put_times[row] = self._frame_t if self._frame_t is not None else time.monotonic()
+                if len(self._put_times) > 10_000:
+                    # Only feeds the latency metric: during a long outage keep the newest.
+                    del self._put_times[next(iter(self._put_times))]
         self._wake()
 
     def state(self, name: str, value: str, detail: Mapping[str, Any] | None = None) -> None:

@@ -403,3 +403,25 @@ def test_mutual_tls_needs_the_client_certificate(
             ok.close(5)
     finally:
         mtls.stop()
+
+
+def test_an_event_the_broker_refuses_is_counted_not_retried_forever(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    if MOSQUITTO is None:
+        pytest.skip("mosquitto is not installed (scripts/setup.sh test installs it)")
+    acl = tmp_path / "acl"
+    acl.write_text("topic readwrite visionedge/cam1/availability\n"
+                   "topic read visionedge/cam1/set/#\n")
+    strict = Broker(tmp_path, extra=(f"acl_file {acl}",))
+    strict.start()
+    sink = MqttSink(sink_config(strict.port, tmp_path, discovery=False)).start()
+    try:
+        for i in range(3):
+            sink.publish(fake_event(i))
+        wait_until(lambda: sink.counters.broker_rejected == 3, 15, "three refusals")
+        wait_until(lambda: sink.spool.depth == 0, 5, "refused events leave the spool")
+        assert "ACL" in caplog.text and "visionedge/cam1/events" in caplog.text
+    finally:
+        sink.close(2)
+        strict.stop()

@@ -94,6 +94,7 @@ class MqttCounters:
     control_rejected: int = 0
     unknown_messages: int = 0
     oversized_messages: int = 0
+    broker_rejected: int = 0
     ack_latency_s: deque[float] = field(default_factory=lambda: deque(maxlen=1000))
 
 
@@ -304,6 +305,7 @@ class MqttSink:
             "control_ok": c.control_ok,
             "control_rejected": c.control_rejected,
             "unknown_messages": c.unknown_messages,
+            "broker_rejected": c.broker_rejected,
         }
 
     def flush(self, timeout: float) -> bool:
@@ -547,6 +549,18 @@ class MqttSink:
     ) -> None:
         row = self._inflight.pop(mid, None)
         if row is not None:
+            if getattr(reason, "is_failure", False):
+                # MQTT 5: the broker answered but refused the message (typically its ACL).
+                # Sending it again cannot succeed, so it leaves the spool, counted and logged.
+                self.counters.broker_rejected += 1
+                if self.counters.broker_rejected == 1 or self.counters.broker_rejected % 100 == 0:
+                    log.error(
+                        "mqtt: the broker refused an event (%s; %d so far); check the broker's "
+                        "ACL allows publishing to %s",
+                        reason,
+                        self.counters.broker_rejected,
+                        self.topics.events,
+                    )
             self._acked.append(row)
         if mid == self._offline_mid:
             self._offline_acked.set()

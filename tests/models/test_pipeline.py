@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from models_helpers import TinyRun, run_cli
+from models_helpers import TinyRun, raw_outputs, run_cli
 
 from visionedge.train.dataset import SYNTH_LABELS, load_split
 from visionedge.train.evaluate import TfliteRunner, installed_backends
@@ -44,17 +44,15 @@ def test_int8_model_is_full_integer(tiny_run: TinyRun) -> None:
 
 @pytest.mark.skipif(len(BACKENDS) < 1, reason="no TFLite runtime installed")
 def test_int8_model_gives_identical_outputs_on_every_backend(tiny_run: TinyRun) -> None:
-    content = (tiny_run.work / "int8_ptq.tflite").read_bytes()
     split = load_split(tiny_run.work / "split.json")
     x, _ = split.arrays("test", 32, "gray")
     outs = {}
     for backend in BACKENDS:
-        runner = TfliteRunner(content, backend=backend)
-        outs[backend] = np.stack([runner.raw(img) for img in x])
-        assert outs[backend].dtype == np.int8
+        outs[backend] = raw_outputs(backend, tiny_run.work / "int8_ptq.tflite", x)
+        assert outs[backend].dtype == np.int8 and outs[backend].shape == (len(x), 4)
     first = next(iter(outs.values()))
-    for backend, out in outs.items():
-        np.testing.assert_array_equal(out, first, err_msg=backend)
+    for backend, out_arr in outs.items():
+        np.testing.assert_array_equal(out_arr, first, err_msg=backend)
 
 
 def test_ptq_round_trip_tracks_the_float_model(tiny_run: TinyRun) -> None:

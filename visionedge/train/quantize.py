@@ -144,4 +144,23 @@ def qat(
     acc = hist.get("val_accuracy", [float("nan")])[-1]
     log(f"quantize: {'PQAT' if preserve_sparsity else 'QAT'} {epochs} epochs, val accuracy "
         f"{acc:.3f}")
+    _pin_input_range(qmodel)
     return to_tflite_int8(qmodel, representative)
+
+
+def _pin_input_range(qmodel: Any) -> None:
+    """Set the input QuantizeLayer's range to exactly [0, 1] (scale 1/255, zero point -128).
+
+    QAT learns the input range from the pixels it saw (e.g. [0, 0.92] when no training pixel
+    is brighter than 235), which would make brighter pixels clip; the model's real input
+    range is [0, 1] by construction.
+    """
+    for layer in qmodel.layers:
+        if type(layer).__name__ == "QuantizeLayer":
+            for w in layer.weights:
+                # e.g. "quantize_layer/quantize_layer_min:0"
+                name = w.name.split(":")[0]
+                if name.endswith("_min"):
+                    w.assign(0.0)
+                elif name.endswith("_max"):
+                    w.assign(1.0)

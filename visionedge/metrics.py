@@ -37,6 +37,7 @@ COUNTERS: dict[str, str] = {
     "connect_failures": "Failed MQTT connection attempts.",
     "control_rejected": "Rejected MQTT control commands.",
     "control_ok": "Accepted MQTT control commands.",
+    "broker_rejected": "Events the broker acknowledged with an error (MQTT 5, e.g. ACL).",
     "reloads": "Configuration reloads (SIGHUP) applied.",
     "reload_failures": "Configuration reloads refused (invalid new config).",
 }

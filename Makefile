@@ -22,6 +22,7 @@ bench:
 	@scripts/setup.sh test
 	.venv/bin/python bench/gate.py
 	.venv/bin/python bench/mqtt.py
+	.venv/bin/python bench/model.py
 
 # Firmware: host runner and Cortex-M4 (QEMU mps2-an386) image, core only; docs/firmware.md.
 firmware:

@@ -56,7 +56,16 @@ class Runner:
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run with these runner arguments; returns the finished process (never raises on status)."""
+        cwd = None
         if self.qemu:
+            # newlib's rdimon crt0 reads the semihosting command line into a 255-byte buffer:
+            # run from the files' common directory and pass short relative paths.
+            paths = [a for a in args if a.startswith("/")]
+            if paths:
+                cwd = os.path.commonpath([str(Path(p).parent) for p in paths])
+                args = tuple(os.path.relpath(a, cwd) if a.startswith("/") else a for a in args)
+            cmdline = " ".join(("ve_qemu", *args))
+            assert len(cmdline) < 250, f"semihosting command line too long for newlib ({len(cmdline)} chars)"
             semi = ",".join(["enable=on", "target=native", "arg=ve_qemu", *(f"arg={a}" for a in args)])
             cmd = [
                 "qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
@@ -66,7 +75,7 @@ class Runner:
         else:
             cmd = [str(self.path), *args]
             env = {**os.environ, **SANITIZER_ENV}
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, env=env)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, env=env, cwd=cwd)
 
 
 @dataclass

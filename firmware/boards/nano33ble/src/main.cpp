@@ -107,7 +107,7 @@ void loop() {
     report("frame", st);
     return;
   }
-  g_tracker.on_gate(ve::FrameInfo{g_index, millis(), ""}, r, g_sink);
+  g_tracker.on_gate(ve::FrameInfo{g_index, static_cast<uint32_t>(millis()), ""}, r, g_sink);
   if (ve_config::kClassifierEnabled && g_tracker.is_open() && r.motion &&
       g_tracker.classified_frames() < ve_config::kClassifyMaxPerEvent &&
       static_cast<int>(g_index) - g_last_classified >= ve_config::kClassifyEveryNFrames) {

@@ -4,6 +4,9 @@
 //
 //   ve_host --params FILE --frames DIR          DIR/frame_000000.pgm ... (replay --export-frames)
 //   ve_host --params FILE [--raw WxH] FILE...   PGM (or raw 8-bit) files in order
+//   ... --classifications FILE --labels a,b,c [--model-name N --model-sha256 H]
+//       feed classifications (lines "FRAME LABEL_INDEX:SCORE ...") after the gate on those
+//       frames, as the Python pipeline does, to check the label vote of the event payloads
 //
 // Per frame:   frame <i> pct=<changed_pct %.3f> motion=<0|1> frame_motion=<0|1> opened=<0|1>
 //              closed=<0|1> reason=<reason|-> box=<x0,y0,x1,y1|-> zones=<a,b|-> tamper=<ok|reason>
@@ -72,6 +75,10 @@ int main(int argc, char** argv) {
   int raw_w = 0, raw_h = 0;
   long max_frames = -1;
   double fps = 10.0;
+  const char* classifications = nullptr;
+  const char* model_name = "model";
+  const char* model_sha = "";
+  const char* labels = "";
   const char* clip_id = "";
   int first_file = argc;
   for (int i = 1; i < argc; ++i) {
@@ -87,10 +94,18 @@ int main(int argc, char** argv) {
       fps = std::strtod(argv[++i], nullptr);
     } else if (std::strcmp(argv[i], "--clip-id") == 0 && i + 1 < argc) {
       clip_id = argv[++i];
+    } else if (std::strcmp(argv[i], "--classifications") == 0 && i + 1 < argc) {
+      classifications = argv[++i];
+    } else if (std::strcmp(argv[i], "--model-name") == 0 && i + 1 < argc) {
+      model_name = argv[++i];
+    } else if (std::strcmp(argv[i], "--model-sha256") == 0 && i + 1 < argc) {
+      model_sha = argv[++i];
+    } else if (std::strcmp(argv[i], "--labels") == 0 && i + 1 < argc) {
+      labels = argv[++i];
     } else if (std::strcmp(argv[i], "--max-frames") == 0 && i + 1 < argc) {
       max_frames = std::strtol(argv[++i], nullptr, 10);
     } else if (argv[i][0] == '-' && argv[i][1] == '-') {
-      std::printf("usage: %s --params FILE (--frames DIR | [--raw WxH] [--fps F] [--clip-id ID] FILE...) [--max-frames N]\n", argv[0]);
+      std::printf("usage: %s --params FILE (--frames DIR | [--raw WxH] [--fps F] [--clip-id ID] FILE...) [--max-frames N] [--classifications FILE --labels a,b,...]\n", argv[0]);
       return 2;
     } else {
       first_file = i;
@@ -98,7 +113,7 @@ int main(int argc, char** argv) {
     }
   }
   if (params_path == nullptr || (frames_dir == nullptr && first_file >= argc)) {
-    std::printf("usage: %s --params FILE (--frames DIR | [--raw WxH] [--fps F] [--clip-id ID] FILE...) [--max-frames N]\n", argv[0]);
+    std::printf("usage: %s --params FILE (--frames DIR | [--raw WxH] [--fps F] [--clip-id ID] FILE...) [--max-frames N] [--classifications FILE --labels a,b,...]\n", argv[0]);
     return 2;
   }
   static ve::LoadedParams params;
@@ -110,6 +125,10 @@ int main(int argc, char** argv) {
   static ve::RunnerEvents events;
   st = events.configure(params.events, params.gate, frames_dir, clip_id, fps, why, sizeof why);
   if (st != ve::Status::kOk) return fail(st, why);
+  if (classifications != nullptr) {
+    st = events.load_classifications(classifications, model_name, model_sha, labels, why, sizeof why);
+    if (st != ve::Status::kOk) return fail(st, why);
+  }
 
   uint32_t last_index = 0;
   bool any = false;

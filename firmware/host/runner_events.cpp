@@ -2,11 +2,27 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 namespace ve {
 namespace {
 Manifest g_manifest;
 char g_manifest_path[1100];
+
+constexpr int kMaxClassified = 4096;
+constexpr int kMaxTop = 8;
+struct Classified {
+  uint32_t frame;
+  int count;
+  Prediction top[kMaxTop];
+};
+Classified g_classified[kMaxClassified];
+int g_classified_count = 0;
+char g_label_text[kMaxLabels][33];
+const char* g_labels[kMaxLabels];
+char g_model_name[65];
+char g_model_sha[65];
 }  // namespace
 
 Status RunnerEvents::configure(const EventParams& params, const GateParams& gate,
@@ -30,6 +46,8 @@ Status RunnerEvents::configure(const EventParams& params, const GateParams& gate
   }
   EventParams p = params;
   p.deterministic_ids = true;  // replay: UUIDv5 of "<clip>:<start frame>", like Python
+  params_ = p;
+  gate_ = gate;
   const Status st = tracker_.configure(p, gate);
   if (st != Status::kOk) std::snprintf(why, why_cap, "event parameters rejected");
   return st;
@@ -61,7 +79,86 @@ ExposureInfo RunnerEvents::exposure(uint32_t index) const {
   return ExposureInfo{f->exposure_time, f->analogue_gain};
 }
 
-Status RunnerEvents::on_gate(const GateResult& r) { return tracker_.on_gate(frame_info(r.index), r, *this); }
+Status RunnerEvents::load_classifications(const char* path, const char* model_name, const char* model_sha256,
+                                          const char* labels_csv, char* why, size_t why_cap) {
+  int n = 0;
+  for (const char* p = labels_csv; *p != '\0' && n < kMaxLabels;) {
+    size_t len = 0;
+    while (p[len] != '\0' && p[len] != ',') ++len;
+    if (len == 0 || len >= sizeof g_label_text[n]) {
+      std::snprintf(why, why_cap, "--labels: empty or too long label");
+      return Status::kParse;
+    }
+    std::memcpy(g_label_text[n], p, len);
+    g_label_text[n][len] = '\0';
+    g_labels[n] = g_label_text[n];
+    ++n;
+    p += len + (p[len] == ',' ? 1 : 0);
+  }
+  std::snprintf(g_model_name, sizeof g_model_name, "%s", model_name);
+  std::snprintf(g_model_sha, sizeof g_model_sha, "%s", model_sha256);
+  FILE* f = std::fopen(path, "rb");
+  if (f == nullptr) {
+    std::snprintf(why, why_cap, "cannot open classifications file %s", path);
+    return Status::kIo;
+  }
+  char line[512];
+  g_classified_count = 0;
+  Status st = Status::kOk;
+  while (st == Status::kOk && std::fgets(line, sizeof line, f) != nullptr) {
+    char* cur = line;
+    char* end = nullptr;
+    const unsigned long frame = std::strtoul(cur, &end, 10);
+    if (end == cur) continue;  // blank line
+    if (g_classified_count >= kMaxClassified) {
+      std::snprintf(why, why_cap, "%s: more than %d classified frames", path, kMaxClassified);
+      st = Status::kParse;
+      break;
+    }
+    Classified& c = g_classified[g_classified_count++];
+    c.frame = static_cast<uint32_t>(frame);
+    c.count = 0;
+    cur = end;
+    for (;;) {
+      while (*cur == ' ') ++cur;
+      if (*cur == '\0' || *cur == '\n' || *cur == '\r') break;
+      const long label = std::strtol(cur, &end, 10);
+      if (end == cur || *end != ':' || label < 0 || label >= n || c.count >= kMaxTop) {
+        std::snprintf(why, why_cap, "%s: bad prediction near '%.20s' (want LABEL_INDEX:SCORE)", path, cur);
+        st = Status::kParse;
+        break;
+      }
+      cur = end + 1;
+      const double score = std::strtod(cur, &end);
+      if (end == cur) {
+        std::snprintf(why, why_cap, "%s: bad score near '%.20s'", path, cur);
+        st = Status::kParse;
+        break;
+      }
+      c.top[c.count++] = Prediction{static_cast<int>(label), score};
+      cur = end;
+    }
+  }
+  std::fclose(f);
+  if (st != Status::kOk) return st;
+  params_.classify = true;
+  params_.model_name = g_model_name;
+  params_.model_sha256 = g_model_sha;
+  params_.labels = g_labels;
+  params_.label_count = n;
+  st = tracker_.configure(params_, gate_);
+  if (st != Status::kOk) std::snprintf(why, why_cap, "classification parameters rejected");
+  return st;
+}
+
+Status RunnerEvents::on_gate(const GateResult& r) {
+  Status st = tracker_.on_gate(frame_info(r.index), r, *this);
+  // Like the Python pipeline: a frame's classification follows its gate result.
+  for (int i = 0; st == Status::kOk && i < g_classified_count; ++i) {
+    if (g_classified[i].frame == r.index) st = tracker_.on_classification(g_classified[i].top, g_classified[i].count, *this);
+  }
+  return st;
+}
 
 Status RunnerEvents::finish(uint32_t last_index) {
   const FrameInfo f = frame_info(last_index);

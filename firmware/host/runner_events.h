@@ -19,12 +19,18 @@ class RunnerEvents final : public EventSink {
   FrameInfo frame_info(uint32_t index) const;
   ExposureInfo exposure(uint32_t index) const;
   Status on_gate(const GateResult& r);
+  // Optional: classifications to feed after the gate on given frames (see main.cpp --classifications),
+  // and the model/labels the payloads name.
+  Status load_classifications(const char* path, const char* model_name, const char* model_sha256,
+                              const char* labels_csv, char* why, size_t why_cap);
   Status finish(uint32_t last_index);
   Status publish(const char* json, size_t len) override;
 
  private:
   const ManifestFrame* find(uint32_t index) const;
   EventTracker tracker_;
+  EventParams params_{};
+  GateParams gate_{};
   bool have_manifest_ = false;
   char clip_id_[96] = {};
   double fps_ = 10.0;

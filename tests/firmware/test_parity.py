@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,53 @@ def test_qemu_scene_equals_host(
     m4 = _run(qemu_runner, config, frames, tmp_path)
     host = _run(host_runner, config, frames, tmp_path)
     assert m4 == host
+
+
+def test_label_vote_in_events_equals_python(
+    host_runner: Runner, scene_export: tuple[str, Path, list[str]], tmp_path: Path
+) -> None:
+    """The same classifications on the same frames give the same labelled payloads."""
+    import tomllib
+
+    import numpy as np
+
+    from visionedge.config import parse_config
+    from visionedge.events import EventTracker, ModelInfo, deterministic_ids, encode_event
+    from visionedge.frame import Frame
+    from visionedge.gate import FrameDifferenceGate
+    from visionedge.protocols import Classification, Prediction
+
+    config, frames, _ = scene_export
+    cfg = parse_config(tomllib.loads(config.replace("enabled = false", "enabled = true")))
+    labels = ["animal", "background", "person", "vehicle"]
+    model = ModelInfo("demo_int8", "ab" * 32)
+    manifest, planes = load_export(frames)
+    gate = FrameDifferenceGate(cfg.gate)
+    tracker = EventTracker(cfg.events, cfg.device, cfg.classifier, id_factory=deterministic_ids(), model=model)
+    rng = np.random.default_rng(4)
+    lines: list[str] = []
+    payloads: list[dict] = []
+    for f, plane in zip(manifest["frames"], planes, strict=True):
+        frame = Frame(index=f["index"], ts_ms=f["ts_ms"], plane=plane, _image=lambda p=plane: p,
+                      source=manifest["clip_id"])
+        result = gate.process_plane(plane, f["index"], f["metadata"] or None)
+        payloads += tracker.on_gate(frame, result)
+        if tracker.is_open and result.motion and f["index"] % 3 == 0:
+            k = int(rng.integers(0, 4))
+            picks = rng.choice(len(labels), size=k, replace=False)
+            scores = sorted((round(float(rng.uniform(0.3, 1.0)), 6) for _ in range(k)), reverse=True)
+            top = tuple(Prediction(labels[i], int(i), s) for i, s in zip(picks, scores, strict=True))
+            payloads += tracker.on_classification(Classification(f["index"], top, None))
+            lines.append(f"{f['index']} " + " ".join(f"{p.index}:{p.score!r}" for p in top))
+    last = manifest["frames"][-1]
+    payloads += tracker.finish(last["ts_ms"], last["index"], "end_of_clip")
+    expected = [encode_event(p) for p in payloads]
+    assert any(json.loads(e)["label"] for e in expected), "no labelled payload: the check would be empty"
+    cls = tmp_path / "cls.txt"
+    cls.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    params = write_params(config, (manifest["width"], manifest["height"]), tmp_path / "p.txt")
+    proc = host_runner.run("--params", str(params), "--frames", str(frames), "--classifications", str(cls),
+                           "--labels", ",".join(labels), "--model-name", model.name, "--model-sha256", model.sha256)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    _, cpp_events = parse_output(proc.stdout)
+    assert cpp_events == expected

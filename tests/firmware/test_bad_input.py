@@ -138,3 +138,14 @@ def test_malformed_manifest(host_runner: Runner, tmp_path: Path, manifest: str) 
 def test_usage(host_runner: Runner) -> None:
     proc = host_runner.run("--bogus")
     assert proc.returncode == 2 and proc.stdout.startswith("usage:")
+
+
+@pytest.mark.parametrize(("line", "fragment"), [("3 9:0.5", "bad prediction"), ("3 1:", "bad score"), ("3 x", "bad prediction")])
+def test_malformed_classifications(host_runner: Runner, tmp_path: Path, line: str, fragment: str) -> None:
+    frames = _frames(tmp_path)
+    params = write_params(CONFIG, (48, 36), tmp_path / "p.txt")
+    cls = tmp_path / "cls.txt"
+    cls.write_text(line + "\n", encoding="ascii")
+    proc = host_runner.run("--params", str(params), "--frames", str(frames), "--classifications", str(cls),
+                           "--labels", "a,b")
+    _expect_error(proc, "parse", 11, fragment)

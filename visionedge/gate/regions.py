@@ -2,10 +2,11 @@
 
 Python-only (not in the firmware parity contract, docs/gate-algorithm.md §2 step 10).
 Connected components on the full plane cost more than the whole gate, so the changed mask is
-first reduced to a grid of 4x4-pixel cells (two exact 2x area downscales: a cell is non-zero
-when any of its pixels changed), dilated by one cell so that the pieces of one object (legs,
-a car's windows) merge, labelled, and each component's box is then tightened to the changed
-pixels inside it.
+first reduced to a grid of 8x8-pixel cells by three exact 2x area downscales (a cell is
+non-zero when any of its pixels changed: ``(s + 2) >> 2`` of a sum with one 255 in it is
+at least 64, and of a 64 at least 16, and of a 16 at least 4). Cells that touch, also
+diagonally, form one region, so the pieces of one object (legs, a car's windows) a few
+pixels apart merge; each region's box is then tightened to the changed pixels inside it.
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ import numpy.typing as npt
 
 __all__ = ["CELL", "PixelBox", "RegionFinder"]
 
-CELL = 4
+_LEVELS = 3
+CELL = 1 << _LEVELS
 """Grid cell size in plane pixels."""
 
 PixelBox = tuple[int, int, int, int]
 """``(x0, y0, x1, y1)`` in plane pixels, end-exclusive."""
-
-_KERNEL = np.ones((3, 3), dtype=np.uint8)
 
 
 class RegionFinder:
@@ -30,11 +30,12 @@ class RegionFinder:
 
     def __init__(self, height: int, width: int) -> None:
         self.height, self.width = height, width
-        self._h2, self._w2 = height // 2, width // 2
-        self._h4, self._w4 = self._h2 // 2, self._w2 // 2
-        self._half = np.empty((self._h2, self._w2), dtype=np.uint8)
-        self._grid = np.empty((self._h4, self._w4), dtype=np.uint8)
-        self._dilated = np.empty((self._h4, self._w4), dtype=np.uint8)
+        self._levels: list[npt.NDArray[np.uint8]] = []
+        h, w = height, width
+        for _ in range(_LEVELS):
+            h, w = h // 2, w // 2
+            self._levels.append(np.empty((h, w), dtype=np.uint8))
+        self._gh, self._gw = h, w
 
     def find(self, changed: npt.NDArray[np.uint8], min_area: int) -> list[PixelBox]:
         """Boxes of the changed regions (non-zero pixels of ``changed``), largest first.
@@ -42,32 +43,26 @@ class RegionFinder:
         Regions whose box covers fewer than ``min_area`` pixels are dropped. On planes too
         small for the grid the whole changed area is one region.
         """
-        if self._h4 == 0 or self._w4 == 0:
+        if self._gh == 0 or self._gw == 0:
             x, y, w, h = cv2.boundingRect(changed)
             whole = [(x, y, x + w, y + h)] if w and h else []
             return [b for b in whole if (b[2] - b[0]) * (b[3] - b[1]) >= min_area]
-        cv2.resize(
-            changed[: self._h2 * 2, : self._w2 * 2],
-            (self._w2, self._h2),
-            dst=self._half,
-            interpolation=cv2.INTER_AREA,
-        )
-        cv2.resize(
-            self._half[: self._h4 * 2, : self._w4 * 2],
-            (self._w4, self._h4),
-            dst=self._grid,
-            interpolation=cv2.INTER_AREA,
-        )
-        cv2.dilate(self._grid, _KERNEL, dst=self._dilated)
-        # 16-bit labels are faster; after a 3x3 dilation components are at least 3x3 cells
-        # plus a gap, so even a 1920-wide plane's grid holds far fewer than 65535.
+        src = changed
+        for dst in self._levels:
+            dh, dw = dst.shape
+            # Cropping to an even size keeps OpenCV on its exact 2x path.
+            cv2.resize(src[: dh * 2, : dw * 2], (dw, dh), dst=dst, interpolation=cv2.INTER_AREA)
+            src = dst
+        # 16-bit labels are faster; components of an 8-connected grid number at most a
+        # quarter of its cells, far below 65535 for any plane width the config allows.
         count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(
-            self._dilated, connectivity=8, ltype=cv2.CV_16U
+            src, connectivity=8, ltype=cv2.CV_16U
         )
         boxes: list[PixelBox] = []
-        last_x, last_y = self._w4, self._h4
+        last_x, last_y = self._gw, self._gh
         for gx, gy, gw, gh, _area in stats[1:count].tolist():
             x0, y0 = gx * CELL, gy * CELL
+            # A region touching the grid's last row/column also owns the leftover pixels.
             x1 = self.width if gx + gw == last_x else (gx + gw) * CELL
             y1 = self.height if gy + gh == last_y else (gy + gh) * CELL
             # The tightened box lies inside this one: skip specks without looking closer.

@@ -49,6 +49,8 @@ class Row:
     gate_mean: float
     gate_p90: float
     gate_cpu: float
+    still_med: float
+    open_med: float
     base_med: float
     open_pct: float
     recall: str = ""
@@ -184,6 +186,10 @@ def highway_score(results: list[GateResult], labels: Path) -> tuple[str, str]:
     return f"{recall:.4f} ({hit}/{motion})", f"{false_open}/{still}"
 
 
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
 def bench_clip(path: Path, cfg: GateConfig, repeat: int) -> Row:
     planes, size, plane_us = decode(path, cfg.width)
     best: tuple[float, list[float], list[float], list[float], list[GateResult]] | None = None
@@ -205,6 +211,8 @@ def bench_clip(path: Path, cfg: GateConfig, repeat: int) -> Row:
         gate_mean=statistics.fmean(gate_us),
         gate_p90=float(np.percentile(gate_us, 90)),
         gate_cpu=statistics.median(cpu_us),
+        still_med=_median([t for t, r in zip(gate_us, results, strict=True) if not r.motion]),
+        open_med=_median([t for t, r in zip(gate_us, results, strict=True) if r.motion]),
         base_med=statistics.median(base_us),
         open_pct=100.0 * sum(r.motion for r in results) / len(results),
     )
@@ -236,19 +244,20 @@ def main(argv: list[str] | None = None) -> int:
         costs = stage_costs(decode(clips[0], cfg.width)[0], cfg)
     head = (
         f"{'clip':34} {'frame':>8} {'plane':>8} {'frames':>6} {'plane µs':>8} {'gate µs':>8} "
-        f"{'mean':>6} {'p90':>6} {'cpu':>6} {'fps':>7} {'base µs':>7} {'ratio':>5} {'open%':>6} "
+        f"{'mean':>6} {'p90':>6} {'cpu':>6} {'closed':>6} {'open':>6} {'fps':>7} {'base µs':>7} {'ratio':>5} {'open%':>6} "
         f"{'recall':>18} {'false-open':>10}"
     )
     print(
         f"motion gate, one OpenCV thread; µs per frame: median wall time (best of {args.repeat} "
-        "passes), mean, p90, median thread CPU time; fps from the mean; ratio = gate / baseline "
-        "median"
+        "passes), mean, p90, median thread CPU time, median on frames with the gate closed / open; "
+        "fps from the mean; ratio = gate / baseline median"
     )
     print(head)
     for r in rows:
         print(
             f"{r.clip[:34]:34} {r.size:>8} {r.plane:>8} {r.frames:6d} {r.plane_us:8.1f} "
             f"{r.gate_med:8.1f} {r.gate_mean:6.1f} {r.gate_p90:6.1f} {r.gate_cpu:6.1f} "
+            f"{r.still_med:6.1f} {r.open_med:6.1f} "
             f"{1e6 / r.gate_mean:7.0f} "
             f"{r.base_med:7.1f} {r.gate_med / r.base_med:5.1f} {r.open_pct:6.1f} "
             f"{r.recall:>18} {r.false_open:>10}"

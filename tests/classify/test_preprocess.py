@@ -184,3 +184,25 @@ def test_thresholds_and_ignore_apply_to_classifications(
     assert [p.label for p in no_red.classify_image(red).top] != ["red"]
     strict = load_classifier(make_cfg("colour_int8", thresholds={"red": 1.0}))
     assert "red" not in [p.label for p in strict.classify_image(red).top]
+
+
+def test_reconfigure_changes_thresholds_live(
+    make_cfg: Callable[..., ClassifierConfig], caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from visionedge.errors import ConfigError
+
+    red = np.zeros((30, 40, 3), np.uint8)
+    red[...] = (0, 0, 220)
+    cfg = make_cfg("colour_int8", top_k=3)
+    clf = load_classifier(cfg)
+    assert len(clf.classify_image(red).top) == 3
+    clf.reconfigure(cfg.model_copy(update={"threshold": 0.5, "ignore": ["green"]}))
+    assert [p.label for p in clf.classify_image(red).top] == ["red"]
+    with pytest.raises(ConfigError, match=r"classifier\.thresholds names 'pink'"):
+        clf.reconfigure(cfg.model_copy(update={"thresholds": {"pink": 0.1}}))
+    with caplog.at_level(logging.WARNING):
+        clf.reconfigure(cfg.model_copy(update={"num_threads": 2, "top_k": 1}))
+    assert "classifier.num_threads: changes need a restart" in caplog.text
+    assert len(clf.classify_image(red).top) == 1

@@ -29,9 +29,8 @@ from visionedge.classify.normalization import (
 from visionedge.classify.preprocess import (
     InputQuantizer,
     crop_rect,
-    crop_resize,
     dequantize,
-    to_model_colour,
+    model_pixels,
 )
 from visionedge.classify.ranking import rank, softmax
 from visionedge.config import ClassifierConfig
@@ -54,6 +53,20 @@ DEFAULT_MODEL_PATH = DATA_DIR / "demo_int8.tflite"
 """The shipped demo model (package data), used when ``classifier.model`` is empty."""
 DEFAULT_LABELS_PATH = DATA_DIR / "demo_labels.txt"
 """Labels of the shipped demo model."""
+
+RELOAD_FIELDS = (
+    "enabled",
+    "model",
+    "labels",
+    "backend",
+    "num_threads",
+    "xnnpack",
+    "input_range",
+    "mean",
+    "std",
+    "output",
+)
+"""ClassifierConfig fields that :meth:`TfliteClassifier.reconfigure` cannot change live."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +169,23 @@ class TfliteClassifier:
             backend=model.backend,
         )
 
+    def reconfigure(self, cfg: ClassifierConfig) -> None:
+        """Apply new thresholds, ignore list, top-k and margin at runtime.
+
+        Label names are checked first (ConfigError, nothing changed). Settings that need a
+        different interpreter (model, labels, backend, threads, XNNPACK, input range,
+        output) are kept as loaded, with a warning: they take effect on restart.
+        """
+        _check_label_names(cfg, self.labels, self.path)
+        changed = [f for f in RELOAD_FIELDS if getattr(cfg, f) != getattr(self._cfg, f)]
+        if changed:
+            log.warning(
+                "classifier.%s: changes need a restart; the loaded model keeps running",
+                ", classifier.".join(changed),
+            )
+        self._cfg = cfg.model_copy(update={f: getattr(self._cfg, f) for f in changed})
+        self._ignore = frozenset(self._cfg.ignore)
+
     @property
     def path(self) -> Path:
         """The model file."""
@@ -173,7 +203,7 @@ class TfliteClassifier:
             )
         m = self._model
         rect = crop_rect(box, image.shape[1], image.shape[0], m.width / m.height, self._cfg.margin)
-        pixels = to_model_colour(crop_resize(image, rect, m.width, m.height), m.channels)
+        pixels = model_pixels(image, rect, m.width, m.height, m.channels)
         return self._quantize(pixels)
 
     def scores(self, image: Image, box: Box | None = None) -> npt.NDArray[np.float32]:

@@ -25,6 +25,7 @@ __all__ = [
     "crop_rect",
     "crop_resize",
     "dequantize",
+    "model_pixels",
     "to_model_colour",
 ]
 
@@ -91,6 +92,22 @@ def crop_resize(image: Image, rect: tuple[int, int, int, int], width: int, heigh
     shrinking = crop.shape[1] > width or crop.shape[0] > height
     interp = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
     return np.asarray(cv2.resize(crop, (width, height), interpolation=interp), np.uint8)
+
+
+def model_pixels(
+    image: Image, rect: tuple[int, int, int, int], width: int, height: int, channels: int
+) -> Image:
+    """``rect`` of a BGR (or gray) image as the model's H x W x C uint8 pixels.
+
+    Colour conversion runs on the smaller side of the resize: a gray model converts the
+    crop first (resizing one channel instead of three halves the cost), an RGB model
+    converts after resizing.
+    """
+    x0, y0, x1, y1 = rect
+    if channels == 1 and image.ndim == 3:
+        gray = to_model_colour(np.ascontiguousarray(image[y0:y1, x0:x1]), 1)[:, :, 0]
+        return crop_resize(gray, (0, 0, x1 - x0, y1 - y0), width, height)[:, :, None]
+    return to_model_colour(crop_resize(image, rect, width, height), channels)
 
 
 def to_model_colour(bgr: Image, channels: int) -> Image:

@@ -149,3 +149,14 @@ def test_malformed_classifications(host_runner: Runner, tmp_path: Path, line: st
     proc = host_runner.run("--params", str(params), "--frames", str(frames), "--classifications", str(cls),
                            "--labels", "a,b")
     _expect_error(proc, "parse", 11, fragment)
+
+
+def test_the_host_runner_is_instrumented(host_runner: Runner) -> None:
+    """The "never UB" checks above mean something only if ASan/UBSan are really linked in."""
+    import subprocess
+
+    proc = subprocess.run(
+        [str(host_runner.path), "--bogus"], capture_output=True, text=True, timeout=60,
+        env={"ASAN_OPTIONS": "help=1"},
+    )
+    assert "Available flags for AddressSanitizer" in proc.stderr + proc.stdout

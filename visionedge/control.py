@@ -31,19 +31,12 @@ from visionedge.errors import ControlError
 
 __all__ = ["GATE_FIELDS", "ControlReply", "ControlTarget", "Controller", "parse_switch"]
 
-GATE_FIELDS: tuple[str, ...] = (
-    "pixel_threshold",
-    "start_pct",
-    "stop_pct",
-    "k",
-    "n",
-    "close_after",
-    "global_pct",
-    "min_region_pct",
-    "blur",
-    "reference",
-    "background_shift",
-    "exposure_jump",
+# Derived from the config model so a renamed gate field cannot silently become unsettable;
+# plane width, masks, zones and tamper need a rebuild and change only through a reload.
+GATE_FIELDS: tuple[str, ...] = tuple(
+    name
+    for name in GateConfig.model_fields
+    if name not in ("width", "masks", "zones", "tamper")
 )
 """Gate settings that may change at runtime (the gate keeps its history)."""
 

@@ -62,6 +62,11 @@ def test_count_must_match_the_model(tmp_path: Path) -> None:
         load_labels(_write(tmp_path, "a\nb\n"), expected=1001)
 
 
+def test_one_label_short_suggests_the_background_line(tmp_path: Path) -> None:
+    with pytest.raises(LabelsError, match=r"1000 labels .* 1001 outputs \(if output 0 is a background"):
+        load_labels(_write(tmp_path, "x\n" * 1000), expected=1001)
+
+
 def test_missing_and_directory(tmp_path: Path) -> None:
     with pytest.raises(LabelsError, match="labels file not found"):
         load_labels(tmp_path / "none.txt")

@@ -71,9 +71,13 @@ def load_labels(path: str | Path, expected: int | None = None) -> tuple[str, ...
         raise LabelsError(f"{p}: labels file contains NUL bytes; it is not a text file")
     labels = parse_labels(text, str(p))
     if expected is not None and len(labels) != expected:
+        hint = ""
+        if len(labels) + 1 == expected:
+            # ImageNet models trained with TF-Slim have 1001 outputs: 0 is "background".
+            hint = " (if output 0 is a background class, add a first line 'background')"
         raise LabelsError(
-            f"{p}: has {len(labels)} labels but the model has {expected} outputs; use the labels "
-            "file that was exported with this model"
+            f"{p}: has {len(labels)} labels but the model has {expected} outputs{hint}; use the "
+            "labels file that was exported with this model"
         )
     return labels
 

@@ -25,7 +25,9 @@ def _bgr(b: int, g: int, r: int, h: int = 48, w: int = 64) -> np.ndarray:
 
 def test_every_runtime_of_the_venv_is_tested() -> None:
     # The venv of `make test` installs all three; fewer means the matrix silently shrank.
-    assert BACKENDS == ["ai_edge_litert", "tflite_runtime", "tensorflow"]
+    assert BACKENDS == ["ai_edge_litert", "tflite_runtime", "tensorflow"], (
+        "install the test venv with scripts/setup.sh test (extras dev, train, tflite-runtime)"
+    )
 
 
 @pytest.mark.parametrize("name", ["colour_int8", "colour_uint8", "colour_float32", "colour_logits_int8"])

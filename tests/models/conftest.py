@@ -30,6 +30,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> TinyRun:
     assert run_cli("model", "train", str(data), "--out", str(work), "--size", "32",
                    "--alpha", "0.25", "--epochs", "1", "--batch-size", "8") == 0
     assert run_cli("model", "quantize", str(work), "--method", "ptq") == 0
+    assert run_cli("model", "quantize", str(work), "--method", "ptq", "--per-tensor") == 0
     assert run_cli("model", "prune", str(work), "--sparsity", "0.5", "--epochs", "1") == 0
     assert run_cli("model", "quantize", str(work), "--method", "pqat", "--epochs", "1") == 0
     assert run_cli("model", "export", str(work / "int8_ptq.tflite"), "--labels",

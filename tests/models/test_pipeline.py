@@ -70,6 +70,17 @@ def test_ptq_round_trip_tracks_the_float_model(tiny_run: TinyRun) -> None:
     np.testing.assert_array_equal(q.ravel(), np.arange(256) - 128)
 
 
+def test_per_tensor_ptq_has_one_scale_per_weight_tensor(tiny_run: TinyRun) -> None:
+    per_channel = parse_tflite((tiny_run.work / "int8_ptq.tflite").read_bytes())
+    per_tensor_bytes = (tiny_run.work / "int8_ptq_pt.tflite").read_bytes()
+    per_tensor = parse_tflite(per_tensor_bytes)
+    assert max(len(t.scale) for t in per_channel.tensors) > 1
+    assert max(len(t.scale) for t in per_tensor.tensors) == 1
+    assert len(per_tensor_bytes) < (tiny_run.work / "int8_ptq.tflite").stat().st_size
+    tin = per_tensor.tensors[per_tensor.inputs[0]]
+    assert (tin.dtype, tin.zero_point) == ("int8", (-128,))
+
+
 def test_pruned_models_have_the_target_sparsity(tiny_run: TinyRun) -> None:
     from visionedge.train.prune import sparsity
     from visionedge.train.train import load_keras

@@ -71,6 +71,9 @@ def register(sub: Any) -> None:
     q.add_argument("--from", dest="stage", choices=("fp32", "pruned"), default=None,
                    help="which model to quantize (default: fp32; pruned for pqat)")
     q.add_argument("--epochs", type=int, default=4, help="QAT/PQAT fine-tuning epochs")
+    q.add_argument("--per-tensor", action="store_true",
+                   help="ptq: one scale per weight tensor instead of per output channel "
+                   "(smaller file; check the accuracy)")
     q.add_argument("--representative", type=Path, default=None,
                    help="representative .npz (default: calibration/representative.npz)")
     q.set_defaults(func=_quantize)
@@ -166,8 +169,10 @@ def _quantize(args: argparse.Namespace) -> int:
         raise TrainingError("--method pqat quantizes the pruned model; drop --from fp32")
     rep = load_representative(_rep(args.representative), cfg.size, cfg.colour)
     model = load_keras(wd.keras(stage))
+    if args.per_tensor and args.method != "ptq":
+        raise TrainingError("--per-tensor applies to --method ptq only")
     if args.method == "ptq":
-        content = ptq(model, rep)
+        content = ptq(model, rep, per_channel=not args.per_tensor)
     else:
         trn = split.arrays("train", cfg.size, cfg.colour)
         val = split.arrays("val", cfg.size, cfg.colour)
@@ -175,7 +180,8 @@ def _quantize(args: argparse.Namespace) -> int:
                       learning_rate=cfg.learning_rate / 10, seed=cfg.seed,
                       preserve_sparsity=args.method == "pqat")
     prefix = "pruned_" if stage == "pruned" else ""
-    out = wd.tflite(f"{prefix}int8_{args.method}")
+    suffix = "_pt" if args.per_tensor else ""
+    out = wd.tflite(f"{prefix}int8_{args.method}{suffix}")
     out.write_bytes(content)
     print(f"quantize: wrote {out} ({len(content)} bytes)")
     return 0

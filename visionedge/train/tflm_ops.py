@@ -17,7 +17,14 @@ from collections.abc import Iterable
 
 from visionedge.errors import UnsupportedOpError
 
-__all__ = ["BUILTIN_OPERATORS", "TFLM_COMMIT", "TFLM_RESOLVER", "check_tflm_ops", "op_name", "resolver_snippet"]
+__all__ = [
+    "BUILTIN_OPERATORS",
+    "TFLM_COMMIT",
+    "TFLM_RESOLVER",
+    "check_tflm_ops",
+    "op_name",
+    "resolver_snippet",
+]
 
 TFLM_COMMIT = "90b983c2b3f1480642e040bbd2ddb37b998f3424"
 
@@ -356,7 +363,7 @@ def check_tflm_ops(ops: Iterable[str], what: str = "model") -> list[str]:
             f"{what}: operator(s) {', '.join(missing)} are not in TensorFlow Lite Micro's "
             "MicroMutableOpResolver; rebuild the model from supported layers (Conv2D, "
             "DepthwiseConv2D, Dense, pooling, ReLU/ReLU6, Softmax, Reshape, see "
-            "visionedge/train/tflm_ops.py) or export without --firmware"
+            "visionedge/train/tflm_ops.py) or export with --no-firmware (Linux daemon only)"
         )
     return distinct
 

@@ -58,12 +58,17 @@ def main() -> int:
     # Latency, interleaved: fp32 and the int8 models share every round's conditions.
     runners = {n: TfliteRunner(models[n], backend=args.backend, num_threads=1)
                for n in ("fp32", "int8_ptq", "int8_ptq_pt", "int8_qat") if n in models}
+    builtin = {n: TfliteRunner(models[n], backend=args.backend, num_threads=1, xnnpack=False)
+               for n in runners}
     lat: dict[str, list[float]] = {n: [] for n in runners}
+    lat_b: dict[str, list[float]] = {n: [] for n in runners}
     rounds = 10
     for _ in range(rounds):
         for n, r in runners.items():
             lat[n].append(r.latency_ms(x[0], max(5, args.runs // rounds)))
+            lat_b[n].append(builtin[n].latency_ms(x[0], max(5, args.runs // rounds)))
     med = {n: statistics.median(v) for n, v in lat.items()}
+    med_b = {n: statistics.median(v) for n, v in lat_b.items()}
 
     fp32, ptq, qat = metrics["fp32"], metrics["int8_ptq"], metrics["int8_qat"]
     pfp32, pqat = metrics["pruned_fp32"], metrics["pruned_int8_pqat"]
@@ -74,6 +79,8 @@ def main() -> int:
          med["int8_ptq"] / med["fp32"] <= 0.6),
         ("latency int8(QAT) / fp32, 1 thread", med["int8_qat"] / med["fp32"], "<= 0.6",
          med["int8_qat"] / med["fp32"] <= 0.6),
+        ("latency int8(PTQ) / fp32, no XNNPACK", med_b["int8_ptq"] / med_b["fp32"], "<= 0.6",
+         med_b["int8_ptq"] / med_b["fp32"] <= 0.6),
         ("top-1 agreement PTQ vs fp32 (%)", ptq.agreement * 100, ">= 99", ptq.agreement >= 0.99),
         ("top-1 agreement QAT vs fp32 (%)", qat.agreement * 100, ">= 99", qat.agreement >= 0.99),
         ("accuracy drop after PTQ (points)", (fp32.accuracy - ptq.accuracy) * 100, "<= 2",
@@ -110,11 +117,13 @@ def main() -> int:
         ]
     print(f"models from {work} ({len(y)} test images, {cfg.size}x{cfg.size} {cfg.colour}, "
           f"alpha {cfg.alpha})")
-    print(f"{'model':<18}{'accuracy':>10}{'bytes':>10}{'gzip':>10}{'latency ms':>12}")
+    print(f"{'model':<18}{'accuracy':>10}{'bytes':>10}{'gzip':>10}{'ms XNNPACK':>12}"
+          f"{'ms builtin':>12}")
     for n in names:
         m = metrics[n]
         ms = med.get(n, m.latency_ms)
-        print(f"{n:<18}{m.accuracy * 100:>9.2f}%{m.size_bytes:>10}{m.gzip_bytes:>10}{ms:>12.3f}")
+        mb = f"{med_b[n]:>12.3f}" if n in med_b else f"{'-':>12}"
+        print(f"{n:<18}{m.accuracy * 100:>9.2f}%{m.size_bytes:>10}{m.gzip_bytes:>10}{ms:>12.3f}{mb}")
     print()
     print(f"{'measure':<40}{'value':>10}  {'target':<8} result")
     for name, value, target, ok in rows:

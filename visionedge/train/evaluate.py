@@ -78,10 +78,16 @@ class TfliteRunner:
     """One model in one interpreter: uint8 pixels in, dequantized scores out."""
 
     def __init__(self, content: bytes, *, backend: str = "auto", num_threads: int = 1,
-                 what: str = "model") -> None:
+                 what: str = "model", xnnpack: bool = True) -> None:
         cls = _interpreter_class(backend)
+        kwargs: dict[str, Any] = {}
+        if not xnnpack:
+            # The built-in kernels only (what the daemon runs with classifier.xnnpack off).
+            module = __import__(cls.__module__, fromlist=["OpResolverType"])
+            kwargs["experimental_op_resolver_type"] = (
+                module.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
         try:
-            self.interpreter = cls(model_content=content, num_threads=num_threads)
+            self.interpreter = cls(model_content=content, num_threads=num_threads, **kwargs)
             self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"{what}: the TFLite interpreter rejected the model ({exc}); "

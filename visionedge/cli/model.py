@@ -92,7 +92,8 @@ def register(sub: Any) -> None:
     x.add_argument("--out", type=Path, required=True, help="output folder")
     x.add_argument("--name", default=None, help="model name (default: file stem)")
     x.add_argument("--input-range", type=_range, default=(0.0, 1.0),
-                   help="real-value input range the model was trained on (default 0,1)")
+                   help="real-value input range the model was trained on (default 0,1; "
+                   "write --input-range=-1,1 for a negative minimum)")
     x.add_argument("--no-firmware", action="store_true",
                    help="skip the TFLM operator check and the C array (Linux-only model)")
     x.set_defaults(func=_export)

@@ -11,8 +11,8 @@ test:
 	@scripts/setup.sh test
 	.venv/bin/ruff check visionedge tests bench models calibration
 	.venv/bin/mypy
-	.venv/bin/python -m pytest -q
 	.venv/bin/python bench/firmware_size.py
+	.venv/bin/python -m pytest -q
 
 lint:
 	.venv/bin/ruff check visionedge tests bench models calibration

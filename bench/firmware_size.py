@@ -100,7 +100,7 @@ def main() -> int:
           f"{card['input']['shape'][1]}x{card['input']['shape'][2]} model input")
     print(size_out.rstrip())
     print(f"  model {model} B, tensor arena {arena} B (card), gate state {4 * pw * ph} B, "
-          f"frame buffers {2 * pw * ph} B")
+          f"camera frame buffer {pw * ph} B (the camera delivers the plane size; factor 1)")
     ok = True
     for name, used, budget in (("flash (text+data)", flash, FLASH_BUDGET), ("RAM (data+bss)", ram, RAM_BUDGET)):
         verdict = "ok" if used <= budget else "OVER BUDGET"

@@ -34,7 +34,13 @@ namespace {
 ve::MotionGate g_gate;
 ve::EventTracker g_events;
 uint8_t g_camera[VE_CAMERA_W * VE_CAMERA_H];  // gray camera frame (the capture buffer)
+#if VE_CAMERA_W == VE_PLANE_W && VE_CAMERA_H == VE_PLANE_H
+// A camera that delivers the plane size (e.g. QQVGA gray for a 160x120 plane) needs no
+// second buffer: the motion plane of factor 1 is the frame itself.
+#define VE_PLANE_IS_CAMERA 1
+#else
 uint8_t g_plane[VE_PLANE_W * VE_PLANE_H];
+#endif
 alignas(16) uint8_t g_arena[VE_ARENA_BYTES];
 #ifdef VE_WITH_TFLM
 ve::Classifier g_classifier;
@@ -86,11 +92,19 @@ int main() {
   for (uint32_t t = 0; t < 12; ++t) {
     for (int i = 0; i < VE_CAMERA_W * VE_CAMERA_H; ++i) g_camera[i] = static_cast<uint8_t>((i * 7 + (t > 4 && (i % VE_CAMERA_W) < 40 ? 90 : 0)) & 0xff);
     int w = 0, h = 0;
+#ifdef VE_PLANE_IS_CAMERA
+    (void)factor;
+    const uint8_t* plane = g_camera;
+    w = VE_CAMERA_W;
+    h = VE_CAMERA_H;
+#else
     st = ve::to_motion_plane(g_camera, VE_CAMERA_W, VE_CAMERA_H, ve::PixelFormat::kGray8, factor, g_plane,
                              static_cast<int>(sizeof g_plane), &w, &h);
     if (st != ve::Status::kOk) return fail("motion plane", st);
+    const uint8_t* plane = g_plane;
+#endif
     ve::GateResult r;
-    st = g_gate.process(g_plane, w, h, t, ve::ExposureInfo::none(), &r);
+    st = g_gate.process(plane, w, h, t, ve::ExposureInfo::none(), &r);
     if (st != ve::Status::kOk) return fail("gate", st);
     st = g_events.on_gate(ve::FrameInfo{t, t * 100u, "size"}, r, sink);
     if (st != ve::Status::kOk) return fail("events", st);

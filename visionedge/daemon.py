@@ -345,6 +345,7 @@ class Daemon:
             self.notifier.watchdog_interval() if cfg.daemon.watchdog else None, fps_t
         )
         fps_frames = 0
+        run_t0 = fps_t
         reason = "stopped"
         try:
             while not self.stop.is_set():
@@ -378,6 +379,9 @@ class Daemon:
                     self._publish_stats()
         finally:
             self.stop.set()
+            if self._fps == 0.0 and pipeline.stats.frames:
+                # A run shorter than one rate window (a replayed clip) still reports its rate.
+                self._fps = pipeline.stats.frames / max(time.monotonic() - run_t0, 1e-6)
             pipeline.finish(reason)
             pipeline.stats.dropped_frames = queue.dropped
             capture.join(timeout=5.0)

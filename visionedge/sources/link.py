@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import random
+from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import Self
 
 from visionedge.sources.pacing import Backoff
 
-__all__ = ["LOST_AFTER_ATTEMPTS", "LinkState", "StateCallback", "redact"]
+__all__ = ["LOST_AFTER_ATTEMPTS", "LinkState", "LiveSourceState", "StateCallback", "redact"]
 
 LOST_AFTER_ATTEMPTS = 3
 """After this many failed reopen attempts in a row, ``reconnecting`` becomes ``lost``."""
@@ -80,3 +82,47 @@ class LinkState:
         if self.state != "ok":
             self.reason = reason
         return delay
+
+
+class LiveSourceState(ABC):
+    """The state surface every live source shares, read from its ``_link``.
+
+    Subclasses set ``self._link`` and define ``start``/``stop``; the context manager
+    starts the camera on entry and always releases it on exit.
+    """
+
+    _link: LinkState
+
+    @property
+    def state(self) -> str:
+        """``"ok"``, ``"reconnecting"`` or ``"lost"``."""
+        return self._link.state
+
+    @property
+    def state_reason(self) -> str:
+        """Why the source is not ``ok`` (empty when it is)."""
+        return self._link.reason
+
+    @property
+    def on_state(self) -> StateCallback | None:
+        """The state-change callback (settable)."""
+        return self._link.on_state
+
+    @on_state.setter
+    def on_state(self, cb: StateCallback | None) -> None:
+        self._link.on_state = cb
+
+    @abstractmethod
+    def start(self) -> None:
+        """Open the source."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Release the source."""
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -42,7 +42,7 @@ from visionedge.config import SourceConfig
 from visionedge.errors import SourceError
 from visionedge.frame import Frame, Image
 from visionedge.gate.plane import to_motion_plane
-from visionedge.sources.link import LinkState, StateCallback, redact
+from visionedge.sources.link import LinkState, LiveSourceState, StateCallback, redact
 from visionedge.sources.registry import register_source
 
 __all__ = [
@@ -233,7 +233,7 @@ def _fresh(img: Any, prev: Image | None) -> bool:
     return not np.array_equal(img, prev)
 
 
-class OpenCVLiveSource:
+class OpenCVLiveSource(LiveSourceState):
     """A camera or stream read through OpenCV, reconnecting on stalls and losses.
 
     ``capture_factory`` is the seam tests use to inject a fake capture; ``on_state`` gets
@@ -279,35 +279,9 @@ class OpenCVLiveSource:
     # -- public surface ---------------------------------------------------------------
 
     @property
-    def state(self) -> str:
-        """``"ok"``, ``"reconnecting"`` or ``"lost"``."""
-        return self._link.state
-
-    @property
-    def state_reason(self) -> str:
-        """Why the source is not ``ok`` (empty when it is)."""
-        return self._link.reason
-
-    @property
     def reconnects(self) -> int:
         """How many times frames resumed after a loss."""
         return self._link.reconnects
-
-    @property
-    def on_state(self) -> StateCallback | None:
-        """The state-change callback (settable)."""
-        return self._link.on_state
-
-    @on_state.setter
-    def on_state(self, cb: StateCallback | None) -> None:
-        self._link.on_state = cb
-
-    def __enter__(self) -> OpenCVLiveSource:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def start(self) -> None:
         """Open the camera and wait for its first frame; SourceError if none comes in time."""

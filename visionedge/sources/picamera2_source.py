@@ -36,7 +36,7 @@ from visionedge.config import SourceConfig
 from visionedge.errors import SourceError
 from visionedge.frame import Frame, Image
 from visionedge.gate.plane import to_motion_plane
-from visionedge.sources.link import LinkState, StateCallback
+from visionedge.sources.link import LinkState, LiveSourceState, StateCallback
 from visionedge.sources.registry import register_source
 
 log = logging.getLogger("visionedge.sources")
@@ -75,7 +75,7 @@ def _metadata(md: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
-class Picamera2Source:
+class Picamera2Source(LiveSourceState):
     """Frames from a Raspberry Pi camera; a context manager that always releases it."""
 
     def __init__(
@@ -103,32 +103,6 @@ class Picamera2Source:
         self._lock = threading.Lock()
         self.lores = lores_size(cfg)
         self.main = (cfg.width, cfg.height)
-
-    @property
-    def state(self) -> str:
-        """``"ok"``, ``"reconnecting"`` or ``"lost"``."""
-        return self._link.state
-
-    @property
-    def state_reason(self) -> str:
-        """Why the source is not ``ok`` (empty when it is)."""
-        return self._link.reason
-
-    @property
-    def on_state(self) -> StateCallback | None:
-        """The state-change callback (settable)."""
-        return self._link.on_state
-
-    @on_state.setter
-    def on_state(self, cb: StateCallback | None) -> None:
-        self._link.on_state = cb
-
-    def __enter__(self) -> Picamera2Source:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def start(self) -> None:
         """Import picamera2 and open the camera; SourceError when either is impossible."""

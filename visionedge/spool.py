@@ -68,6 +68,12 @@ class SpoolRow:
         return len(self.payload) + len(self.topic.encode()) + ROW_OVERHEAD_BYTES
 
 
+_TOTALS_SQL = (
+    "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload) + LENGTH(CAST(topic AS BLOB))), 0) FROM spool"
+)
+"""Rows and payload+topic bytes; ``WHERE`` may follow."""
+
+
 def _is_full(exc: sqlite3.Error) -> bool:
     return getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or "full" in str(exc).lower()
 
@@ -95,12 +101,9 @@ class Spool:
         self.write_errors = 0
         """Failed writes other than a full disk (I/O errors); the event is counted as dropped."""
         self._db = self._open(synchronous)
-        row = self._db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload) + LENGTH(CAST(topic AS BLOB))), 0) "
-            "FROM spool"
-        ).fetchone()
-        self._count = int(row[0])
-        self._bytes = int(row[1]) + self._count * ROW_OVERHEAD_BYTES
+        self._count = 0
+        self._bytes = 0
+        self._resync_locked()
 
     def _open(self, synchronous: str) -> sqlite3.Connection:
         if synchronous not in ("full", "normal"):
@@ -190,24 +193,14 @@ class Spool:
                 if self._synchronous == "full":
                     self._db.execute("PRAGMA synchronous=NORMAL")
                 self._db.execute("BEGIN IMMEDIATE")
-                removed = 0
-                for start in range(0, len(id_list), 500):
-                    chunk = id_list[start : start + 500]
-                    marks = ",".join("?" * len(chunk))
-                    rows = self._db.execute(
-                        f"SELECT COUNT(*), COALESCE(SUM(LENGTH(payload) + "
-                        f"LENGTH(CAST(topic AS BLOB))), 0) FROM spool WHERE id IN ({marks})",
-                        chunk,
-                    ).fetchone()
-                    self._db.execute(f"DELETE FROM spool WHERE id IN ({marks})", chunk)
-                    removed += int(rows[0])
-                    self._bytes -= int(rows[1]) + int(rows[0]) * ROW_OVERHEAD_BYTES
+                removed = self._delete_locked(id_list)
                 self._db.execute("COMMIT")
-                self._count -= removed
                 return removed
             except sqlite3.Error as exc:
                 # The rows stay and are sent again later: a duplicate, never a loss.
                 self._rollback()
+                with contextlib.suppress(sqlite3.Error):
+                    self._resync_locked()
                 log.warning("spool: cannot delete acknowledged rows (%s); will retry", exc)
                 return 0
             finally:
@@ -316,15 +309,21 @@ class Spool:
         self.dropped += len(ids)
         return len(ids)
 
-    def _delete_locked(self, ids: list[int]) -> None:
+    def _resync_locked(self) -> None:
+        """Recount rows and bytes from the database (at open, and after a failed delete)."""
+        row = self._db.execute(_TOTALS_SQL).fetchone()
+        self._count = int(row[0])
+        self._bytes = int(row[1]) + self._count * ROW_OVERHEAD_BYTES
+
+    def _delete_locked(self, ids: list[int]) -> int:
+        """Delete rows by id, keep the counters in step, return how many existed."""
+        removed = 0
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            row = self._db.execute(
-                f"SELECT COUNT(*), COALESCE(SUM(LENGTH(payload) + LENGTH(CAST(topic AS BLOB))), 0) "
-                f"FROM spool WHERE id IN ({marks})",
-                chunk,
-            ).fetchone()
+            row = self._db.execute(f"{_TOTALS_SQL} WHERE id IN ({marks})", chunk).fetchone()
             self._db.execute(f"DELETE FROM spool WHERE id IN ({marks})", chunk)
+            removed += int(row[0])
             self._count -= int(row[0])
             self._bytes -= int(row[1]) + int(row[0]) * ROW_OVERHEAD_BYTES
+        return removed

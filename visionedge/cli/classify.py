@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
+from visionedge.cli._args import accept_negative_ranges, input_range_type
 from visionedge.errors import ConfigError, SourceError
-
-_NEGATIVE_OR_RANGE = re.compile(r"^-\d+$|^-\d*\.\d+$|^-?[\d.]+(e-?\d+)?,-?[\d.]+(e-?\d+)?$")
-
-
-def _range(text: str) -> tuple[float, float]:
-    try:
-        lo, hi = (float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not MIN,MAX (e.g. 0,1 or -1,1)") from None
-    if not lo < hi:
-        raise argparse.ArgumentTypeError(f"'{text}': MIN must be below MAX")
-    return lo, hi
 
 
 def register(sub: Any) -> None:
@@ -32,8 +20,7 @@ def register(sub: Any) -> None:
         description="Classify still images (the whole image, centre-cropped to the model's "
         "aspect) and print the top-k labels with their dequantized scores.",
     )
-    # Let "--input-range -1,1" through: argparse would take "-1,1" for an option.
-    p._negative_number_matcher = _NEGATIVE_OR_RANGE
+    accept_negative_ranges(p)
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (JPEG, PNG, ...)")
     p.add_argument(
         "--model",
@@ -49,7 +36,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--input-range",
-        type=_range,
+        type=input_range_type,
         metavar="MIN,MAX",
         help="real-value range the model was trained on, e.g. -1,1 (overrides metadata and config)",
     )

@@ -18,17 +18,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from visionedge.cli._args import accept_negative_ranges, input_range_type
 from visionedge.errors import TrainingError
-
-
-def _range(text: str) -> tuple[float, float]:
-    try:
-        lo, hi = (float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not MIN,MAX (e.g. 0,1 or -1,1)") from None
-    if not lo < hi:
-        raise argparse.ArgumentTypeError(f"{text!r}: MIN must be below MAX")
-    return lo, hi
 
 
 def register(sub: Any) -> None:
@@ -87,13 +78,13 @@ def register(sub: Any) -> None:
     e.set_defaults(func=_evaluate)
 
     x = msub.add_parser("export", help="write .tflite, labels, model card and C array")
+    accept_negative_ranges(x)
     x.add_argument("model", type=Path, help=".tflite model")
     x.add_argument("--labels", type=Path, required=True, help="labels.txt")
     x.add_argument("--out", type=Path, required=True, help="output folder")
     x.add_argument("--name", default=None, help="model name (default: file stem)")
-    x.add_argument("--input-range", type=_range, default=(0.0, 1.0),
-                   help="real-value input range the model was trained on (default 0,1; "
-                   "write --input-range=-1,1 for a negative minimum)")
+    x.add_argument("--input-range", type=input_range_type, default=(0.0, 1.0),
+                   help="real-value input range the model was trained on (default 0,1)")
     x.add_argument("--no-firmware", action="store_true",
                    help="skip the TFLM operator check and the C array (Linux-only model)")
     x.set_defaults(func=_export)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import math
 import sys
 from pathlib import Path
 from typing import Any
 
-from visionedge.errors import ConfigError, ReplayMismatchError, SinkError, SourceError
+from visionedge.cli._args import accept_negative_ranges, parse_input_range
+from visionedge.errors import ReplayMismatchError, SinkError, SourceError
 
-__all__ = ["compare_events", "parse_input_range", "register"]
+__all__ = ["compare_events", "register"]
 
 
 def register(sub: Any) -> None:
@@ -28,6 +28,7 @@ def register(sub: Any) -> None:
         description="Replay a video file or a folder of images (default: the generated demo "
         "clip) through gate, classifier and event tracker; events go to stdout as JSON lines.",
     )
+    accept_negative_ranges(p)
     p.add_argument("clip", nargs="?", help="video file or image folder (default: the demo clip)")
     p.add_argument(
         "--config",
@@ -53,22 +54,6 @@ def register(sub: Any) -> None:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="do not print events on stdout")
     p.set_defaults(func=_replay)
-
-
-def parse_input_range(text: str) -> tuple[float, float]:
-    """``"MIN,MAX"`` → (min, max); ConfigError unless two finite numbers with min < max."""
-    parts = text.split(",")
-    try:
-        if len(parts) != 2:
-            raise ValueError
-        lo, hi = float(parts[0]), float(parts[1])
-    except ValueError:
-        raise ConfigError(
-            f"--input-range '{text}': expected two numbers MIN,MAX, e.g. 0,1 or -1,1"
-        ) from None
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise ConfigError(f"--input-range '{text}': MIN must be below MAX and both finite, e.g. 0,1")
-    return lo, hi
 
 
 def compare_events(actual: list[str], golden_path: Path) -> None:

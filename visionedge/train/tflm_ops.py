@@ -4,7 +4,7 @@
 method that registers it. It was taken from tflite-micro's
 ``tensorflow/lite/micro/micro_mutable_op_resolver.h`` at commit
 90b983c2b3f1480642e040bbd2ddb37b998f3424 (2026-08-20; github.com/tensorflow/tflite-micro):
-every ``AddXxx()`` that calls ``AddBuiltin(BuiltinOperator_XXX, ...)``. Custom operators
+every ``Add<Name>()`` that calls ``AddBuiltin(BuiltinOperator_<NAME>, ...)``. Custom operators
 (``AddCustom``: CIRCULAR_BUFFER, the Signal library, TFLite_Detection_PostProcess, ...) are
 not accepted: a classifier exported for the firmware has no reason to need one.
 ``BUILTIN_OPERATORS`` is the ``BuiltinOperator`` enum of the TFLite schema (schema.fbs), so

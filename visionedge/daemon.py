@@ -332,8 +332,12 @@ class Daemon:
             if cfg.recording.enabled:
                 from visionedge.recording import start_recording
 
+                # A clip analysed as fast as possible waits for the disk, as it waits for analysis.
                 self._recorder = start_recording(
-                    cfg, pipeline, lambda: float(getattr(source, "fps", cfg.source.fps))
+                    cfg,
+                    pipeline,
+                    lambda: float(getattr(source, "fps", cfg.source.fps)),
+                    wait_for_writer=hasattr(source, "clip_id") and not cfg.source.realtime,
                 )
             controller = Controller(self, max_payload_bytes=cfg.mqtt.max_payload_bytes)
             for sink in sinks:

@@ -92,9 +92,16 @@ class Recorder:
     """See the module docstring. ``writer`` may be shared; ``root`` must exist (checked)."""
 
     def __init__(
-        self, config: Config, root: Path, writer: RecordingWriter, fps: Callable[[], float]
+        self,
+        config: Config,
+        root: Path,
+        writer: RecordingWriter,
+        fps: Callable[[], float],
+        *,
+        wait_for_writer: bool = False,
     ) -> None:
         self.config = config
+        self.wait_for_writer = wait_for_writer
         self.root = root
         self.writer = writer
         self.fps = fps
@@ -226,7 +233,8 @@ class Recorder:
 
     def _send(self, act: _Active, entry: _Entry) -> None:
         act.lines += entry.lines
-        self.writer.submit_frame(act.rec, FrameItem(entry.frame, entry.plane, entry.classified))
+        item = FrameItem(entry.frame, entry.plane, entry.classified)
+        self.writer.submit_frame(act.rec, item, wait=self.wait_for_writer)
 
     def _track_best(self, act: _Active, frame: Frame, trace: FrameTrace) -> None:
         """Best frame per event: highest classifier score, else the largest motion box."""
@@ -255,8 +263,9 @@ class Recorder:
             # No snapshot before this frame (the ring was cleared): start with the next frame.
             self._keyframe(pipeline, now_ts)
             return
-        first = ring[0].frame if ring else None
-        name = self._name(pipeline, first.index if first else 0)
+        # A recording cut at max_s goes on with the next frame.
+        first_index = ring[0].frame.index if ring else pipeline.stats.last_frame + 1
+        name = self._name(pipeline, first_index)
         path = self.root / name
         try:
             if self.config.recording.min_free_mb and free_mb(self.root) < self.config.recording.min_free_mb:
@@ -312,11 +321,20 @@ class Recorder:
         self._active = None
 
 
-def start_recording(config: Config, pipeline: Any, fps: Callable[[], float]) -> Recorder:
+def start_recording(
+    config: Config,
+    pipeline: Any,
+    fps: Callable[[], float],
+    *,
+    wait_for_writer: bool = False,
+    frame_delay_s: float = 0.0,
+) -> Recorder:
     """Check the folder, prune it, start the writer thread and attach a recorder to ``pipeline``.
 
     Raises RecordingError when ``recording.path`` is not writable. Retention runs after every
-    recording on the writer thread.
+    recording on the writer thread. ``wait_for_writer``: a clip analysed as fast as possible
+    waits for the disk instead of dropping (live sources never wait). ``frame_delay_s``:
+    emulated slow storage (tests, bench).
     """
     root = check_recording_dir(recordings_root(config))
     rc = config.recording
@@ -328,9 +346,9 @@ def start_recording(config: Config, pipeline: Any, fps: Callable[[], float]) -> 
         for p in removed:
             log.info("recording %s removed (retention)", p.name)
 
-    writer = RecordingWriter(rc.queue_frames, on_closed=on_closed)
+    writer = RecordingWriter(rc.queue_frames, on_closed=on_closed, frame_delay_s=frame_delay_s)
     holder.append(writer)
-    recorder = Recorder(config, root, writer, fps)
+    recorder = Recorder(config, root, writer, fps, wait_for_writer=wait_for_writer)
     recorder.attach(pipeline)
     pipeline.recorder = recorder
     return recorder

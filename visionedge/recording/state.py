@@ -104,6 +104,8 @@ _NUMPY_OK = {
     ("numpy.core.multiarray", "_reconstruct"),
     ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.multiarray", "scalar"),
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
     ("numpy._core.multiarray", "scalar"),
     ("builtins", "set"),
     ("builtins", "frozenset"),

@@ -103,9 +103,15 @@ class RecordingWriter:
         self._thread.start()
 
     # -- frame path ---------------------------------------------------------------------
-    def submit_frame(self, rec: _Rec, item: FrameItem) -> bool:
-        """Queue a frame of ``rec``; False (dropped, counted) when the queue is full."""
+    def submit_frame(self, rec: _Rec, item: FrameItem, *, wait: bool = False) -> bool:
+        """Queue a frame of ``rec``; False (dropped, counted) when the queue is full.
+
+        ``wait``: wait for room instead (a clip replayed as fast as possible is analysed frame
+        by frame, like the daemon's frame queue does for it); a dead writer still drops.
+        """
         with self._cond:
+            while wait and self._frames_queued >= self._max and self._thread.is_alive():
+                self._cond.wait(0.1)
             if self._frames_queued >= self._max:
                 rec.dropped += 1
                 self.stats.frames_dropped += 1
@@ -151,6 +157,7 @@ class RecordingWriter:
                 kind, rec, payload = self._items.popleft()
                 if kind == "frame":
                     self._frames_queued -= 1
+                    self._cond.notify_all()
             if rec.failed:
                 continue
             try:

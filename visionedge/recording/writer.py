@@ -169,8 +169,8 @@ class RecordingWriter:
                     self._close(rec, payload)
                 elif kind == "snapshot":
                     self._snapshot(rec, *payload)
-            except (OSError, cv2.error, ValueError) as exc:
-                self._fail(rec, exc)
+            except Exception as exc:  # full disk, encoder error, a frame without image:
+                self._fail(rec, exc)  # this recording stops, the thread and the others go on
 
     def _fail(self, rec: _Rec, exc: BaseException) -> None:
         rec.failed = f"{type(exc).__name__}: {exc}"

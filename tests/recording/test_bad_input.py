@@ -154,3 +154,19 @@ def test_free_space_floor_skips_recordings_not_events(
     assert ends and all(e["recording"] is None and e["snapshot"] is None for e in ends)
     assert list((tmp_path / "recordings").iterdir()) == []
 
+
+
+def test_floor_stops_a_growing_recording_before_the_disk_is_full(
+    rec_clip: Path, live: LiveRun, small_tmpfs: Path, tmp_path: Path
+) -> None:
+    # 400 kB file system, 0.25 MB floor: a recording may start, and stops once free space
+    # falls below the floor (checked before each frame, so at most one frame, ~80 kB here,
+    # below it), never with ENOSPC.
+    cfg = live_config(tmp_path, rec_clip, path=str(small_tmpfs / "rec"), min_free_mb=0.25)
+    r = visionedge("run", "--config", str(cfg))
+    assert r.code == 0, r.err
+    assert "below recording.min_free_mb" in r.err and "No space left" not in r.err
+    lines = (tmp_path / "live.jsonl").read_text().splitlines()
+    assert [strip(x) for x in lines] == [strip(x) for x in live.lines]
+    st = os.statvfs(small_tmpfs)
+    assert st.f_bavail * st.f_frsize >= 0.15 * 1024 * 1024

@@ -64,10 +64,14 @@ def is_recording(path: Path) -> bool:
 def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
     """Write JSON through a temporary file and rename, so readers never see half a file."""
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True)
-        fh.write("\n")
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1, sort_keys=True)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full disk must not leave half files behind
+        raise
 
 
 @dataclass(frozen=True, slots=True)

@@ -303,7 +303,8 @@ class Recorder:
             "fps": self.fps(),
             "config": _public_config(cfg),
         }
-        rec = self.writer.new(path, manifest, state, self._video, cfg.recording.jpeg_quality)
+        rec = self.writer.new(path, manifest, state, self._video, cfg.recording.jpeg_quality,
+                              cfg.recording.min_free_mb)
         self.writer.submit("open", rec)
         act = _Active(rec, str(path), now_ts if not ring else ring[0].frame.ts_ms, now_ts)
         self._active = act

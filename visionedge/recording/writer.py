@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import errno
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +27,7 @@ import cv2
 from visionedge.frame import Frame, Plane
 from visionedge.protocols import Box
 from visionedge.recording import format as fmt
+from visionedge.recording.retention import free_mb
 from visionedge.recording.state import PipelineState, dump_state
 from visionedge.recording.video import VideoOut
 
@@ -62,6 +65,7 @@ class _Rec:
     state: PipelineState
     video_kind: str
     jpeg_quality: int
+    min_free_mb: float = 0.0
     frames: int = 0
     dropped: int = 0
     images: int = 0
@@ -134,9 +138,12 @@ class RecordingWriter:
             return self._frames_queued
 
     def new(self, path: Path, manifest: dict[str, Any], state: PipelineState, video: str,
-            jpeg_quality: int) -> _Rec:
-        """A recording handle for :meth:`submit`; nothing is written until its ``open`` item."""
-        return _Rec(path, manifest, state, video, jpeg_quality)
+            jpeg_quality: int, min_free_mb: float = 0.0) -> _Rec:
+        """A recording handle for :meth:`submit`; nothing is written until its ``open`` item.
+
+        ``min_free_mb``: the recording stops (failed) when free space falls below it.
+        """
+        return _Rec(path, manifest, state, video, jpeg_quality, min_free_mb)
 
     def close(self, timeout: float) -> bool:
         """Write what is queued (within ``timeout``) and stop; False if items were left."""
@@ -183,6 +190,10 @@ class RecordingWriter:
                     fh.close()
         if rec.video is not None:
             rec.video.release()
+        if not (rec.path / fmt.MANIFEST).exists():
+            # Failed before its manifest: nothing replayable or viewable, give the space back.
+            shutil.rmtree(rec.path, ignore_errors=True)
+            return
         # Best effort (the disk may be full): say why the recording stopped.
         with contextlib.suppress(OSError):
             fmt.write_json_atomic(rec.path / fmt.MANIFEST, self._manifest(rec, complete=False))
@@ -217,6 +228,12 @@ class RecordingWriter:
         if self._delay:
             time.sleep(self._delay)
         assert rec.planes is not None and rec.meta is not None
+        if rec.min_free_mb:
+            # One statvfs per frame (microseconds, on this thread): a recording must never
+            # take the file system below the floor, whatever its frame size.
+            free = free_mb(rec.path)
+            if free < rec.min_free_mb:
+                raise OSError(errno.ENOSPC, f"{free:.2f} MB free, below recording.min_free_mb")
         frame = item.frame
         blob = fmt.encode_plane(item.plane)
         rec.planes.write(blob)

@@ -28,6 +28,7 @@ __all__ = [
     "MetricsConfig",
     "MqttConfig",
     "OutputConfig",
+    "RecordingConfig",
     "SourceConfig",
     "SpoolConfig",
     "TamperConfig",
@@ -487,6 +488,65 @@ class MetricsConfig(_Model):
     port: int = Field(9108, ge=1, le=65535, description="Port.")
 
 
+class RecordingConfig(_Model):
+    """Per-event recordings on disk that ``visionedge replay`` reproduces exactly (docs/recordings.md)."""
+
+    enabled: bool = Field(False, description="Record every event (pre-roll + event + post-roll).")
+    path: str = Field(
+        "",
+        description="Folder of the recordings; empty uses <daemon.state_dir>/recordings.",
+    )
+    pre_roll_s: float = Field(
+        2.0,
+        ge=0,
+        le=60,
+        description="Seconds before the event start kept in memory and written with it (the "
+        "recording starts at the gate snapshot at or before that, up to keyframe_s earlier).",
+    )
+    post_roll_s: float = Field(
+        2.0, ge=0, le=600, description="Seconds recorded after the last event ended."
+    )
+    max_s: float = Field(
+        300.0,
+        gt=0,
+        le=86400,
+        description="A recording longer than this is cut and the next one starts on the "
+        "next frame (both replay exactly).",
+    )
+    keyframe_s: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="How often the gate and event state are snapshot while idle (a replay "
+        "starts at a snapshot).",
+    )
+    queue_frames: int = Field(
+        64,
+        ge=1,
+        le=10000,
+        description="Frames waiting for the writer thread; beyond this, recording frames are "
+        "dropped and counted (the gate never waits for the disk).",
+    )
+    video: Literal["auto", "mp4", "avi"] = Field(
+        "auto",
+        description="Viewing copy: mp4 (H.264 where the installed OpenCV writes it), avi "
+        "(MJPEG), auto: mp4 if H.264 works, else avi.",
+    )
+    jpeg_quality: int = Field(85, ge=10, le=100, description="Quality of snapshot JPEGs.")
+    max_total_mb: float = Field(
+        2048.0, gt=0, description="Delete the oldest recordings beyond this total size."
+    )
+    max_age_h: float = Field(
+        168.0, gt=0, description="Delete recordings older than this many hours."
+    )
+    min_free_mb: float = Field(
+        256.0,
+        ge=0,
+        description="Keep at least this much free space on the recordings' file system: "
+        "delete the oldest recordings, and skip new ones while it cannot be kept.",
+    )
+
+
 class Config(_Model):
     """The whole visionedge configuration."""
 
@@ -502,6 +562,9 @@ class Config(_Model):
     spool: SpoolConfig = Field(default_factory=SpoolConfig, description="Store-and-forward.")
     daemon: DaemonConfig = Field(default_factory=DaemonConfig, description="Service behaviour.")
     metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="Metrics.")
+    recording: RecordingConfig = Field(
+        default_factory=RecordingConfig, description="Event recordings."
+    )
 
 
 def _format_error(err: Any) -> str:

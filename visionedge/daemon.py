@@ -51,7 +51,9 @@ log = logging.getLogger(__name__)
 STATUS_EVERY_S = 5.0
 """How often ``STATUS=`` is refreshed."""
 
-RESTART_ONLY_SECTIONS = ("device", "source", "output", "mqtt", "spool", "daemon", "metrics")
+RESTART_ONLY_SECTIONS = (
+    "device", "source", "output", "mqtt", "spool", "daemon", "metrics", "recording",
+)
 RESTART_ONLY_CLASSIFIER = ("model", "labels", "backend", "num_threads", "input_range", "mean", "std")
 
 
@@ -222,6 +224,16 @@ class Daemon:
         self._pipeline: Any = None
         self._queue: FrameQueue | None = None
         self._best: tuple[str, float] | None = None
+        self._recorder: Any = None
+
+    def _close_recorder(self, timeout: float) -> None:
+        """Close the recording in progress and let the writer finish (within ``timeout``)."""
+        rec = self._recorder
+        if rec is None:
+            return
+        rec.close()
+        if not rec.writer.close(timeout):
+            log.warning("recordings: the writer did not finish within %.0f s", timeout)
 
     # -- ControlTarget (called from the MQTT thread) ----------------------------------------
 
@@ -260,6 +272,10 @@ class Daemon:
             )
         if self._queue is not None:
             out["dropped_frames"] = self._queue.dropped
+        if self._recorder is not None:
+            ws = self._recorder.writer.stats
+            out.update(recordings=ws.recordings, recording_frames_dropped=ws.frames_dropped,
+                       recording_bytes=ws.bytes_written, recordings_skipped=self._recorder.skipped)
         out.update(fps=round(self._fps, 2), enabled=self.enabled, reloads=self.reloads,
                    reload_failures=self.reload_failures)
         for sink in self._sinks:
@@ -313,6 +329,16 @@ class Daemon:
                 cfg, source=source, sinks=sinks, classifier=classifier, deterministic_ids=False
             )
             self._pipeline = pipeline
+            if cfg.recording.enabled:
+                from visionedge.recording import start_recording
+
+                # A clip analysed as fast as possible waits for the disk, as it waits for analysis.
+                self._recorder = start_recording(
+                    cfg,
+                    pipeline,
+                    lambda: float(getattr(source, "fps", cfg.source.fps)),
+                    wait_for_writer=hasattr(source, "clip_id") and not cfg.source.realtime,
+                )
             controller = Controller(self, max_payload_bytes=cfg.mqtt.max_payload_bytes)
             for sink in sinks:
                 if hasattr(sink, "controller"):
@@ -325,6 +351,7 @@ class Daemon:
             self.notifier.stopping()
             self.notifier.status("stopping: flushing events")
             try:
+                self._close_recorder(cfg.daemon.stop_timeout_s)
                 close_sinks(sinks, cfg.daemon.stop_timeout_s)
             finally:
                 metrics.close()

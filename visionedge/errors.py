@@ -23,7 +23,9 @@ that escapes is a bug and exits with status 1.
     ├── ReplayMismatchError              7   ``replay --expect``: events differ from the golden file
     ├── TrainingError                    9   the model pipeline (train/prune/quantize/export)
     │   └── UnsupportedOpError           9   an operator TFLM's resolver cannot run
-    └── FirmwareError                   10   firmware config generation / host build problems
+    ├── FirmwareError                   10   firmware config generation / host build problems
+    ├── RecordingError                  11   the recording folder is unwritable, or full below its floor
+    └── RecordingFormatError            12   not a recording, truncated, or made by another format version
 
 Exit status 2 is argparse's usage error. Distinct statuses let systemd's
 ``RestartPreventExitStatus=`` stop restarting on errors a restart cannot fix (3 and 5).
@@ -40,6 +42,8 @@ __all__ = [
     "FrameError",
     "LabelsError",
     "ModelError",
+    "RecordingError",
+    "RecordingFormatError",
     "ReplayMismatchError",
     "SinkError",
     "SourceError",
@@ -139,3 +143,20 @@ class FirmwareError(VisionEdgeError):
     """Generating firmware configuration or driving the firmware host build failed."""
 
     exit_code = 10
+
+
+class RecordingError(VisionEdgeError):
+    """Recordings cannot be written: the folder is unwritable or the disk is below its floor.
+
+    Raised at start-up (``visionedge run`` refuses to start without a writable
+    ``recording.path``) and by ``visionedge recordings``; at run time a full disk only skips
+    recordings (counted, logged) so the gate and the events never stop.
+    """
+
+    exit_code = 11
+
+
+class RecordingFormatError(VisionEdgeError):
+    """A recording cannot be replayed: not a recording, truncated, or another format version."""
+
+    exit_code = 12

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from visionedge.config import Config
 from visionedge.errors import ModelError, SinkError, VisionEdgeError
@@ -35,6 +35,9 @@ from visionedge.protocols import (
     GateResult,
     MotionGate,
 )
+
+if TYPE_CHECKING:
+    from visionedge.recording.hook import RecorderHook
 
 __all__ = ["Pipeline", "PipelineStats", "build_pipeline", "load_configured_classifier"]
 
@@ -89,6 +92,8 @@ class Pipeline:
         self._lock = threading.Lock()
         self._last_classified: int | None = None
         self._finished = False
+        self.recorder: RecorderHook | None = None
+        """Recordings (docs/recordings.md): sees every payload, frame and finish; None: off."""
 
     # -- one frame ------------------------------------------------------------------------
     def step(self, frame: Frame) -> FrameTrace:
@@ -131,7 +136,7 @@ class Pipeline:
         s.last_gate_us = gate_us
         s.last_frame, s.last_ts_ms = frame.index, frame.ts_ms
         best = classification.best if classification else None
-        return FrameTrace(
+        trace = FrameTrace(
             frame=frame.index,
             ts_ms=frame.ts_ms,
             changed_pct=result.changed_pct,
@@ -144,6 +149,9 @@ class Pipeline:
             classify_us=classify_us,
             extra={"result": result, "classification": classification},
         )
+        if self.recorder is not None:
+            self.recorder.on_frame(frame, trace, self)
+        return trace
 
     def _classification_due(self, frame: Frame, result: GateResult) -> bool:
         if self.classifier is None or not self.config.classifier.enabled:
@@ -209,6 +217,8 @@ class Pipeline:
             self._publish(self.tracker.finish(s.last_ts_ms, max(s.last_frame, 0), reason))
             for change in self._states.finish(max(s.last_frame, 0)):
                 self._state(change.name, change.value, change.detail)
+            if self.recorder is not None:
+                self.recorder.on_finish(reason, self)
 
     def close(self, timeout: float = 5.0) -> None:
         """Close every sink (each within ``timeout``)."""
@@ -227,10 +237,14 @@ class Pipeline:
                 clf_reconf(config.classifier)
             self.tracker.reconfigure(config.events, config.classifier)
             self.config = config
+            if self.recorder is not None:
+                self.recorder.on_reconfigure(config, self)
 
     # -- output ---------------------------------------------------------------------------
     def _publish(self, payloads: list[dict[str, Any]]) -> None:
         for payload in payloads:
+            if self.recorder is not None:
+                payload = self.recorder.annotate(payload)
             self.stats.messages += 1
             for sink in self.sinks:
                 sink.publish(payload)

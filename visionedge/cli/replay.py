@@ -3,7 +3,9 @@
 Same clip + same config ⇒ byte-identical event lines, so a golden file recorded once
 (``--record``) catches any change in behaviour later (``--expect`` exits 7 with a unified
 diff). Without CLIP the generated demo clip is replayed. Event ids are UUIDv5 of the clip
-name and start frame; timestamps come from frame indices and the clip's rate.
+name and start frame; timestamps come from frame indices and the clip's rate. CLIP may also
+be a recording folder (docs/recordings.md): then the recorded frames, state, config, ids and
+timestamps are used, and the output is the event lines the live run published for it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ def register(sub: Any) -> None:
         "clip) through gate, classifier and event tracker; events go to stdout as JSON lines.",
     )
     accept_negative_ranges(p)
-    p.add_argument("clip", nargs="?", help="video file or image folder (default: the demo clip)")
+    p.add_argument(
+        "clip",
+        nargs="?",
+        help="video file, image folder or recording folder (default: the demo clip)",
+    )
     p.add_argument(
         "--config",
         metavar="FILE",
@@ -114,6 +120,11 @@ def _replay(args: argparse.Namespace) -> int:
     from visionedge.trace import TraceWriter
 
     input_range = parse_input_range(args.input_range) if args.input_range else None
+    if args.clip is not None:
+        from visionedge.recording import is_recording
+
+        if is_recording(Path(args.clip)):
+            return _replay_recording(args, input_range)
     config = _replay_config(args)
     classifier = load_configured_classifier(config, input_range_override=input_range)
     memory = MemorySink()
@@ -165,6 +176,59 @@ def _replay(args: argparse.Namespace) -> int:
             config.gate,
             title=f"{_clip_id(source)}: changed % per frame",
         )
+    lines = [encode_event(e) for e in memory.events]
+    if args.record:
+        golden = Path(args.record)
+        try:
+            golden.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        except OSError as exc:
+            raise SinkError(
+                f"cannot write golden file {golden} ({exc.strerror}); choose a writable --record path"
+            ) from exc
+    if args.expect:
+        compare_events(lines, Path(args.expect))
+    return 0
+
+
+def _replay_recording(args: argparse.Namespace, input_range: tuple[float, float] | None) -> int:
+    """``replay RECORDING``: the recorded config unless --config replaces it (then events may differ)."""
+    from visionedge.config import load_config
+    from visionedge.events import encode_event
+    from visionedge.frame import Frame
+    from visionedge.pipeline import load_configured_classifier
+    from visionedge.protocols import EventSink, FrameTrace
+    from visionedge.recording import open_recording, replay_recording
+    from visionedge.sinks.jsonl import JsonLinesSink
+    from visionedge.sinks.memory import MemorySink
+    from visionedge.trace import TraceWriter
+
+    if args.export_frames or args.plot or args.realtime:
+        raise SourceError(
+            "--export-frames, --plot and --realtime work on clips; a recording already holds "
+            "its planes (planes.bin) and video; drop these options"
+        )
+    rec = open_recording(args.clip)
+    if args.config:
+        rec = type(rec)(rec.manifest, load_config(args.config), rec.state)
+    classifier = load_configured_classifier(rec.config, input_range_override=input_range)
+    memory = MemorySink()
+    sinks: list[EventSink] = [memory]
+    if not args.quiet:
+        sinks.append(JsonLinesSink(sys.stdout))
+    trace = TraceWriter(args.trace) if args.trace else None
+
+    def on_frame(frame: Frame, t: FrameTrace) -> None:
+        if trace is not None:
+            trace.write(t)
+
+    try:
+        pipeline = replay_recording(
+            rec, sinks, classifier=classifier, load_classifier=False, on_frame=on_frame
+        )
+        pipeline.close()
+    finally:
+        if trace is not None:
+            trace.close()
     lines = [encode_event(e) for e in memory.events]
     if args.record:
         golden = Path(args.record)

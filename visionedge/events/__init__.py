@@ -9,13 +9,20 @@ for sinks) and :func:`load_schema` (the JSON Schema of the payloads, shipped as 
 from __future__ import annotations
 
 from visionedge.events.ids import IdFactory, deterministic_ids, random_ids
-from visionedge.events.payload import EVENT_FIELDS, SCHEMA_VERSION, encode_event, load_schema
+from visionedge.events.payload import (
+    EVENT_FIELDS,
+    RECORDING_FIELDS,
+    SCHEMA_VERSION,
+    encode_event,
+    load_schema,
+)
 from visionedge.events.states import StateChange, StateWatcher
 from visionedge.events.tracker import EventTracker, ModelInfo
 from visionedge.events.vote import LabelVote
 
 __all__ = [
     "EVENT_FIELDS",
+    "RECORDING_FIELDS",
     "SCHEMA_VERSION",
     "EventTracker",
     "IdFactory",

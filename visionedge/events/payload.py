@@ -19,6 +19,7 @@ from visionedge.protocols import Box
 
 __all__ = [
     "EVENT_FIELDS",
+    "RECORDING_FIELDS",
     "SCHEMA_VERSION",
     "box_list",
     "encode_event",
@@ -62,6 +63,12 @@ EVENT_FIELDS: tuple[str, ...] = (
 )
 """Every payload has exactly these keys, in this order (docs/events.md describes each)."""
 
+RECORDING_FIELDS: tuple[str, ...] = ("recording", "snapshot")
+"""With ``recording.enabled``, every ``end`` payload also carries these two keys, after the
+others: the recording folder (``visionedge replay`` accepts it) and the snapshot JPEG, each a
+path or null (docs/recordings.md). Without recordings no payload has them, so the firmware and
+the golden files keep the base keys only."""
+
 
 def round_pct(value: float) -> float:
     """Percentages travel with 3 decimals, like the gate reports them."""
@@ -87,11 +94,14 @@ def encode_event(event: Mapping[str, Any]) -> str:
     are bugs in the producer, and a sink must never write a line the schema rejects.
     """
     keys = set(event)
-    if keys != set(EVENT_FIELDS):
-        missing = sorted(set(EVENT_FIELDS) - keys)
-        extra = sorted(keys - set(EVENT_FIELDS))
+    fields = EVENT_FIELDS
+    if "recording" in keys and event.get("type") == "end":
+        fields = EVENT_FIELDS + RECORDING_FIELDS
+    if keys != set(fields):
+        missing = sorted(set(fields) - keys)
+        extra = sorted(keys - set(fields))
         raise ValueError(f"event payload keys differ from the schema: missing {missing}, extra {extra}")
-    ordered = {name: event[name] for name in EVENT_FIELDS}
+    ordered = {name: event[name] for name in fields}
     return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 

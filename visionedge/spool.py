@@ -161,7 +161,7 @@ class Spool:
         self.commits = 0
         """Transactions that stored messages (one fsync each with ``synchronous=full``)."""
         self.drop_report = _DropReport()
-        self._held: set[int] = set()
+        self._held: dict[int, int] = {}  # row id -> bytes, rows handed to the client
         self._db = self._open(synchronous)
         self._reserve = self.path.with_name(self.path.name + ".reserve")
         self._make_reserve()
@@ -234,7 +234,14 @@ class Spool:
                 try:
                     self._db.execute("BEGIN IMMEDIATE")
                     self._expire_locked()
-                    self._make_room_locked(need)
+                    left = self._make_room_locked(need)
+                    # Nothing older left to give up: the batch's own oldest go (drop oldest).
+                    while left > 0 and len(keep) > 1:
+                        i = keep.pop(0)
+                        size = _size(messages[i][0], messages[i][1])
+                        left -= size
+                        need -= size
+                        self._tx_drop(1, "spool.max_bytes reached; oldest first")
                     ids = self._insert_locked([messages[i] for i in keep])
                     self._db.execute("COMMIT")
                     self._settle_tx(True)
@@ -259,10 +266,14 @@ class Spool:
                 return out
         return out
 
-    def hold(self, ids: Iterable[int]) -> None:
-        """Mark rows as handed to the client: the bounds never drop them until :meth:`ack`."""
+    def hold(self, rows: Iterable[SpoolRow]) -> None:
+        """Mark rows as handed to the client: the bounds never drop them until :meth:`ack`.
+
+        ``max_bytes`` then bounds the rows not in flight, so the file may exceed it by the
+        client's in-flight window.
+        """
         with self._lock:
-            self._held.update(ids)
+            self._held.update((r.id, r.size) for r in rows)
 
     def ack(self, ids: Iterable[int]) -> int:
         """Delete acknowledged rows; return how many were still there."""
@@ -270,7 +281,8 @@ class Spool:
         if not id_list:
             return 0
         with self._lock:
-            self._held.difference_update(id_list)
+            for rid in id_list:
+                self._held.pop(rid, None)
             try:
                 # A lost delete only means a duplicate after a power cut (same event_id and
                 # seq), so deletes skip the fsync; the next FULL insert syncs them anyway.
@@ -399,10 +411,11 @@ class Spool:
             self._tx_drop(n, "older than spool.max_age_s")
         return n
 
-    def _make_room_locked(self, size: int) -> None:
-        excess = self._bytes + size - self.max_bytes
+    def _make_room_locked(self, size: int) -> int:
+        """Drop the oldest rows not in flight to fit ``size`` more bytes; return the excess left."""
+        excess = self._bytes - sum(self._held.values()) + size - self.max_bytes
         if excess <= 0:
-            return
+            return 0
         # The oldest rows that cover the excess, skipping rows in flight (a page of ids at a
         # time is plenty: rows are small).
         freed = 0
@@ -427,6 +440,7 @@ class Spool:
         if victims:
             self._delete_locked(victims)
             self._tx_drop(len(victims), "spool.max_bytes reached; oldest first")
+        return excess - freed
 
     def _make_reserve(self) -> None:
         if self._reserve.exists():

@@ -146,15 +146,16 @@ def test_rows_in_flight_are_never_dropped_and_drops_count_only_unsent_rows(tmp_p
     sp = Spool(tmp_path / "s.db", max_bytes=per_row * 10)
     ids = [sp.put("t", payload) for _ in range(10)]
     held = [i for i in ids[:4] if i is not None]
-    sp.hold(held)  # handed to paho, no PUBACK yet
-    for _ in range(5):
+    sp.hold(r for r in sp.fetch(0, 4))  # handed to paho, no PUBACK yet
+    for _ in range(8):
         assert sp.put("t", payload) is not None
     left = {r.id for r in sp.fetch(0, 100)}
     assert set(held) <= left  # in flight: kept until acknowledged
-    assert sp.dropped == 5 and sp.dropped == 15 - len(left)
+    # max_bytes bounds the rows not in flight: 4 held + 10 others, the 4 oldest others went.
+    assert len(left) == 14 and sp.dropped == 4 and sp.dropped == 18 - len(left)
     assert sp.ack(held) == 4
     sp.put("t", payload)  # once acknowledged they are ordinary history
-    assert sp.dropped == 5 and sp.depth == 7
+    assert sp.dropped == 5 and sp.depth == 10
     sp.close()
 
 

@@ -357,6 +357,12 @@ class MqttSink:
         self._thread = None
         self._committer.close(max(0.5, deadline - time.monotonic()))
         self.spool.close()
+        log.info(
+            "mqtt: closed; spool %d (%d event(s) acknowledged this run, %d dropped)",
+            self.spool.depth,
+            self.counters.events_acked,
+            self.spool.dropped,
+        )
         self._wake_r.close()
         self._wake_w.close()
 
@@ -375,54 +381,65 @@ class MqttSink:
     # -- the I/O thread ---------------------------------------------------------------------
 
     def _run(self) -> None:
-        client = self._client
-        last_expire = time.monotonic()
+        last_expire = [time.monotonic()]
         while not self._stop.is_set():
-            now = time.monotonic()
-            if self._need_connect:
-                if now < self._next_attempt:
-                    self._wait_wake(min(0.5, self._next_attempt - now))
-                    continue
-                self._try_connect()
-                continue
-            if self._awaiting_connack_until and now > self._awaiting_connack_until:
-                self._connection_failed("no CONNACK from the broker within 10 s")
-                continue
-            sock = client.socket()
-            if sock is None:
-                self._connection_lost("socket closed")
-                continue
-            wlist = [sock] if client.want_write() else []
             try:
-                readable, writable, _ = select.select([sock, self._wake_r], wlist, [], 0.25)
-            except (OSError, ValueError):
-                self._connection_lost("socket error")
-                continue
-            if self._wake_r in readable:
-                self._drain_wake()
-            rc = MQTTErrorCode.MQTT_ERR_SUCCESS
-            if sock in readable:
-                rc = client.loop_read()
-            if rc == MQTTErrorCode.MQTT_ERR_SUCCESS and sock in writable:
-                rc = client.loop_write()
-            if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
-                rc = client.loop_misc()
-            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or client.socket() is None:
-                self._connection_lost(mqtt.error_string(rc))
-                continue
-            self._settle_acks()
-            if self.connected.is_set():
-                self._after_connect()
-                self._send_retained()
-                self._pump()
-                self._send_stats()
-                if self._closing.is_set() and self._offline_mid is None:
-                    info = client.publish(self.topics.availability, b"offline", qos=1, retain=True)
-                    self._offline_mid = info.mid
-            if now - last_expire > 60.0:
-                last_expire = now
-                self.spool.expire()
+                self._iterate(last_expire)
+            except Exception as exc:
+                # A bug (or a paho error we did not foresee) must not silently end the only
+                # thread that talks to the broker while the daemon reports "connected".
+                log.exception("mqtt: unexpected error in the I/O thread; reconnecting")
+                self.connected.clear()
+                self._connection_failed(f"unexpected error: {type(exc).__name__}: {exc}")
         self._shutdown_client()
+
+    def _iterate(self, last_expire: list[float]) -> None:
+        """One turn of the I/O loop: connect, or select and let paho read/write."""
+        client = self._client
+        now = time.monotonic()
+        if self._need_connect:
+            if now < self._next_attempt:
+                self._wait_wake(min(0.5, self._next_attempt - now))
+                return
+            self._try_connect()
+            return
+        if self._awaiting_connack_until and now > self._awaiting_connack_until:
+            self._connection_failed("no CONNACK from the broker within 10 s")
+            return
+        sock = client.socket()
+        if sock is None:
+            self._connection_lost("socket closed")
+            return
+        wlist = [sock] if client.want_write() else []
+        try:
+            readable, writable, _ = select.select([sock, self._wake_r], wlist, [], 0.25)
+        except (OSError, ValueError):
+            self._connection_lost("socket error")
+            return
+        if self._wake_r in readable:
+            self._drain_wake()
+        rc = MQTTErrorCode.MQTT_ERR_SUCCESS
+        if sock in readable:
+            rc = client.loop_read()
+        if rc == MQTTErrorCode.MQTT_ERR_SUCCESS and sock in writable:
+            rc = client.loop_write()
+        if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
+            rc = client.loop_misc()
+        if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or client.socket() is None:
+            self._connection_lost(mqtt.error_string(rc))
+            return
+        self._settle_acks()
+        if self.connected.is_set():
+            self._after_connect()
+            self._send_retained()
+            self._pump()
+            self._send_stats()
+            if self._closing.is_set() and self._offline_mid is None:
+                info = client.publish(self.topics.availability, b"offline", qos=1, retain=True)
+                self._offline_mid = info.mid
+        if now - last_expire[0] > 60.0:
+            last_expire[0] = now
+            self.spool.expire()
 
     def _wait_wake(self, timeout: float) -> None:
         try:
@@ -647,7 +664,7 @@ class MqttSink:
             return
         rows = self.spool.fetch(self._cursor, room)
         # Rows in paho's hands are as good as delivered: the spool's bounds leave them be.
-        self.spool.hold(r.id for r in rows if r.qos)
+        self.spool.hold(r for r in rows if r.qos)
         for row in rows:
             info = self._client.publish(row.topic, row.payload, qos=row.qos)
             self._cursor = row.id

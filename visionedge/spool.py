@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from visionedge.burstlog import BurstLog
 from visionedge.errors import SpoolError
 
 __all__ = ["DROP_LOG_INTERVAL_S", "RESERVE_BYTES", "ROW_OVERHEAD_BYTES", "WAL_CHECKPOINT_PAGES", "Spool", "SpoolRow"]
@@ -101,41 +102,6 @@ def _size(topic: str, payload: bytes) -> int:
     return len(payload) + len(topic.encode()) + ROW_OVERHEAD_BYTES
 
 
-class _DropReport:
-    """Logs drops at most once per :data:`DROP_LOG_INTERVAL_S`, each line with its count.
-
-    The first drop of a burst is logged at once; later ones are summed into the next line
-    (written when the interval has passed and another write happens, or at close).
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._unreported = 0
-        self._why = ""
-        self._last = -1e18
-        self.lines = 0
-        """Log lines written (tests check the rate limit)."""
-
-    def dropped(self, n: int, why: str) -> None:
-        """Count ``n`` drops for ``why``; log if the interval since the last line passed."""
-        self._unreported += n
-        self._why = why
-        self.tick()
-
-    def tick(self) -> None:
-        """Log the drops not reported yet if the interval passed."""
-        if self._unreported and self._clock() - self._last >= DROP_LOG_INTERVAL_S:
-            self.flush()
-
-    def flush(self) -> None:
-        """Log the drops not reported yet now (at close)."""
-        if self._unreported:
-            log.warning("spool: dropped %d event(s) (%s)", self._unreported, self._why)
-            self._unreported = 0
-            self._last = self._clock()
-            self.lines += 1
-
-
 class Spool:
     """A bounded, durable FIFO of MQTT messages in one SQLite file; safe across threads."""
 
@@ -160,7 +126,7 @@ class Spool:
         """Failed writes other than a full disk (I/O errors); the event is counted as dropped."""
         self.commits = 0
         """Transactions that stored messages (one fsync each with ``synchronous=full``)."""
-        self.drop_report = _DropReport()
+        self.drop_report = BurstLog(log, "spool: dropped %d event(s) (%s)", DROP_LOG_INTERVAL_S)
         self._held: dict[int, int] = {}  # row id -> bytes, rows handed to the client
         self._db = self._open(synchronous)
         self._reserve = self.path.with_name(self.path.name + ".reserve")

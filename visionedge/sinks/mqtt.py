@@ -6,8 +6,9 @@ Delivery of events (``<prefix>/<device>/events``, QoS 1)::
                        ──► wake I/O thread ──► paho publish (mid)
                            PUBACK(mid) ──► Spool.ack(row)
 
-``publish`` returns once the event is queued for the spool's writer thread; events that
-arrive together share one transaction (one fsync). ``mark_frame`` (called before each
+``publish`` commits an event that arrives alone at once (in the caller's thread) and
+queues the events of a burst for the spool's writer thread, which stores them in one
+transaction (one fsync). ``mark_frame`` (called before each
 frame) waits for the previous frame's events to be committed, so an event is on disk
 before the next frame is analysed, and no row is handed to paho before its commit.
 

@@ -232,3 +232,26 @@ def test_an_unexpected_error_in_the_io_thread_reconnects_instead_of_killing_it(
         assert any("unexpected error in the I/O thread" in r.getMessage() for r in caplog.records)
     finally:
         sink.close(5)
+
+
+def test_deep_and_huge_control_payloads_are_answered_and_counted(
+    broker: Broker, tmp_path: Path, subscriber_factory: SubFactory
+) -> None:
+    # Issue 10 item 5: these got no reply and were not counted (RecursionError/ValueError
+    # escaped the controller inside paho's callback).
+    target = _Target()
+    sink = MqttSink(sink_config(broker.port, tmp_path, max_payload_bytes=1024 * 1024),
+                    controller=Controller(target, max_payload_bytes=1024 * 1024)).start()
+    sub = subscriber_factory(broker, [REPLY])
+    try:
+        wait_until(sink.connected.is_set, 10, "connect")
+        time.sleep(0.3)
+        sub.publish("visionedge/cam1/set/gate", "[" * 200_000 + "]" * 200_000)
+        sub.publish("visionedge/cam1/set/gate", '{"k": ' + "1" * 5000 + "}")
+        sub.publish("visionedge/cam1/set/gate/exposure_jump", "Infinity")
+        replies = [m.json() for m in sub.wait_for(REPLY, 3)]
+        assert [r["ok"] for r in replies] == [False, False, False]
+        assert "nests more than" in replies[0]["error"]
+        assert sink.counters.control_rejected == 3 and target.config == Config()
+    finally:
+        sink.close(5)

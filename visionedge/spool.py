@@ -32,6 +32,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,6 +127,8 @@ class Spool:
         """Failed writes other than a full disk (I/O errors); the event is counted as dropped."""
         self.commits = 0
         """Transactions that stored messages (one fsync each with ``synchronous=full``)."""
+        self.commit_seconds: deque[float] = deque(maxlen=1000)
+        """Wall time of the latest commits (BEGIN to COMMIT, fsync included)."""
         self.drop_report = BurstLog(log, "spool: dropped %d event(s) (%s)", DROP_LOG_INTERVAL_S)
         self._held: dict[int, int] = {}  # row id -> bytes, rows handed to the client
         self._db = self._open(synchronous)
@@ -197,6 +200,7 @@ class Spool:
                 return out
             need = sum(_size(messages[i][0], messages[i][1]) for i in keep)
             for attempt in (1, 2):
+                t0 = time.perf_counter()
                 try:
                     self._db.execute("BEGIN IMMEDIATE")
                     self._expire_locked()
@@ -224,6 +228,7 @@ class Spool:
                     self._count_drop(len(keep), f"cannot store: {exc}")
                     return out
                 self.commits += 1
+                self.commit_seconds.append(time.perf_counter() - t0)
                 self._count += len(keep)
                 self._bytes += need
                 for i, rid in zip(keep, ids, strict=True):

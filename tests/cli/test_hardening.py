@@ -95,7 +95,8 @@ def test_file_sink_on_a_full_disk_exits_6_with_one_line(
 
 
 def _cases(tmp: Path) -> list[tuple[str, str, int, str]]:
-    fast = "[classifier]\nenabled = false\n"
+    # Runs get a state directory of their own: nothing is written into the checkout.
+    fast = f'[classifier]\nenabled = false\n[daemon]\nstate_dir = "{tmp / "state"}"\n'
     mqtt = f'[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {_closed_port()}\n'
     return [
         ("missing_model", f'[classifier]\nmodel = "{tmp / "missing.tflite"}"\n', 5,

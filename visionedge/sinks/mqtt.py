@@ -143,13 +143,14 @@ class MqttSink:
         self._password: Secret | None = read_password(
             mc.password_file, dict(env) if env is not None else None
         )
+        # The client first: its TLS checks fail fast, before a spool file is created.
+        self._client = self._make_client()
         self.spool = spool or Spool(
             spool_path(config),
             max_bytes=config.spool.max_bytes,
             max_age_s=config.spool.max_age_s,
             synchronous=config.spool.synchronous,
         )
-        self._client = self._make_client()
         self._committer = GroupCommitter(self.spool, self._on_committed)
         self._lock = threading.Lock()
         self._pending_retained: dict[str, bytes] = {}

@@ -124,7 +124,12 @@ class GroupCommitter:
         while True:
             with self._cond:
                 # An inline commit may be in progress: wait for it, so rows keep their order.
-                self._cond.wait_for(lambda: not self._busy and (bool(self._queue) or self._stop))
+                # (The timeout only bounds the wait; a notify wakes the writer at once.)
+                ready = self._cond.wait_for(
+                    lambda: not self._busy and (bool(self._queue) or self._stop), 1.0
+                )
+                if not ready:
+                    continue
                 if not self._queue:
                     return
                 n = min(len(self._queue), MAX_BATCH)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -61,7 +62,7 @@ def measure(
 
     if not clip.exists():
         raise SourceError(f"{clip}: clip not found; pass a video file of the quiet scene")
-    kind = "images" if clip.is_dir() else "file"
+    kind: Literal["images", "file"] = "images" if clip.is_dir() else "file"
     src_cfg = SourceConfig(kind=kind, path=str(clip), fps=cfg.source.fps)
     gate = FrameDifferenceGate(cfg.gate)
     pct: list[float] = []

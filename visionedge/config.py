@@ -1,7 +1,10 @@
 """The one configuration model: a TOML file validated by pydantic, unknown keys rejected.
 
 Every field has a description and a default that works, so an empty file is a valid config
-(it replays the generated demo clip). :func:`load_config` turns every problem into a
+(it replays the generated demo clip). Types are strict: ``true`` is not a number, ``"3"`` is
+not an integer, and non-finite numbers (``inf``, ``nan``) are refused everywhere (they
+would not survive a JSON round trip). A file is at most :data:`MAX_CONFIG_BYTES` and its
+arrays/tables nest at most :data:`MAX_NESTING` deep. :func:`load_config` turns every problem into a
 :class:`~visionedge.errors.ConfigError` naming the file, the dotted key and what is allowed;
 :func:`default_config_toml` renders the commented defaults for ``visionedge config defaults``.
 The firmware header generator reads the same model, so Linux and MCU share one schema.
@@ -12,13 +15,23 @@ from __future__ import annotations
 import math
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from visionedge.errors import ConfigError
 
 __all__ = [
+    "MAX_CONFIG_BYTES",
+    "MAX_NESTING",
     "ClassifierConfig",
     "Config",
     "DaemonConfig",
@@ -38,11 +51,32 @@ __all__ = [
     "parse_config",
 ]
 
-Point = tuple[float, float]
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A config file larger than this is refused (a real one is a few KiB)."""
+
+MAX_NESTING = 16
+"""Arrays and tables nest at most this deep (a polygon list is 3 deep)."""
+
+
+def _array_as_tuple(value: Any) -> Any:
+    # TOML and JSON have arrays, not tuples; the items are still validated strictly.
+    return tuple(value) if isinstance(value, list) else value
+
+
+Point = Annotated[tuple[float, float], BeforeValidator(_array_as_tuple)]
+Range = Annotated[tuple[float, float], BeforeValidator(_array_as_tuple)]
+
+_TOPIC_PREFIX = r"^[^#+\x00]{1,128}$"
+"""A topic prefix: no MQTT wildcards (they are valid in filters, never in topic names)."""
+
+_HOST = r"^[A-Za-z0-9._:\[\]%-]{1,253}$"
+"""A host name, an IPv4 address or an IPv6 address (optionally in brackets)."""
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, frozen=False, strict=True, allow_inf_nan=False
+    )
 
 
 def _check_polygon(poly: list[Point], what: str) -> list[Point]:
@@ -295,7 +329,7 @@ class ClassifierConfig(_Model):
         "in the last bit from the builtin kernels, so scores then depend on runtime and CPU "
         "(off: every backend gives identical scores and replays stay reproducible).",
     )
-    input_range: tuple[float, float] | None = Field(
+    input_range: Range | None = Field(
         None,
         description="Real-value range the model was trained on, e.g. [0, 1] or [-1, 1]; used "
         "when the model has no metadata saying so. Default (unset): [0, 1].",
@@ -397,13 +431,17 @@ class MqttConfig(_Model):
     """Publishing events to an MQTT broker, with store-and-forward."""
 
     enabled: bool = Field(False, description="Publish to MQTT.")
-    host: str = Field("localhost", description="Broker host name or address.")
+    host: str = Field(
+        "localhost",
+        pattern=_HOST,
+        description="Broker host name or address (not empty; no scheme, no port).",
+    )
     port: int = Field(1883, ge=1, le=65535, description="Broker port (8883 is usual for TLS).")
     protocol: Literal["3.1.1", "5"] = Field("5", description="MQTT protocol version.")
     prefix: str = Field(
         "visionedge",
-        pattern=r"^[^#+]{1,128}$",
-        description="Topic prefix: topics are <prefix>/<device.name>/...",
+        pattern=_TOPIC_PREFIX,
+        description="Topic prefix: topics are <prefix>/<device.name>/... (no # or +).",
     )
     client_id: str = Field(
         "",
@@ -426,13 +464,26 @@ class MqttConfig(_Model):
     )
     discovery: bool = Field(True, description="Announce entities via Home Assistant discovery.")
     discovery_prefix: str = Field(
-        "homeassistant", description="Home Assistant discovery prefix."
+        "homeassistant",
+        pattern=_TOPIC_PREFIX,
+        description="Home Assistant discovery prefix (a topic prefix: no # or +).",
     )
     reconnect_min_s: float = Field(0.5, gt=0, description="First reconnect delay.")
     reconnect_max_s: float = Field(60.0, gt=0, description="Cap of the reconnect backoff.")
     max_payload_bytes: int = Field(
-        65536, ge=256, description="Control messages larger than this are rejected."
+        65536,
+        ge=256,
+        le=16 * 1024 * 1024,
+        description="Control messages larger than this are rejected (answered, counted).",
     )
+
+    @field_validator("qos", mode="before")
+    @classmethod
+    def _qos_not_bool(cls, v: Any) -> Any:
+        # Literal[0, 1, 2] would take True as 1.
+        if isinstance(v, bool):
+            raise ValueError("Input should be 0, 1 or 2, not a boolean")
+        return v
 
 
 class SpoolConfig(_Model):
@@ -567,6 +618,22 @@ class Config(_Model):
     )
 
 
+def _describe(loc: tuple[Any, ...]) -> str:
+    """The description of the field at ``loc`` (list indices skipped)."""
+    model: Any = Config
+    desc = "see `visionedge config defaults`"
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if not isinstance(part, str) or fields is None or part not in fields:
+            continue
+        field = fields[part]
+        desc = field.description or desc
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        model = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return desc
+
+
 def _format_error(err: Any) -> str:
     loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
     msg = str(err.get("msg", "invalid"))
@@ -575,15 +642,43 @@ def _format_error(err: Any) -> str:
         msg = msg[len("Value error, ") :]
     if kind == "extra_forbidden":
         msg = "unknown key; see `visionedge config defaults` for the keys allowed here"
-    elif "input" in err and kind not in ("missing",):
+    elif kind == "string_pattern_mismatch":
+        # The regular expression means little to a user; the field's description says it.
+        msg = f"invalid value; expected: {_describe(err.get('loc', ()))}"
+    if kind != "extra_forbidden" and "input" in err and kind not in ("missing",):
         inp = err["input"]
         if not isinstance(inp, dict):
-            msg = f"{msg} (got {inp!r})"
+            got = repr(inp)
+            msg = f"{msg} (got {got[:80]}{'...' if len(got) > 80 else ''})"
     return f"{loc}: {msg}" if loc else msg
+
+
+def nesting_depth(value: Any, limit: int = MAX_NESTING) -> int:
+    """How deep lists and dicts nest in ``value``; stops counting past ``limit``."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    deepest = 0
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((c, depth) for c in children)
+    return deepest
 
 
 def parse_config(data: dict[str, Any], origin: str = "<config>") -> Config:
     """Validate a parsed TOML mapping; raise ConfigError naming ``origin`` and the first bad key."""
+    if nesting_depth(data) > MAX_NESTING:
+        raise ConfigError(
+            f"{origin}: arrays or tables nest more than {MAX_NESTING} deep; no setting needs that"
+        )
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
@@ -599,6 +694,11 @@ def load_config(path: str | Path | None) -> Config:
         return Config()
     p = Path(path)
     try:
+        if p.is_file() and p.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{p}: {p.stat().st_size} bytes is too large for a config file (at most "
+                f"{MAX_CONFIG_BYTES}); check that it is the right file"
+            )
         raw = p.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
@@ -612,6 +712,10 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(f"{p}: config file is not UTF-8 text; save it as UTF-8 TOML") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(
+            f"{p}: arrays or tables nest more than {MAX_NESTING} deep; no setting needs that"
+        ) from None
     return parse_config(data, str(p))
 
 

@@ -9,10 +9,12 @@ A command is a topic suffix after ``set/`` and a small payload (plain text or JS
 ``set/gate``               a JSON object of several gate fields, applied together
 =========================  =========================================================
 
-Every change is validated against the same pydantic model as the config file (including
-cross-field rules such as ``stop_pct <= start_pct``); a bad command raises
-:class:`~visionedge.errors.ControlError`, is answered on the reply topic and changes
-nothing. Only the fields in :data:`GATE_FIELDS` can be changed at runtime; masks, zones
+Every change is validated against the same pydantic model as the config file (strict
+types, finite numbers, cross-field rules such as ``stop_pct <= start_pct``); a bad command
+raises :class:`~visionedge.errors.ControlError`, is answered on the reply topic and changes
+nothing. Payloads are bounded before they are parsed: at most ``mqtt.max_payload_bytes``
+bytes and :data:`MAX_JSON_DEPTH` levels of JSON nesting (a deeper one would exhaust the
+parser's recursion), so every message gets an answer and a count. Only the fields in :data:`GATE_FIELDS` can be changed at runtime; masks, zones
 and the plane width need a restart (or SIGHUP) because they change the gate's geometry.
 """
 
@@ -29,7 +31,18 @@ from pydantic import ValidationError
 from visionedge.config import Config, GateConfig
 from visionedge.errors import ControlError
 
-__all__ = ["GATE_FIELDS", "ControlReply", "ControlTarget", "Controller", "parse_switch"]
+__all__ = [
+    "GATE_FIELDS",
+    "MAX_JSON_DEPTH",
+    "ControlReply",
+    "ControlTarget",
+    "Controller",
+    "json_depth",
+    "parse_switch",
+]
+
+MAX_JSON_DEPTH = 8
+"""JSON control payloads nest at most this deep (``set/gate`` needs 1)."""
 
 # Derived from the config model so a renamed gate field cannot silently become unsettable;
 # plane width, masks, zones and tamper need a rebuild and change only through a reload.
@@ -71,12 +84,47 @@ class ControlReply:
 
     def to_json(self) -> bytes:
         """Serialise as a compact JSON object."""
-        body: dict[str, Any] = {"command": self.command, "ok": self.ok}
+        body: dict[str, Any] = {"command": self.command[:200], "ok": self.ok}
         if self.ok:
             body["applied"] = dict(self.detail)
         else:
             body["error"] = self.error
-        return json.dumps(body, separators=(",", ":")).encode()
+        # allow_nan=False: the config model refuses non-finite numbers, so none reach here.
+        return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+
+
+def json_depth(text: str) -> int:
+    """How deep ``[``/``{`` nest in JSON text (brackets inside strings do not count)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _loads(text: str, what: str) -> Any:
+    """json.loads with the depth bound; every failure is a ControlError naming ``what``."""
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise ControlError(f"{what}: JSON nests more than {MAX_JSON_DEPTH} levels deep")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ControlError(f"{what}: payload is not JSON ({exc.msg})") from None
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of 5,000 digits
+        raise ControlError(f"{what}: payload cannot be read as JSON ({exc})") from None
 
 
 def parse_switch(payload: str, what: str) -> bool:
@@ -89,14 +137,14 @@ def parse_switch(payload: str, what: str) -> bool:
     raise ControlError(f"{what}: expected ON or OFF, got {payload[:40]!r}")
 
 
-def _parse_scalar(text: str) -> Any:
+def _parse_scalar(text: str, what: str) -> Any:
     """A JSON scalar if it parses as one (1.5, true, "x"), else the bare text."""
     try:
-        value = json.loads(text)
-    except ValueError:
+        value = _loads(text, what)
+    except ControlError:
+        if json_depth(text) > MAX_JSON_DEPTH:
+            raise
         return text.strip()
-    if isinstance(value, (dict, list)):
-        raise ControlError("expected a single value, got a JSON object/array")
     return value
 
 
@@ -125,6 +173,11 @@ class Controller:
             except ControlError as exc:
                 self.rejected += 1
                 return ControlReply(f"set/{command}", ok=False, error=str(exc))
+            except Exception as exc:  # a bug must still be answered and counted
+                self.rejected += 1
+                return ControlReply(
+                    f"set/{command}", ok=False, error=f"set/{command}: cannot be applied ({exc})"
+                )
             self.accepted += 1
             return ControlReply(f"set/{command}", ok=True, detail=detail)
 
@@ -152,10 +205,14 @@ class Controller:
                     f"set/{command}: gate.{name} cannot be changed at runtime; allowed: "
                     + ", ".join(GATE_FIELDS)
                 )
-            try:
-                value = _parse_scalar(text)
-            except ControlError as exc:
-                raise ControlError(f"set/{command}: {exc}") from None
+            if GateConfig.model_fields[name].annotation is bool:
+                value: Any = parse_switch(text, f"set/{command}")
+            else:
+                value = _parse_scalar(text, f"set/{command}")
+                if isinstance(value, (dict, list)):
+                    raise ControlError(
+                        f"set/{command}: expected a single value, got a JSON object/array"
+                    )
             return self._apply_gate({name: value}, f"set/{command}")
         raise ControlError(
             f"unknown command set/{command}; use set/enabled, set/classifier/enabled, "
@@ -176,16 +233,14 @@ class Controller:
         return {"classifier.enabled": on}
 
     def _gate_many(self, text: str) -> dict[str, Any]:
-        try:
-            changes = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ControlError(f"set/gate: payload is not JSON ({exc.msg})") from None
+        changes = _loads(text, "set/gate")
         if not isinstance(changes, dict) or not changes:
             raise ControlError('set/gate: expected a JSON object such as {"start_pct": 1.0}')
         unknown = sorted(k for k in changes if k not in GATE_FIELDS)
         if unknown:
             raise ControlError(
-                f"set/gate: {', '.join(unknown)} cannot be changed at runtime; allowed: "
+                f"set/gate: {', '.join(k[:40] for k in unknown[:5])}"
+                f"{' and more' if len(unknown) > 5 else ''} cannot be changed at runtime; allowed: "
                 + ", ".join(GATE_FIELDS)
             )
         return self._apply_gate(changes, "set/gate")

@@ -27,11 +27,14 @@ that escapes is a bug and exits with status 1.
     ├── RecordingError                  11   the recording folder is unwritable, or full below its floor
     └── RecordingFormatError            12   not a recording, truncated, or made by another format version
 
+Messages have URL passwords masked (:func:`visionedge.redact.redact_urls`).
 Exit status 2 is argparse's usage error. Distinct statuses let systemd's
 ``RestartPreventExitStatus=`` stop restarting on errors a restart cannot fix (3 and 5).
 """
 
 from __future__ import annotations
+
+from visionedge.redact import redact_urls
 
 __all__ = [
     "BackendError",
@@ -65,8 +68,9 @@ class VisionEdgeError(Exception):
     exit_code: int = EXIT_INTERNAL
 
     def __init__(self, message: str) -> None:
-        # One line: the CLI prints it as-is, journald shows it as one entry.
-        super().__init__(" ".join(str(message).split()))
+        # One line: the CLI prints it as-is, journald shows it as one entry. A URL's
+        # password never reaches the user's terminal or the journal.
+        super().__init__(redact_urls(" ".join(str(message).split())))
 
 
 class ConfigError(VisionEdgeError):

@@ -38,6 +38,7 @@ COUNTERS: dict[str, str] = {
     "control_rejected": "Rejected MQTT control commands.",
     "control_ok": "Accepted MQTT control commands.",
     "broker_rejected": "Events the broker acknowledged with an error (MQTT 5, e.g. ACL).",
+    "response_topics_refused": "MQTT 5 response topics outside the reply namespace, ignored.",
     "reloads": "Configuration reloads (SIGHUP) applied.",
     "reload_failures": "Configuration reloads refused (invalid new config).",
 }

@@ -10,10 +10,16 @@ the largest motion region of the frame (or the event's union box when the frame 
 Snapshots for :class:`~visionedge.protocols.SnapshotSink` sinks are taken by the daemon
 (:mod:`visionedge.daemon`) from each step's trace (``trace.extra`` holds the gate result
 and the classification).
+
+A sink that raises :class:`~visionedge.errors.SinkError` (a full disk under the event file)
+is marked failed: the error leaves ``step`` (the run stops with exit 6), and from then on
+that sink gets nothing, while the others still get every message, including the end of
+the open event from :meth:`Pipeline.finish` (which therefore does not raise again).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -94,6 +100,7 @@ class Pipeline:
         self._finished = False
         self.recorder: RecorderHook | None = None
         """Recordings (docs/recordings.md): sees every payload, frame and finish; None: off."""
+        self._failed: set[int] = set()  # id() of sinks that raised SinkError
 
     # -- one frame ------------------------------------------------------------------------
     def step(self, frame: Frame) -> FrameTrace:
@@ -193,10 +200,11 @@ class Pipeline:
                     if stop_event is not None and stop_event.is_set():
                         stopped = True
                         break
-            except VisionEdgeError as exc:
+            except VisionEdgeError:
                 # A clip that turns out corrupt half-way still ends the event it opened, so
-                # subscribers never keep a dangling start; a failing sink gets no more.
-                if not isinstance(exc, SinkError):
+                # subscribers never keep a dangling start; a failed sink gets no more, and
+                # the error that stopped the run is the one reported.
+                with contextlib.suppress(SinkError):
                     self.finish("stopped")
                 raise
             finally:
@@ -214,11 +222,14 @@ class Pipeline:
                 return
             self._finished = True
             s = self.stats
-            self._publish(self.tracker.finish(s.last_ts_ms, max(s.last_frame, 0), reason))
-            for change in self._states.finish(max(s.last_frame, 0)):
-                self._state(change.name, change.value, change.detail)
-            if self.recorder is not None:
-                self.recorder.on_finish(reason, self)
+            try:
+                self._publish(self.tracker.finish(s.last_ts_ms, max(s.last_frame, 0), reason))
+                for change in self._states.finish(max(s.last_frame, 0)):
+                    self._state(change.name, change.value, change.detail)
+            finally:
+                # a failed sink must not leave the recording's window open
+                if self.recorder is not None:
+                    self.recorder.on_finish(reason, self)
 
     def close(self, timeout: float = 5.0) -> None:
         """Close every sink (each within ``timeout``)."""
@@ -241,17 +252,34 @@ class Pipeline:
                 self.recorder.on_reconfigure(config, self)
 
     # -- output ---------------------------------------------------------------------------
+    def _live_sinks(self) -> list[EventSink]:
+        return [s for s in self.sinks if id(s) not in self._failed]
+
     def _publish(self, payloads: list[dict[str, Any]]) -> None:
+        first: SinkError | None = None
         for payload in payloads:
             if self.recorder is not None:
                 payload = self.recorder.annotate(payload)
             self.stats.messages += 1
-            for sink in self.sinks:
-                sink.publish(payload)
+            for sink in self._live_sinks():
+                try:
+                    sink.publish(payload)
+                except SinkError as exc:
+                    self._failed.add(id(sink))
+                    first = first or exc
+        if first is not None:
+            raise first
 
     def _state(self, name: str, value: str, detail: Mapping[str, Any]) -> None:
-        for sink in self.sinks:
-            sink.state(name, value, detail)
+        first: SinkError | None = None
+        for sink in self._live_sinks():
+            try:
+                sink.state(name, value, detail)
+            except SinkError as exc:
+                self._failed.add(id(sink))
+                first = first or exc
+        if first is not None:
+            raise first
 
 
 def load_configured_classifier(

@@ -1,45 +1,66 @@
 """The SQLite store-and-forward spool: events wait here until the broker acknowledged them.
 
-A row is written (and committed) *before* the event is handed to the MQTT client and is
-deleted only when the PUBACK for that publish arrives, so a broker outage, a restart or a
-``kill -9`` loses nothing that :meth:`Spool.put` accepted. Rows come back in insertion
-order (``id`` is ``INTEGER PRIMARY KEY AUTOINCREMENT``, never reused).
+A row is committed *before* the event is handed to the MQTT client and is deleted only when
+the PUBACK for that publish arrives, so a broker outage, a restart or a ``kill -9`` loses
+nothing the spool committed. Rows come back in insertion order (``id`` is ``INTEGER PRIMARY
+KEY AUTOINCREMENT``, never reused). :meth:`Spool.put_many` commits several messages in one
+transaction (one fsync): the group commit :mod:`visionedge.spool_writer` builds on.
 
 Durability: the database runs in WAL mode. ``synchronous=FULL`` (the default) fsyncs the
-WAL on every commit, so an accepted event also survives a power cut — the usual way an
-edge board "restarts". Events are rare (a few per minute), so one fsync each is cheap even
-on an SD card. ``synchronous=NORMAL`` survives process crashes and ``kill -9`` (the WAL is
-in the OS page cache) but may lose the last commits on power loss; choose it only for very
-high event rates on slow storage (``spool.synchronous = "normal"``).
+WAL on every commit, so a committed event also survives a power cut. ``synchronous=NORMAL``
+survives process crashes and ``kill -9`` (the WAL is in the OS page cache) but may lose the
+last commits on power loss. The WAL is checkpointed every :data:`WAL_CHECKPOINT_PAGES`
+pages so it stays small next to the data on a small disk.
 
 Bounds: the total payload size is kept under ``max_bytes`` and rows older than
 ``max_age_s`` are dropped, oldest first (the ``drop_oldest`` policy); every dropped row is
-counted in :attr:`Spool.dropped`. A full disk (``SQLITE_FULL``) first drops the oldest
-rows to make room and, if that does not help, counts the new event as dropped: the daemon
-degrades, it never crashes. Acknowledgements may lag (they are batched): a row whose
-delete was lost is sent again after a restart, with the same ``event_id``/``seq``, which
-subscribers use to drop the duplicate.
+counted in :attr:`Spool.dropped`. Rows handed to the MQTT client and not yet acknowledged
+(:meth:`Spool.hold`) are never dropped: they are as good as delivered, so counting them
+would over-count; the byte bound may therefore be exceeded by the rows in flight. A full
+disk (``SQLITE_FULL``) checkpoints the WAL and drops the oldest rows to make room and, if
+that does not help, counts the new event as dropped: the daemon degrades, it never
+crashes. Drops are logged once per burst with their count, not once per event.
+Acknowledgements may lag (they are batched): a row whose delete was lost is sent again
+after a restart, with the same ``event_id``/``seq``, which subscribers use to drop it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from visionedge.burstlog import BurstLog
 from visionedge.errors import SpoolError
 
-__all__ = ["ROW_OVERHEAD_BYTES", "Spool", "SpoolRow"]
+__all__ = ["DROP_LOG_INTERVAL_S", "RESERVE_BYTES", "ROW_OVERHEAD_BYTES", "WAL_CHECKPOINT_PAGES", "Spool", "SpoolRow"]
 
 log = logging.getLogger(__name__)
 
 ROW_OVERHEAD_BYTES = 48
 """Bytes charged per row on top of topic and payload (id, timestamps, b-tree cell)."""
+
+WAL_CHECKPOINT_PAGES = 16
+"""Checkpoint the WAL after this many pages (64 KiB): every commit appends at least a page,
+and a WAL that grew to SQLite's default 4 MB could fill a small disk on its own."""
+
+RESERVE_BYTES = 64 * 1024
+"""Size of ``<spool>.reserve``, a file kept beside the spool and given up on a full disk:
+SQLite needs free space to shrink its WAL and to delete rows, so without it a full disk
+could not be recovered from."""
+
+DROP_LOG_INTERVAL_S = 30.0
+"""While drops continue, at most one log line per this many seconds (with the count)."""
+
+Message = tuple[str, bytes, int]
+"""``(topic, payload, qos)``."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spool (
@@ -78,6 +99,10 @@ def _is_full(exc: sqlite3.Error) -> bool:
     return getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or "full" in str(exc).lower()
 
 
+def _size(topic: str, payload: bytes) -> int:
+    return len(payload) + len(topic.encode()) + ROW_OVERHEAD_BYTES
+
+
 class Spool:
     """A bounded, durable FIFO of MQTT messages in one SQLite file; safe across threads."""
 
@@ -100,7 +125,16 @@ class Spool:
         """Rows dropped by the bounds or refused because the disk was full (this process)."""
         self.write_errors = 0
         """Failed writes other than a full disk (I/O errors); the event is counted as dropped."""
+        self.commits = 0
+        """Transactions that stored messages (one fsync each with ``synchronous=full``)."""
+        self.commit_seconds: deque[float] = deque(maxlen=1000)
+        """Wall time of the latest commits (BEGIN to COMMIT, fsync included)."""
+        self.drop_report = BurstLog(log, "spool: dropped %d event(s) (%s)", DROP_LOG_INTERVAL_S)
+        self._held: dict[int, int] = {}  # row id -> bytes, rows handed to the client
         self._db = self._open(synchronous)
+        self._reserve = self.path.with_name(self.path.name + ".reserve")
+        self._make_reserve()
+        self._tx_drops: list[tuple[int, str]] = []
         self._count = 0
         self._bytes = 0
         self._resync_locked()
@@ -122,6 +156,10 @@ class Spool:
                 )
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+                db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+                # After a checkpoint the WAL file is cut back to this size (bytes), so a
+                # burst that grew it does not keep the disk space.
+                db.execute(f"PRAGMA journal_size_limit={WAL_CHECKPOINT_PAGES * 4096 * 2}")
                 db.execute(_SCHEMA)
                 return db
             except sqlite3.DatabaseError as exc:
@@ -142,44 +180,71 @@ class Spool:
 
     def put(self, topic: str, payload: bytes, qos: int = 1) -> int | None:
         """Store a message durably and return its row id; ``None`` if it had to be dropped."""
-        size = len(payload) + len(topic.encode()) + ROW_OVERHEAD_BYTES
+        return self.put_many([(topic, payload, qos)])[0]
+
+    def put_many(self, messages: Sequence[Message]) -> list[int | None]:
+        """Store messages in one transaction (one fsync); their row ids, ``None`` where dropped.
+
+        Never raises: a message that cannot be stored (larger than the spool, full disk,
+        I/O error) is counted in :attr:`dropped` and its id is ``None``.
+        """
+        out: list[int | None] = [None] * len(messages)
         with self._lock:
-            if size > self.max_bytes:
-                self.dropped += 1
-                log.warning(
-                    "spool: a %d-byte message exceeds spool.max_bytes (%d); dropped",
-                    size,
-                    self.max_bytes,
-                )
-                return None
-            self._expire_locked()
-            self._make_room_locked(size)
+            keep: list[int] = []
+            for i, (topic, payload, _qos) in enumerate(messages):
+                if _size(topic, payload) > self.max_bytes:
+                    self._count_drop(1, "a message larger than spool.max_bytes")
+                else:
+                    keep.append(i)
+            if not keep:
+                return out
+            need = sum(_size(messages[i][0], messages[i][1]) for i in keep)
             for attempt in (1, 2):
+                t0 = time.perf_counter()
                 try:
-                    cur = self._db.execute(
-                        "INSERT INTO spool (created, topic, qos, payload) VALUES (?, ?, ?, ?)",
-                        (self._clock(), topic, qos, payload),
-                    )
-                    self._count += 1
-                    self._bytes += size
-                    return int(cur.lastrowid or 0)
-                except sqlite3.OperationalError as exc:
-                    if _is_full(exc) and attempt == 1 and self._count:
-                        # Full disk: give up the oldest quarter to keep the newest events.
-                        n = self._drop_oldest_locked(max(1, self._count // 4))
-                        log.warning("spool: disk full; dropped the %d oldest event(s)", n)
-                        continue
-                    self.dropped += 1
-                    if not _is_full(exc):
-                        self.write_errors += 1
-                    log.error("spool: cannot store an event (%s); dropped it", exc)
-                    return None
+                    self._db.execute("BEGIN IMMEDIATE")
+                    self._expire_locked()
+                    left = self._make_room_locked(need)
+                    # Nothing older left to give up: the batch's own oldest go (drop oldest).
+                    while left > 0 and len(keep) > 1:
+                        i = keep.pop(0)
+                        size = _size(messages[i][0], messages[i][1])
+                        left -= size
+                        need -= size
+                        self._tx_drop(1, "spool.max_bytes reached; oldest first")
+                    ids = self._insert_locked([messages[i] for i in keep])
+                    self._db.execute("COMMIT")
+                    self._settle_tx(True)
                 except sqlite3.Error as exc:
-                    self.dropped += 1
-                    self.write_errors += 1
-                    log.error("spool: cannot store an event (%s); dropped it", exc)
-                    return None
-        return None
+                    self._settle_tx(False)
+                    self._rollback()
+                    with contextlib.suppress(sqlite3.Error):
+                        self._resync_locked()
+                    if _is_full(exc) and attempt == 1:
+                        self._recover_full_locked()
+                        continue
+                    if not _is_full(exc):
+                        self.write_errors += len(keep)
+                    self._count_drop(len(keep), f"cannot store: {exc}")
+                    return out
+                self.commits += 1
+                self.commit_seconds.append(time.perf_counter() - t0)
+                self._count += len(keep)
+                self._bytes += need
+                for i, rid in zip(keep, ids, strict=True):
+                    out[i] = rid
+                self.drop_report.tick()
+                return out
+        return out
+
+    def hold(self, rows: Iterable[SpoolRow]) -> None:
+        """Mark rows as handed to the client: the bounds never drop them until :meth:`ack`.
+
+        ``max_bytes`` then bounds the rows not in flight, so the file may exceed it by the
+        client's in-flight window.
+        """
+        with self._lock:
+            self._held.update((r.id, r.size) for r in rows)
 
     def ack(self, ids: Iterable[int]) -> int:
         """Delete acknowledged rows; return how many were still there."""
@@ -187,6 +252,8 @@ class Spool:
         if not id_list:
             return 0
         with self._lock:
+            for rid in id_list:
+                self._held.pop(rid, None)
             try:
                 # A lost delete only means a duplicate after a power cut (same event_id and
                 # seq), so deletes skip the fsync; the next FULL insert syncs them anyway.
@@ -211,7 +278,19 @@ class Spool:
     def expire(self) -> int:
         """Drop rows older than ``max_age_s``; return how many."""
         with self._lock:
-            return self._expire_locked()
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                n = self._expire_locked()
+                self._db.execute("COMMIT")
+                self._settle_tx(True)
+                return n
+            except sqlite3.Error as exc:
+                self._settle_tx(False)
+                self._rollback()
+                with contextlib.suppress(sqlite3.Error):
+                    self._resync_locked()
+                log.warning("spool: cannot expire old rows (%s)", exc)
+                return 0
 
     # -- reading -------------------------------------------------------------------------
 
@@ -240,46 +319,76 @@ class Spool:
         return self._bytes
 
     def close(self) -> None:
-        """Checkpoint the WAL and close the database."""
+        """Report drops not logged yet, checkpoint the WAL and close the database."""
         with self._lock:
+            self.drop_report.flush()
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
+        with contextlib.suppress(OSError):
+            self._reserve.unlink()
 
-    # -- internals (lock held) -----------------------------------------------------------
+    # -- internals (lock held; the ones that write run inside the caller's transaction) ---
 
     def _rollback(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self._db.execute("ROLLBACK")
 
+    def _count_drop(self, n: int, why: str) -> None:
+        self.dropped += n
+        self.drop_report.dropped(n, why)
+
+    def _tx_drop(self, n: int, why: str) -> None:
+        """A drop inside a transaction: counted once it commits, forgotten on rollback."""
+        self._tx_drops.append((n, why))
+
+    def _settle_tx(self, committed: bool) -> None:
+        drops, self._tx_drops = self._tx_drops, []
+        if committed:
+            for n, why in drops:
+                self._count_drop(n, why)
+
+    def _insert_locked(self, messages: list[Message]) -> list[int]:
+        now = self._clock()
+        ids: list[int] = []
+        for topic, payload, qos in messages:
+            cur = self._db.execute(
+                "INSERT INTO spool (created, topic, qos, payload) VALUES (?, ?, ?, ?)",
+                (now, topic, qos, payload),
+            )
+            ids.append(int(cur.lastrowid or 0))
+        return ids
+
+    def _held_clause(self) -> tuple[str, list[int]]:
+        if not self._held:
+            return "", []
+        held = sorted(self._held)
+        return f" AND id NOT IN ({','.join('?' * len(held))})", held
+
     def _expire_locked(self) -> int:
         if not self._count:
             return 0
         cutoff = self._clock() - self.max_age_s
-        try:
-            row = self._db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload) + LENGTH(CAST(topic AS BLOB))), 0) "
-                "FROM spool WHERE created < ?",
-                (cutoff,),
-            ).fetchone()
-            n = int(row[0])
-            if n:
-                self._db.execute("DELETE FROM spool WHERE created < ?", (cutoff,))
-                self._count -= n
-                self._bytes -= int(row[1]) + n * ROW_OVERHEAD_BYTES
-                self.dropped += n
-                log.warning("spool: dropped %d event(s) older than spool.max_age_s", n)
-            return n
-        except sqlite3.Error as exc:
-            log.warning("spool: cannot expire old rows (%s)", exc)
+        # Rows are inserted in time order: one look at the oldest row avoids a scan per write.
+        oldest = self._db.execute("SELECT MIN(created) FROM spool").fetchone()[0]
+        if oldest is None or float(oldest) >= cutoff:
             return 0
+        held_sql, held = self._held_clause()
+        rows = self._db.execute(
+            f"SELECT id FROM spool WHERE created < ?{held_sql}", (cutoff, *held)
+        ).fetchall()
+        n = self._delete_locked([int(r[0]) for r in rows])
+        if n:
+            self._tx_drop(n, "older than spool.max_age_s")
+        return n
 
-    def _make_room_locked(self, size: int) -> None:
-        excess = self._bytes + size - self.max_bytes
+    def _make_room_locked(self, size: int) -> int:
+        """Drop the oldest rows not in flight to fit ``size`` more bytes; return the excess left."""
+        excess = self._bytes - sum(self._held.values()) + size - self.max_bytes
         if excess <= 0:
-            return
-        # Find how many of the oldest rows cover the excess (rows are small: a page of ids
-        # at a time is plenty).
+            return 0
+        # The oldest rows that cover the excess, skipping rows in flight (a page of ids at a
+        # time is plenty: rows are small).
         freed = 0
         victims: list[int] = []
         last = 0
@@ -292,25 +401,60 @@ class Spool:
             if not rows:
                 break
             for rid, n in rows:
-                victims.append(int(rid))
-                freed += int(n) + ROW_OVERHEAD_BYTES
                 last = int(rid)
+                if last in self._held:
+                    continue
+                victims.append(last)
+                freed += int(n) + ROW_OVERHEAD_BYTES
                 if freed >= excess:
                     break
         if victims:
             self._delete_locked(victims)
-            self.dropped += len(victims)
-            log.warning("spool: full (spool.max_bytes); dropped the %d oldest event(s)", len(victims))
+            self._tx_drop(len(victims), "spool.max_bytes reached; oldest first")
+        return excess - freed
 
-    def _drop_oldest_locked(self, n: int) -> int:
-        rows = self._db.execute("SELECT id FROM spool ORDER BY id LIMIT ?", (n,)).fetchall()
-        ids = [int(r[0]) for r in rows]
-        self._delete_locked(ids)
-        self.dropped += len(ids)
-        return len(ids)
+    def _make_reserve(self) -> None:
+        if self._reserve.exists():
+            return
+        try:
+            with open(self._reserve, "wb") as f:
+                f.write(bytes(RESERVE_BYTES))
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                self._reserve.unlink()
+            log.debug("spool: no room for the reserve file (%s)", exc)
+
+    def _recover_full_locked(self) -> None:
+        """After SQLITE_FULL: free the reserve, shrink the WAL, drop the oldest quarter."""
+        with contextlib.suppress(OSError):
+            self._reserve.unlink()
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        held_sql, held = self._held_clause()
+        n = max(1, (self._count - len(self._held)) // 4)
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            rows = self._db.execute(
+                f"SELECT id FROM spool WHERE 1{held_sql} ORDER BY id LIMIT ?", (*held, n)
+            ).fetchall()
+            removed = self._delete_locked([int(r[0]) for r in rows])
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            with contextlib.suppress(sqlite3.Error):
+                self._resync_locked()
+            log.debug("spool: cannot make room on a full disk (%s)", exc)
+            removed = 0
+        if removed:
+            self._count_drop(removed, "disk full; oldest first")
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._make_reserve()
 
     def _resync_locked(self) -> None:
-        """Recount rows and bytes from the database (at open, and after a failed delete)."""
+        """Recount rows and bytes from the database (at open, and after a failed write)."""
         row = self._db.execute(_TOTALS_SQL).fetchone()
         self._count = int(row[0])
         self._bytes = int(row[1]) + self._count * ROW_OVERHEAD_BYTES

@@ -109,3 +109,52 @@ def test_debug_flag_shows_traceback(tmp_path: Path) -> None:
     res = _cli("--debug", "config", "check", str(tmp_path / "absent.toml"))
     assert res.returncode == ConfigError.exit_code
     assert "Traceback" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("toml", "fragment"),
+    [
+        # Issue 10 item 4: lax types were coerced, non-finite numbers accepted.
+        ("[gate]\npixel_threshold = true\n", "gate.pixel_threshold: Input should be a valid integer"),
+        ("[gate]\nstart_pct = \"1\"\n", "gate.start_pct"),
+        ("[gate]\nexposure_jump = inf\n", "gate.exposure_jump: Input should be a finite number"),
+        ("[gate]\nexposure_jump = nan\n", "finite number"),
+        ("[classifier]\nthresholds = {person = nan}\n", "finite number"),
+        ("[classifier]\ninput_range = [0, inf]\n", "finite number"),
+        ("[mqtt]\nqos = true\n", "mqtt.qos"),
+        ("[daemon]\nwatchdog = 1\n", "daemon.watchdog: Input should be a valid boolean"),
+        # Issue 10 item 3: accepted by the model, then fatal in the MQTT client.
+        ("[mqtt]\nhost = \"\"\n", "mqtt.host: invalid value; expected: Broker host name"),
+        ("[mqtt]\ndiscovery_prefix = \"ha/#\"\n", "mqtt.discovery_prefix: invalid value"),
+        ("[mqtt]\ndiscovery_prefix = \"ha/+/x\"\n", "no # or +"),
+    ],
+)
+def test_strict_types_finite_numbers_and_valid_topics(
+    tmp_path: Path, toml: str, fragment: str
+) -> None:
+    p = tmp_path / "bad.toml"
+    p.write_text(toml)
+    with pytest.raises(ConfigError) as info:
+        load_config(p)
+    assert fragment in str(info.value) and "\n" not in str(info.value)
+
+
+def test_arrays_still_fill_pairs_and_ints_fill_floats() -> None:
+    cfg = parse_config({"classifier": {"input_range": [-1, 1]}, "gate": {"start_pct": 1}})
+    assert cfg.classifier.input_range == (-1.0, 1.0) and cfg.gate.start_pct == 1.0
+
+
+@pytest.mark.parametrize("depth", [20, 200_000])
+def test_deep_nesting_is_a_config_error(tmp_path: Path, depth: int) -> None:
+    # 200k deep used to exit 1 with RecursionError (issue 10 item 5); 20 parses but is refused.
+    p = tmp_path / "deep.toml"
+    p.write_text("x = " + "[" * depth + "]" * depth + "\n")
+    with pytest.raises(ConfigError, match="nest more than 16 deep"):
+        load_config(p)
+
+
+def test_an_oversized_file_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "huge.toml"
+    p.write_text("# padding\n" * 120_000)
+    with pytest.raises(ConfigError, match="too large for a config file"):
+        load_config(p)

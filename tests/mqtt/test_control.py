@@ -78,3 +78,38 @@ def test_bad_commands_change_nothing_and_are_counted(
     assert body["ok"] is False and body["command"] == f"set/{command}"
     assert t.config.model_dump() == before and not t.applied and t.enabled
     assert c.rejected == 1 and c.accepted == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "payload", "fragment"),
+    [
+        # Issue 10 item 5: these raised past the controller (no reply, not counted).
+        ("gate", b"[" * 100_000 + b"]" * 100_000, "nests more than"),
+        ("gate", b'{"k": ' + b"[" * 50 + b"1" + b"]" * 50 + b"}", "nests more than"),
+        ("gate/k", b"[" * 5000 + b"]" * 5000, "nests more than"),
+        ("gate", b'{"k": ' + b"1" * 5000 + b"}", "cannot be read as JSON"),
+        # Issue 10 item 4: lax types and non-finite numbers.
+        ("gate/pixel_threshold", b"true", "valid integer"),
+        ("gate", b'{"pixel_threshold": true}', "valid integer"),
+        ("gate/exposure_jump", b"Infinity", "finite number"),
+        ("gate", b'{"exposure_jump": NaN}', "finite number"),
+        ("gate/k", b'"3"', "valid integer"),
+    ],
+)
+def test_deep_huge_lax_and_non_finite_payloads_are_answered_and_counted(
+    command: str, payload: bytes, fragment: str
+) -> None:
+    t = Target()
+    before = t.config.model_dump()
+    c = Controller(t, max_payload_bytes=1024 * 1024)
+    r = c.handle(command, payload)
+    assert not r.ok and fragment in r.error, r.error
+    json.loads(r.to_json())  # the answer itself is valid JSON
+    assert t.config.model_dump() == before and c.rejected == 1
+
+
+def test_a_bool_gate_field_takes_on_off() -> None:
+    t = Target()
+    c = Controller(t)
+    assert c.handle("gate/blur", b"OFF").ok and t.config.gate.blur is False
+    assert c.handle("gate", b'{"blur": true}').ok and t.config.gate.blur is True

@@ -1,4 +1,10 @@
-"""``visionedge config check FILE`` and ``visionedge config defaults``."""
+"""``visionedge config check FILE`` and ``visionedge config defaults``.
+
+``check`` validates the file against the config model and then everything ``run`` would
+need (:mod:`visionedge.preflight`: source file, model and labels, output file, password
+file, TLS files, spool directory) without connecting to anything; a problem exits with
+the status ``run`` would exit with for it.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,11 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser("config", help="check or print configuration")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION")
     csub.required = True
-    check = csub.add_parser("check", help="validate a config file and report the first problem")
+    check = csub.add_parser(
+        "check",
+        help="validate a config file and what `run` needs (files, model, credentials), "
+        "without connecting; report the first problem",
+    )
     check.add_argument("file", help="TOML config file")
     check.set_defaults(func=_check)
     defaults = csub.add_parser("defaults", help="print the default config, commented")
@@ -21,8 +31,12 @@ def register(sub: Any) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    load_config(args.file)
+    from visionedge.preflight import preflight
+
+    notes = preflight(load_config(args.file))
     print(f"{args.file}: ok")
+    for note in notes:
+        print(f"  note: {note}")
     return 0
 
 

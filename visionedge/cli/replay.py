@@ -14,7 +14,7 @@ import argparse
 import difflib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from visionedge.cli._args import accept_negative_ranges, parse_input_range
 from visionedge.errors import ReplayMismatchError, SinkError, SourceError
@@ -97,7 +97,7 @@ def _replay_config(args: argparse.Namespace) -> Any:
         clip = Path(args.clip)
         if not clip.exists():
             raise SourceError(f"{clip}: no such clip; pass a video file or a folder of images")
-        kind = "images" if clip.is_dir() else "file"
+        kind: Literal["images", "file"] = "images" if clip.is_dir() else "file"
         source = SourceConfig(
             kind=kind, path=str(clip), realtime=args.realtime, fps=config.source.fps
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,11 +20,13 @@ class JsonLinesSink:
     Every line is flushed as it is written, so ``visionedge run | jq`` and a process killed
     mid-clip both see each finished line. State changes are not written: the event stream
     is the contract of this sink (and of replay golden files). A path is opened in append
-    mode and fsync'd on close; a stream passed in is flushed but never closed.
+    mode and fsync'd on close; a stream passed in is flushed but never closed. After a
+    failed write (a full disk) the sink reports that error once and closes quietly.
     """
 
     def __init__(self, stream_or_path: IO[str] | str | os.PathLike[str]) -> None:
         self._owned = False
+        self._failed = False
         if isinstance(stream_or_path, (str, os.PathLike)):
             path = Path(stream_or_path)
             self.name = str(path)
@@ -48,6 +51,7 @@ class JsonLinesSink:
         except BrokenPipeError:
             raise
         except OSError as exc:
+            self._failed = True
             raise SinkError(f"cannot write events to {self.name} ({exc.strerror})") from exc
 
     def state(self, name: str, value: str, detail: Mapping[str, Any] | None = None) -> None:
@@ -57,6 +61,13 @@ class JsonLinesSink:
         """Flush; close and fsync a file this sink opened (stdout stays open)."""
         if self._stream.closed:
             return
+        if self._failed:
+            # Already reported by publish (the error the run stopped on): the buffered
+            # rest cannot be written either; close without a second error.
+            if self._owned:
+                with contextlib.suppress(OSError):
+                    self._stream.close()
+            return
         try:
             self._stream.flush()
             if self._owned:
@@ -65,4 +76,9 @@ class JsonLinesSink:
         except BrokenPipeError:
             raise
         except OSError as exc:
+            if self._owned:
+                # Close the file even though its buffer cannot be written: otherwise the
+                # interpreter retries the flush at exit and prints a second, raw error.
+                with contextlib.suppress(OSError):
+                    self._stream.close()
             raise SinkError(f"cannot flush events to {self.name} ({exc.strerror})") from exc

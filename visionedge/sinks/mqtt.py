@@ -2,8 +2,15 @@
 
 Delivery of events (``<prefix>/<device>/events``, QoS 1)::
 
-    publish(event) ──► Spool.put (committed) ──► wake I/O thread ──► paho publish (mid)
-                                                   PUBACK(mid) ──► Spool.ack(row)
+    publish(event) ──► GroupCommitter ──► Spool.put_many (one commit per batch)
+                       ──► wake I/O thread ──► paho publish (mid)
+                           PUBACK(mid) ──► Spool.ack(row)
+
+``publish`` commits an event that arrives alone at once (in the caller's thread) and
+queues the events of a burst for the spool's writer thread, which stores them in one
+transaction (one fsync). ``mark_frame`` (called before each
+frame) waits for the previous frame's events to be committed, so an event is on disk
+before the next frame is analysed, and no row is handed to paho before its commit.
 
 One I/O thread owns the paho client (paho's external-loop API: ``loop_read``,
 ``loop_write``, ``loop_misc`` around our own ``select``), so every paho call and callback
@@ -52,7 +59,13 @@ from visionedge.control import Controller
 from visionedge.credentials import Secret, read_password
 from visionedge.errors import ConfigError
 from visionedge.sinks.discovery import Topics, discovery_json, discovery_topic
+from visionedge.sinks.mqtt_diagnose import (
+    describe_connack,
+    describe_connect_error,
+    response_topic_allowed,
+)
 from visionedge.spool import Spool
+from visionedge.spool_writer import GroupCommitter
 
 __all__ = ["WINDOW", "MqttCounters", "MqttSink", "default_client_id", "spool_path"]
 
@@ -60,6 +73,9 @@ log = logging.getLogger(__name__)
 
 WINDOW = 100
 """Spool rows handed to paho and not yet acknowledged, at most."""
+
+SYNC_TIMEOUT_S = 5.0
+"""Longest wait for the spool's writer at a frame boundary or a flush."""
 
 SESSION_EXPIRY_S = 24 * 3600
 """MQTT 5 session expiry: the broker keeps our session (subscriptions) this long offline."""
@@ -95,26 +111,8 @@ class MqttCounters:
     unknown_messages: int = 0
     oversized_messages: int = 0
     broker_rejected: int = 0
+    response_topics_refused: int = 0
     ack_latency_s: deque[float] = field(default_factory=lambda: deque(maxlen=1000))
-
-
-def _describe_connack(reason: Any, client_id: str) -> str:
-    text = str(reason)
-    value = getattr(reason, "value", None)
-    denied = (
-        "check mqtt.username and the password file, and that the broker allows client id "
-        f"'{client_id}' (ACL, clientid_prefixes)"
-    )
-    fix = {
-        134: "check mqtt.username and the password file",
-        135: denied,
-        133: "the broker refuses the client id; set mqtt.client_id to an id it accepts",
-        4: "check mqtt.username and the password file",
-        5: denied,
-        2: "the broker refuses the client id; set mqtt.client_id to an id it accepts",
-        132: "set mqtt.protocol to the version the broker speaks",
-    }.get(int(value) if value is not None else -1, "see the broker's log")
-    return f"{text}; {fix}"
 
 
 class MqttSink:
@@ -145,13 +143,15 @@ class MqttSink:
         self._password: Secret | None = read_password(
             mc.password_file, dict(env) if env is not None else None
         )
+        # The client first: its TLS checks fail fast, before a spool file is created.
+        self._client = self._make_client()
         self.spool = spool or Spool(
             spool_path(config),
             max_bytes=config.spool.max_bytes,
             max_age_s=config.spool.max_age_s,
             synchronous=config.spool.synchronous,
         )
-        self._client = self._make_client()
+        self._committer = GroupCommitter(self.spool, self._on_committed)
         self._lock = threading.Lock()
         self._pending_retained: dict[str, bytes] = {}
         self._pending_stats: bytes | None = None
@@ -251,20 +251,34 @@ class MqttSink:
         return self
 
     def mark_frame(self, t_monotonic: float) -> None:
-        """Note when the frame being processed arrived (for frame→publish latency)."""
+        """A new frame arrived: the previous frame's events are committed first (barrier).
+
+        ``t_monotonic`` is when the frame arrived (for the frame→publish latency).
+        """
+        if not self._committer.wait(SYNC_TIMEOUT_S):
+            log.warning("spool: events not committed within %.0f s; continuing", SYNC_TIMEOUT_S)
         self._frame_t = t_monotonic
 
     def publish(self, event: Mapping[str, Any]) -> None:
-        """Commit the event to the spool; the I/O thread sends it when the broker is there."""
+        """Queue the event for the spool's next commit; it is sent once committed."""
         payload = json.dumps(event, separators=(",", ":")).encode()
-        row = self.spool.put(self.topics.events, payload, self.config.mqtt.qos)
-        if row is not None:
-            self.counters.events_spooled += 1
-            with self._lock:
-                self._put_times[row] = self._frame_t if self._frame_t is not None else time.monotonic()
-                if len(self._put_times) > 10_000:
-                    # Only feeds the latency metric: during a long outage keep the newest.
-                    del self._put_times[next(iter(self._put_times))]
+        t = self._frame_t if self._frame_t is not None else time.monotonic()
+        self._committer.submit(self.topics.events, payload, self.config.mqtt.qos, t)
+
+    def sync(self, timeout: float = SYNC_TIMEOUT_S) -> bool:
+        """Wait until every event published so far is committed to the spool."""
+        return self._committer.wait(timeout)
+
+    def _on_committed(self, rows: list[int | None], times: list[Any]) -> None:
+        # On the spool writer thread, right after a commit.
+        with self._lock:
+            for row, t in zip(rows, times, strict=True):
+                if row is not None:
+                    self.counters.events_spooled += 1
+                    self._put_times[row] = float(t)
+            while len(self._put_times) > 10_000:
+                # Only feeds the latency metric: during a long outage keep the newest.
+                del self._put_times[next(iter(self._put_times))]
         self._wake()
 
     def state(self, name: str, value: str, detail: Mapping[str, Any] | None = None) -> None:
@@ -306,13 +320,15 @@ class MqttSink:
             "control_rejected": c.control_rejected,
             "unknown_messages": c.unknown_messages,
             "broker_rejected": c.broker_rejected,
+            "response_topics_refused": c.response_topics_refused,
         }
 
     def flush(self, timeout: float) -> bool:
         """Wait until every spooled event is acknowledged; False if ``timeout`` ran out."""
         deadline = time.monotonic() + timeout
+        self._committer.wait(timeout)
         while time.monotonic() < deadline:
-            if self.spool.depth == 0:
+            if self.spool.depth == 0 and self._committer.pending == 0:
                 return True
             self._wake()
             time.sleep(0.02)
@@ -320,10 +336,11 @@ class MqttSink:
 
     def close(self, timeout: float = 5.0) -> None:
         """Flush within ``timeout``, publish ``offline``, disconnect and close the spool."""
+        deadline = time.monotonic() + timeout
         if self._thread is None:
+            self._committer.close(timeout)
             self.spool.close()
             return
-        deadline = time.monotonic() + timeout
         if self.connected.is_set():
             flushed = self.flush(max(0.0, timeout * 0.8))
             if not flushed:
@@ -340,7 +357,14 @@ class MqttSink:
         self._wake()
         self._thread.join(max(0.5, deadline - time.monotonic() + 1.0))
         self._thread = None
+        self._committer.close(max(0.5, deadline - time.monotonic()))
         self.spool.close()
+        log.info(
+            "mqtt: closed; spool %d (%d event(s) acknowledged this run, %d dropped)",
+            self.spool.depth,
+            self.counters.events_acked,
+            self.spool.dropped,
+        )
         self._wake_r.close()
         self._wake_w.close()
 
@@ -359,54 +383,65 @@ class MqttSink:
     # -- the I/O thread ---------------------------------------------------------------------
 
     def _run(self) -> None:
-        client = self._client
-        last_expire = time.monotonic()
+        last_expire = [time.monotonic()]
         while not self._stop.is_set():
-            now = time.monotonic()
-            if self._need_connect:
-                if now < self._next_attempt:
-                    self._wait_wake(min(0.5, self._next_attempt - now))
-                    continue
-                self._try_connect()
-                continue
-            if self._awaiting_connack_until and now > self._awaiting_connack_until:
-                self._connection_failed("no CONNACK from the broker within 10 s")
-                continue
-            sock = client.socket()
-            if sock is None:
-                self._connection_lost("socket closed")
-                continue
-            wlist = [sock] if client.want_write() else []
             try:
-                readable, writable, _ = select.select([sock, self._wake_r], wlist, [], 0.25)
-            except (OSError, ValueError):
-                self._connection_lost("socket error")
-                continue
-            if self._wake_r in readable:
-                self._drain_wake()
-            rc = MQTTErrorCode.MQTT_ERR_SUCCESS
-            if sock in readable:
-                rc = client.loop_read()
-            if rc == MQTTErrorCode.MQTT_ERR_SUCCESS and sock in writable:
-                rc = client.loop_write()
-            if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
-                rc = client.loop_misc()
-            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or client.socket() is None:
-                self._connection_lost(mqtt.error_string(rc))
-                continue
-            self._settle_acks()
-            if self.connected.is_set():
-                self._after_connect()
-                self._send_retained()
-                self._pump()
-                self._send_stats()
-                if self._closing.is_set() and self._offline_mid is None:
-                    info = client.publish(self.topics.availability, b"offline", qos=1, retain=True)
-                    self._offline_mid = info.mid
-            if now - last_expire > 60.0:
-                last_expire = now
-                self.spool.expire()
+                self._iterate(last_expire)
+            except Exception as exc:
+                # A bug (or a paho error we did not foresee) must not silently end the only
+                # thread that talks to the broker while the daemon reports "connected".
+                log.exception("mqtt: unexpected error in the I/O thread; reconnecting")
+                self.connected.clear()
+                self._connection_failed(f"unexpected error: {type(exc).__name__}: {exc}")
         self._shutdown_client()
+
+    def _iterate(self, last_expire: list[float]) -> None:
+        """One turn of the I/O loop: connect, or select and let paho read/write."""
+        client = self._client
+        now = time.monotonic()
+        if self._need_connect:
+            if now < self._next_attempt:
+                self._wait_wake(min(0.5, self._next_attempt - now))
+                return
+            self._try_connect()
+            return
+        if self._awaiting_connack_until and now > self._awaiting_connack_until:
+            self._connection_failed("no CONNACK from the broker within 10 s")
+            return
+        sock = client.socket()
+        if sock is None:
+            self._connection_lost("socket closed")
+            return
+        wlist = [sock] if client.want_write() else []
+        try:
+            readable, writable, _ = select.select([sock, self._wake_r], wlist, [], 0.25)
+        except (OSError, ValueError):
+            self._connection_lost("socket error")
+            return
+        if self._wake_r in readable:
+            self._drain_wake()
+        rc = MQTTErrorCode.MQTT_ERR_SUCCESS
+        if sock in readable:
+            rc = client.loop_read()
+        if rc == MQTTErrorCode.MQTT_ERR_SUCCESS and sock in writable:
+            rc = client.loop_write()
+        if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
+            rc = client.loop_misc()
+        if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or client.socket() is None:
+            self._connection_lost(mqtt.error_string(rc))
+            return
+        self._settle_acks()
+        if self.connected.is_set():
+            self._after_connect()
+            self._send_retained()
+            self._pump()
+            self._send_stats()
+            if self._closing.is_set() and self._offline_mid is None:
+                info = client.publish(self.topics.availability, b"offline", qos=1, retain=True)
+                self._offline_mid = info.mid
+        if now - last_expire[0] > 60.0:
+            last_expire[0] = now
+            self.spool.expire()
 
     def _wait_wake(self, timeout: float) -> None:
         try:
@@ -433,32 +468,10 @@ class MqttSink:
 
     def _try_connect(self) -> None:
         mc = self.config.mqtt
-        where = f"{mc.host}:{mc.port}"
         try:
             self._client.reconnect()
-        except ssl.SSLCertVerificationError as exc:
-            self._connection_failed(
-                f"TLS: the broker's certificate at {where} is not trusted "
-                f"({exc.verify_message}); set mqtt.tls.ca_file to the CA that signed it"
-            )
-            return
-        except ssl.SSLError as exc:
-            self._connection_failed(
-                f"TLS handshake with {where} failed ({exc.reason or exc}); check mqtt.tls "
-                "and that the port speaks TLS"
-            )
-            return
-        except (ConnectionRefusedError, TimeoutError) as exc:
-            self._connection_failed(
-                f"cannot reach the broker at {where} ({exc.__class__.__name__}); check "
-                "mqtt.host/mqtt.port and that the broker runs"
-            )
-            return
-        except OSError as exc:
-            self._connection_failed(
-                f"cannot reach the broker at {where} ({exc.strerror or exc}); check "
-                "mqtt.host/mqtt.port and the network"
-            )
+        except (OSError, ValueError) as exc:
+            self._connection_failed(describe_connect_error(exc, mc))
             return
         self._need_connect = False
         self._awaiting_connack_until = time.monotonic() + 10.0
@@ -518,7 +531,7 @@ class MqttSink:
     ) -> None:
         if reason.is_failure:
             # Logged once the broker closes the socket (_connection_lost), with the backoff.
-            self._refusal = f"broker refused the connection: {_describe_connack(reason, self.client_id)}"
+            self._refusal = f"broker refused the connection: {describe_connack(reason, self.client_id)}"
             return
         self._awaiting_connack_until = 0.0
         self._attempt = 0
@@ -597,6 +610,16 @@ class MqttSink:
         self._client.publish(self.topics.reply, body, qos=1)
         props = getattr(message, "properties", None)
         response_topic = getattr(props, "ResponseTopic", None) if props is not None else None
+        if response_topic and not response_topic_allowed(str(response_topic), self.topics):
+            # A control message must not make us publish onto our events, discovery or
+            # set/ topics: replies stay in our own reply namespace (answered there above).
+            self.counters.response_topics_refused += 1
+            log.warning(
+                "mqtt: ignored response topic %r; replies go only to %s or below it",
+                str(response_topic)[:200],
+                self.topics.reply,
+            )
+            return
         if response_topic:
             out = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
             corr = getattr(props, "CorrelationData", None)
@@ -641,7 +664,10 @@ class MqttSink:
         room = WINDOW - len(self._inflight)
         if room <= 0 or (self._closing.is_set() and self.spool.depth == 0):
             return
-        for row in self.spool.fetch(self._cursor, room):
+        rows = self.spool.fetch(self._cursor, room)
+        # Rows in paho's hands are as good as delivered: the spool's bounds leave them be.
+        self.spool.hold(r for r in rows if r.qos)
+        for row in rows:
             info = self._client.publish(row.topic, row.payload, qos=row.qos)
             self._cursor = row.id
             self.counters.publishes += 1

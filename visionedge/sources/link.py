@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Self
 
+from visionedge.redact import redact_urls
 from visionedge.sources.pacing import Backoff
 
 __all__ = ["LOST_AFTER_ATTEMPTS", "LinkState", "LiveSourceState", "StateCallback", "redact"]
@@ -24,9 +25,10 @@ log = logging.getLogger("visionedge.sources")
 def redact(target: str) -> str:
     """``target`` without the user:password part of a URL (for names, logs, errors)."""
     scheme, sep, rest = target.partition("://")
-    if not sep or "@" not in rest.split("/", 1)[0]:
-        return target
-    host = rest.split("@", 1)[1]
+    authority = rest.split("/", 1)[0]
+    if not sep or "@" not in authority:
+        return redact_urls(target)
+    host = rest[authority.rindex("@") + 1 :]
     return f"{scheme}://***@{host}"
 
 

@@ -480,7 +480,7 @@ class Daemon:
             from visionedge.pipeline import load_configured_classifier
 
             try:
-                pipeline.classifier = load_configured_classifier(cfg)
+                pipeline.set_classifier(load_configured_classifier(cfg))
             except ModelError as exc:
                 log.error("classifier stays off: %s", exc)
                 cfg = cfg.model_copy(

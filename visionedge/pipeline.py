@@ -216,6 +216,16 @@ class Pipeline:
 
         close_sinks(self.sinks, timeout)
 
+    def set_classifier(self, classifier: Classifier | None) -> None:
+        """Use ``classifier`` from the next frame on (a runtime ``classifier.enabled`` switch).
+
+        The tracker learns the model too, so events classified from now on name it.
+        """
+        with self._lock:
+            self.classifier = classifier
+            model = ModelInfo(classifier.name, classifier.sha256) if classifier else None
+            self.tracker.set_model(model)
+
     def reconfigure(self, config: Config) -> None:
         """Apply a new config at runtime: gate thresholds keep their history, events continue."""
         with self._lock:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from visionedge.config import Config, load_config
+from visionedge.config import ClassifierConfig, Config, load_config
 from visionedge.control import Controller
 from visionedge.errors import ConfigError, ModelError, VisionEdgeError
 from visionedge.frame import Frame
@@ -234,6 +234,13 @@ class Daemon:
         """Apply ``config`` before the next frame."""
         with self._lock:
             self._pending_config = config
+
+    def check_classifier(self, cfg: ClassifierConfig) -> None:
+        """ConfigError if ``cfg`` names labels the loaded model does not have."""
+        pipeline = self._pipeline
+        check = getattr(pipeline.classifier, "check_config", None) if pipeline else None
+        if check is not None:
+            check(cfg)
 
     def set_enabled(self, enabled: bool) -> None:
         """Pause or resume analysis before the next frame."""
@@ -486,7 +493,13 @@ class Daemon:
                 cfg = cfg.model_copy(
                     update={"classifier": cfg.classifier.model_copy(update={"enabled": False})}
                 )
-        pipeline.reconfigure(cfg)
+        try:
+            pipeline.reconfigure(cfg)
+        except ConfigError as exc:
+            # e.g. a reload naming a label the model lacks: keep running as before.
+            log.error("config change refused, keeping the running config: %s", exc)
+            pipeline.reconfigure(self.config)
+            return
         self.config = cfg
 
     def _reload(self) -> None:

@@ -38,6 +38,7 @@ from visionedge.capture import Captured, FrameQueue, SourceState, WatchdogGate, 
 from visionedge.config import ClassifierConfig, Config, load_config
 from visionedge.control import Controller
 from visionedge.errors import ConfigError, ModelError, VisionEdgeError
+from visionedge.events.openstate import OpenEventStore, state_dir
 from visionedge.frame import Frame
 from visionedge.metrics import Metrics
 from visionedge.protocols import EventSink, FrameSource, FrameTrace, SnapshotSink
@@ -223,6 +224,15 @@ class Daemon:
                 cfg, source=source, sinks=sinks, classifier=classifier, deterministic_ids=False
             )
             self._pipeline = pipeline
+            directory = state_dir(cfg)
+            if directory is not None:
+                pipeline.open_store = OpenEventStore(directory, min_frames=cfg.events.min_frames)
+                end = pipeline.end_crashed_event()
+                if end is not None:
+                    log.warning(
+                        "event %s was left open by the previous run (crash or kill); "
+                        "ended it (end_reason restarted)", end["event_id"],
+                    )
             controller = Controller(self, max_payload_bytes=cfg.mqtt.max_payload_bytes)
             for sink in sinks:
                 if hasattr(sink, "controller"):

@@ -24,6 +24,7 @@ from visionedge.config import Config
 from visionedge.errors import ModelError, SinkError, VisionEdgeError
 from visionedge.events import EventTracker, ModelInfo, StateWatcher, random_ids
 from visionedge.events import deterministic_ids as _deterministic_ids
+from visionedge.events.openstate import OpenEventStore
 from visionedge.frame import Frame
 from visionedge.protocols import (
     Box,
@@ -77,8 +78,10 @@ class Pipeline:
         sinks: list[EventSink],
         source: FrameSource | None = None,
         classifier: Classifier | None = None,
+        open_store: OpenEventStore | None = None,
     ) -> None:
         self.config = config
+        self.open_store = open_store
         self.gate = gate
         self.tracker = tracker
         self.sinks = sinks
@@ -238,12 +241,27 @@ class Pipeline:
             self.tracker.reconfigure(config.events, config.classifier)
             self.config = config
 
+    def end_crashed_event(self) -> dict[str, Any] | None:
+        """Publish the ``end`` (``restarted``) of an event a crashed run left open, if any."""
+        if self.open_store is None:
+            return None
+        with self._lock:
+            end = self.open_store.recover()
+            if end is not None:
+                self._publish([end])
+            return end
+
     # -- output ---------------------------------------------------------------------------
     def _publish(self, payloads: list[dict[str, Any]]) -> None:
+        store = self.open_store
         for payload in payloads:
             self.stats.messages += 1
+            if store is not None:
+                store.record(payload)
             for sink in self.sinks:
                 sink.publish(payload)
+            if store is not None:
+                store.published(payload)
 
     def _state(self, name: str, value: str, detail: Mapping[str, Any]) -> None:
         for sink in self.sinks:

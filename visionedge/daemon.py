@@ -218,7 +218,7 @@ class Daemon:
         source = open_source(cfg.source, cfg.gate.width)
         sinks = build_sinks(cfg)
         self._sinks = sinks
-        metrics = Metrics(self.stats)
+        metrics = Metrics(self.stats, enabled=cfg.metrics.enabled)
         try:
             pipeline = build_pipeline(
                 cfg, source=source, sinks=sinks, classifier=classifier, deterministic_ids=False

@@ -23,7 +23,9 @@ that escapes is a bug and exits with status 1.
     ├── ReplayMismatchError              7   ``replay --expect``: events differ from the golden file
     ├── TrainingError                    9   the model pipeline (train/prune/quantize/export)
     │   └── UnsupportedOpError           9   an operator TFLM's resolver cannot run
-    └── FirmwareError                   10   firmware config generation / host build problems
+    ├── FirmwareError                   10   firmware config generation / host build problems
+    └── MissingExtraError               11   an optional feature's package is not installed
+                                             (e.g. plots: pip install 'visionedge[plot]')
 
 Exit status 2 is argparse's usage error. Distinct statuses let systemd's
 ``RestartPreventExitStatus=`` stop restarting on errors a restart cannot fix (3 and 5).
@@ -39,6 +41,7 @@ __all__ = [
     "FirmwareError",
     "FrameError",
     "LabelsError",
+    "MissingExtraError",
     "ModelError",
     "ReplayMismatchError",
     "SinkError",
@@ -139,3 +142,10 @@ class FirmwareError(VisionEdgeError):
     """Generating firmware configuration or driving the firmware host build failed."""
 
     exit_code = 10
+
+
+class MissingExtraError(VisionEdgeError):
+    """An optional feature was asked for whose package is not installed; the message names
+    the pip extra that brings it (the daemon itself never needs one)."""
+
+    exit_code = 11

@@ -180,11 +180,12 @@ def capture(
     try:
         if _open(source, stop, retry):
             try:
-                # Whatever happened before, the camera delivers now (retained "ok").
-                queue.put_state(SourceState("ok"))
-                if retry is not None:
-                    retry.backoff.reset()
-                    retry.state = "ok"
+                # The camera delivers now: say so (a retained "ok" for subscribers), and log
+                # it when it took retries.
+                if retry is not None and retry.state != "ok":
+                    retry.ok()
+                else:
+                    queue.put_state(SourceState("ok"))
                 frames = source.frames()
                 try:
                     for frame in frames:

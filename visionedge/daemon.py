@@ -7,17 +7,25 @@
                                sd_notify READY/WATCHDOG/STATUS ◄──────────┤
                                stats (MQTT), metrics (Prometheus) ◄───────┘
 
-- ``READY=1`` once the model is loaded, the sinks are up and the first frame went through;
+- ``READY=1`` once the model is loaded, the sinks are up and the first frame went through
+  (or the live camera turned out to be down: the daemon is up and retrying it);
   ``WATCHDOG=1`` every half ``WATCHDOG_USEC`` but only if frames were analysed since the
-  last ping, so a dead camera or a stuck analysis lets systemd restart us; ``STATUS=`` a
-  one-line summary every few seconds.
+  last ping or a down camera is being retried, so a stuck analysis or capture lets systemd
+  restart us; ``STATUS=`` a one-line summary every few seconds, at once on a camera change.
+- The camera's state (:mod:`visionedge.capture`) goes to the sinks as ``camera`` (MQTT:
+  retained, a Home Assistant connectivity entity); losing it ends the open event with
+  ``end_reason = "source_lost"`` and motion OFF. A live camera down at start is retried
+  with backoff instead of exiting 4; a missing clip still exits 4 at once.
+- An event a crash left open is ended on the next start (``end_reason = "restarted"``)
+  from ``open-event.json`` beside the spool (:mod:`visionedge.events.openstate`).
 - Live sources (and ``source.realtime`` replays) feed a bounded queue that drops the
   *oldest* frame when analysis falls behind (counted in ``dropped_frames``), so latency stays
   bounded. Non-realtime replays block instead: a clip is analysed frame by frame.
 - SIGTERM/SIGINT: stop reading, end the open event (``end_reason = "stopped"``), flush the
   spool for up to ``daemon.stop_timeout_s``, publish ``offline``, exit 0.
-- SIGHUP: re-read and re-validate the config file. An invalid file is refused (logged, the
-  running config stays). Gate, event and classifier-threshold settings apply at once;
+- SIGHUP: re-read and re-validate the config file. An invalid file (or one naming labels
+  the model lacks) is refused (logged, the running config stays). Gate, event and
+  classifier-threshold settings apply at once;
   sections that need a restart (source, device, MQTT, spool, metrics, model files) are
   kept and named in a warning.
 - ``set/...`` MQTT commands reach :class:`Daemon` through :class:`~visionedge.control.Controller`;
@@ -42,6 +50,7 @@ from visionedge.events.openstate import OpenEventStore, state_dir
 from visionedge.frame import Frame
 from visionedge.metrics import Metrics
 from visionedge.protocols import EventSink, FrameSource, FrameTrace, SnapshotSink
+from visionedge.reload import changed_keys, merge_reloadable
 from visionedge.sdnotify import Notifier
 from visionedge.sources.link import LinkState
 
@@ -52,44 +61,6 @@ log = logging.getLogger(__name__)
 
 STATUS_EVERY_S = 5.0
 """How often ``STATUS=`` is refreshed."""
-
-RESTART_ONLY_SECTIONS = ("device", "source", "output", "mqtt", "spool", "daemon", "metrics")
-RESTART_ONLY_CLASSIFIER = ("model", "labels", "backend", "num_threads", "input_range", "mean", "std")
-
-
-def _changed_keys(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "") -> list[str]:
-    out: list[str] = []
-    for key in new:
-        a, b = old.get(key), new[key]
-        if isinstance(a, Mapping) and isinstance(b, Mapping):
-            out += _changed_keys(a, b, f"{prefix}{key}.")
-        elif a != b:
-            out.append(f"{prefix}{key}={b!r}")
-    return out
-
-
-def merge_reloadable(current: Config, new: Config) -> tuple[Config, list[str]]:
-    """Take from ``new`` what can change at runtime; return it and what needs a restart."""
-    restart: list[str] = []
-    for section in RESTART_ONLY_SECTIONS:
-        if getattr(current, section) != getattr(new, section):
-            restart.append(section)
-    if current.gate.width != new.gate.width:
-        restart.append("gate.width")
-    clf_keep = {}
-    for key in RESTART_ONLY_CLASSIFIER:
-        if getattr(current.classifier, key) != getattr(new.classifier, key):
-            restart.append(f"classifier.{key}")
-        clf_keep[key] = getattr(current.classifier, key)
-    merged = current.model_copy(
-        update={
-            "gate": new.gate.model_copy(update={"width": current.gate.width}),
-            "events": new.events,
-            "classifier": new.classifier.model_copy(update=clf_keep),
-        }
-    )
-    return merged, restart
-
 
 class Daemon:
     """One run of the service; also the :class:`~visionedge.control.ControlTarget`."""
@@ -476,7 +447,7 @@ class Daemon:
                     "reload: %s changed; restart the service to apply (the rest is applied)",
                     ", ".join(restart),
                 )
-            changed = _changed_keys(current.model_dump(), merged.model_dump())
+            changed = changed_keys(current.model_dump(), merged.model_dump())
             log.info(
                 "reload: %s re-read; applied %s",
                 self.config_path,

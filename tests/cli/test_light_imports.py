@@ -13,8 +13,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 # Never needed by `run`/`replay` with the default config: training, plotting, test-only
 # schema validation; nor what this config turns off (metrics endpoint, MQTT, demo scene).
 HEAVY = ("tensorflow", "tf_keras", "keras", "visionedge.train", "matplotlib", "visionedge.plot",
@@ -68,15 +66,3 @@ def test_a_plot_without_matplotlib_names_the_extra(
     assert lines[-1].startswith("visionedge: error: replay --plot needs matplotlib"), err
     assert "pip install 'visionedge[plot]'" in lines[-1]
     assert not (tmp_path / "t.png").exists()
-
-
-@pytest.mark.parametrize("cmd", ["replay", "calibrate"])
-def test_plots_still_work_with_the_extra(
-    clip: Callable[[str], Path], tmp_path: Path, cmd: str
-) -> None:
-    png = tmp_path / "p.png"
-    args = ([cmd, str(clip("small")), "--quiet", "--plot", str(png)] if cmd == "replay"
-            else [cmd, str(clip("small")), "--plot", str(png)])
-    _, err, code = _imported(args, tmp_path)
-    assert code == 0, err
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

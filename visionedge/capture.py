@@ -6,7 +6,8 @@
                     source state changes (ok/reconnecting/lost) ─────────┘ (in order with frames)
 
 A live camera that is not up when the service starts (an IP camera booting slower than the
-board) is retried here for as long as the daemon runs, with the source's own backoff
+board: the source raises :class:`~visionedge.errors.SourceLostError`) is retried here for as
+long as the daemon runs, with the source's own backoff
 (``source.reconnect_initial_s`` doubling up to ``reconnect_max_s``), reporting
 ``reconnecting`` and then ``lost`` like a camera that dies later. A replay source that
 cannot be opened (a missing clip) is an error at once: retrying cannot make a file appear
@@ -23,7 +24,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from visionedge.errors import SourceError
+from visionedge.errors import SourceLostError
 from visionedge.frame import Frame
 from visionedge.protocols import FrameSource
 from visionedge.sources.link import LinkState
@@ -148,11 +149,13 @@ class WatchdogGate:
 
 
 def _open(source: FrameSource, stop: threading.Event, retry: LinkState | None) -> bool:
-    """Enter ``source``; with ``retry`` keep trying a SourceError. False when stopped first."""
+    """Enter ``source``; with ``retry`` keep trying while it raises SourceLostError (the
+    camera is not delivering yet); any other SourceError (a missing picamera2 module, a size
+    the sensor refuses) cannot heal and is raised. False when stopped first."""
     while not stop.is_set():
         try:
             source.__enter__()
-        except SourceError as exc:
+        except SourceLostError as exc:
             if retry is None:
                 raise
             delay = retry.failed(str(exc))

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from visionedge.capture import Captured, FrameQueue, SourceState, capture
 from visionedge.config import SourceConfig
@@ -81,3 +82,17 @@ def test_without_retry_the_first_failure_ends_the_stream_with_its_error() -> Non
     q = FrameQueue(4, latest_wins=True)
     capture(src, q, threading.Event())
     assert q.drained and "cannot open" in str(q.error)
+
+
+def test_an_error_retrying_cannot_fix_is_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No picamera2 package (not even the fake next to fake_capture): an installation
+    # problem, not a camera that is late.
+    monkeypatch.setitem(sys.modules, "picamera2", None)
+    from visionedge.sources.picamera2_source import MISSING_PICAMERA2, Picamera2Source
+
+    src = Picamera2Source(SourceConfig(kind="picamera2"), 32)
+    q = FrameQueue(4, latest_wins=True)
+    link = LinkState(src.name, 0.01, 0.02, on_state=lambda s, r: q.put_state(SourceState(s, r)))
+    capture(src, q, threading.Event(), retry=link)
+    assert q.get(0.01) is None and q.drained
+    assert str(q.error) == MISSING_PICAMERA2.replace("\n", " ")

@@ -145,7 +145,7 @@ def snippet(cal: Calibration, gate: GateConfig) -> str:
 def write_plot(path: Path, pct: npt.NDArray[np.float64], cal: Calibration) -> None:
     """A histogram (log counts) and a timeline of changed_pct with the proposed thresholds.
 
-    matplotlib is the ``plot`` extra: MissingExtraError (exit 11) when it is not installed.
+    matplotlib is the ``plot`` extra: MissingExtraError (exit 13) when it is not installed.
     """
     from visionedge.extras import require
 

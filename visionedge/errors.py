@@ -24,7 +24,7 @@ that escapes is a bug and exits with status 1.
     ├── TrainingError                    9   the model pipeline (train/prune/quantize/export)
     │   └── UnsupportedOpError           9   an operator TFLM's resolver cannot run
     ├── FirmwareError                   10   firmware config generation / host build problems
-    └── MissingExtraError               11   an optional feature's package is not installed
+    └── MissingExtraError               13   an optional feature's package is not installed
                                              (e.g. plots: pip install 'visionedge[plot]')
 
 Exit status 2 is argparse's usage error. Distinct statuses let systemd's
@@ -148,4 +148,4 @@ class MissingExtraError(VisionEdgeError):
     """An optional feature was asked for whose package is not installed; the message names
     the pip extra that brings it (the daemon itself never needs one)."""
 
-    exit_code = 11
+    exit_code = 13

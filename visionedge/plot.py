@@ -33,7 +33,7 @@ def plot_timeline(
     """Write a PNG: changed % per frame (symlog scale), start/stop/global thresholds, events shaded.
 
     Uses matplotlib's object API with the Agg canvas, so no display and no pyplot global state.
-    matplotlib is the ``plot`` extra: MissingExtraError (exit 11) when it is not installed.
+    matplotlib is the ``plot`` extra: MissingExtraError (exit 13) when it is not installed.
     """
     from visionedge.extras import require
 

@@ -61,7 +61,7 @@ def test_a_plot_without_matplotlib_names_the_extra(
     path = os.pathsep.join([str(tmp_path / "shadow"), os.environ.get("PYTHONPATH", "")])
     _, err, code = _imported(["replay", str(clip("small")), "--quiet", "--plot",
                               str(tmp_path / "t.png")], tmp_path, {"PYTHONPATH": path})
-    assert code == 11, err
+    assert code == 13, err
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert lines[-1].startswith("visionedge: error: replay --plot needs matplotlib"), err
     assert "pip install 'visionedge[plot]'" in lines[-1]

@@ -27,6 +27,7 @@ bench:
 	-.venv/bin/python bench/model.py
 	-.venv/bin/python bench/recording.py
 	-.venv/bin/python bench/firmware_size.py
+	-.venv/bin/python bench/startup.py
 
 # Firmware: host runner and Cortex-M4 (QEMU mps2-an386) image, core only; docs/firmware.md.
 firmware:

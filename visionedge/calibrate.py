@@ -144,9 +144,13 @@ def snippet(cal: Calibration, gate: GateConfig) -> str:
 
 
 def write_plot(path: Path, pct: npt.NDArray[np.float64], cal: Calibration) -> None:
-    """A histogram (log counts) and a timeline of changed_pct with the proposed thresholds."""
-    import matplotlib
+    """A histogram (log counts) and a timeline of changed_pct with the proposed thresholds.
 
+    matplotlib is the ``plot`` extra: MissingExtraError (exit 13) when it is not installed.
+    """
+    from visionedge.extras import require
+
+    matplotlib = require("matplotlib", "plot", "calibrate --plot")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

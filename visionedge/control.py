@@ -7,6 +7,9 @@ A command is a topic suffix after ``set/`` and a small payload (plain text or JS
 ``set/classifier/enabled`` ``ON``/``OFF``: classify moving regions or only report motion
 ``set/gate/<field>``       one gate threshold, e.g. ``set/gate/start_pct`` ``1.5``
 ``set/gate``               a JSON object of several gate fields, applied together
+``set/classifier/<field>`` one classifier setting, e.g. ``set/classifier/threshold`` ``0.6``
+``set/classifier``         a JSON object of classifier settings, e.g.
+                           ``{"thresholds": {"person": 0.7}, "max_per_event": 10}``
 =========================  =========================================================
 
 Every change is validated against the same pydantic model as the config file (strict
@@ -16,6 +19,9 @@ nothing. Payloads are bounded before they are parsed: at most ``mqtt.max_payload
 bytes and :data:`MAX_JSON_DEPTH` levels of JSON nesting (a deeper one would exhaust the
 parser's recursion), so every message gets an answer and a count. Only the fields in :data:`GATE_FIELDS` can be changed at runtime; masks, zones
 and the plane width need a restart (or SIGHUP) because they change the gate's geometry.
+Of the classifier, the fields in :data:`CLASSIFIER_FIELDS` (thresholds, top-k, ignore list,
+cadence, budget, margin); label names in ``thresholds``/``ignore`` are checked against the
+loaded model when the target offers ``check_classifier`` (the daemon does).
 """
 
 from __future__ import annotations
@@ -28,10 +34,11 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from visionedge.config import Config, GateConfig
-from visionedge.errors import ControlError
+from visionedge.config import ClassifierConfig, Config, GateConfig
+from visionedge.errors import ConfigError, ControlError
 
 __all__ = [
+    "CLASSIFIER_FIELDS",
     "GATE_FIELDS",
     "MAX_JSON_DEPTH",
     "ControlReply",
@@ -52,6 +59,16 @@ GATE_FIELDS: tuple[str, ...] = tuple(
     if name not in ("width", "masks", "zones", "tamper")
 )
 """Gate settings that may change at runtime (the gate keeps its history)."""
+
+_CLASSIFIER_RESTART = (
+    "enabled", "model", "labels", "backend", "num_threads", "xnnpack", "input_range", "mean",
+    "std", "output",
+)
+# ``enabled`` has its own switch (set/classifier/enabled); the rest need another interpreter.
+CLASSIFIER_FIELDS: tuple[str, ...] = tuple(
+    name for name in ClassifierConfig.model_fields if name not in _CLASSIFIER_RESTART
+)
+"""Classifier settings that may change at runtime (the loaded interpreter keeps running)."""
 
 _TRUE = {"on", "true", "1", "yes", "enable", "enabled"}
 _FALSE = {"off", "false", "0", "no", "disable", "disabled"}
@@ -195,6 +212,7 @@ class Controller:
             "enabled": self._enabled,
             "classifier/enabled": self._classifier_enabled,
             "gate": self._gate_many,
+            "classifier": self._classifier_many,
         }
         if command in handlers:
             return handlers[command](text)
@@ -214,9 +232,23 @@ class Controller:
                         f"set/{command}: expected a single value, got a JSON object/array"
                     )
             return self._apply_gate({name: value}, f"set/{command}")
+        if command.startswith("classifier/"):
+            name = command.removeprefix("classifier/")
+            if name not in CLASSIFIER_FIELDS:
+                raise ControlError(
+                    f"set/{command}: classifier.{name} cannot be changed at runtime; allowed: "
+                    + ", ".join(CLASSIFIER_FIELDS)
+                )
+            what = f"set/{command}"
+            # thresholds and ignore take a JSON object/list; the rest a scalar.
+            if name in ("thresholds", "ignore"):
+                value = _loads(text, what)
+            else:
+                value = _parse_scalar(text, what)
+            return self._apply_classifier({name: value}, f"set/{command}")
         raise ControlError(
             f"unknown command set/{command}; use set/enabled, set/classifier/enabled, "
-            "set/gate/<field> or set/gate"
+            "set/classifier/<field>, set/classifier, set/gate/<field> or set/gate"
         )
 
     def _enabled(self, text: str) -> dict[str, Any]:
@@ -256,3 +288,39 @@ class Controller:
         new.gate = gate
         self.target.apply_config(new)
         return {f"gate.{k}": getattr(gate, k) for k in changes}
+
+    def _classifier_many(self, text: str) -> dict[str, Any]:
+        changes = _loads(text, "set/classifier")
+        if not isinstance(changes, dict) or not changes:
+            raise ControlError('set/classifier: expected a JSON object such as {"threshold": 0.6}')
+        unknown = sorted(k for k in changes if k not in CLASSIFIER_FIELDS)
+        if unknown:
+            raise ControlError(
+                f"set/classifier: {', '.join(unknown)} cannot be changed at runtime; allowed: "
+                + ", ".join(CLASSIFIER_FIELDS)
+            )
+        return self._apply_classifier(changes, "set/classifier")
+
+    def _apply_classifier(self, changes: dict[str, Any], what: str) -> dict[str, Any]:
+        current = self.target.current_config()
+        # Only the fields set so far, plus the changes: the label check treats a default
+        # ignore list as a convention, not a claim about the model, and must still know it.
+        merged = current.classifier.model_dump(include=current.classifier.model_fields_set)
+        merged |= changes
+        try:
+            # Strict: "0.6" is no 0.6 and true is no 1 over MQTT either.
+            clf = ClassifierConfig.model_validate(merged, strict=True)
+        except ValidationError as exc:
+            raise ControlError(f"{what}: {_validation_message(exc)}") from None
+        check: Callable[[ClassifierConfig], None] | None = getattr(
+            self.target, "check_classifier", None
+        )
+        if check is not None:
+            try:
+                check(clf)
+            except ConfigError as exc:
+                raise ControlError(f"{what}: {exc}") from None
+        new = current.model_copy(deep=True)
+        new.classifier = clf
+        self.target.apply_config(new)
+        return {f"classifier.{k}": getattr(clf, k) for k in changes}

@@ -55,6 +55,9 @@ def resolve_credential_path(name: str, env: dict[str, str] | None = None) -> Pat
 def read_password(name: str, env: dict[str, str] | None = None) -> Secret | None:
     """Read the password named by ``mqtt.password_file``; ``""`` means no password.
 
+    An empty systemd credential (a bare name found in ``$CREDENTIALS_DIRECTORY``) also means
+    no password: the shipped units fall back to one when the password file does not exist.
+
     Raises ConfigError (exit 3: a restart cannot fix it) naming the file and the fix; the
     message never contains any of the file's content. One trailing newline is stripped
     (``echo secret > file`` writes one); other whitespace is kept as part of the password.
@@ -93,5 +96,16 @@ def read_password(name: str, env: dict[str, str] | None = None) -> Secret | None
     elif text.endswith("\n"):
         text = text[:-1]
     if not text:
+        if _from_credentials_dir(name, env):
+            # The shipped units default the credential to a lone newline (SetCredential=)
+            # when /etc/visionedge/mqtt-password does not exist: an anonymous broker.
+            return None
         raise ConfigError(f"mqtt.password_file: {path} is empty; write the password into it")
     return Secret(text)
+
+
+def _from_credentials_dir(name: str, env: dict[str, str] | None) -> bool:
+    environ = os.environ if env is None else env
+    return bool(environ.get("CREDENTIALS_DIRECTORY")) and not (
+        os.sep in name or name.startswith(".")
+    )

@@ -7,17 +7,25 @@
                                sd_notify READY/WATCHDOG/STATUS ◄──────────┤
                                stats (MQTT), metrics (Prometheus) ◄───────┘
 
-- ``READY=1`` once the model is loaded, the sinks are up and the first frame went through;
+- ``READY=1`` once the model is loaded, the sinks are up and the first frame went through
+  (or the live camera turned out to be down: the daemon is up and retrying it);
   ``WATCHDOG=1`` every half ``WATCHDOG_USEC`` but only if frames were analysed since the
-  last ping, so a dead camera or a stuck analysis lets systemd restart us; ``STATUS=`` a
-  one-line summary every few seconds.
+  last ping or a down camera is being retried, so a stuck analysis or capture lets systemd
+  restart us; ``STATUS=`` a one-line summary every few seconds, at once on a camera change.
+- The camera's state (:mod:`visionedge.capture`) goes to the sinks as ``camera`` (MQTT:
+  retained, a Home Assistant connectivity entity); losing it ends the open event with
+  ``end_reason = "source_lost"`` and motion OFF. A live camera down at start is retried
+  with backoff instead of exiting 4; a missing clip still exits 4 at once.
+- An event a crash left open is ended on the next start (``end_reason = "restarted"``)
+  from ``open-event.json`` beside the spool (:mod:`visionedge.events.openstate`).
 - Live sources (and ``source.realtime`` replays) feed a bounded queue that drops the
   *oldest* frame when analysis falls behind (counted in ``dropped_frames``), so latency stays
   bounded. Non-realtime replays block instead: a clip is analysed frame by frame.
 - SIGTERM/SIGINT: stop reading, end the open event (``end_reason = "stopped"``), flush the
   spool for up to ``daemon.stop_timeout_s``, publish ``offline``, exit 0.
-- SIGHUP: re-read and re-validate the config file. An invalid file is refused (logged, the
-  running config stays). Gate, event and classifier-threshold settings apply at once;
+- SIGHUP: re-read and re-validate the config file. An invalid file (or one naming labels
+  the model lacks) is refused (logged, the running config stays). Gate, event and
+  classifier-threshold settings apply at once;
   sections that need a restart (source, device, MQTT, spool, metrics, model files) are
   kept and named in a warning.
 - ``set/...`` MQTT commands reach :class:`Daemon` through :class:`~visionedge.control.Controller`;
@@ -26,175 +34,33 @@
 
 from __future__ import annotations
 
-import collections
 import logging
 import signal
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from visionedge.config import Config, load_config
+from visionedge.capture import Captured, FrameQueue, SourceState, WatchdogGate, capture
+from visionedge.config import ClassifierConfig, Config, load_config
 from visionedge.control import Controller
 from visionedge.errors import ConfigError, ModelError, VisionEdgeError
+from visionedge.events.openstate import OpenEventStore, state_dir
 from visionedge.frame import Frame
 from visionedge.metrics import Metrics
 from visionedge.protocols import EventSink, FrameSource, FrameTrace, SnapshotSink
+from visionedge.reload import changed_keys, merge_reloadable
 from visionedge.sdnotify import Notifier
+from visionedge.sources.link import LinkState
 
 __all__ = ["Daemon", "FrameQueue", "WatchdogGate", "merge_reloadable", "run_daemon"]
+# FrameQueue and WatchdogGate live in visionedge.capture; re-exported for existing users.
 
 log = logging.getLogger(__name__)
 
 STATUS_EVERY_S = 5.0
 """How often ``STATUS=`` is refreshed."""
-
-RESTART_ONLY_SECTIONS = (
-    "device", "source", "output", "mqtt", "spool", "daemon", "metrics", "recording",
-)
-RESTART_ONLY_CLASSIFIER = ("model", "labels", "backend", "num_threads", "input_range", "mean", "std")
-
-
-@dataclass(frozen=True, slots=True)
-class Captured:
-    """A frame and the monotonic time the capture thread received it."""
-
-    frame: Frame
-    t: float
-
-
-class FrameQueue:
-    """A bounded hand-off between capture and analysis.
-
-    ``latest_wins=True``: a full queue drops its oldest frame (counted in :attr:`dropped`).
-    ``latest_wins=False``: ``put`` waits for room (replays must not skip frames).
-    :meth:`close` marks the end of the stream (optionally with the error that ended it).
-    """
-
-    def __init__(self, maxlen: int, *, latest_wins: bool) -> None:
-        self._items: collections.deque[Captured] = collections.deque()
-        self._maxlen = maxlen
-        self._latest_wins = latest_wins
-        self._cond = threading.Condition()
-        self.dropped = 0
-        self.arrived = 0
-        self.closed = False
-        self.error: BaseException | None = None
-
-    def put(self, item: Captured, stop: threading.Event) -> None:
-        """Queue a frame; see the class docstring for what happens when full."""
-        with self._cond:
-            self.arrived += 1
-            if self._latest_wins:
-                while len(self._items) >= self._maxlen:
-                    self._items.popleft()
-                    self.dropped += 1
-            else:
-                while len(self._items) >= self._maxlen and not stop.is_set():
-                    self._cond.wait(0.1)
-            self._items.append(item)
-            self._cond.notify_all()
-
-    def get(self, timeout: float) -> Captured | None:
-        """The next frame, or None after ``timeout`` or at the end of the stream."""
-        with self._cond:
-            if not self._items and not self.closed:
-                self._cond.wait(timeout)
-            if self._items:
-                item = self._items.popleft()
-                self._cond.notify_all()
-                return item
-            return None
-
-    def close(self, error: BaseException | None = None) -> None:
-        """End of stream; ``error`` is re-raised by the consumer."""
-        with self._cond:
-            self.closed = True
-            self.error = error
-            self._cond.notify_all()
-
-    @property
-    def drained(self) -> bool:
-        """Closed and empty."""
-        with self._cond:
-            return self.closed and not self._items
-
-
-class WatchdogGate:
-    """Decides when to send ``WATCHDOG=1``: once per interval, and only if frames were
-    analysed since the last ping (a stalled camera or a stuck analysis stops the pings)."""
-
-    def __init__(self, interval: float | None, now: float) -> None:
-        self.interval = interval
-        self._last = now
-        self._frames = 0
-
-    def frame(self) -> None:
-        """A frame was analysed."""
-        self._frames += 1
-
-    def due(self, now: float) -> bool:
-        """True when a ping should go out now (the caller sends it)."""
-        if not self.interval or not self._frames or now - self._last < self.interval:
-            return False
-        self._last, self._frames = now, 0
-        return True
-
-
-def _capture(source: FrameSource, queue: FrameQueue, stop: threading.Event) -> None:
-    error: BaseException | None = None
-    try:
-        with source as src:
-            frames = src.frames()
-            try:
-                for frame in frames:
-                    if stop.is_set():
-                        break
-                    queue.put(Captured(frame, time.monotonic()), stop)
-            finally:
-                close = getattr(frames, "close", None)
-                if close is not None:
-                    close()
-    except BaseException as exc:  # handed to the main thread, which reports it
-        error = exc
-    queue.close(error)
-
-
-def _changed_keys(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "") -> list[str]:
-    out: list[str] = []
-    for key in new:
-        a, b = old.get(key), new[key]
-        if isinstance(a, Mapping) and isinstance(b, Mapping):
-            out += _changed_keys(a, b, f"{prefix}{key}.")
-        elif a != b:
-            out.append(f"{prefix}{key}={b!r}")
-    return out
-
-
-def merge_reloadable(current: Config, new: Config) -> tuple[Config, list[str]]:
-    """Take from ``new`` what can change at runtime; return it and what needs a restart."""
-    restart: list[str] = []
-    for section in RESTART_ONLY_SECTIONS:
-        if getattr(current, section) != getattr(new, section):
-            restart.append(section)
-    if current.gate.width != new.gate.width:
-        restart.append("gate.width")
-    clf_keep = {}
-    for key in RESTART_ONLY_CLASSIFIER:
-        if getattr(current.classifier, key) != getattr(new.classifier, key):
-            restart.append(f"classifier.{key}")
-        clf_keep[key] = getattr(current.classifier, key)
-    merged = current.model_copy(
-        update={
-            "gate": new.gate.model_copy(update={"width": current.gate.width}),
-            "events": new.events,
-            "classifier": new.classifier.model_copy(update=clf_keep),
-        }
-    )
-    return merged, restart
-
 
 class Daemon:
     """One run of the service; also the :class:`~visionedge.control.ControlTarget`."""
@@ -234,6 +100,8 @@ class Daemon:
         rec.close()
         if not rec.writer.close(timeout):
             log.warning("recordings: the writer did not finish within %.0f s", timeout)
+        self.camera: tuple[str, str] = ("", "")
+        """The source's last reported state and why (``("", "")`` before the first)."""
 
     # -- ControlTarget (called from the MQTT thread) ----------------------------------------
 
@@ -246,6 +114,13 @@ class Daemon:
         """Apply ``config`` before the next frame."""
         with self._lock:
             self._pending_config = config
+
+    def check_classifier(self, cfg: ClassifierConfig) -> None:
+        """ConfigError if ``cfg`` names labels the loaded model does not have."""
+        pipeline = self._pipeline
+        check = getattr(pipeline.classifier, "check_config", None) if pipeline else None
+        if check is not None:
+            check(cfg)
 
     def set_enabled(self, enabled: bool) -> None:
         """Pause or resume analysis before the next frame."""
@@ -276,6 +151,8 @@ class Daemon:
             ws = self._recorder.writer.stats
             out.update(recordings=ws.recordings, recording_frames_dropped=ws.frames_dropped,
                        recording_bytes=ws.bytes_written, recordings_skipped=self._recorder.skipped)
+        if self.camera[0]:
+            out["camera"] = self.camera[0]
         out.update(fps=round(self._fps, 2), enabled=self.enabled, reloads=self.reloads,
                    reload_failures=self.reload_failures)
         for sink in self._sinks:
@@ -300,6 +177,9 @@ class Daemon:
             parts.append("mqtt connected" if st.get("connected") else "mqtt disconnected")
         if not self.enabled:
             parts.insert(0, "PAUSED")
+        state, why = self.camera
+        if state and state != "ok":
+            parts.insert(0, f"camera {state} ({why})" if why else f"camera {state}")
         return ", ".join(parts)
 
     # -- the run ----------------------------------------------------------------------------
@@ -323,7 +203,7 @@ class Daemon:
         source = open_source(cfg.source, cfg.gate.width)
         sinks = build_sinks(cfg)
         self._sinks = sinks
-        metrics = Metrics(self.stats)
+        metrics = Metrics(self.stats, enabled=cfg.metrics.enabled)
         try:
             pipeline = build_pipeline(
                 cfg, source=source, sinks=sinks, classifier=classifier, deterministic_ids=False
@@ -339,6 +219,15 @@ class Daemon:
                     lambda: float(getattr(source, "fps", cfg.source.fps)),
                     wait_for_writer=hasattr(source, "clip_id") and not cfg.source.realtime,
                 )
+            directory = state_dir(cfg)
+            if directory is not None:
+                pipeline.open_store = OpenEventStore(directory, min_frames=cfg.events.min_frames)
+                end = pipeline.end_crashed_event()
+                if end is not None:
+                    log.warning(
+                        "event %s was left open by the previous run (crash or kill); "
+                        "ended it (end_reason restarted)", end["event_id"],
+                    )
             controller = Controller(self, max_payload_bytes=cfg.mqtt.max_payload_bytes)
             for sink in sinks:
                 if hasattr(sink, "controller"):
@@ -359,13 +248,23 @@ class Daemon:
 
     def _loop(self, pipeline: Any, source: FrameSource, metrics: Metrics) -> int:
         cfg = self.config
-        live = not hasattr(source, "clip_id") or cfg.source.realtime
-        queue = FrameQueue(cfg.daemon.frame_queue, latest_wins=live)
+        replay = hasattr(source, "clip_id")
+        queue = FrameQueue(cfg.daemon.frame_queue, latest_wins=not replay or cfg.source.realtime)
         self._queue = queue
-        capture = threading.Thread(
-            target=_capture, args=(source, queue, self.stop), name="capture", daemon=True
+        retry = None
+        if not replay:
+            # A live camera that is not up yet is retried, reporting its state as it goes.
+            retry = LinkState(
+                source.name, cfg.source.reconnect_initial_s, cfg.source.reconnect_max_s,
+                on_state=lambda state, why: queue.put_state(SourceState(state, why)),
+            )
+            if hasattr(source, "on_state"):
+                source.on_state = lambda state, why: queue.put_state(SourceState(state, why))
+        thread = threading.Thread(
+            target=capture, args=(source, queue, self.stop), kwargs={"retry": retry},
+            name="capture", daemon=True,
         )
-        capture.start()
+        thread.start()
         ready = False
         last_status = last_stats = fps_t = time.monotonic()
         watchdog = WatchdogGate(
@@ -383,6 +282,14 @@ class Daemon:
                         # The capture thread also ends on a stop signal: that is not the clip's end.
                         reason = "stopped" if self.stop.is_set() else "end_of_clip"
                         break
+                elif isinstance(item, SourceState):
+                    self._source_state(pipeline, item)
+                    if not ready and item.state != "ok":
+                        # Started, but waiting for the camera: say so rather than have
+                        # systemd's start timeout kill a service that is doing its job.
+                        ready = True
+                        self.notifier.ready(self.status_line())
+                        log.info("ready: model loaded, waiting for the camera")
                 else:
                     self._process(pipeline, item, metrics)
                     watchdog.frame()
@@ -391,6 +298,8 @@ class Daemon:
                         ready = True
                         self.notifier.ready(self.status_line())
                         log.info("ready: model loaded, first frame analysed")
+                if self.camera[0] != "ok" and thread.is_alive():
+                    watchdog.frame()  # alive and retrying the camera: no restart needed
                 now = time.monotonic()
                 if now - fps_t >= 1.0:
                     self._fps = fps_frames / (now - fps_t)
@@ -406,12 +315,15 @@ class Daemon:
                     self._publish_stats()
         finally:
             self.stop.set()
+            stop_source = getattr(source, "stop", None)
+            if callable(stop_source):
+                stop_source()  # a live source's frames() may be waiting for a dead camera
             if self._fps == 0.0 and pipeline.stats.frames:
                 # A run shorter than one rate window (a replayed clip) still reports its rate.
                 self._fps = pipeline.stats.frames / max(time.monotonic() - run_t0, 1e-6)
             pipeline.finish(reason)
             pipeline.stats.dropped_frames = queue.dropped
-            capture.join(timeout=5.0)
+            thread.join(timeout=5.0)
         if queue.error is not None and not isinstance(queue.error, GeneratorExit):
             raise queue.error
         log.info(
@@ -423,6 +335,22 @@ class Daemon:
             self.status_line(),
         )
         return 0
+
+    def _source_state(self, pipeline: Any, change: SourceState) -> None:
+        """The camera changed state: tell the sinks; a loss ends the open event."""
+        if (change.state, change.reason) == self.camera:
+            return
+        self.camera = (change.state, change.reason)
+        for sink in self._sinks:
+            sink.state("camera", change.state, {"reason": change.reason})
+        if change.state != "ok":
+            # Nothing is seen while the camera is gone: the open event ends here, motion goes
+            # OFF, and the first frame after the outage becomes the gate's new baseline.
+            pipeline.finish("source_lost")
+            reset = getattr(pipeline.gate, "reset", None)
+            if reset is not None:
+                reset()
+        self.notifier.status(self.status_line())
 
     def _process(self, pipeline: Any, item: Captured, metrics: Metrics) -> None:
         pipeline.stats.dropped_frames = self._queue.dropped if self._queue else 0
@@ -507,13 +435,19 @@ class Daemon:
             from visionedge.pipeline import load_configured_classifier
 
             try:
-                pipeline.classifier = load_configured_classifier(cfg)
+                pipeline.set_classifier(load_configured_classifier(cfg))
             except ModelError as exc:
                 log.error("classifier stays off: %s", exc)
                 cfg = cfg.model_copy(
                     update={"classifier": cfg.classifier.model_copy(update={"enabled": False})}
                 )
-        pipeline.reconfigure(cfg)
+        try:
+            pipeline.reconfigure(cfg)
+        except ConfigError as exc:
+            # e.g. a reload naming a label the model lacks: keep running as before.
+            log.error("config change refused, keeping the running config: %s", exc)
+            pipeline.reconfigure(self.config)
+            return
         self.config = cfg
 
     def _reload(self) -> None:
@@ -538,7 +472,7 @@ class Daemon:
                     "reload: %s changed; restart the service to apply (the rest is applied)",
                     ", ".join(restart),
                 )
-            changed = _changed_keys(current.model_dump(), merged.model_dump())
+            changed = changed_keys(current.model_dump(), merged.model_dump())
             log.info(
                 "reload: %s re-read; applied %s",
                 self.config_path,

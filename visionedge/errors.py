@@ -25,7 +25,9 @@ that escapes is a bug and exits with status 1.
     │   └── UnsupportedOpError           9   an operator TFLM's resolver cannot run
     ├── FirmwareError                   10   firmware config generation / host build problems
     ├── RecordingError                  11   the recording folder is unwritable, or full below its floor
-    └── RecordingFormatError            12   not a recording, truncated, or made by another format version
+    ├── RecordingFormatError            12   not a recording, truncated, or made by another format version
+    └── MissingExtraError               13   an optional feature's package is not installed
+                                             (e.g. plots: pip install 'visionedge[plot]')
 
 Messages have URL passwords masked (:func:`visionedge.redact.redact_urls`).
 Exit status 2 is argparse's usage error. Distinct statuses let systemd's
@@ -44,6 +46,7 @@ __all__ = [
     "FirmwareError",
     "FrameError",
     "LabelsError",
+    "MissingExtraError",
     "ModelError",
     "RecordingError",
     "RecordingFormatError",
@@ -164,3 +167,10 @@ class RecordingFormatError(VisionEdgeError):
     """A recording cannot be replayed: not a recording, truncated, or another format version."""
 
     exit_code = 12
+
+
+class MissingExtraError(VisionEdgeError):
+    """An optional feature was asked for whose package is not installed; the message names
+    the pip extra that brings it (the daemon itself never needs one)."""
+
+    exit_code = 13

@@ -4,17 +4,17 @@ Counters and gauges are read from the daemon's own counters at scrape time (a co
 calling :data:`StatsFn`), so nothing is counted twice; latencies are histograms observed as
 they happen. The registry is private (no process/platform default collectors), which keeps
 the endpoint small and lets tests start several daemons in one process.
+
+prometheus-client (and the HTTP server it brings) is imported only when metrics are on:
+``Metrics(stats, enabled=False)`` has histograms whose ``observe`` does nothing, so a
+daemon without metrics pays neither the import nor the bookkeeping.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
-
-from prometheus_client import CollectorRegistry, Histogram, start_http_server
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from prometheus_client.registry import Collector
+from typing import Any, Protocol
 
 from visionedge.config import MetricsConfig
 from visionedge.errors import ConfigError
@@ -55,28 +55,56 @@ GAUGES: dict[str, str] = {
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 
-class _StatsCollector(Collector):
-    def __init__(self, stats: StatsFn) -> None:
-        self._stats = stats
+class Observer(Protocol):
+    """The part of a Prometheus histogram the daemon uses."""
 
-    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
-        values = self._stats()
-        for name, doc in COUNTERS.items():
-            fam = CounterMetricFamily(f"visionedge_{name}", doc)
-            fam.add_metric([], float(values.get(name, 0) or 0))
-            yield fam
-        for name, doc in GAUGES.items():
-            g = GaugeMetricFamily(f"visionedge_{name}", doc)
-            g.add_metric([], float(values.get(name, 0) or 0))
-            yield g
+    def observe(self, amount: float) -> None:
+        """Record one value."""
+        ...
+
+
+class _Off:
+    """A histogram of a daemon without metrics: records nothing."""
+
+    def observe(self, amount: float) -> None:
+        """Do nothing."""
+
+
+def _collector(stats: StatsFn) -> Any:
+    """A collector reading the daemon's counters at scrape time (prometheus imported here)."""
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+    from prometheus_client.registry import Collector
+
+    class StatsCollector(Collector):
+        def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+            values = stats()
+            for name, doc in COUNTERS.items():
+                fam = CounterMetricFamily(f"visionedge_{name}", doc)
+                fam.add_metric([], float(values.get(name, 0) or 0))
+                yield fam
+            for name, doc in GAUGES.items():
+                g = GaugeMetricFamily(f"visionedge_{name}", doc)
+                g.add_metric([], float(values.get(name, 0) or 0))
+                yield g
+
+    return StatsCollector()
 
 
 class Metrics:
     """The daemon's metrics: a private registry, latency histograms and an optional endpoint."""
 
-    def __init__(self, stats: StatsFn) -> None:
+    def __init__(self, stats: StatsFn, *, enabled: bool = True) -> None:
+        self._server: Any = None
+        self.registry: Any = None
+        self.gate_seconds: Observer = _Off()
+        self.classify_seconds: Observer = _Off()
+        self.frame_to_publish_seconds: Observer = _Off()
+        if not enabled:
+            return
+        from prometheus_client import CollectorRegistry, Histogram
+
         self.registry = CollectorRegistry(auto_describe=True)
-        self.registry.register(_StatsCollector(stats))
+        self.registry.register(_collector(stats))
         self.gate_seconds = Histogram(
             "visionedge_gate_seconds", "Motion gate time per frame.",
             buckets=_LATENCY_BUCKETS, registry=self.registry,
@@ -90,12 +118,13 @@ class Metrics:
             "From frame capture to the broker's acknowledgement of the event it caused.",
             buckets=_LATENCY_BUCKETS, registry=self.registry,
         )
-        self._server: Any = None
 
     def serve(self, cfg: MetricsConfig) -> None:
         """Start the HTTP endpoint if ``metrics.enabled``; ConfigError if the port is taken."""
-        if not cfg.enabled:
+        if not cfg.enabled or self.registry is None:
             return
+        from prometheus_client import start_http_server
+
         try:
             self._server, _thread = start_http_server(cfg.port, addr=cfg.host, registry=self.registry)
         except OSError as exc:

@@ -30,6 +30,7 @@ from visionedge.config import Config
 from visionedge.errors import ModelError, SinkError, VisionEdgeError
 from visionedge.events import EventTracker, ModelInfo, StateWatcher, random_ids
 from visionedge.events import deterministic_ids as _deterministic_ids
+from visionedge.events.openstate import OpenEventStore
 from visionedge.frame import Frame
 from visionedge.protocols import (
     Box,
@@ -86,8 +87,10 @@ class Pipeline:
         sinks: list[EventSink],
         source: FrameSource | None = None,
         classifier: Classifier | None = None,
+        open_store: OpenEventStore | None = None,
     ) -> None:
         self.config = config
+        self.open_store = open_store
         self.gate = gate
         self.tracker = tracker
         self.sinks = sinks
@@ -237,6 +240,16 @@ class Pipeline:
 
         close_sinks(self.sinks, timeout)
 
+    def set_classifier(self, classifier: Classifier | None) -> None:
+        """Use ``classifier`` from the next frame on (a runtime ``classifier.enabled`` switch).
+
+        The tracker learns the model too, so events classified from now on name it.
+        """
+        with self._lock:
+            self.classifier = classifier
+            model = ModelInfo(classifier.name, classifier.sha256) if classifier else None
+            self.tracker.set_model(model)
+
     def reconfigure(self, config: Config) -> None:
         """Apply a new config at runtime: gate thresholds keep their history, events continue."""
         with self._lock:
@@ -251,22 +264,39 @@ class Pipeline:
             if self.recorder is not None:
                 self.recorder.on_reconfigure(config, self)
 
+    def end_crashed_event(self) -> dict[str, Any] | None:
+        """Publish the ``end`` (``restarted``) of an event a crashed run left open, if any."""
+        if self.open_store is None:
+            return None
+        with self._lock:
+            end = self.open_store.recover()
+            if end is not None:
+                self._publish([end])
+            return end
+
     # -- output ---------------------------------------------------------------------------
     def _live_sinks(self) -> list[EventSink]:
         return [s for s in self.sinks if id(s) not in self._failed]
 
     def _publish(self, payloads: list[dict[str, Any]]) -> None:
         first: SinkError | None = None
+        store = self.open_store
         for payload in payloads:
             if self.recorder is not None:
                 payload = self.recorder.annotate(payload)
             self.stats.messages += 1
+            if store is not None:
+                store.record(payload)
+            failed = False
             for sink in self._live_sinks():
                 try:
                     sink.publish(payload)
                 except SinkError as exc:
                     self._failed.add(id(sink))
                     first = first or exc
+                    failed = True
+            if store is not None and not failed:
+                store.published(payload)
         if first is not None:
             raise first
 

@@ -33,7 +33,11 @@ def plot_timeline(
     """Write a PNG: changed % per frame (symlog scale), start/stop/global thresholds, events shaded.
 
     Uses matplotlib's object API with the Agg canvas, so no display and no pyplot global state.
+    matplotlib is the ``plot`` extra: MissingExtraError (exit 13) when it is not installed.
     """
+    from visionedge.extras import require
+
+    require("matplotlib", "plot", "replay --plot")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

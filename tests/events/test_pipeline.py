@@ -208,3 +208,35 @@ def test_frames_the_gate_rejected_are_not_classified() -> None:
     for i in range(4):
         p.step(make_frame(i))
     assert [i for i, _ in clf.calls] == [0, 2]
+
+
+def test_turning_the_classifier_off_mid_event_keeps_the_label_already_voted() -> None:
+    clf = RecordingClassifier()
+    p, sink = build(script(0, 30, 32), config(every_n_frames=2), clf)
+    for i in range(6):
+        p.step(make_frame(i))
+    assert p.tracker.classified_frames == 3
+    p.reconfigure(config(enabled=False, every_n_frames=2))
+    for i in range(6, 32):
+        p.step(make_frame(i))
+    validate(sink.events)
+    after = [e for e in sink.events if e["frame"] >= 6]
+    assert after and after[-1]["type"] == "end"
+    for e in after:
+        assert (e["label"], e["score"], e["classified_frames"]) == ("person", 0.75, 3), e
+        assert e["model"] == {"name": clf.name, "sha256": clf.sha256}
+    assert len(clf.calls) == 3
+
+
+def test_a_classifier_switched_on_at_runtime_names_its_model() -> None:
+    p, sink = build(script(0, 20, 22), config(enabled=False))
+    p.step(make_frame(0))
+    clf = RecordingClassifier()
+    p.set_classifier(clf)
+    p.reconfigure(config(every_n_frames=1))
+    for i in range(1, 22):
+        p.step(make_frame(i))
+    end = sink.events[-1]
+    assert end["type"] == "end" and end["label"] == "person"
+    assert end["model"] == {"name": clf.name, "sha256": clf.sha256}
+    validate(sink.events)

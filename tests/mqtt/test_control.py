@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from visionedge.config import Config
 from visionedge.control import Controller
+from visionedge.errors import ConfigError
 
 
 class Target:
@@ -113,3 +115,51 @@ def test_a_bool_gate_field_takes_on_off() -> None:
     c = Controller(t)
     assert c.handle("gate/blur", b"OFF").ok and t.config.gate.blur is False
     assert c.handle("gate", b'{"blur": true}').ok and t.config.gate.blur is True
+def test_classifier_thresholds_change_at_runtime() -> None:
+    t = Target()
+    c = Controller(t)
+    r = c.handle("classifier/threshold", b"0.7")
+    assert r.ok and t.config.classifier.threshold == 0.7
+    r = c.handle("classifier/thresholds", b'{"person": 0.8}')
+    assert r.ok and t.config.classifier.thresholds == {"person": 0.8}
+    r = c.handle("classifier", b'{"max_per_event": 3, "every_n_frames": 2, "ignore": []}')
+    assert r.ok, r.error
+    clf = t.config.classifier
+    assert (clf.max_per_event, clf.every_n_frames, clf.ignore) == (3, 2, [])
+    assert json.loads(r.to_json())["applied"] == {
+        "classifier.max_per_event": 3, "classifier.every_n_frames": 2, "classifier.ignore": []
+    }
+    # Earlier changes survive later ones.
+    assert clf.threshold == 0.7 and clf.thresholds == {"person": 0.8}
+    assert c.accepted == 3
+
+
+class LabelledTarget(Target):
+    def check_classifier(self, cfg: Any) -> None:
+        for name in cfg.thresholds:
+            if name not in ("person", "vehicle"):
+                raise ConfigError(f"classifier.thresholds names '{name}', which is not a label")
+
+
+@pytest.mark.parametrize(
+    ("command", "payload", "fragment"),
+    [
+        ("classifier/threshold", b"1.5", "threshold"),
+        ("classifier/threshold", b'"0.5"', "threshold"),  # strict: a string is no number
+        ("classifier/top_k", b"true", "top_k"),  # strict: a bool is no int
+        ("classifier/thresholds", b'{"person": 2}', "scores are 0..1"),
+        ("classifier/thresholds", b'{"unicorn": 0.5}', "unicorn"),
+        ("classifier/thresholds", b"{", "classifier/thresholds"),
+        ("classifier/model", b'"other.tflite"', "cannot be changed at runtime"),
+        ("classifier", b'{"backend": "tensorflow"}', "cannot be changed"),
+        ("classifier", b"[]", "JSON object"),
+    ],
+)
+def test_bad_classifier_commands_change_nothing(command: str, payload: bytes, fragment: str) -> None:
+    t = LabelledTarget()
+    before = t.config.model_dump()
+    c = Controller(t)
+    r = c.handle(command, payload)
+    assert not r.ok and fragment in r.error, r.error
+    assert t.config.model_dump() == before and not t.applied
+    assert c.rejected == 1

@@ -57,3 +57,9 @@ def test_wrong_file_errors_never_contain_the_content(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as e2:
         read_password(str(binary), env={})
     assert SECRET not in str(e2.value)
+
+
+def test_an_empty_systemd_credential_means_no_password(tmp_path: Path) -> None:
+    # What the shipped units' SetCredential=mqtt-password:\n default hands over.
+    (tmp_path / "mqtt-password").write_bytes(b"\n")
+    assert read_password("mqtt-password", env={"CREDENTIALS_DIRECTORY": str(tmp_path)}) is None

@@ -271,13 +271,15 @@ def test_home_assistant_discovery_and_reannounce(
         cmps = d["cmps"]
         assert {k: v["p"] for k, v in cmps.items()} == {
             "motion": "binary_sensor", "label": "sensor", "tamper": "binary_sensor",
-            "snapshot": "image",
+            "camera": "binary_sensor", "snapshot": "image",
         }
         assert cmps["motion"]["device_class"] == "motion"
+        assert cmps["camera"]["device_class"] == "connectivity"
+        assert cmps["camera"]["state_topic"] == "visionedge/cam1/camera"
         assert cmps["motion"]["state_topic"] == "visionedge/cam1/motion"
         assert cmps["tamper"]["device_class"] == "tamper"
         assert cmps["snapshot"]["image_topic"] == "visionedge/cam1/snapshot"
-        assert len({v["unique_id"] for v in cmps.values()}) == 4
+        assert len({v["unique_id"] for v in cmps.values()}) == 5
         # Home Assistant's birth message triggers a re-announcement.
         sub.publish("homeassistant/status", "online")
         sub.wait_for(topic, 2)

@@ -169,6 +169,10 @@ class TfliteClassifier:
             backend=model.backend,
         )
 
+    def check_config(self, cfg: ClassifierConfig) -> None:
+        """ConfigError if ``cfg`` names labels this model does not have (nothing changes)."""
+        _check_label_names(cfg, self.labels, self.path)
+
     def reconfigure(self, cfg: ClassifierConfig) -> None:
         """Apply new thresholds, ignore list, top-k and margin at runtime.
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
+import os
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 from visionedge import __version__
 from visionedge.errors import EXIT_INTERNAL, VisionEdgeError
@@ -34,10 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
+    # The package's own files, not pkgutil.iter_modules: that imports inspect (and more)
+    # on every start, for nothing.
+    names = sorted({Path(p).stem for d in __path__ for p in os.listdir(d) if p.endswith(".py")})
+    for name in names:
+        if name.startswith("_"):
             continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+        module = importlib.import_module(f"{__name__}.{name}")
         register = getattr(module, "register", None)
         if callable(register):
             register(sub)

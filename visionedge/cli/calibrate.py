@@ -34,6 +34,10 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     from visionedge.calibrate import measure, propose, snippet, write_plot
     from visionedge.config import load_config
+    from visionedge.extras import require
+
+    if args.plot:
+        require("matplotlib", "plot", "calibrate --plot")  # before measuring, not after
 
     cfg = load_config(args.config)
     pct, rejected = measure(args.clip, cfg, max_frames=args.max_frames)

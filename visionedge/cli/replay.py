@@ -109,6 +109,10 @@ def _clip_id(source: Any) -> str:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    if args.plot:
+        from visionedge.extras import require
+
+        require("matplotlib", "plot", "replay --plot")  # before a long replay, not after
     from visionedge.events import encode_event
     from visionedge.export_frames import FrameExporter
     from visionedge.frame import Frame

@@ -209,7 +209,9 @@ class EventTracker:
         return self._message(ev, "end", end_reason)
 
     def _message(self, ev: _Open, kind: str, end_reason: str | None = None) -> dict[str, Any]:
-        classify = self._classifier_cfg.enabled and self._model is not None
+        # A label already voted stays when the classifier is turned off mid-event: what was
+        # seen does not become unseen (the vote just stops growing).
+        classify = self._model is not None and (self._classifier_cfg.enabled or ev.vote.count > 0)
         best = ev.vote.best() if classify else None
         label = best[0] if best else None
         ended = kind == "end"

@@ -50,8 +50,8 @@ register_sink("file", _file)
 
 def _load_plugins(config: Config) -> None:
     for name, module in PLUGINS.items():
-        if name in _REGISTRY:
-            continue
+        if name in _REGISTRY or (name == "mqtt" and not config.mqtt.enabled):
+            continue  # paho is not imported by a daemon that does not use it
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

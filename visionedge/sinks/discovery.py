@@ -51,6 +51,11 @@ class Topics:
         return f"{self.base}/tamper"
 
     @property
+    def camera(self) -> str:
+        """``{"state": "ok"|"reconnecting"|"lost", "reason": ...}``, retained."""
+        return f"{self.base}/camera"
+
+    @property
     def snapshot(self) -> str:
         """JPEG of the best frame of the latest event, retained."""
         return f"{self.base}/snapshot"
@@ -82,7 +87,12 @@ def discovery_topic(discovery_prefix: str, device: str) -> str:
 
 
 def discovery_payload(topics: Topics, device: str, camera: str) -> dict[str, Any]:
-    """Build the device discovery message: motion, label, tamper, snapshot, availability."""
+    """Build the device discovery message: motion, label, tamper, camera, snapshot, availability.
+
+    The camera entity is a connectivity sensor: ON while frames arrive, OFF while the source
+    is reconnecting or lost (its ``state`` and ``reason`` are attributes). Availability stays
+    about the daemon, so the camera's own state stays visible while it is down.
+    """
     uid = f"visionedge_{device}"
     return {
         "dev": {
@@ -130,6 +140,18 @@ def discovery_payload(topics: Topics, device: str, camera: str) -> dict[str, Any
                 "payload_off": "OFF",
                 "json_attributes_topic": topics.tamper,
                 "unique_id": f"{uid}_tamper",
+            },
+            "camera": {
+                "p": "binary_sensor",
+                "name": "Camera connected",
+                "device_class": "connectivity",
+                "entity_category": "diagnostic",
+                "state_topic": topics.camera,
+                "value_template": "{{ 'ON' if value_json.state == 'ok' else 'OFF' }}",
+                "payload_on": "ON",
+                "payload_off": "OFF",
+                "json_attributes_topic": topics.camera,
+                "unique_id": f"{uid}_camera",
             },
             "snapshot": {
                 "p": "image",

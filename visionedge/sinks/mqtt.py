@@ -282,13 +282,16 @@ class MqttSink:
         self._wake()
 
     def state(self, name: str, value: str, detail: Mapping[str, Any] | None = None) -> None:
-        """Motion ON/OFF and tamper state+reason as retained messages (latest wins)."""
+        """Motion ON/OFF, tamper and camera state+reason as retained messages (latest wins)."""
         if name == "motion":
             self._set_retained(self.topics.motion, value.upper().encode())
         elif name == "tamper":
             on = value.lower() not in ("ok", "off", "")
             body = {"state": "ON" if on else "OFF", "reason": (detail or {}).get("reason", "")}
             self._set_retained(self.topics.tamper, json.dumps(body).encode())
+        elif name == "camera":
+            body = {"state": value, "reason": (detail or {}).get("reason", "")}
+            self._set_retained(self.topics.camera, json.dumps(body).encode())
         elif name == "availability":
             self._set_retained(self.topics.availability, value.encode())
 

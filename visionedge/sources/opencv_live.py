@@ -14,8 +14,10 @@ iterating thread is the watchdog:
   (``reconnect_initial_s`` doubling up to ``reconnect_max_s``).
 
 The state goes ``ok`` → ``reconnecting`` → ``lost`` (after three failed reopens) → ``ok``
-and ``frames()`` keeps iterating across reconnects; only the first open must succeed, so
-a wrong device or URL fails at start with a clear error instead of retrying for ever.
+and ``frames()`` keeps iterating across reconnects. A first open that fails raises
+:class:`~visionedge.errors.SourceLostError` (the camera may just not be up yet: the daemon
+keeps retrying it, reporting its state); a device or URL that cannot be right (no
+``/dev/videoN``, an unsupported scheme) is a plain SourceError when the source is built.
 Timestamps come from a monotonic clock, relative to the source's start.
 """
 
@@ -39,7 +41,7 @@ import cv2
 import numpy as np
 
 from visionedge.config import SourceConfig
-from visionedge.errors import SourceError
+from visionedge.errors import SourceError, SourceLostError
 from visionedge.frame import Frame, Image
 from visionedge.gate.plane import to_motion_plane
 from visionedge.sources.link import LinkState, LiveSourceState, StateCallback, redact
@@ -296,7 +298,7 @@ class OpenCVLiveSource(LiveSourceState):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self._abandon()
-                raise SourceError(
+                raise SourceLostError(
                     f"{self.name}: no frame within {self.cfg.read_timeout_s:g} s of opening; "
                     f"{self._fix()}"
                 )
@@ -307,7 +309,7 @@ class OpenCVLiveSource(LiveSourceState):
             if msg.gen != self._gen:
                 continue
             if msg.kind == "fail":
-                raise SourceError(f"{self.name}: {msg.reason}; {self._fix()}")
+                raise SourceLostError(f"{self.name}: {msg.reason}; {self._fix()}")
             self._pending = msg
             self._started = True
             self._deadline = msg.t + self.cfg.read_timeout_s

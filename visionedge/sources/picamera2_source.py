@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from visionedge.config import SourceConfig
-from visionedge.errors import SourceError
+from visionedge.errors import SourceError, SourceLostError
 from visionedge.frame import Frame, Image
 from visionedge.gate.plane import to_motion_plane
 from visionedge.sources.link import LinkState, LiveSourceState, StateCallback
@@ -142,7 +142,9 @@ class Picamera2Source(LiveSourceState):
         try:
             cam = module.Picamera2(self.camera_num)
         except Exception as exc:  # picamera2 raises IndexError/RuntimeError for "no camera"
-            raise SourceError(
+            # Possibly not probed yet: the daemon retries (a missing module or a size the
+            # sensor refuses stay plain SourceErrors: retrying cannot fix those).
+            raise SourceLostError(
                 f"{self.name}: no camera found by libcamera ({exc}); check the ribbon cable "
                 "and `rpicam-hello --list-cameras`"
             ) from exc

@@ -1,0 +1,68 @@
+"""``run`` and ``replay`` import nothing they do not use; plots are the ``plot`` extra.
+
+Real subprocesses with ``python -X importtime`` (issue 10 item 17, issue 11 "Startup"): the
+list of modules a process imported is exact, whatever the machine's speed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+# Never needed by `run`/`replay` with the default config: training, plotting, test-only
+# schema validation; nor what this config turns off (metrics endpoint, MQTT, demo scene).
+HEAVY = ("tensorflow", "tf_keras", "keras", "visionedge.train", "matplotlib", "visionedge.plot",
+         "jsonschema", "prometheus_client", "paho", "visionedge.synth")
+
+
+def _imported(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[set[str], str, int]:
+    p = subprocess.run([sys.executable, "-X", "importtime", "-m", "visionedge", *args],
+                       capture_output=True, text=True, timeout=120, cwd=cwd,
+                       env={**os.environ, **(env or {})})
+    names = set(re.findall(r"^import time:.*\|\s*(\S+)\s*$", p.stderr, re.M))
+    rest = "\n".join(ln for ln in p.stderr.splitlines() if not ln.startswith("import time:"))
+    return names, rest, p.returncode
+
+
+def _heavy(names: set[str]) -> list[str]:
+    return sorted(n for n in names if any(n == h or n.startswith(h + ".") for h in HEAVY))
+
+
+def test_run_with_the_default_model_imports_only_what_it_uses(
+    clip: Callable[[str], Path], tmp_path: Path
+) -> None:
+    cfg = tmp_path / "run.toml"
+    cfg.write_text(f'[source]\nkind = "file"\npath = "{clip("small")}"\n'
+                   f'[output]\nstdout = false\nfile = "{tmp_path / "e.jsonl"}"\n')
+    names, err, code = _imported(["run", "--config", str(cfg)], tmp_path)
+    assert code == 0, err
+    assert "visionedge.classify" in names  # the default model was loaded
+    assert _heavy(names) == []
+
+
+def test_replay_imports_only_what_it_uses(clip: Callable[[str], Path], tmp_path: Path) -> None:
+    names, err, code = _imported(["replay", str(clip("small")), "--quiet"], tmp_path)
+    assert code == 0, err
+    assert _heavy(names) == []
+
+
+def test_a_plot_without_matplotlib_names_the_extra(
+    clip: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # matplotlib cannot be uninstalled from the shared environment: a package of that name
+    # that fails to import stands in for its absence.
+    shadow = tmp_path / "shadow" / "matplotlib"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('No module named matplotlib')\n")
+    path = os.pathsep.join([str(tmp_path / "shadow"), os.environ.get("PYTHONPATH", "")])
+    _, err, code = _imported(["replay", str(clip("small")), "--quiet", "--plot",
+                              str(tmp_path / "t.png")], tmp_path, {"PYTHONPATH": path})
+    assert code == 13, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert lines[-1].startswith("visionedge: error: replay --plot needs matplotlib"), err
+    assert "pip install 'visionedge[plot]'" in lines[-1]
+    assert not (tmp_path / "t.png").exists()

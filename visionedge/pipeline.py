@@ -257,7 +257,13 @@ def load_configured_classifier(
             f"the classifier is not available in this installation ({exc}); "
             "reinstall visionedge or set classifier.enabled = false"
         ) from exc
-    clf: Classifier = load_classifier(config.classifier, input_range_override=input_range_override)
+    from visionedge.classify.presets import default_preset_for
+
+    clf: Classifier = load_classifier(
+        config.classifier,
+        input_range_override=input_range_override,
+        default_preset=default_preset_for(config.source.kind),
+    )
     return clf
 
 

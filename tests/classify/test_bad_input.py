@@ -165,11 +165,14 @@ def test_mean_std_with_the_wrong_channel_count(tmp_path: Path, models: dict[str,
 
 
 def test_shipped_model_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from visionedge.classify import classifier
+    from visionedge.classify import presets
 
-    monkeypatch.setattr(classifier, "DEFAULT_MODEL_PATH", tmp_path / "demo_int8.tflite")
-    with pytest.raises(ModelError, match=r"shipped demo model is missing"):
-        load_classifier(ClassifierConfig())
+    shipped = presets.PRESETS_DIR / "demo" / "card.json"
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "card.json").write_text(shipped.read_text())  # names ../../demo_int8.tflite
+    monkeypatch.setattr(presets, "PRESETS_DIR", tmp_path)
+    with pytest.raises(ModelError, match=r"demo_int8.tflite: model file not found"):
+        load_classifier(ClassifierConfig(model="demo"))
 
 
 def test_buffer_pointing_outside_the_file_is_refused(tmp_path: Path, models: dict[str, Path]) -> None:

@@ -12,12 +12,14 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from visionedge.classify.backends import resolve_backend
+from visionedge.classify.card import Card, check_card_against_model
+from visionedge.classify.labelmap import LabelMap
 from visionedge.classify.labels import find_labels_next_to, load_labels
 from visionedge.classify.metadata import read_normalization
 from visionedge.classify.model import LoadedModel, open_model, read_model_file
@@ -32,25 +34,31 @@ from visionedge.classify.preprocess import (
     dequantize,
     model_pixels,
 )
+from visionedge.classify.presets import DEFAULT_PRESET, Resolved, resolve_model
 from visionedge.classify.ranking import rank, softmax
 from visionedge.config import ClassifierConfig
-from visionedge.errors import ConfigError, FrameError, ModelError
+from visionedge.errors import CardError, ConfigError, FrameError
 from visionedge.frame import Frame, Image
-from visionedge.protocols import Box, Classification
+from visionedge.protocols import Box, Classification, Prediction
+
+if TYPE_CHECKING:
+    from visionedge.classify.cascade import CascadeClassifier
 
 __all__ = [
     "DEFAULT_LABELS_PATH",
     "DEFAULT_MODEL_PATH",
     "InputSpec",
     "TfliteClassifier",
+    "apply_card",
     "load_classifier",
+    "load_tflite",
 ]
 
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_MODEL_PATH = DATA_DIR / "demo_int8.tflite"
-"""The shipped demo model (package data), used when ``classifier.model`` is empty."""
+"""The shipped demo model (package data): the ``demo`` preset."""
 DEFAULT_LABELS_PATH = DATA_DIR / "demo_labels.txt"
 """Labels of the shipped demo model."""
 
@@ -65,6 +73,7 @@ RELOAD_FIELDS = (
     "mean",
     "std",
     "output",
+    "label_map",
 )
 """ClassifierConfig fields that :meth:`TfliteClassifier.reconfigure` cannot change live."""
 
@@ -130,13 +139,21 @@ class TfliteClassifier:
         normalization: ResolvedNormalization,
         cfg: ClassifierConfig,
         output_mode: str,
+        *,
+        label_map: LabelMap | None = None,
+        card: Card | None = None,
+        name: str | None = None,
     ) -> None:
         self._model = model
         self._interp = model.interpreter
         self._cfg = cfg
-        self.name = model.path.stem
+        self.name = name or model.path.stem
         self.sha256 = model.sha256
-        self.labels = labels
+        self.model_labels = labels
+        self.label_map = label_map
+        self.labels = label_map.user_labels if label_map is not None else labels
+        """What the classifier reports: the user labels with a label map, else the model's."""
+        self.card = card
         self.backend = model.backend
         self.normalization = normalization
         self._quantize = InputQuantizer(
@@ -174,8 +191,10 @@ class TfliteClassifier:
 
         Label names are checked first (ConfigError, nothing changed). Settings that need a
         different interpreter (model, labels, backend, threads, XNNPACK, input range,
-        output) are kept as loaded, with a warning: they take effect on restart.
+        output, label map) are kept as loaded, with a warning: they take effect on restart.
+        The model card's settings apply as at load time (config keys override them).
         """
+        cfg = apply_card(cfg, self.card)
         _check_label_names(cfg, self.labels, self.path)
         changed = [f for f in RELOAD_FIELDS if getattr(cfg, f) != getattr(self._cfg, f)]
         if changed:
@@ -219,13 +238,25 @@ class TfliteClassifier:
         clipped: npt.NDArray[np.float32] = np.clip(values, 0.0, 1.0)
         return clipped
 
-    def classify_image(
-        self, image: Image, box: Box | None = None, *, frame_index: int = 0
-    ) -> Classification:
-        """Classify a still BGR image (or the ``box`` region of it)."""
-        t0 = time.perf_counter_ns()
+    def user_scores(
+        self, image: Image, box: Box | None = None
+    ) -> tuple[npt.NDArray[np.float32], Prediction | None]:
+        """Scores in :attr:`labels` order, and the model's own top label (label maps only)."""
         scores = self.scores(image, box)
-        top = rank(
+        if self.label_map is None:
+            return scores, None
+        user = self.label_map(scores)
+        # The raw label explains the user label: the best model label mapped to the best
+        # user label (the overall top model label when nothing is mapped).
+        j = int(np.argmax(user))
+        members = self.label_map.members(j)
+        pool = members if members.size and user[j] > 0 else np.arange(scores.size)
+        i = int(pool[np.argmax(scores[pool])])
+        return user, Prediction(self.model_labels[i], i, float(scores[i]))
+
+    def rank(self, scores: npt.NDArray[np.float32]) -> tuple[Prediction, ...]:
+        """Top-k of user scores after thresholds and the ignore list."""
+        return rank(
             scores,
             self.labels,
             top_k=self._cfg.top_k,
@@ -233,28 +264,73 @@ class TfliteClassifier:
             thresholds=self._cfg.thresholds,
             ignore=self._ignore,
         )
+
+    def classify_image(
+        self, image: Image, box: Box | None = None, *, frame_index: int = 0
+    ) -> Classification:
+        """Classify a still BGR image (or the ``box`` region of it)."""
+        t0 = time.perf_counter_ns()
+        scores, raw = self.user_scores(image, box)
+        top = self.rank(scores)
         us = (time.perf_counter_ns() - t0) / 1000.0
-        return Classification(frame_index=frame_index, top=top, box=box, classify_us=round(us, 1))
+        return Classification(
+            frame_index=frame_index,
+            top=top,
+            box=box,
+            classify_us=round(us, 1),
+            raw_label=raw.label if raw else "",
+            raw_score=raw.score if raw else None,
+        )
 
     def classify(self, frame: Frame, box: Box | None) -> Classification:
         """Classify what moved: ``box`` of the frame's full-resolution image (None: all of it)."""
         return self.classify_image(frame.image(), box, frame_index=frame.index)
 
 
-def _paths(cfg: ClassifierConfig) -> tuple[Path, Path]:
-    if cfg.model:
-        model = Path(cfg.model).expanduser()
-        labels = Path(cfg.labels).expanduser() if cfg.labels else None
-        if labels is None and model.is_file():
-            labels = find_labels_next_to(model)
-        return model, labels if labels is not None else model.with_name("labels.txt")
-    if not DEFAULT_MODEL_PATH.is_file():
-        raise ModelError(
-            f"{DEFAULT_MODEL_PATH}: the shipped demo model is missing; reinstall visionedge or "
-            "set classifier.model to a .tflite file"
-        )
-    labels = Path(cfg.labels).expanduser() if cfg.labels else DEFAULT_LABELS_PATH
-    return DEFAULT_MODEL_PATH, labels
+def _paths(cfg: ClassifierConfig, resolved: Resolved) -> tuple[Path, Path | None]:
+    """The model file and its labels file (None: the card's label list)."""
+    assert resolved.model is not None
+    model = resolved.model
+    if cfg.labels:
+        return model, Path(cfg.labels).expanduser()
+    card = resolved.card
+    if card is not None:
+        return model, card.labels_file
+    if not model.is_file():
+        return model, model.with_name("labels.txt")
+    return model, find_labels_next_to(model)
+
+
+def apply_card(cfg: ClassifierConfig, card: Card | None) -> ClassifierConfig:
+    """``cfg`` with the card's settings filled in where the config does not set them.
+
+    A key counts as set when the config file (or a caller) gave it; None values of
+    ``input_range``/``label_map`` count as unset. Raises CardError when the card's settings
+    are invalid as config values.
+    """
+    if card is None or not card.settings:
+        return cfg
+    given = {k for k in cfg.model_fields_set if getattr(cfg, k) is not None}
+    fill = {k: v for k, v in card.settings.items() if k not in given}
+    if "input_range" in fill and cfg.mean is not None:
+        del fill["input_range"]  # the config's mean/std stand for it
+    if not fill:
+        return cfg
+    data = {k: getattr(cfg, k) for k in given}
+    data.update(fill)
+    from pydantic import ValidationError
+
+    try:
+        merged = ClassifierConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        raise CardError(
+            f"{card.path}: preset setting {where} is invalid ({err['msg']}); fix the card"
+        ) from None
+    # Card keys are not the user's: keep the set of explicitly given keys as it was.
+    object.__setattr__(merged, "__pydantic_fields_set__", set(cfg.model_fields_set))
+    return merged
 
 
 def _output_mode(cfg: ClassifierConfig, model: LoadedModel, quantizer: InputQuantizer) -> str:
@@ -280,8 +356,8 @@ def _check_label_names(cfg: ClassifierConfig, labels: tuple[str, ...], labels_pa
     for name in cfg.thresholds:
         if name not in known:
             raise ConfigError(
-                f"classifier.thresholds names '{name}', which is not a label of {labels_path}; "
-                "use one of its labels"
+                f"classifier.thresholds names '{name}', which is not a label of {labels_path} "
+                f"({', '.join(labels[:8])}{', ...' if len(labels) > 8 else ''}); use one of its labels"
             )
     # The default ignore list (["background"]) is a convention, not a claim about the model.
     if "ignore" in cfg.model_fields_set:
@@ -294,23 +370,74 @@ def _check_label_names(cfg: ClassifierConfig, labels: tuple[str, ...], labels_pa
 
 
 def load_classifier(
-    cfg: ClassifierConfig, *, input_range_override: tuple[float, float] | None = None
+    cfg: ClassifierConfig,
+    *,
+    input_range_override: tuple[float, float] | None = None,
+    default_preset: str = DEFAULT_PRESET,
+) -> TfliteClassifier | CascadeClassifier:
+    """Load and check the configured model (a preset name, a path, or empty: the default).
+
+    Dispatches on the card's kind: classifier, segmenter or cascade (both also
+    :class:`TfliteClassifier`). Raises ModelError (PresetError, CardError, LabelsError,
+    BackendError) at load time.
+    """
+    resolved = resolve_model(cfg.model, default=default_preset)
+    card = resolved.card
+    if card is not None and card.kind == "cascade":
+        from visionedge.classify.cascade import load_cascade
+
+        return load_cascade(cfg, card, resolved.name, input_range_override=input_range_override)
+    return load_tflite(cfg, resolved, input_range_override=input_range_override)
+
+
+def load_tflite(
+    cfg: ClassifierConfig,
+    resolved: Resolved,
+    *,
+    input_range_override: tuple[float, float] | None = None,
 ) -> TfliteClassifier:
-    """Load and check the configured model and labels; raise ModelError/LabelsError/BackendError."""
+    """Load one TFLite model (classifier or segmenter) with its card's settings."""
+    card = resolved.card
+    cfg = apply_card(cfg, card)
+    kind = card.kind if card is not None else "classifier"
     backend, factory = resolve_backend(cfg.backend, xnnpack=cfg.xnnpack)
-    model_path, labels_path = _paths(cfg)
+    model_path, labels_path = _paths(cfg, resolved)
     content = read_model_file(model_path)
     model = open_model(
-        content, model_path, backend=backend, factory=factory, num_threads=cfg.num_threads
+        content,
+        model_path,
+        backend=backend,
+        factory=factory,
+        num_threads=cfg.num_threads,
+        kind=kind,
     )
-    labels = load_labels(labels_path, expected=model.num_outputs)
-    _check_label_names(cfg, labels, labels_path)
+    expected = model.num_outputs if kind == "classifier" else None
+    if labels_path is not None:
+        labels = load_labels(labels_path, expected=expected)
+        where = labels_path
+    else:
+        assert card is not None
+        labels, where = card.labels, card.path
+        if expected is not None and len(labels) != expected:
+            raise CardError(
+                f"{card.path}: lists {len(labels)} labels but the model has {expected} outputs; "
+                "use the card exported with this model"
+            )
+    if card is not None:
+        check_card_against_model(card, content, model.input.shape, model.num_outputs)
+    label_map = None
+    if cfg.label_map:
+        label_map = LabelMap(labels, cfg.label_map, str(card.path if card else "classifier.label_map"))
+    _check_label_names(cfg, label_map.user_labels if label_map else labels, where)
     if input_range_override is not None and not input_range_override[0] < input_range_override[1]:
         raise ConfigError(
             f"input range {list(input_range_override)} is empty; give MIN,MAX with MIN < MAX"
         )
     meta, meta_note = read_normalization(content)
-    resolved = resolve_normalization(
+    if meta is not None and "input_range" not in cfg.model_fields_set and card is not None:
+        # The model states its own normalisation; the card's copy of it is no user setting.
+        cfg = cfg.model_copy(update={"input_range": None})
+    norm = resolve_normalization(
         cfg,
         metadata=meta,
         metadata_note=meta_note,
@@ -323,7 +450,7 @@ def load_classifier(
     )
     try:
         quantizer = InputQuantizer(
-            resolved.norm,
+            norm.norm,
             model.channels,
             model.input.dtype,
             model.input.scale,
@@ -333,7 +460,8 @@ def load_classifier(
         raise ConfigError(
             f"classifier.mean/std: {exc}; give one value or one per channel ({model.channels})"
         ) from None
-    mode = _output_mode(cfg, model, quantizer)
+    # A segmenter's output is class ids, read as such: there is no probability to detect.
+    mode = "probabilities" if kind == "segmenter" else _output_mode(cfg, model, quantizer)
     if mode == "logits" and cfg.output == "auto":
         log.info(
             "%s: the output is not a probability vector; scores are softmax(output)", model_path
@@ -347,8 +475,17 @@ def load_classifier(
         model.height,
         model.channels,
         model.input.dtype,
-        resolved.norm.real_range,
-        resolved.source,
+        norm.norm.real_range,
+        norm.source,
         len(labels),
     )
-    return TfliteClassifier(model, labels, resolved, cfg, mode)
+    name = card.name if card is not None else None
+    if kind == "segmenter":
+        from visionedge.classify.segmenter import TfliteSegmenter
+
+        return TfliteSegmenter(
+            model, labels, norm, cfg, mode, label_map=label_map, card=card, name=name
+        )
+    return TfliteClassifier(
+        model, labels, norm, cfg, mode, label_map=label_map, card=card, name=name
+    )

@@ -91,7 +91,9 @@ def _run(args: argparse.Namespace) -> int:
     from visionedge.config import ClassifierConfig
 
     try:
-        cfg = ClassifierConfig.model_validate({**(base.model_dump() if base else {}), **updates})
+        cfg = ClassifierConfig.model_validate(
+            {**(base.model_dump(exclude_unset=True) if base else {}), **updates}
+        )
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(x) for x in err["loc"])

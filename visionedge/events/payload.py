@@ -19,6 +19,7 @@ from visionedge.protocols import Box
 
 __all__ = [
     "EVENT_FIELDS",
+    "OPTIONAL_FIELDS",
     "SCHEMA_VERSION",
     "box_list",
     "encode_event",
@@ -60,7 +61,17 @@ EVENT_FIELDS: tuple[str, ...] = (
     "classified_frames",
     "model",
 )
-"""Every payload has exactly these keys, in this order (docs/events.md describes each)."""
+"""Every payload has these keys, in this order (docs/events.md describes each)."""
+
+OPTIONAL_FIELDS: tuple[str, ...] = ("raw_label", "raw_score")
+"""Keys present only when the model has a label map (presets): right after ``score``. The
+firmware never sends them. Adding them does not bump :data:`SCHEMA_VERSION`."""
+
+
+def _order(keys: set[str]) -> tuple[str, ...]:
+    at = EVENT_FIELDS.index("score") + 1
+    extra = tuple(k for k in OPTIONAL_FIELDS if k in keys)
+    return EVENT_FIELDS[:at] + extra + EVENT_FIELDS[at:]
 
 
 def round_pct(value: float) -> float:
@@ -87,11 +98,11 @@ def encode_event(event: Mapping[str, Any]) -> str:
     are bugs in the producer, and a sink must never write a line the schema rejects.
     """
     keys = set(event)
-    if keys != set(EVENT_FIELDS):
+    if keys - set(OPTIONAL_FIELDS) != set(EVENT_FIELDS):
         missing = sorted(set(EVENT_FIELDS) - keys)
-        extra = sorted(keys - set(EVENT_FIELDS))
+        extra = sorted(keys - set(EVENT_FIELDS) - set(OPTIONAL_FIELDS))
         raise ValueError(f"event payload keys differ from the schema: missing {missing}, extra {extra}")
-    ordered = {name: event[name] for name in EVENT_FIELDS}
+    ordered = {name: event[name] for name in _order(keys)}
     return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 

@@ -247,6 +247,14 @@ class EventTracker:
                 else None
             ),
         }
+        if classify and ev.vote.has_raw:
+            # Label-map models only (docs/events.md): inserted right after "score".
+            raw = ev.vote.best_raw(label) if label is not None else None
+            items = list(payload.items())
+            at = [k for k, _ in items].index("score") + 1
+            extra = [("raw_label", raw[0] if raw else None),
+                     ("raw_score", round_score(raw[1]) if raw else None)]
+            payload = dict(items[:at] + extra + items[at:])
         ev.seq += 1
         ev.sent_frame = ev.frame
         ev.sent_zones = frozenset(ev.zones)

@@ -297,7 +297,15 @@ def build_pipeline(
         from visionedge.sinks import build_sinks
 
         sinks = build_sinks(config)
-    model = ModelInfo(classifier.name, classifier.sha256) if classifier is not None else None
+    model = (
+        ModelInfo(
+            classifier.name,
+            classifier.sha256,
+            raw_labels=bool(getattr(classifier, "reports_raw_labels", False)),
+        )
+        if classifier is not None
+        else None
+    )
     tracker = EventTracker(
         config.events,
         config.device,

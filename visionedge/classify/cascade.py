@@ -56,6 +56,8 @@ class CascadeClassifier:
         self.backend = steps[0].classifier.backend
         self.stages = tuple(s.classifier for s in steps)
 
+    reports_raw_labels = True
+
     @property
     def path(self) -> Path:
         """The cascade's card."""

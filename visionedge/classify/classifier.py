@@ -206,6 +206,11 @@ class TfliteClassifier:
         self._ignore = frozenset(self._cfg.ignore)
 
     @property
+    def reports_raw_labels(self) -> bool:
+        """Whether classifications carry the model's own label behind a mapped one."""
+        return self.label_map is not None
+
+    @property
     def path(self) -> Path:
         """The model file."""
         return self._model.path

@@ -41,6 +41,11 @@ def box_in_crop(
 class TfliteSegmenter(TfliteClassifier):
     """A :class:`TfliteClassifier` whose model returns a class-id map; see the module docstring."""
 
+    @property
+    def reports_raw_labels(self) -> bool:
+        """A segmenter always names its dominant class."""
+        return True
+
     def scores(self, image: Image, box: Box | None = None) -> npt.NDArray[np.float32]:
         """Each model label's share of the motion box's pixels (sums to 1)."""
         tensor = self.input_tensor(image, box)

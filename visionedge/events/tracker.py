@@ -29,6 +29,8 @@ class ModelInfo:
 
     name: str
     sha256: str
+    raw_labels: bool = False
+    """The model reports its own labels behind mapped ones: payloads get raw_label/raw_score."""
 
 
 @dataclass(slots=True)
@@ -247,7 +249,7 @@ class EventTracker:
                 else None
             ),
         }
-        if classify and ev.vote.has_raw:
+        if classify and self._model is not None and self._model.raw_labels:
             # Label-map models only (docs/events.md): inserted right after "score".
             raw = ev.vote.best_raw(label) if label is not None else None
             items = list(payload.items())

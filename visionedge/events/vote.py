@@ -23,20 +23,17 @@ class LabelVote:
     sums: dict[str, float] = field(default_factory=dict)
     raw: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     """Per winning label of a classification: the model's raw top labels, [score sum, count]."""
-    has_raw: bool = False
 
     def add(self, classification: Classification) -> None:
         """Count one classification (even one whose predictions all fell below threshold)."""
         self.count += 1
         for p in classification.top:
             self.sums[p.label] = self.sums.get(p.label, 0.0) + p.score
-        if classification.raw_label:
-            self.has_raw = True
-            if classification.top and classification.raw_score is not None:
-                per = self.raw.setdefault(classification.top[0].label, {})
-                entry = per.setdefault(classification.raw_label, [0.0, 0.0])
-                entry[0] += classification.raw_score
-                entry[1] += 1
+        if classification.raw_label and classification.top and classification.raw_score is not None:
+            per = self.raw.setdefault(classification.top[0].label, {})
+            entry = per.setdefault(classification.raw_label, [0.0, 0.0])
+            entry[0] += classification.raw_score
+            entry[1] += 1
 
     def best_raw(self, label: str) -> tuple[str, float] | None:
         """The model's own label behind ``label``: the raw top label with the highest score

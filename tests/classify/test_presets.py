@@ -204,3 +204,16 @@ def test_model_list_shows_every_preset(capsys: pytest.CaptureFixture[str]) -> No
     assert by[DEFAULT_PRESET]["default"] and by[MCU_PRESET]["mcu"]
     assert by[DEFAULT_PRESET]["labels"] == "person, vehicle, animal"
     assert all(r["licence"].startswith("Apache-2.0") and r["bytes"] > 0 for r in rows)
+
+
+def test_a_config_written_by_config_defaults_keeps_the_card_settings(tmp_path: Path) -> None:
+    from visionedge.config import default_config_toml, load_config
+
+    path = tmp_path / "v.toml"
+    path.write_text(default_config_toml().replace('model = ""', 'model = "mobilenet_v1_075"', 1))
+    cfg = load_config(str(path)).classifier
+    assert "threshold" in cfg.model_fields_set and cfg.threshold == 0.5  # written out in full
+    clf = load_classifier(cfg)
+    assert (clf._cfg.threshold, clf._cfg.margin) == (0.3, 0.5)  # the card's, not the generic ones
+    changed = load_classifier(cfg.model_copy(update={"threshold": 0.7}))
+    assert changed._cfg.threshold == 0.7

@@ -309,13 +309,19 @@ def _paths(cfg: ClassifierConfig, resolved: Resolved) -> tuple[Path, Path | None
 def apply_card(cfg: ClassifierConfig, card: Card | None) -> ClassifierConfig:
     """``cfg`` with the card's settings filled in where the config does not set them.
 
-    A key counts as set when the config file (or a caller) gave it; None values of
-    ``input_range``/``label_map`` count as unset. Raises CardError when the card's settings
-    are invalid as config values.
+    A key counts as set when the config file (or a caller) gave it a value other than its
+    built-in default: ``visionedge config defaults`` writes every key, and a config made
+    from it must not silently replace a preset's threshold or margin with the generic ones.
+    Raises CardError when the card's settings are invalid as config values.
     """
     if card is None or not card.settings:
         return cfg
-    given = {k for k in cfg.model_fields_set if getattr(cfg, k) is not None}
+    fields = ClassifierConfig.model_fields
+    given = {
+        k
+        for k in cfg.model_fields_set
+        if getattr(cfg, k) is not None and getattr(cfg, k) != fields[k].get_default(call_default_factory=True)
+    }
     fill = {k: v for k, v in card.settings.items() if k not in given}
     if "input_range" in fill and cfg.mean is not None:
         del fill["input_range"]  # the config's mean/std stand for it
@@ -333,8 +339,8 @@ def apply_card(cfg: ClassifierConfig, card: Card | None) -> ClassifierConfig:
         raise CardError(
             f"{card.path}: preset setting {where} is invalid ({err['msg']}); fix the card"
         ) from None
-    # Card keys are not the user's: keep the set of explicitly given keys as it was.
-    object.__setattr__(merged, "__pydantic_fields_set__", set(cfg.model_fields_set))
+    # Card keys are not the user's: only the keys the user really changed count as given.
+    object.__setattr__(merged, "__pydantic_fields_set__", given)
     return merged
 
 

@@ -59,9 +59,9 @@ def find_data(arg: str | None) -> Path | None:
     return shared if shared.is_dir() else None
 
 
-def clips_of(data: Path) -> list[tuple[Path, tuple[str, ...]]]:
-    """(clip, classes, dominant first) of the test clips: a manifest's ``split == "test"``
-    entries, else the two shared clips."""
+def clips_of(data: Path, splits: tuple[str, ...] = ("test",)) -> list[tuple[Path, tuple[str, ...]]]:
+    """(clip, classes, dominant first) of the clips in ``splits`` of a manifest, plus the two
+    shared clips."""
     out: list[tuple[Path, tuple[str, ...]]] = []
     manifest = data / "manifest.json"
     if manifest.is_file():
@@ -71,7 +71,7 @@ def clips_of(data: Path) -> list[tuple[Path, tuple[str, ...]]]:
         for e in entries:
             classes = list(e.get("classes") or [])
             dominant = e.get("dominant") or (classes[0] if classes else "")
-            if e.get("split") != "test" or not dominant:
+            if e.get("split") not in splits or not dominant:
                 continue
             path = Path(e.get("file") or e.get("path", ""))
             path = path if path.is_absolute() else data / "clips" / path
@@ -167,18 +167,24 @@ def main() -> int:
     ap.add_argument("--data", help="real data folder (default: ../realdata or ../shared/data)")
     ap.add_argument("--presets", help="comma-separated presets (default: all but demo)")
     ap.add_argument("--stride", type=int, default=1, help="use every Nth gate crop")
+    ap.add_argument("--all-clips", action="store_true",
+                    help="events on the train clips too (fair for pretrained presets, which "
+                    "never saw them; not for a student trained on them)")
+    ap.add_argument("--events-only", action="store_true", help="skip the crop accuracy")
     args = ap.parse_args()
     data = find_data(args.data)
     if data is None:
         print("bench/labels: no real data (../realdata or ../shared/data); nothing measured")
         return 0
-    clips = clips_of(data)
+    clips = clips_of(data, ("test", "train") if args.all_clips else ("test",))
     presets = args.presets.split(",") if args.presets else [p for p in preset_names() if p != "demo"]
-    print(f"data {data}: {len(clips)} test clips: "
+    print(f"data {data}: {len(clips)} clips: "
           + ", ".join(f"{p.name}={'+'.join(c)}" for p, c in clips), flush=True)
     crops: dict[str, list[Crop]] = {}
     ready = ready_crops(data)
-    if ready:
+    if args.events_only:
+        pass
+    elif ready:
         # Hand-checked crops of the test clips: the gate's crops with their true class.
         crops = ready
     else:

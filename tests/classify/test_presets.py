@@ -90,7 +90,8 @@ def test_known_answers_on_real_images(preset: str, image: str, want: str) -> Non
 
 
 def test_the_cascade_overrules_person_detect_on_an_animal() -> None:
-    # person_detect alone calls this cat a person (0.52); the generalist vetoes it.
+    # person_detect alone calls this cat a person (0.52): below the cascade's min_score 0.8,
+    # so the generalist answers.
     alone = load_classifier(ClassifierConfig(model="person_detect")).classify_image(_img("cat.jpg"))
     both = load_classifier(ClassifierConfig()).classify_image(_img("cat.jpg"))
     assert alone.best is not None and alone.best.label == "person"

@@ -41,7 +41,7 @@ class Stage:
     """One step of a cascade: a preset, and when its answer stands.
 
     ``claims``: the user label this stage decides (e.g. ``person``), with ``min_score``;
-    the claim stands unless the next stage gives at least ``veto`` to its other labels.
+    the claim stands unless the next stage gives at least ``veto`` (< 1) to its other labels.
     A stage without ``claims`` answers whatever the earlier stages did not claim.
     """
 

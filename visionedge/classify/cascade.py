@@ -3,9 +3,11 @@
 Example (the default preset): ``person_detect`` says whether a crop is a person; an ImageNet
 MobileNet knows vehicles and animals but has no person class. Per crop both run; the
 specialist's label stands when its score reaches ``min_score`` **and** the generalist gives
-less than ``veto`` to its other labels (a car that ``person_detect`` calls a person is
-overruled by a generalist sure it is a vehicle). Otherwise the generalist's answer stands.
-Measured on real footage in docs/classify.md.
+less than ``veto`` to its other labels (a car that ``person_detect`` calls a person can be
+overruled by a generalist sure it is a vehicle; ``veto`` 1.0 turns that off, and the next
+stage then runs only when the claim fails). Otherwise the generalist's answer stands. The
+default preset uses ``min_score`` 0.8 without veto: on the real train clips its events were
+right more often than with 0.5 and veto 0.5 (docs/classify.md).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from visionedge.classify.card import Card, Stage
 from visionedge.classify.classifier import TfliteClassifier, apply_card, load_tflite
@@ -76,24 +79,33 @@ class CascadeClassifier:
     ) -> Classification:
         """Classify a still BGR image (or the ``box`` region of it)."""
         t0 = time.perf_counter_ns()
-        answers = [(s, *s.classifier.user_scores(image, box)) for s in self._steps]
+        answers: dict[int, tuple[npt.NDArray[np.float32], Prediction | None]] = {}
+
+        def answer(k: int) -> tuple[npt.NDArray[np.float32], Prediction | None]:
+            # Each stage runs at most once per crop, and only when its answer is needed.
+            if k not in answers:
+                answers[k] = self._steps[k].classifier.user_scores(image, box)
+            return answers[k]
+
         top: tuple[Prediction, ...] = ()
         raw: Prediction | None = None
-        for k, (step, scores, step_raw) in enumerate(answers):
+        for k, step in enumerate(self._steps):
             stage, clf = step.stage, step.classifier
+            scores, step_raw = answer(k)
             if not stage.claims:
                 top, raw = clf.rank(scores), step_raw
                 break
             claimed = float(scores[clf.labels.index(stage.claims)])
             if claimed < stage.min_score:
                 continue
-            _, nxt_scores, _ = answers[k + 1]
-            nxt = self._steps[k + 1].classifier
-            others = float(
-                np.sum([v for lab, v in zip(nxt.labels, nxt_scores, strict=True) if lab != stage.claims])
-            )
-            if others >= stage.veto:
-                continue
+            if stage.veto < 1.0:
+                nxt_scores, _ = answer(k + 1)
+                nxt = self._steps[k + 1].classifier
+                others = float(np.sum(
+                    [v for lab, v in zip(nxt.labels, nxt_scores, strict=True) if lab != stage.claims]
+                ))
+                if others >= stage.veto:
+                    continue
             top = (Prediction(stage.claims, self.labels.index(stage.claims), claimed),)
             raw = step_raw or Prediction(stage.claims, clf.labels.index(stage.claims), claimed)
             break

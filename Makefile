@@ -25,6 +25,7 @@ bench:
 	-.venv/bin/python bench/classify_gating.py
 	-.venv/bin/python bench/mqtt.py
 	-.venv/bin/python bench/model.py
+	-.venv/bin/python bench/labels.py
 	-.venv/bin/python bench/firmware_size.py
 
 # Firmware: host runner and Cortex-M4 (QEMU mps2-an386) image, core only; docs/firmware.md.

@@ -24,8 +24,8 @@ TFLM = ("tensorflow/tflite-micro", "90b983c2b3f1480642e040bbd2ddb37b998f3424")
 APACHE = "Apache-2.0"
 # bench/labels.py on the realdata test crops (575 hand-checked gate crops of 5 test clips):
 # median CPU ms of classify_image on one thread of the development machine.
-MEASURED = {"person_detect": 0.9, "mobilenet_v1_075": 7.7, "deeplab_pascal": 55.1,
-            "person_vehicle_animal": 9.3}
+MEASURED = {"person_detect": 0.7, "mobilenet_v1_075": 7.1, "deeplab_pascal": 48.7,
+            "person_vehicle_animal": 7.8}
 MEASURED_ON = "bench/labels.py, realdata test crops, CPU ms per crop, 1 thread, dev machine"
 
 # ImageNet (TF-Slim 1001 outputs, 0 = background): outputs 1..398 are animals.

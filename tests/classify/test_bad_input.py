@@ -98,7 +98,7 @@ def test_oversized_model_file(tmp_path: Path, models: dict[str, Path], monkeypat
         ("two_channels", r"input has 2 channels; visionedge feeds gray \(1\) or RGB \(3\)"),
         ("two_inputs", r"has 2 inputs"),
         ("two_outputs", r"has 2 outputs"),
-        ("map_output", r"output shape \[1, 8, 8, 3\] is not one score vector"),
+        ("map_output", r"output shape \[1, 8, 8, 3\] is not the output of a classifier"),
         ("dynamic_size", r"input size \[1, -1, -1, 3\] is not fixed"),
     ],
 )

@@ -173,6 +173,7 @@ def test_card_beside_an_exported_model_applies_like_a_preset(tmp_path: Path) -> 
         (lambda c: c.update(sha256="0" * 64), r"the card is for sha256 000000000000"),
         (lambda c: c["input"].update(shape=[1, 64, 64, 1]), r"card says input \[1, 64, 64, 1\]"),
         (lambda c: c["preset"].update(kind="detector"), r"kind 'detector' is not one of"),
+        (lambda c: c["preset"].update(kind="segmenter"), r"card says kind 'segmenter', but .* is not the output of a segmenter"),
         (lambda c: c["preset"].update(threshold=3), r"preset setting threshold is invalid"),
         (lambda c: c["preset"].update(label_map={"person": ["human"]}), r"maps 'human' to 'person'"),
     ],

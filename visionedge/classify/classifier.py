@@ -22,7 +22,12 @@ from visionedge.classify.card import Card, check_card_against_model
 from visionedge.classify.labelmap import LabelMap
 from visionedge.classify.labels import find_labels_next_to, load_labels
 from visionedge.classify.metadata import read_normalization
-from visionedge.classify.model import LoadedModel, open_model, read_model_file
+from visionedge.classify.model import (
+    OUTPUT_KIND_MISMATCH,
+    LoadedModel,
+    open_model,
+    read_model_file,
+)
 from visionedge.classify.normalization import (
     ResolvedNormalization,
     quantized_range,
@@ -37,7 +42,7 @@ from visionedge.classify.preprocess import (
 from visionedge.classify.presets import DEFAULT_PRESET, Resolved, resolve_model
 from visionedge.classify.ranking import rank, softmax
 from visionedge.config import ClassifierConfig
-from visionedge.errors import CardError, ConfigError, FrameError
+from visionedge.errors import CardError, ConfigError, FrameError, ModelError
 from visionedge.frame import Frame, Image
 from visionedge.protocols import Box, Classification, Prediction
 
@@ -414,14 +419,20 @@ def load_tflite(
     backend, factory = resolve_backend(cfg.backend, xnnpack=cfg.xnnpack)
     model_path, labels_path = _paths(cfg, resolved)
     content = read_model_file(model_path)
-    model = open_model(
-        content,
-        model_path,
-        backend=backend,
-        factory=factory,
-        num_threads=cfg.num_threads,
-        kind=kind,
-    )
+    try:
+        model = open_model(
+            content,
+            model_path,
+            backend=backend,
+            factory=factory,
+            num_threads=cfg.num_threads,
+            kind=kind,
+        )
+    except ModelError as exc:
+        # An output of the wrong kind under a card is the card's mistake, not the model's.
+        if card is not None and type(exc) is ModelError and OUTPUT_KIND_MISMATCH in str(exc):
+            raise CardError(f"{card.path}: the card says kind '{kind}', but {exc}") from None
+        raise
     expected = model.num_outputs if kind == "classifier" else None
     if labels_path is not None:
         labels = load_labels(labels_path, expected=expected)

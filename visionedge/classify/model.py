@@ -285,11 +285,15 @@ def _check_quant(spec: TensorSpec, what: str, origin: str) -> None:
             )
 
 
+OUTPUT_KIND_MISMATCH = "is not the output of"
+"""In the message of an output that does not fit the expected model kind (cards check it)."""
+
+
 def _inspect_segmenter_output(spec: TensorSpec, origin: str) -> None:
     if len(spec.shape) != 3 or spec.shape[0] != 1 or spec.dtype not in ("int32", "int64", "uint8"):
         raise ModelError(
-            f"{origin}: a segmenter's output is one class-id map [1, height, width] of "
-            f"integers, but this one is {spec.dtype} {list(spec.shape)}; use a model whose "
+            f"{origin}: output {spec.dtype} {list(spec.shape)} {OUTPUT_KIND_MISMATCH} a "
+            "segmenter (one class-id map [1, height, width] of integers); use a model whose "
             "output is the per-pixel argmax"
         )
 
@@ -333,8 +337,9 @@ def _inspect(
         or out.shape[-1] < 1
     ):
         raise ModelError(
-            f"{origin}: output shape {list(out.shape)} is not one score vector [1, classes] "
-            "or [classes]; visionedge runs image classifiers only"
+            f"{origin}: output shape {list(out.shape)} {OUTPUT_KIND_MISMATCH} a classifier "
+            "(one score vector [1, classes] or [classes]); visionedge runs image classifiers, "
+            "and segmenters with a card saying so"
         )
     _check_quant(out, "output", origin)
     return inp, out

@@ -20,8 +20,10 @@ import numpy as np
 import numpy.typing as npt
 
 from visionedge.classify.card import Card, Stage
-from visionedge.classify.classifier import TfliteClassifier, apply_card, load_tflite
+from visionedge.classify.classifier import TfliteClassifier
+from visionedge.classify.loader import load_tflite
 from visionedge.classify.presets import resolve_model
+from visionedge.classify.settings import apply_card
 from visionedge.config import ClassifierConfig
 from visionedge.errors import CardError
 from visionedge.frame import Frame, Image

@@ -26,6 +26,7 @@ bench:
 	-.venv/bin/python bench/mqtt.py
 	-.venv/bin/python bench/model.py
 	-.venv/bin/python bench/recording.py
+	-.venv/bin/python bench/labels.py
 	-.venv/bin/python bench/firmware_size.py
 	-.venv/bin/python bench/startup.py
 

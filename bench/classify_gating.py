@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=120.0, help="length of the generated clip")
     ap.add_argument("--repeat", type=int, default=3, help="latency samples x 200")
     ap.add_argument("--threads", type=int, default=1, help="interpreter threads")
-    ap.add_argument("--model", default="", help="gate in front of this model (default: shipped)")
+    ap.add_argument("--model", default="demo", help="gate in front of this model (default: demo)")
     ap.add_argument("--labels", default="", help="labels of --model")
     args = ap.parse_args(argv)
     print("== gating: gated pipeline vs always-classify, same clip, same run ==")
@@ -215,13 +215,13 @@ def main(argv: list[str] | None = None) -> int:
         model=args.model,
         labels=args.labels,
         num_threads=args.threads,
-        ignore=[] if args.model else ["background"],
+        ignore=[] if args.model != "demo" else ["background"],
     )
     ok = gating(args.seconds, gate_cfg)
     print("\n== classifier latency (640x360 frame, whole-frame crop) ==")
     latency(
         "shipped demo_int8",
-        load_classifier(ClassifierConfig(num_threads=args.threads)),
+        load_classifier(ClassifierConfig(model="demo", num_threads=args.threads)),
         args.repeat,
     )
     mobilenet = SHARED / "models" / "mobilenet_v1_0.25_128_quant.tflite"

@@ -311,7 +311,9 @@ class ClassifierConfig(_Model):
     enabled: bool = Field(True, description="Classify at all (off: events carry no label).")
     model: str = Field(
         "",
-        description="Path to a .tflite model; empty uses the shipped demo model.",
+        description="A preset name (visionedge model list) or a path to a .tflite model (with "
+        "a card.json beside it, its settings apply); empty uses the default preset "
+        "(person_vehicle_animal), or the demo preset for the generated demo clip.",
     )
     labels: str = Field(
         "",
@@ -350,6 +352,12 @@ class ClassifierConfig(_Model):
     ignore: list[str] = Field(
         default_factory=lambda: ["background"],
         description="Labels never reported (e.g. the model's background class).",
+    )
+    label_map: dict[str, list[str]] | None = Field(
+        None,
+        description="User label -> model labels whose scores add up to it, e.g. {vehicle = "
+        "[\"car\", \"bus\"]}; events carry the user label and the model's own top label. "
+        "Unset: the model card's map (presets map to person, vehicle, animal); {} turns it off.",
     )
     every_n_frames: int = Field(
         5, ge=1, le=10000, description="While an event is open, classify at most every N frames."

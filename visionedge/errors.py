@@ -15,6 +15,8 @@ that escapes is a bug and exits with status 1.
     ├── FrameError (also ValueError)     8   a frame of the wrong shape/dtype handed to a stage
     ├── ModelError                       5   model file not TFLite, truncated, wrong I/O spec
     │   ├── LabelsError                  5   labels file missing, or count != model outputs
+    │   ├── PresetError                 15   ``classifier.model`` names no shipped preset
+    │   ├── CardError                   16   a model card unreadable or contradicting its model
     │   └── BackendError                 5   no TFLite runtime installed / requested one absent
     ├── SinkError                        6   an output could not be written
     │   ├── BrokerError                  6   MQTT broker unreachable, refused, bad credentials/TLS
@@ -41,6 +43,7 @@ from visionedge.redact import redact_urls
 __all__ = [
     "BackendError",
     "BrokerError",
+    "CardError",
     "ConfigError",
     "ControlError",
     "FirmwareError",
@@ -48,6 +51,7 @@ __all__ = [
     "LabelsError",
     "MissingExtraError",
     "ModelError",
+    "PresetError",
     "RecordingError",
     "RecordingFormatError",
     "ReplayMismatchError",
@@ -106,6 +110,22 @@ class ModelError(VisionEdgeError):
 
 class LabelsError(ModelError):
     """The labels file is missing, empty, or its line count differs from the model's outputs."""
+
+
+class PresetError(ModelError):
+    """``classifier.model`` is a name, not a path, and no shipped preset has it.
+
+    Its own status (15), so a script can tell a typo in a preset name from a broken file.
+    """
+
+    exit_code = 15
+
+
+class CardError(ModelError):
+    """A model card (card.json) is unreadable, or contradicts its model (sha256, input shape,
+    label count, kind): the settings it carries would give plausible but wrong labels."""
+
+    exit_code = 16
 
 
 class BackendError(ModelError):

@@ -329,7 +329,13 @@ def load_configured_classifier(
             f"the classifier is not available in this installation ({exc}); "
             "reinstall visionedge or set classifier.enabled = false"
         ) from exc
-    clf: Classifier = load_classifier(config.classifier, input_range_override=input_range_override)
+    from visionedge.classify.presets import default_preset_for
+
+    clf: Classifier = load_classifier(
+        config.classifier,
+        input_range_override=input_range_override,
+        default_preset=default_preset_for(config.source.kind),
+    )
     return clf
 
 
@@ -363,7 +369,15 @@ def build_pipeline(
         from visionedge.sinks import build_sinks
 
         sinks = build_sinks(config)
-    model = ModelInfo(classifier.name, classifier.sha256) if classifier is not None else None
+    model = (
+        ModelInfo(
+            classifier.name,
+            classifier.sha256,
+            raw_labels=bool(getattr(classifier, "reports_raw_labels", False)),
+        )
+        if classifier is not None
+        else None
+    )
     tracker = EventTracker(
         config.events,
         config.device,

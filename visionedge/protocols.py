@@ -84,12 +84,19 @@ class Prediction:
 
 @dataclass(frozen=True, slots=True)
 class Classification:
-    """The classifier's answer for one crop: top-k predictions, best first, after thresholds."""
+    """The classifier's answer for one crop: top-k predictions, best first, after thresholds.
+
+    With a label map (presets), ``top`` holds user labels (person, vehicle, animal) and
+    ``raw_label``/``raw_score`` the model's own top label and its score ("tabby", 0.62);
+    without one they stay empty/None.
+    """
 
     frame_index: int
     top: tuple[Prediction, ...]
     box: Box | None
     classify_us: float = 0.0
+    raw_label: str = ""
+    raw_score: float | None = None
 
     @property
     def best(self) -> Prediction | None:

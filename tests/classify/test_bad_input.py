@@ -98,7 +98,7 @@ def test_oversized_model_file(tmp_path: Path, models: dict[str, Path], monkeypat
         ("two_channels", r"input has 2 channels; visionedge feeds gray \(1\) or RGB \(3\)"),
         ("two_inputs", r"has 2 inputs"),
         ("two_outputs", r"has 2 outputs"),
-        ("map_output", r"output shape \[1, 8, 8, 3\] is not one score vector"),
+        ("map_output", r"output shape \[1, 8, 8, 3\] is not the output of a classifier"),
         ("dynamic_size", r"input size \[1, -1, -1, 3\] is not fixed"),
     ],
 )
@@ -165,11 +165,14 @@ def test_mean_std_with_the_wrong_channel_count(tmp_path: Path, models: dict[str,
 
 
 def test_shipped_model_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from visionedge.classify import classifier
+    from visionedge.classify import presets
 
-    monkeypatch.setattr(classifier, "DEFAULT_MODEL_PATH", tmp_path / "demo_int8.tflite")
-    with pytest.raises(ModelError, match=r"shipped demo model is missing"):
-        load_classifier(ClassifierConfig())
+    shipped = presets.PRESETS_DIR / "demo" / "card.json"
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "card.json").write_text(shipped.read_text())  # names ../../demo_int8.tflite
+    monkeypatch.setattr(presets, "PRESETS_DIR", tmp_path)
+    with pytest.raises(ModelError, match=r"demo_int8.tflite: model file not found"):
+        load_classifier(ClassifierConfig(model="demo"))
 
 
 def test_buffer_pointing_outside_the_file_is_refused(tmp_path: Path, models: dict[str, Path]) -> None:

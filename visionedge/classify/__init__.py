@@ -1,7 +1,9 @@
 """The classifier stage: a TFLite image classifier that looks at what moved.
 
 ``load_classifier(cfg)`` checks everything at load time and returns a
-:class:`TfliteClassifier` (the :class:`~visionedge.protocols.Classifier` of the pipeline).
+:class:`TfliteClassifier` (or a segmenter or cascade: the
+:class:`~visionedge.protocols.Classifier` of the pipeline). ``classifier.model`` names a
+shipped preset (:mod:`.presets`) or a model file, with its card (:mod:`.card`).
 Runtimes: ai_edge_litert, tflite_runtime, or TensorFlow's tf.lite (see :mod:`.backends`).
 """
 
@@ -13,8 +15,8 @@ from visionedge.classify.classifier import (
     DEFAULT_MODEL_PATH,
     InputSpec,
     TfliteClassifier,
-    load_classifier,
 )
+from visionedge.classify.loader import load_classifier
 
 __all__ = [
     "BACKENDS",

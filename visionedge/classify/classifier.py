@@ -1,8 +1,7 @@
 """The TFLite image classifier: crop what moved, run the model, rank the labels.
 
-:func:`load_classifier` does every check at load time (backend, model file, input/output
-spec, labels, normalisation, config labels), so a daemon that got a classifier back will
-not fail on its first motion. :class:`TfliteClassifier` is not thread-safe: one interpreter,
+:func:`visionedge.classify.loader.load_classifier` builds it after every check at load
+time. :class:`TfliteClassifier` is not thread-safe: one interpreter,
 one caller at a time (the pipeline classifies from one thread).
 """
 
@@ -17,14 +16,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from visionedge.classify.backends import resolve_backend
-from visionedge.classify.labels import find_labels_next_to, load_labels
-from visionedge.classify.metadata import read_normalization
-from visionedge.classify.model import LoadedModel, open_model, read_model_file
+from visionedge.classify.card import Card
+from visionedge.classify.labelmap import LabelMap
+from visionedge.classify.model import (
+    LoadedModel,
+)
 from visionedge.classify.normalization import (
     ResolvedNormalization,
-    quantized_range,
-    resolve_normalization,
 )
 from visionedge.classify.preprocess import (
     InputQuantizer,
@@ -33,24 +31,24 @@ from visionedge.classify.preprocess import (
     model_pixels,
 )
 from visionedge.classify.ranking import rank, softmax
+from visionedge.classify.settings import apply_card, check_label_names
 from visionedge.config import ClassifierConfig
-from visionedge.errors import ConfigError, FrameError, ModelError
+from visionedge.errors import FrameError
 from visionedge.frame import Frame, Image
-from visionedge.protocols import Box, Classification
+from visionedge.protocols import Box, Classification, Prediction
 
 __all__ = [
     "DEFAULT_LABELS_PATH",
     "DEFAULT_MODEL_PATH",
     "InputSpec",
     "TfliteClassifier",
-    "load_classifier",
 ]
 
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_MODEL_PATH = DATA_DIR / "demo_int8.tflite"
-"""The shipped demo model (package data), used when ``classifier.model`` is empty."""
+"""The shipped demo model (package data): the ``demo`` preset."""
 DEFAULT_LABELS_PATH = DATA_DIR / "demo_labels.txt"
 """Labels of the shipped demo model."""
 
@@ -65,6 +63,7 @@ RELOAD_FIELDS = (
     "mean",
     "std",
     "output",
+    "label_map",
 )
 """ClassifierConfig fields that :meth:`TfliteClassifier.reconfigure` cannot change live."""
 
@@ -130,13 +129,21 @@ class TfliteClassifier:
         normalization: ResolvedNormalization,
         cfg: ClassifierConfig,
         output_mode: str,
+        *,
+        label_map: LabelMap | None = None,
+        card: Card | None = None,
+        name: str | None = None,
     ) -> None:
         self._model = model
         self._interp = model.interpreter
         self._cfg = cfg
-        self.name = model.path.stem
+        self.name = name or model.path.stem
         self.sha256 = model.sha256
-        self.labels = labels
+        self.model_labels = labels
+        self.label_map = label_map
+        self.labels = label_map.user_labels if label_map is not None else labels
+        """What the classifier reports: the user labels with a label map, else the model's."""
+        self.card = card
         self.backend = model.backend
         self.normalization = normalization
         self._quantize = InputQuantizer(
@@ -171,16 +178,18 @@ class TfliteClassifier:
 
     def check_config(self, cfg: ClassifierConfig) -> None:
         """ConfigError if ``cfg`` names labels this model does not have (nothing changes)."""
-        _check_label_names(cfg, self.labels, self.path)
+        check_label_names(apply_card(cfg, self.card), self.labels, self.path)
 
     def reconfigure(self, cfg: ClassifierConfig) -> None:
         """Apply new thresholds, ignore list, top-k and margin at runtime.
 
         Label names are checked first (ConfigError, nothing changed). Settings that need a
         different interpreter (model, labels, backend, threads, XNNPACK, input range,
-        output) are kept as loaded, with a warning: they take effect on restart.
+        output, label map) are kept as loaded, with a warning: they take effect on restart.
+        The model card's settings apply as at load time (config keys override them).
         """
-        _check_label_names(cfg, self.labels, self.path)
+        cfg = apply_card(cfg, self.card)
+        check_label_names(cfg, self.labels, self.path)
         changed = [f for f in RELOAD_FIELDS if getattr(cfg, f) != getattr(self._cfg, f)]
         if changed:
             log.warning(
@@ -189,6 +198,11 @@ class TfliteClassifier:
             )
         self._cfg = cfg.model_copy(update={f: getattr(self._cfg, f) for f in changed})
         self._ignore = frozenset(self._cfg.ignore)
+
+    @property
+    def reports_raw_labels(self) -> bool:
+        """Whether classifications carry the model's own label behind a mapped one."""
+        return self.label_map is not None
 
     @property
     def path(self) -> Path:
@@ -223,13 +237,25 @@ class TfliteClassifier:
         clipped: npt.NDArray[np.float32] = np.clip(values, 0.0, 1.0)
         return clipped
 
-    def classify_image(
-        self, image: Image, box: Box | None = None, *, frame_index: int = 0
-    ) -> Classification:
-        """Classify a still BGR image (or the ``box`` region of it)."""
-        t0 = time.perf_counter_ns()
+    def user_scores(
+        self, image: Image, box: Box | None = None
+    ) -> tuple[npt.NDArray[np.float32], Prediction | None]:
+        """Scores in :attr:`labels` order, and the model's own top label (label maps only)."""
         scores = self.scores(image, box)
-        top = rank(
+        if self.label_map is None:
+            return scores, None
+        user = self.label_map(scores)
+        # The raw label explains the user label: the best model label mapped to the best
+        # user label (the overall top model label when nothing is mapped).
+        j = int(np.argmax(user))
+        members = self.label_map.members(j)
+        pool = members if members.size and user[j] > 0 else np.arange(scores.size)
+        i = int(pool[np.argmax(scores[pool])])
+        return user, Prediction(self.model_labels[i], i, float(scores[i]))
+
+    def rank(self, scores: npt.NDArray[np.float32]) -> tuple[Prediction, ...]:
+        """Top-k of user scores after thresholds and the ignore list."""
+        return rank(
             scores,
             self.labels,
             top_k=self._cfg.top_k,
@@ -237,122 +263,24 @@ class TfliteClassifier:
             thresholds=self._cfg.thresholds,
             ignore=self._ignore,
         )
+
+    def classify_image(
+        self, image: Image, box: Box | None = None, *, frame_index: int = 0
+    ) -> Classification:
+        """Classify a still BGR image (or the ``box`` region of it)."""
+        t0 = time.perf_counter_ns()
+        scores, raw = self.user_scores(image, box)
+        top = self.rank(scores)
         us = (time.perf_counter_ns() - t0) / 1000.0
-        return Classification(frame_index=frame_index, top=top, box=box, classify_us=round(us, 1))
+        return Classification(
+            frame_index=frame_index,
+            top=top,
+            box=box,
+            classify_us=round(us, 1),
+            raw_label=raw.label if raw else "",
+            raw_score=raw.score if raw else None,
+        )
 
     def classify(self, frame: Frame, box: Box | None) -> Classification:
         """Classify what moved: ``box`` of the frame's full-resolution image (None: all of it)."""
         return self.classify_image(frame.image(), box, frame_index=frame.index)
-
-
-def _paths(cfg: ClassifierConfig) -> tuple[Path, Path]:
-    if cfg.model:
-        model = Path(cfg.model).expanduser()
-        labels = Path(cfg.labels).expanduser() if cfg.labels else None
-        if labels is None and model.is_file():
-            labels = find_labels_next_to(model)
-        return model, labels if labels is not None else model.with_name("labels.txt")
-    if not DEFAULT_MODEL_PATH.is_file():
-        raise ModelError(
-            f"{DEFAULT_MODEL_PATH}: the shipped demo model is missing; reinstall visionedge or "
-            "set classifier.model to a .tflite file"
-        )
-    labels = Path(cfg.labels).expanduser() if cfg.labels else DEFAULT_LABELS_PATH
-    return DEFAULT_MODEL_PATH, labels
-
-
-def _output_mode(cfg: ClassifierConfig, model: LoadedModel, quantizer: InputQuantizer) -> str:
-    """Whether the output holds probabilities (as they are) or logits (softmax them)."""
-    if cfg.output != "auto":
-        return cfg.output
-    out = model.output
-    step = out.scale
-    if out.quantized:
-        lo, hi = quantized_range(out.dtype, out.scale, out.zero_point)
-        return "probabilities" if lo >= -step and hi <= 1.0 + step else "logits"
-    # Float output: look at one answer, for a mid-gray image.
-    gray = np.full((model.height, model.width, model.channels), 128, np.uint8)
-    model.interpreter.set_tensor(model.input.index, quantizer(gray))
-    model.interpreter.invoke()
-    values = np.asarray(model.interpreter.get_tensor(out.index), np.float32).reshape(-1)
-    in_unit = bool(np.all(values >= -1e-6) and np.all(values <= 1 + 1e-6))
-    return "probabilities" if in_unit else "logits"
-
-
-def _check_label_names(cfg: ClassifierConfig, labels: tuple[str, ...], labels_path: Path) -> None:
-    known = set(labels)
-    for name in cfg.thresholds:
-        if name not in known:
-            raise ConfigError(
-                f"classifier.thresholds names '{name}', which is not a label of {labels_path}; "
-                "use one of its labels"
-            )
-    # The default ignore list (["background"]) is a convention, not a claim about the model.
-    if "ignore" in cfg.model_fields_set:
-        for name in cfg.ignore:
-            if name not in known:
-                raise ConfigError(
-                    f"classifier.ignore names '{name}', which is not a label of {labels_path}; "
-                    "use one of its labels"
-                )
-
-
-def load_classifier(
-    cfg: ClassifierConfig, *, input_range_override: tuple[float, float] | None = None
-) -> TfliteClassifier:
-    """Load and check the configured model and labels; raise ModelError/LabelsError/BackendError."""
-    backend, factory = resolve_backend(cfg.backend, xnnpack=cfg.xnnpack)
-    model_path, labels_path = _paths(cfg)
-    content = read_model_file(model_path)
-    model = open_model(
-        content, model_path, backend=backend, factory=factory, num_threads=cfg.num_threads
-    )
-    labels = load_labels(labels_path, expected=model.num_outputs)
-    _check_label_names(cfg, labels, labels_path)
-    if input_range_override is not None and not input_range_override[0] < input_range_override[1]:
-        raise ConfigError(
-            f"input range {list(input_range_override)} is empty; give MIN,MAX with MIN < MAX"
-        )
-    meta, meta_note = read_normalization(content)
-    resolved = resolve_normalization(
-        cfg,
-        metadata=meta,
-        metadata_note=meta_note,
-        input_dtype=model.input.dtype,
-        input_scale=model.input.scale,
-        input_zero_point=model.input.zero_point,
-        channels=model.channels,
-        override=input_range_override,
-        origin=str(model_path),
-    )
-    try:
-        quantizer = InputQuantizer(
-            resolved.norm,
-            model.channels,
-            model.input.dtype,
-            model.input.scale,
-            model.input.zero_point,
-        )
-    except ValueError as exc:
-        raise ConfigError(
-            f"classifier.mean/std: {exc}; give one value or one per channel ({model.channels})"
-        ) from None
-    mode = _output_mode(cfg, model, quantizer)
-    if mode == "logits" and cfg.output == "auto":
-        log.info(
-            "%s: the output is not a probability vector; scores are softmax(output)", model_path
-        )
-    log.info(
-        "classifier %s (%s, sha256 %s…): input %dx%dx%d %s, range %s from %s, %d labels",
-        model_path.name,
-        backend,
-        model.sha256[:12],
-        model.width,
-        model.height,
-        model.channels,
-        model.input.dtype,
-        resolved.norm.real_range,
-        resolved.source,
-        len(labels),
-    )
-    return TfliteClassifier(model, labels, resolved, cfg, mode)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import faulthandler
 import hashlib
+import logging
 import os
 import resource
 import signal
@@ -22,6 +23,7 @@ import numpy as np
 
 from visionedge.classify import flatbuf
 from visionedge.classify.backends import Interpreter, InterpreterFactory
+from visionedge.classify.repair import repair_quantized_dimension
 from visionedge.errors import ModelError
 
 __all__ = [
@@ -32,6 +34,8 @@ __all__ = [
     "open_model",
     "read_model_file",
 ]
+
+log = logging.getLogger(__name__)
 
 MAX_MODEL_BYTES = 256 * 1024 * 1024
 """Larger files are refused: no edge classifier is that big, and the bytes stay in memory."""
@@ -281,7 +285,22 @@ def _check_quant(spec: TensorSpec, what: str, origin: str) -> None:
             )
 
 
-def _inspect(interp: Interpreter, origin: str) -> tuple[TensorSpec, TensorSpec]:
+OUTPUT_KIND_MISMATCH = "is not the output of"
+"""In the message of an output that does not fit the expected model kind (cards check it)."""
+
+
+def _inspect_segmenter_output(spec: TensorSpec, origin: str) -> None:
+    if len(spec.shape) != 3 or spec.shape[0] != 1 or spec.dtype not in ("int32", "int64", "uint8"):
+        raise ModelError(
+            f"{origin}: output {spec.dtype} {list(spec.shape)} {OUTPUT_KIND_MISMATCH} a "
+            "segmenter (one class-id map [1, height, width] of integers); use a model whose "
+            "output is the per-pixel argmax"
+        )
+
+
+def _inspect(
+    interp: Interpreter, origin: str, kind: str = "classifier"
+) -> tuple[TensorSpec, TensorSpec]:
     inputs, outputs = interp.get_input_details(), interp.get_output_details()
     if len(inputs) != 1:
         raise ModelError(
@@ -310,13 +329,17 @@ def _inspect(interp: Interpreter, origin: str) -> tuple[TensorSpec, TensorSpec]:
             f"{origin}: input has {inp.shape[3]} channels; visionedge feeds gray (1) or RGB (3)"
         )
     _check_quant(inp, "input", origin)
+    if kind == "segmenter":
+        _inspect_segmenter_output(out, origin)
+        return inp, out
     if (
         not (len(out.shape) == 1 or (len(out.shape) == 2 and out.shape[0] == 1))
         or out.shape[-1] < 1
     ):
         raise ModelError(
-            f"{origin}: output shape {list(out.shape)} is not one score vector [1, classes] "
-            "or [classes]; visionedge runs image classifiers only"
+            f"{origin}: output shape {list(out.shape)} {OUTPUT_KIND_MISMATCH} a classifier "
+            "(one score vector [1, classes] or [classes]); visionedge runs image classifiers, "
+            "and segmenters with a card saying so"
         )
     _check_quant(out, "output", origin)
     return inp, out
@@ -329,10 +352,21 @@ def open_model(
     backend: str,
     factory: InterpreterFactory,
     num_threads: int,
+    kind: str = "classifier",
 ) -> LoadedModel:
-    """Check ``content``, build an interpreter from it and validate its I/O spec."""
+    """Check ``content``, build an interpreter from it and validate its I/O spec.
+
+    ``kind`` is ``"classifier"`` (one score vector) or ``"segmenter"`` (one class-id map).
+    Legacy per-channel bias tensors with an out-of-range ``quantized_dimension`` are
+    repaired in memory first (:mod:`.repair`); ``sha256`` stays that of the file.
+    """
     where = str(origin)
     check_model_bytes(content, where)
+    original = content
+    content, repaired = repair_quantized_dimension(content)
+    if repaired:
+        log.info("%s: set quantized_dimension to 0 on %d rank-1 tensors (legacy converter)",
+                 where, repaired)
     if backend not in VERIFYING_BACKENDS:
         crash = crash_probe(content, factory, cap_memory=True)
         if crash is None:
@@ -352,7 +386,7 @@ def open_model(
             "that the file is complete and was made for TFLite builtin operators"
         ) from None
     try:
-        inp, out = _inspect(interp, where)
+        inp, out = _inspect(interp, where, kind)
     except (ValueError, RuntimeError, TypeError, IndexError, OverflowError) as exc:
         # Corrupt tensor names or types surface here as UnicodeDecodeError/ValueError.
         reason = " ".join(str(exc).split())[:300] or type(exc).__name__
@@ -374,8 +408,8 @@ def open_model(
         ) from None
     return LoadedModel(
         path=Path(origin),
-        content=content,
-        sha256=hashlib.sha256(content).hexdigest(),
+        content=original,
+        sha256=hashlib.sha256(original).hexdigest(),
         backend=backend,
         interpreter=interp,
         input=inp,

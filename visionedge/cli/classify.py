@@ -24,7 +24,8 @@ def register(sub: Any) -> None:
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (JPEG, PNG, ...)")
     p.add_argument(
         "--model",
-        help="a .tflite model (default: the shipped demo model, or the config's classifier.model)",
+        help="a preset name (visionedge model list) or a .tflite model (default: the config's "
+        "classifier.model, else the default preset)",
     )
     p.add_argument("--labels", help="its labels file (default: next to the model)")
     p.add_argument("--top-k", type=int, default=None, help="labels per image (default 3)")
@@ -91,7 +92,9 @@ def _run(args: argparse.Namespace) -> int:
     from visionedge.config import ClassifierConfig
 
     try:
-        cfg = ClassifierConfig.model_validate({**(base.model_dump() if base else {}), **updates})
+        cfg = ClassifierConfig.model_validate(
+            {**(base.model_dump(exclude_unset=True) if base else {}), **updates}
+        )
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(x) for x in err["loc"])
@@ -107,12 +110,17 @@ def _run(args: argparse.Namespace) -> int:
         result = classifier.classify_image(image)
         if args.json:
             top = [{"label": p.label, "index": p.index, "score": p.score} for p in result.top]
-            print(json.dumps({"image": path, "top": top}, ensure_ascii=False))
+            row: dict[str, Any] = {"image": path, "top": top}
+            if result.raw_label:
+                row["raw_label"], row["raw_score"] = result.raw_label, result.raw_score
+            print(json.dumps(row, ensure_ascii=False))
         else:
             print(path)
             if not result.top:
                 print("  (no label reached the threshold)")
             for p in result.top:
                 print(f"  {p.score:7.4f}  {p.label}  [{p.index}]")
+            if result.raw_label and result.raw_score is not None:
+                print(f"  (model: {result.raw_label} {result.raw_score:.4f})")
         sys.stdout.flush()
     return 0

@@ -7,6 +7,7 @@
     visionedge model evaluate WORK [MODEL.tflite ...] [--out DIR]
     visionedge model export MODEL.tflite --labels L --out DIR [--name N] [--no-firmware]
     visionedge model build-demo --out models/demo [--quick] [--install]
+    visionedge model list [--json]
 
 TensorFlow is imported inside the handlers only; ``export`` needs none.
 """
@@ -88,6 +89,10 @@ def register(sub: Any) -> None:
     x.add_argument("--no-firmware", action="store_true",
                    help="skip the TFLM operator check and the C array (Linux-only model)")
     x.set_defaults(func=_export)
+
+    ls = msub.add_parser("list", help="the shipped model presets ([classifier] model = NAME)")
+    ls.add_argument("--json", action="store_true", help="one JSON object per preset")
+    ls.set_defaults(func=_list)
 
     b = msub.add_parser("build-demo", help="rebuild the shipped demo model end to end")
     b.add_argument("--out", type=Path, default=Path("models/demo"))
@@ -209,6 +214,24 @@ def _export(args: argparse.Namespace) -> int:
     arena = card.get("tflm", {}).get("arena_bytes")
     print(f"export: {args.out}/{card['file']} ({card['bytes']} bytes, ops "
           f"{', '.join(card['operators'])}" + (f", arena {arena} bytes)" if arena else ")"))
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from visionedge.classify.presets import describe, preset_names
+
+    rows = [describe(name) for name in preset_names()]
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return 0
+    print(f"{'preset':32} {'kind':10} {'size':>8} {'ms':>5}  {'input':31} {'licence':10} labels")
+    for r in rows:
+        ms = f"{r['ms_per_crop']:.1f}" if isinstance(r["ms_per_crop"], float) else "-"
+        mark = " (default)" if r["default"] else " (mcu)" if r["mcu"] else ""
+        size = f"{int(str(r['bytes'])) / 1024:.0f} KiB"
+        print(f"{str(r['name']) + mark:32} {r['kind']!s:10} {size:>8} {ms:>5}  {r['input']!s:31} "
+              f"{str(r['licence'])[:10]:10} {r['labels']}")
     return 0
 
 

@@ -19,6 +19,7 @@ from visionedge.protocols import Box
 
 __all__ = [
     "EVENT_FIELDS",
+    "OPTIONAL_FIELDS",
     "RECORDING_FIELDS",
     "SCHEMA_VERSION",
     "box_list",
@@ -61,7 +62,17 @@ EVENT_FIELDS: tuple[str, ...] = (
     "classified_frames",
     "model",
 )
-"""Every payload has exactly these keys, in this order (docs/events.md describes each)."""
+"""Every payload has these keys, in this order (docs/events.md describes each)."""
+
+OPTIONAL_FIELDS: tuple[str, ...] = ("raw_label", "raw_score")
+"""Keys present only when the model has a label map (presets): right after ``score``. The
+firmware never sends them. Adding them does not bump :data:`SCHEMA_VERSION`."""
+
+
+def _order(keys: set[str], fields: tuple[str, ...]) -> tuple[str, ...]:
+    at = fields.index("score") + 1
+    extra = tuple(k for k in OPTIONAL_FIELDS if k in keys)
+    return fields[:at] + extra + fields[at:]
 
 RECORDING_FIELDS: tuple[str, ...] = ("recording", "snapshot")
 """With ``recording.enabled``, every ``end`` payload also carries these two keys, after the
@@ -97,11 +108,11 @@ def encode_event(event: Mapping[str, Any]) -> str:
     fields = EVENT_FIELDS
     if "recording" in keys and event.get("type") == "end":
         fields = EVENT_FIELDS + RECORDING_FIELDS
-    if keys != set(fields):
+    if keys - set(OPTIONAL_FIELDS) != set(fields):
         missing = sorted(set(fields) - keys)
-        extra = sorted(keys - set(fields))
+        extra = sorted(keys - set(fields) - set(OPTIONAL_FIELDS))
         raise ValueError(f"event payload keys differ from the schema: missing {missing}, extra {extra}")
-    ordered = {name: event[name] for name in fields}
+    ordered = {name: event[name] for name in _order(keys, fields)}
     return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 

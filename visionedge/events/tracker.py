@@ -29,6 +29,8 @@ class ModelInfo:
 
     name: str
     sha256: str
+    raw_labels: bool = False
+    """The model reports its own labels behind mapped ones: payloads get raw_label/raw_score."""
 
 
 @dataclass(slots=True)
@@ -249,6 +251,14 @@ class EventTracker:
                 else None
             ),
         }
+        if classify and self._model is not None and self._model.raw_labels:
+            # Label-map models only (docs/events.md): inserted right after "score".
+            raw = ev.vote.best_raw(label) if label is not None else None
+            items = list(payload.items())
+            at = [k for k, _ in items].index("score") + 1
+            extra = [("raw_label", raw[0] if raw else None),
+                     ("raw_score", round_score(raw[1]) if raw else None)]
+            payload = dict(items[:at] + extra + items[at:])
         ev.seq += 1
         ev.sent_frame = ev.frame
         ev.sent_zones = frozenset(ev.zones)

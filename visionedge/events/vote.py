@@ -21,12 +21,28 @@ class LabelVote:
 
     count: int = 0
     sums: dict[str, float] = field(default_factory=dict)
+    raw: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    """Per winning label of a classification: the model's raw top labels, [score sum, count]."""
 
     def add(self, classification: Classification) -> None:
         """Count one classification (even one whose predictions all fell below threshold)."""
         self.count += 1
         for p in classification.top:
             self.sums[p.label] = self.sums.get(p.label, 0.0) + p.score
+        if classification.raw_label and classification.top and classification.raw_score is not None:
+            per = self.raw.setdefault(classification.top[0].label, {})
+            entry = per.setdefault(classification.raw_label, [0.0, 0.0])
+            entry[0] += classification.raw_score
+            entry[1] += 1
+
+    def best_raw(self, label: str) -> tuple[str, float] | None:
+        """The model's own label behind ``label``: the raw top label with the highest score
+        sum over the classifications ``label`` won, and its mean score there."""
+        per = self.raw.get(label)
+        if not per:
+            return None
+        raw = min(per, key=lambda name: (-per[name][0], name))
+        return raw, per[raw][0] / per[raw][1]
 
     def best(self) -> tuple[str, float] | None:
         """The winning label and its mean score, or None when nothing passed the thresholds."""

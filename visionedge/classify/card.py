@@ -1,0 +1,181 @@
+"""Model cards: the ``card.json`` beside a model, read into what the classifier needs.
+
+A card is what ``visionedge model export`` writes (format ``visionedge-model-card/1``:
+``file``, ``sha256``, ``labels``, ``input``/``output`` tensor specs, ``tflm`` arena) plus,
+for presets, an optional ``preset`` section: the model kind, the label map and the
+classifier settings the model needs (input range, ignore list, thresholds, margin), and
+its provenance. Everything is checked against the model when it loads
+(:func:`check_card_against_model`): a card that contradicts its model raises
+:class:`~visionedge.errors.CardError`, never a plausible-looking wrong label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from visionedge.errors import CardError
+
+__all__ = [
+    "CARD_FORMAT",
+    "KINDS",
+    "Card",
+    "Stage",
+    "check_card_against_model",
+    "read_card",
+]
+
+CARD_FORMAT = "visionedge-model-card/1"
+KINDS = ("classifier", "segmenter", "cascade")
+"""classifier: one score vector; segmenter: a class id per pixel; cascade: two presets."""
+
+SETTINGS = ("input_range", "ignore", "threshold", "thresholds", "margin", "label_map", "output")
+"""Classifier settings a card's ``preset`` section may give (config keys override them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One step of a cascade: a preset, and when its answer stands.
+
+    ``claims``: the user label this stage decides (e.g. ``person``), with ``min_score``;
+    the claim stands unless the next stage gives at least ``veto`` (< 1) to its other labels.
+    A stage without ``claims`` answers whatever the earlier stages did not claim.
+    """
+
+    preset: str
+    claims: str = ""
+    min_score: float = 0.5
+    veto: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """The parts of a model card visionedge uses; ``raw`` keeps the whole JSON."""
+
+    path: Path
+    name: str
+    kind: str
+    model_file: Path | None
+    labels_file: Path | None
+    labels: tuple[str, ...]
+    sha256: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    stages: tuple[Stage, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def preset(self) -> dict[str, Any]:
+        """The card's ``preset`` section (empty for a plain exported card)."""
+        section = self.raw.get("preset")
+        return section if isinstance(section, dict) else {}
+
+
+def _fail(path: Path, what: str) -> CardError:
+    return CardError(f"{path}: {what}; fix the card or export the model again")
+
+
+def _str_list(value: Any, path: Path, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _fail(path, f"'{key}' is not a list of names")
+    return tuple(value)
+
+
+def _stages(value: Any, path: Path) -> tuple[Stage, ...]:
+    if not isinstance(value, list) or len(value) < 2:
+        raise _fail(path, "a cascade needs 'stages': a list of at least two presets")
+    out = []
+    for i, entry in enumerate(value):
+        if not isinstance(entry, dict) or not isinstance(entry.get("preset"), str):
+            raise _fail(path, f"stage {i} has no 'preset' name")
+        try:
+            stage = Stage(
+                preset=entry["preset"],
+                claims=str(entry.get("claims", "")),
+                min_score=float(entry.get("min_score", 0.5)),
+                veto=float(entry.get("veto", 1.0)),
+            )
+        except (TypeError, ValueError):
+            raise _fail(path, f"stage {i} has a non-numeric min_score or veto") from None
+        if not (0.0 <= stage.min_score <= 1.0 and 0.0 <= stage.veto <= 1.0):
+            raise _fail(path, f"stage {i}: min_score and veto are scores in 0..1")
+        out.append(stage)
+    if out[-1].claims:
+        raise _fail(path, "the last cascade stage must answer everything (no 'claims')")
+    return tuple(out)
+
+
+def read_card(path: Path) -> Card:
+    """Read and check the structure of ``path`` (a card.json); raise CardError if unusable."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise CardError(f"{path}: model card not found; export the model with its card") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _fail(path, f"model card is not readable JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise _fail(path, "model card is not a JSON object")
+    if data.get("format") != CARD_FORMAT:
+        raise _fail(path, f"format is {data.get('format')!r}, expected {CARD_FORMAT!r}")
+    preset = data.get("preset", {})
+    if not isinstance(preset, dict):
+        raise _fail(path, "'preset' is not an object")
+    kind = preset.get("kind", "classifier")
+    if kind not in KINDS:
+        raise _fail(path, f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    name = str(data.get("name") or path.parent.name)
+    settings = {k: preset[k] for k in SETTINGS if k in preset}
+    if kind == "cascade":
+        return Card(path, name, kind, None, None, (), "", settings, _stages(preset.get("stages"), path), data)
+    file = data.get("file")
+    if not isinstance(file, str) or not file:
+        raise _fail(path, "no 'file' naming the model")
+    labels = _str_list(data.get("labels"), path, "labels")
+    labels_file = preset.get("labels_file")
+    sha = data.get("sha256")
+    if not isinstance(sha, str) or len(sha) != 64:
+        raise _fail(path, "'sha256' is not a sha256 hex digest")
+    real = data.get("input", {}).get("real_range") if isinstance(data.get("input"), dict) else None
+    if "input_range" not in settings and isinstance(real, list) and len(real) == 2:
+        settings["input_range"] = real
+    return Card(
+        path=path,
+        name=name,
+        kind=kind,
+        model_file=(path.parent / file).resolve(),
+        labels_file=(path.parent / labels_file).resolve() if isinstance(labels_file, str) else None,
+        labels=labels,
+        sha256=sha,
+        settings=settings,
+        raw=data,
+    )
+
+
+def check_card_against_model(
+    card: Card, content: bytes, input_shape: tuple[int, ...], outputs: int
+) -> None:
+    """Raise CardError when the card describes another model than the one loaded.
+
+    ``outputs`` is the number of classes the model reports (score-vector length for a
+    classifier; for a segmenter the card's label count is trusted, as class ids carry no
+    count). Checked: sha256, input shape, label count.
+    """
+    digest = hashlib.sha256(content).hexdigest()
+    if digest != card.sha256:
+        raise CardError(
+            f"{card.path}: the card is for sha256 {card.sha256[:12]}… but "
+            f"{card.model_file} is {digest[:12]}…; put the card exported with this model beside it"
+        )
+    shape = card.raw.get("input", {}).get("shape") if isinstance(card.raw.get("input"), dict) else None
+    if isinstance(shape, list) and tuple(shape) != tuple(input_shape):
+        raise CardError(
+            f"{card.path}: the card says input {shape} but the model takes {list(input_shape)}; "
+            "use the card exported with this model"
+        )
+    if card.kind == "classifier" and len(card.labels) != outputs:
+        raise CardError(
+            f"{card.path}: the card lists {len(card.labels)} labels but the model has {outputs} "
+            "outputs; use the card exported with this model"
+        )

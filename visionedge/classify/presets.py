@@ -1,0 +1,129 @@
+"""Shipped model presets, and what ``classifier.model`` names.
+
+``classifier.model`` is one of:
+
+- empty: the default preset (:data:`DEFAULT_PRESET`; :data:`DEMO_PRESET` for the generated
+  demo clip, see :func:`default_preset_for`);
+- a preset name (``visionedge model list``): a folder ``visionedge/data/models/NAME/``
+  holding ``card.json`` (and the model, labels and NOTICE it names);
+- a path to a ``.tflite``: with a ``card.json`` beside it (what ``model export`` writes) the
+  card's settings apply as for a preset; without one it is a bare model (labels, input range
+  and ignore list from the config, as before presets).
+
+Settings from a card are defaults: a key set explicitly in the config wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from visionedge.classify.card import Card, read_card
+from visionedge.errors import PresetError
+
+__all__ = [
+    "DEFAULT_PRESET",
+    "DEMO_PRESET",
+    "MCU_PRESET",
+    "PRESETS_DIR",
+    "Resolved",
+    "default_preset_for",
+    "preset_names",
+    "resolve_model",
+]
+
+PRESETS_DIR = Path(__file__).resolve().parent.parent / "data" / "models"
+DEFAULT_PRESET = "person_vehicle_animal"
+"""Chosen by measurement on real footage within the Pi budget (docs/classify.md)."""
+MCU_PRESET = "person_detect"
+"""The preset that fits the microcontroller target (model ≤ 300 KB, arena ≤ 150 KB)."""
+DEMO_PRESET = "demo"
+"""The model trained on generated shapes: honest only on the generated demo clip."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """What ``classifier.model`` names: a model file and, when there is one, its card."""
+
+    name: str
+    model: Path | None
+    card: Card | None
+    preset: bool
+
+
+def preset_names() -> list[str]:
+    """Every shipped preset, sorted."""
+    if not PRESETS_DIR.is_dir():
+        return []
+    return sorted(p.name for p in PRESETS_DIR.iterdir() if (p / "card.json").is_file())
+
+
+def default_preset_for(source_kind: str) -> str:
+    """The preset an empty ``classifier.model`` means: the demo model for the generated clip."""
+    return DEMO_PRESET if source_kind == "synth" else DEFAULT_PRESET
+
+
+def _looks_like_path(value: str) -> bool:
+    return "/" in value or "\\" in value or value.endswith(".tflite") or value.startswith(("~", "."))
+
+
+def resolve_model(value: str, *, default: str = DEFAULT_PRESET) -> Resolved:
+    """Resolve ``classifier.model``; raise PresetError for an unknown name (listing presets)."""
+    name = value.strip() or default
+    if not _looks_like_path(name):
+        card_path = PRESETS_DIR / name / "card.json"
+        if card_path.is_file():
+            card = read_card(card_path)
+            return Resolved(name, card.model_file, card, True)
+        if not Path(name).exists():
+            known = ", ".join(preset_names()) or "none installed"
+            raise PresetError(
+                f"classifier.model: no preset named '{name}' (presets: {known}); use one of "
+                "them (visionedge model list) or a path to a .tflite file"
+            )
+    path = Path(name).expanduser()
+    beside = path.with_name("card.json")
+    if path.suffix == ".tflite" and beside.is_file():
+        # Used even if it names another file: the sha256 check then says the card is not
+        # this model's, rather than silently running without the settings it needs.
+        card = read_card(beside)
+        if card.kind != "cascade":
+            return Resolved(card.name, path, card, False)
+    return Resolved(path.stem, path, None, False)
+
+
+def describe(name: str) -> dict[str, object]:
+    """One row of ``visionedge model list``: kind, bytes, input, labels, licence, measured ms."""
+    card = read_card(PRESETS_DIR / name / "card.json")
+    preset = card.preset
+    measured = preset.get("measured", {})
+    ms = measured.get("ms_per_crop") if isinstance(measured, dict) else None
+    if card.kind == "cascade":
+        stages = [describe(s.preset) for s in card.stages]
+        size = sum(int(str(s["bytes"])) for s in stages)
+        inputs = " + ".join(str(s["input"]) for s in stages)
+        labels: list[str] = []
+        for s in stages:
+            labels += [x for x in str(s["labels"]).split(", ") if x not in labels]
+        licence = str(preset.get("licence", "?"))
+    else:
+        size = int(card.raw.get("bytes", 0))
+        shape = card.raw.get("input", {}).get("shape", [])
+        dtype = card.raw.get("input", {}).get("dtype", "")
+        inputs = "x".join(str(d) for d in shape[1:]) + f" {dtype}"
+        label_map = card.settings.get("label_map")
+        labels = list(label_map) if isinstance(label_map, dict) and label_map else list(card.labels)
+        if len(labels) > 6:
+            labels = [*labels[:5], f"... ({len(card.labels)})"]
+        licence = str(preset.get("licence", "?"))
+    return {
+        "name": name,
+        "kind": card.kind,
+        "bytes": size,
+        "input": inputs,
+        "labels": ", ".join(labels),
+        "licence": licence,
+        "ms_per_crop": ms,
+        "default": name == DEFAULT_PRESET,
+        "mcu": name == MCU_PRESET,
+    }

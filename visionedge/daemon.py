@@ -91,6 +91,8 @@ class Daemon:
         self._queue: FrameQueue | None = None
         self._best: tuple[str, float] | None = None
         self._recorder: Any = None
+        self.camera: tuple[str, str] = ("", "")
+        """The source's last reported state and why (``("", "")`` before the first)."""
 
     def _close_recorder(self, timeout: float) -> None:
         """Close the recording in progress and let the writer finish (within ``timeout``)."""
@@ -100,8 +102,6 @@ class Daemon:
         rec.close()
         if not rec.writer.close(timeout):
             log.warning("recordings: the writer did not finish within %.0f s", timeout)
-        self.camera: tuple[str, str] = ("", "")
-        """The source's last reported state and why (``("", "")`` before the first)."""
 
     # -- ControlTarget (called from the MQTT thread) ----------------------------------------
 

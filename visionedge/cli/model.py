@@ -47,6 +47,21 @@ def register(sub: Any) -> None:
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--lr", type=float, default=3e-3, help="initial learning rate")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--test-clips", default="",
+                   help="comma-separated clip ids for the test split (collected datasets; "
+                   "default: whole clips picked per class, seeded)")
+    t.add_argument("--distil", type=float, default=0.0,
+                   help="0..1: weight of the teacher's soft labels in the targets")
+    t.add_argument("--balance", action="store_true",
+                   help="weight every class equally in the loss (uneven datasets)")
+    t.add_argument("--arch", choices=("dscnn", "mobilenet"), default="dscnn",
+                   help="dscnn: small CNN from scratch; mobilenet: pretrained --backbone")
+    t.add_argument("--backbone", default="",
+                   help="MobileNet v1 .tflite whose weights start --arch mobilenet")
+    t.add_argument("--fine-tune-epochs", type=int, default=0,
+                   help="mobilenet: extra epochs with the backbone trainable")
+    t.add_argument("--augment-copies", type=int, default=1,
+                   help="jittered, mirrored copies of each training image")
     t.set_defaults(func=_train)
 
     pr = msub.add_parser("prune", help="magnitude-prune the trained model, then strip")
@@ -75,6 +90,9 @@ def register(sub: Any) -> None:
                    help=".tflite files (default: every .tflite in WORK)")
     e.add_argument("--out", type=Path, default=None, help="report folder (default: WORK)")
     e.add_argument("--runs", type=int, default=50, help="latency runs per model")
+    e.add_argument("--test-data", type=Path, default=None,
+                   help="evaluate on this folder-per-class set instead of the test split "
+                   "(e.g. hand-checked crops of the test clips)")
     e.set_defaults(func=_evaluate)
 
     x = msub.add_parser("export", help="write .tflite, labels, model card and C array")
@@ -119,8 +137,14 @@ def _synth(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from visionedge.train.train import TrainConfig, train
 
+    if not 0.0 <= args.distil <= 1.0:
+        raise TrainingError(f"--distil {args.distil} is outside 0..1; give e.g. 0.5")
     cfg = TrainConfig(size=args.size, colour=args.colour, alpha=args.alpha, epochs=args.epochs,
-                      batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed)
+                      batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
+                      distil=args.distil, balance=args.balance, arch=args.arch,
+                      backbone=args.backbone, fine_tune_epochs=args.fine_tune_epochs,
+                      augment_copies=args.augment_copies,
+                      test_clips=[c for c in args.test_clips.split(",") if c])
     train(args.data, args.out, cfg)
     return 0
 
@@ -188,6 +212,15 @@ def _evaluate(args: argparse.Namespace) -> int:
     if not paths:
         raise TrainingError(f"{args.work}: no .tflite models to evaluate; run `model quantize`")
     models = {p.stem: read_model(p) for p in paths}
+    if args.test_data is not None:
+        from visionedge.train.dataset import scan_folder
+
+        files = [f for fs in scan_folder(args.test_data).values() for f in fs]
+        unknown = sorted({f.split("/", 1)[0] for f in files} - set(split.labels))
+        if unknown:
+            raise TrainingError(f"{args.test_data}: class {unknown[0]} is not a label of the "
+                                f"model ({', '.join(split.labels)})")
+        split.root, split.files = args.test_data, {**split.files, "test": files}
     x, y = split.arrays("test", cfg.size, cfg.colour)
     metrics = evaluate_models(models, x, y, split.labels, reference="fp32",
                               latency_runs=args.runs)

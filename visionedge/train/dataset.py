@@ -127,7 +127,9 @@ def scan_folder(root: Path) -> dict[str, list[str]]:
             f"{root}: not a dataset folder; pass a folder with one sub-folder of images per "
             "class (or make one with `visionedge model synth-data --out DIR`)"
         )
-    classes = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    # unsure/ and _context/ etc. of a collected dataset are not classes.
+    classes = sorted(p for p in root.iterdir() if p.is_dir()
+                     and not p.name.startswith((".", "_")) and p.name != "unsure")
     if len(classes) < 2:
         raise TrainingError(
             f"{root}: found {len(classes)} class folder(s); a dataset needs at least two "

@@ -58,6 +58,8 @@ def register(sub: Any) -> None:
                    help="dscnn: small CNN from scratch; mobilenet: pretrained --backbone")
     t.add_argument("--backbone", default="",
                    help="MobileNet v1 .tflite whose weights start --arch mobilenet")
+    t.add_argument("--drop-blocks", type=int, default=0,
+                   help="mobilenet: leave out the backbone's last N blocks (smaller model)")
     t.add_argument("--fine-tune-epochs", type=int, default=0,
                    help="mobilenet: extra epochs with the backbone trainable")
     t.add_argument("--augment-copies", type=int, default=1,
@@ -142,7 +144,7 @@ def _train(args: argparse.Namespace) -> int:
     cfg = TrainConfig(size=args.size, colour=args.colour, alpha=args.alpha, epochs=args.epochs,
                       batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
                       distil=args.distil, balance=args.balance, arch=args.arch,
-                      backbone=args.backbone, fine_tune_epochs=args.fine_tune_epochs,
+                      backbone=args.backbone, drop_blocks=args.drop_blocks, fine_tune_epochs=args.fine_tune_epochs,
                       augment_copies=args.augment_copies,
                       test_clips=[c for c in args.test_clips.split(",") if c])
     train(args.data, args.out, cfg)

@@ -4,8 +4,9 @@ test accuracy measures memory, not generalisation).
 
 Test clips are chosen greedily and seeded, class by class (rarest first), until each class
 has about ``test_fraction`` of its crops in test, or are given by name. Validation (for the
-training curves only) takes whole passages of the remaining clips, so it never shares a
-passage with training either.
+training curves only) takes whole passages of the remaining clips the same way, so it never
+shares a passage with training either. Neither ever takes the last training clip (or
+passage) of a class.
 """
 
 from __future__ import annotations
@@ -84,22 +85,15 @@ def split_by_clip(
         raise DatasetError(
             f"{ds.root}: every clip is a test clip; leave at least one clip for training"
         )
-    # Validation: whole passages of the training clips.
-    passages: dict[tuple[str, int], list[Item]] = defaultdict(list)
+    # Validation: whole passages of the training clips, picked per class like the test clips.
+    passages: dict[str, list[Item]] = defaultdict(list)
     for g in sorted(groups):
         if g in test:
             continue
         for it in groups[g]:
-            passages[(g, it.row.passage if it.row else 0)].append(it)
-    keys = sorted(passages)
-    keys = [keys[i] for i in rng.permutation(len(keys))]
-    n_train = sum(len(v) for v in passages.values())
-    val: list[Item] = []
-    for k in keys:
-        if len(val) >= val_fraction * n_train or len(val) + len(passages[k]) >= n_train:
-            break
-        if len(passages) > 1:
-            val += passages.pop(k)
+            passages[f"{g}#{it.row.passage if it.row else 0}"].append(it)
+    val_keys = _pick_test(passages, ds.classes, val_fraction, rng) if len(passages) > 1 else set()
+    val = [it for k in sorted(val_keys) for it in passages.pop(k)]
     train = [it for v in passages.values() for it in v]
     files = {
         "train": sorted(it.rel for it in train),

@@ -49,6 +49,8 @@ class TrainConfig:
     arch: str = "dscnn"
     """"dscnn" (:mod:`.architecture`, from scratch) or "mobilenet" (pretrained ``backbone``)."""
     backbone: str = ""
+    drop_blocks: int = 0
+    """mobilenet: leave out the backbone's last N blocks (smaller model)."""
     fine_tune_epochs: int = 0
     """mobilenet: epochs with the whole backbone trainable (learning rate / 10), after
     ``epochs`` with it frozen."""
@@ -217,7 +219,8 @@ def build_for(cfg: TrainConfig, num_classes: int) -> Any:
             raise TrainingError("--arch mobilenet needs --backbone MODEL.tflite (a MobileNet v1 "
                                 "such as mobilenet_v1_0.25_128_quant.tflite)")
         return mobilenet_from_tflite(Path(cfg.backbone), (cfg.size, cfg.size, channels),
-                                     num_classes, dropout=cfg.dropout)
+                                     num_classes, dropout=cfg.dropout,
+                                     drop_blocks=cfg.drop_blocks)
     return build_model((cfg.size, cfg.size, channels), num_classes, alpha=cfg.alpha,
                        dropout=cfg.dropout)
 

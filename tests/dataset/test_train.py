@@ -31,6 +31,7 @@ def test_student_trains_by_clip_with_distillation(collected: Collected, tmp_path
     assert run_cli("model", "evaluate", str(work), "--runs", "2") == 0
     report = (work / "report.md").read_text()
     assert "precision" in report and "recall" in report and "confusion.png" in report
+    assert "teacher_agreement" in report
     assert (work / "confusion.png").stat().st_size > 1000
     capsys.readouterr()
 

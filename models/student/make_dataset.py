@@ -5,7 +5,9 @@ The footage set this reads (not in the repo; see models/student/README.md) has
 split, class, frame, x0..y1: the motion box). Each crop is resized to SIZE x SIZE, written
 to ``OUT/<class>/``, and listed in ``OUT/manifest.csv`` with its clip and box; with
 ``--teacher`` the teacher's soft labels are stored too (for ``model train --distil``).
-The test clips are printed for ``model train --test-clips``.
+The test clips are printed for ``model train --test-clips``; ``OUT/representative.npz``
+(300 training crops, seeded) is the calibration set for ``model quantize``. Clips whose licence does not
+allow use in a model we ship (non-commercial, or no licence stated) are left out.
 
     python models/student/make_dataset.py REALDATA OUT [--teacher MODEL --teacher-labels L]
 """
@@ -15,9 +17,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from visionedge.dataset.manifest import ManifestRow, write_manifest
 from visionedge.protocols import Box
@@ -34,6 +38,8 @@ def main() -> int:
     ap.add_argument("out", type=Path)
     ap.add_argument("--teacher", default="")
     ap.add_argument("--teacher-labels", default="")
+    ap.add_argument("--exclude-licence", action="append", default=None,
+                    help="leave out clips whose licence contains this (default: NC, not stated)")
     args = ap.parse_args()
     teacher = None
     if args.teacher:
@@ -42,10 +48,14 @@ def main() -> int:
         teacher = load_teacher(args.teacher, labels=args.teacher_labels)
     rows: list[ManifestRow] = []
     test: set[str] = set()
-    clips = {c["id"]: c["file"] for c in
-             json.loads((args.realdata / "manifest.json").read_text())["clips"]}
+    excluded = args.exclude_licence or ["-NC", "not stated"]
+    meta = json.loads((args.realdata / "manifest.json").read_text())["clips"]
+    clips = {c["id"]: c["file"] for c in meta}
+    skip = {c["id"] for c in meta if any(e in c["licence"] for e in excluded)}
     with (args.realdata / "crops" / "manifest.csv").open(newline="") as f:
         for r in csv.DictReader(f):
+            if r["clip"] in skip:
+                continue
             img = cv2.imread(str(args.realdata / "crops" / r["file"]), cv2.IMREAD_COLOR)
             if img is None:
                 continue
@@ -66,6 +76,13 @@ def main() -> int:
                 rect=(0, 0, img.shape[1], img.shape[0]), teacher_label=top,
                 teacher_score=soft.get(top, 0.0), soft=soft))
     write_manifest(args.out / "manifest.csv", rows)
+    train = sorted(r.file for r in rows if r.clip not in test)
+    pick = np.random.default_rng(0).permutation(len(train))[:300]
+    where = {p.name: p for p in args.out.glob("*/*.png")}
+    np.savez(args.out / "representative.npz",
+             images=np.stack([cv2.imread(str(where[train[i]])) for i in sorted(pick)]))
+    print(f"left out (licence): {', '.join(sorted(clips[c] for c in skip)) or 'none'}",
+          file=sys.stderr)
     print(",".join(sorted(test)))
     return 0
 

@@ -226,6 +226,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     x, y = split.arrays("test", cfg.size, cfg.colour)
     metrics = evaluate_models(models, x, y, split.labels, reference="fp32",
                               latency_runs=args.runs)
+    if args.test_data is None and split.by == "clip":
+        _teacher_agreement(split, models, x, metrics)
     out = args.out or args.work
     report = write_report(out, metrics, split.labels)
     (out / "metrics.json").write_text(json.dumps([m.to_json() for m in metrics], indent=1))
@@ -234,6 +236,29 @@ def _evaluate(args: argparse.Namespace) -> int:
               f"{m.size_bytes} B (gzip {m.gzip_bytes})  {m.latency_ms:.3f} ms")
     print(f"evaluate: report {report}")
     return 0
+
+
+def _teacher_agreement(split: Any, models: dict[str, bytes], x: Any, metrics: list[Any]) -> None:
+    """Add ``teacher_agreement`` (top-1, on test crops the teacher labelled) to each model."""
+    import numpy as np
+
+    from visionedge.dataset.manifest import MANIFEST, read_manifest
+    from visionedge.train.evaluate import TfliteRunner
+
+    manifest = split.root / MANIFEST
+    if not manifest.is_file():
+        return
+    teacher = {r.file: r.teacher_label for r in read_manifest(manifest)}
+    index = {lab: i for i, lab in enumerate(split.labels)}
+    rows = [(i, index[teacher[f.split("/", 1)[1]]]) for i, f in enumerate(split.files["test"])
+            if teacher.get(f.split("/", 1)[1]) in index]
+    if not rows:
+        return
+    keep = np.array([i for i, _ in rows])
+    want = np.array([t for _, t in rows])
+    for m in metrics:
+        pred = np.argmax(TfliteRunner(models[m.name], what=m.name).predict(x[keep]), axis=1)
+        m.extra["teacher_agreement"] = round(float(np.mean(pred == want)), 4)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -92,6 +92,8 @@ def register(sub: Any) -> None:
                    help=".tflite files (default: every .tflite in WORK)")
     e.add_argument("--out", type=Path, default=None, help="report folder (default: WORK)")
     e.add_argument("--runs", type=int, default=50, help="latency runs per model")
+    e.add_argument("--show", default="fp32",
+                   help="the model whose confusion matrix and precision/recall the report shows")
     e.add_argument("--test-data", type=Path, default=None,
                    help="evaluate on this folder-per-class set instead of the test split "
                    "(e.g. hand-checked crops of the test clips)")
@@ -229,7 +231,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.test_data is None and split.by == "clip":
         _teacher_agreement(split, models, x, metrics)
     out = args.out or args.work
-    report = write_report(out, metrics, split.labels)
+    report = write_report(out, metrics, split.labels, chosen=args.show)
     (out / "metrics.json").write_text(json.dumps([m.to_json() for m in metrics], indent=1))
     for m in metrics:
         print(f"{m.name:>20}: accuracy {m.accuracy:.4f}  agreement {m.agreement:.4f}  "

@@ -7,7 +7,8 @@ Two kinds, told apart by the model's output:
   run on the frame and motion box with the classifier's own crop; its labels are summed
   into the dataset's classes through a label map (unmapped labels count as background);
 - a **segmenter** (output H x W class ids, e.g. DeepLab v3 PASCAL VOC): the crop is
-  segmented and each class scores its share of the motion box's pixels. PASCAL's classes are
+  segmented and each class scores its share of the motion box's pixels. Without a labels
+  file its ids are read as PASCAL VOC's 21 classes. PASCAL's classes are
   exactly people, vehicles and animals, which makes it a good teacher for them.
 
 ``soft`` returns probabilities over :data:`CLASSES`: what distillation learns from.
@@ -31,6 +32,7 @@ from visionedge.protocols import Box
 __all__ = [
     "CLASSES",
     "DEFAULT_LABEL_MAP",
+    "PASCAL_VOC",
     "ClassifierTeacher",
     "SegmenterTeacher",
     "Teacher",
@@ -53,6 +55,14 @@ DEFAULT_LABEL_MAP: dict[str, tuple[str, ...]] = {
                "giraffe", "elephant", "fox", "deer"),
 }
 """Model label -> class, by exact (case-insensitive) name; PASCAL VOC and COCO are covered."""
+
+PASCAL_VOC: tuple[str, ...] = (
+    "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
+    "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",
+    "sheep", "sofa", "train", "tvmonitor",
+)
+"""Class ids of PASCAL VOC segmenters (Coral's DeepLab v3): used when a segmenter has no
+labels file (Coral's ``pascal_voc_segmentation_labels.txt`` ends with prose lines)."""
 
 SEGMENT_FULL_SHARE = 0.2
 """A segmenter whose object pixels cover this share of the motion box is sure something is
@@ -179,8 +189,14 @@ def load_teacher(model: str, *, labels: str = "", label_map: Path | None = None)
         probe.allocate_tensors()
         shape = list(probe.get_output_details()[0]["shape"])
         if len(shape) >= 3 and shape[1] > 1 and shape[2] > 1:
-            lab_path = Path(labels) if labels else find_labels_next_to(path)
-            return SegmenterTeacher(path, load_labels(lab_path), mapping)
+            if labels:
+                names = load_labels(labels)
+            else:
+                try:
+                    names = load_labels(find_labels_next_to(path))
+                except ModelError:
+                    names = PASCAL_VOC
+            return SegmenterTeacher(path, names, mapping)
     from visionedge.classify import load_classifier
     from visionedge.config import ClassifierConfig
 

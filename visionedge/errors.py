@@ -28,12 +28,17 @@ that escapes is a bug and exits with status 1.
     ├── FirmwareError                   10   firmware config generation / host build problems
     ├── RecordingError                  11   the recording folder is unwritable, or full below its floor
     ├── RecordingFormatError            12   not a recording, truncated, or made by another format version
-    └── MissingExtraError               13   an optional feature's package is not installed
-                                             (e.g. plots: pip install 'visionedge[plot]')
+    ├── MissingExtraError               13   an optional feature's package is not installed
+    │                                        (e.g. plots: pip install 'visionedge[plot]')
+    └── DatasetError                    20   a crop dataset (``visionedge dataset``, ``model train``)
+        ├── DatasetClassError           21   fewer than two classes, or a class folder with no images
+        ├── DatasetImageError           22   a file in a class folder that is not a readable image
+        ├── DatasetSizeError            23   images of different sizes in one dataset
+        └── ManifestError               24   manifest.csv unreadable, or naming files that are missing
 
 Messages have URL passwords masked (:func:`visionedge.redact.redact_urls`).
 Exit status 2 is argparse's usage error. Distinct statuses let systemd's
-``RestartPreventExitStatus=`` stop restarting on errors a restart cannot fix (3 and 5).
+``RestartPreventExitStatus=`` stop restarting on errors a restart cannot fix (3, 5, 15, 16).
 """
 
 from __future__ import annotations
@@ -46,9 +51,14 @@ __all__ = [
     "CardError",
     "ConfigError",
     "ControlError",
+    "DatasetClassError",
+    "DatasetError",
+    "DatasetImageError",
+    "DatasetSizeError",
     "FirmwareError",
     "FrameError",
     "LabelsError",
+    "ManifestError",
     "MissingExtraError",
     "ModelError",
     "PresetError",
@@ -194,3 +204,37 @@ class MissingExtraError(VisionEdgeError):
     the pip extra that brings it (the daemon itself never needs one)."""
 
     exit_code = 13
+
+
+class DatasetError(VisionEdgeError):
+    """A crop dataset cannot be used: no such folder, no clips to collect from, too few clips.
+
+    Its subclasses each have their own status, so a script can tell which fix applies; none
+    of them deletes or moves a file: the dataset is left as it was found.
+    """
+
+    exit_code = 20
+
+
+class DatasetClassError(DatasetError):
+    """The dataset has fewer than two class folders, or a class folder holds no images."""
+
+    exit_code = 21
+
+
+class DatasetImageError(DatasetError):
+    """A file in a class folder is not an image (wrong suffix) or does not decode."""
+
+    exit_code = 22
+
+
+class DatasetSizeError(DatasetError):
+    """The dataset's images are not all the same size (crops from different collects)."""
+
+    exit_code = 23
+
+
+class ManifestError(DatasetError):
+    """``manifest.csv`` is unreadable, or names crops that are in no class folder."""
+
+    exit_code = 24

@@ -48,6 +48,23 @@ def register(sub: Any) -> None:
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--lr", type=float, default=3e-3, help="initial learning rate")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--test-clips", default="",
+                   help="comma-separated clip ids for the test split (collected datasets; "
+                   "default: whole clips picked per class, seeded)")
+    t.add_argument("--distil", type=float, default=0.0,
+                   help="0..1: weight of the teacher's soft labels in the targets")
+    t.add_argument("--balance", action="store_true",
+                   help="weight every class equally in the loss (uneven datasets)")
+    t.add_argument("--arch", choices=("dscnn", "mobilenet"), default="dscnn",
+                   help="dscnn: small CNN from scratch; mobilenet: pretrained --backbone")
+    t.add_argument("--backbone", default="",
+                   help="MobileNet v1 .tflite whose weights start --arch mobilenet")
+    t.add_argument("--drop-blocks", type=int, default=0,
+                   help="mobilenet: leave out the backbone's last N blocks (smaller model)")
+    t.add_argument("--fine-tune-epochs", type=int, default=0,
+                   help="mobilenet: extra epochs with the backbone trainable")
+    t.add_argument("--augment-copies", type=int, default=1,
+                   help="jittered, mirrored copies of each training image")
     t.set_defaults(func=_train)
 
     pr = msub.add_parser("prune", help="magnitude-prune the trained model, then strip")
@@ -76,6 +93,11 @@ def register(sub: Any) -> None:
                    help=".tflite files (default: every .tflite in WORK)")
     e.add_argument("--out", type=Path, default=None, help="report folder (default: WORK)")
     e.add_argument("--runs", type=int, default=50, help="latency runs per model")
+    e.add_argument("--show", default="fp32",
+                   help="the model whose confusion matrix and precision/recall the report shows")
+    e.add_argument("--test-data", type=Path, default=None,
+                   help="evaluate on this folder-per-class set instead of the test split "
+                   "(e.g. hand-checked crops of the test clips)")
     e.set_defaults(func=_evaluate)
 
     x = msub.add_parser("export", help="write .tflite, labels, model card and C array")
@@ -124,8 +146,14 @@ def _synth(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from visionedge.train.train import TrainConfig, train
 
+    if not 0.0 <= args.distil <= 1.0:
+        raise TrainingError(f"--distil {args.distil} is outside 0..1; give e.g. 0.5")
     cfg = TrainConfig(size=args.size, colour=args.colour, alpha=args.alpha, epochs=args.epochs,
-                      batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed)
+                      batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
+                      distil=args.distil, balance=args.balance, arch=args.arch,
+                      backbone=args.backbone, drop_blocks=args.drop_blocks, fine_tune_epochs=args.fine_tune_epochs,
+                      augment_copies=args.augment_copies,
+                      test_clips=[c for c in args.test_clips.split(",") if c])
     train(args.data, args.out, cfg)
     return 0
 
@@ -193,17 +221,51 @@ def _evaluate(args: argparse.Namespace) -> int:
     if not paths:
         raise TrainingError(f"{args.work}: no .tflite models to evaluate; run `model quantize`")
     models = {p.stem: read_model(p) for p in paths}
+    if args.test_data is not None:
+        from visionedge.train.dataset import scan_folder
+
+        files = [f for fs in scan_folder(args.test_data).values() for f in fs]
+        unknown = sorted({f.split("/", 1)[0] for f in files} - set(split.labels))
+        if unknown:
+            raise TrainingError(f"{args.test_data}: class {unknown[0]} is not a label of the "
+                                f"model ({', '.join(split.labels)})")
+        split.root, split.files = args.test_data, {**split.files, "test": files}
     x, y = split.arrays("test", cfg.size, cfg.colour)
     metrics = evaluate_models(models, x, y, split.labels, reference="fp32",
                               latency_runs=args.runs)
+    if args.test_data is None and split.by == "clip":
+        _teacher_agreement(split, models, x, metrics)
     out = args.out or args.work
-    report = write_report(out, metrics, split.labels)
+    report = write_report(out, metrics, split.labels, chosen=args.show)
     (out / "metrics.json").write_text(json.dumps([m.to_json() for m in metrics], indent=1))
     for m in metrics:
         print(f"{m.name:>20}: accuracy {m.accuracy:.4f}  agreement {m.agreement:.4f}  "
               f"{m.size_bytes} B (gzip {m.gzip_bytes})  {m.latency_ms:.3f} ms")
     print(f"evaluate: report {report}")
     return 0
+
+
+def _teacher_agreement(split: Any, models: dict[str, bytes], x: Any, metrics: list[Any]) -> None:
+    """Add ``teacher_agreement`` (top-1, on test crops the teacher labelled) to each model."""
+    import numpy as np
+
+    from visionedge.dataset.manifest import MANIFEST, read_manifest
+    from visionedge.train.evaluate import TfliteRunner
+
+    manifest = split.root / MANIFEST
+    if not manifest.is_file():
+        return
+    teacher = {r.file: r.teacher_label for r in read_manifest(manifest)}
+    index = {lab: i for i, lab in enumerate(split.labels)}
+    rows = [(i, index[teacher[f.split("/", 1)[1]]]) for i, f in enumerate(split.files["test"])
+            if teacher.get(f.split("/", 1)[1]) in index]
+    if not rows:
+        return
+    keep = np.array([i for i, _ in rows])
+    want = np.array([t for _, t in rows])
+    for m in metrics:
+        pred = np.argmax(TfliteRunner(models[m.name], what=m.name).predict(x[keep]), axis=1)
+        m.extra["teacher_agreement"] = round(float(np.mean(pred == want)), 4)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -127,7 +127,9 @@ def scan_folder(root: Path) -> dict[str, list[str]]:
             f"{root}: not a dataset folder; pass a folder with one sub-folder of images per "
             "class (or make one with `visionedge model synth-data --out DIR`)"
         )
-    classes = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    # unsure/ and _context/ etc. of a collected dataset are not classes.
+    classes = sorted(p for p in root.iterdir() if p.is_dir()
+                     and not p.name.startswith((".", "_")) and p.name != "unsure")
     if len(classes) < 2:
         raise TrainingError(
             f"{root}: found {len(classes)} class folder(s); a dataset needs at least two "
@@ -158,6 +160,12 @@ class Split:
     labels: list[str]
     files: dict[str, list[str]]
     """"train"/"val"/"test" -> relative paths ("<label>/<file>")."""
+    groups: dict[str, str] = field(default_factory=dict)
+    """Relative path -> the clip it came from (by-clip splits of collected datasets)."""
+    by: str = "class"
+    """"class": stratified per class by file; "clip": whole clips on one side."""
+    test_groups: list[str] = field(default_factory=list)
+    """The clips of the test split (by-clip splits)."""
 
     def arrays(self, part: str, size: int, colour: Colour) -> tuple[U8, npt.NDArray[np.int64]]:
         """Load one split as (N x size x size x C uint8, N int64 labels)."""
@@ -183,6 +191,9 @@ class Split:
             "seed": self.seed,
             "labels": self.labels,
             "counts": {k: len(v) for k, v in self.files.items()},
+            "by": self.by,
+            "test_groups": self.test_groups,
+            "groups": self.groups,
             **self.files,
         }
 
@@ -222,6 +233,9 @@ def load_split(path: Path) -> Split:
             seed=int(data["seed"]),
             labels=list(data["labels"]),
             files={k: list(data[k]) for k in ("train", "val", "test")},
+            groups=dict(data.get("groups", {})),
+            by=str(data.get("by", "class")),
+            test_groups=list(data.get("test_groups", [])),
         )
     except FileNotFoundError:
         raise TrainingError(

@@ -8,7 +8,22 @@ from typing import Any
 
 from visionedge.train.evaluate import ModelMetrics
 
-__all__ = ["markdown", "write_chart", "write_report"]
+__all__ = ["markdown", "precision_recall", "write_chart", "write_confusion", "write_report"]
+
+
+def precision_recall(confusion: Sequence[Sequence[int]]) -> list[tuple[float, float, int]]:
+    """(precision, recall, support) per class from a confusion matrix (rows = truth).
+
+    A class never predicted has precision 0 (nothing it said was right); one with no test
+    images has recall 0 and support 0.
+    """
+    out = []
+    for i, row in enumerate(confusion):
+        predicted = sum(r[i] for r in confusion)
+        support = sum(row)
+        out.append((row[i] / predicted if predicted else 0.0,
+                    row[i] / support if support else 0.0, support))
+    return out
 
 
 def markdown(
@@ -71,7 +86,11 @@ def markdown(
     lines.append("|" + "---|" * (len(labels) + 1))
     for lab, counts in zip(labels, show.confusion, strict=True):
         lines.append(f"| {lab} | " + " | ".join(str(v) for v in counts) + " |")
-    lines += ["", "![chart](chart.png)", ""]
+    lines += ["", f"Per-class precision and recall of {show.name}:", "",
+              "| class | precision | recall | test images |", "|---|---|---|---|"]
+    for lab, (p, r, n) in zip(labels, precision_recall(show.confusion), strict=True):
+        lines.append(f"| {lab} | {p * 100:.1f} % | {r * 100:.1f} % | {n} |")
+    lines += ["", "![chart](chart.png)", "", "![confusion matrix](confusion.png)", ""]
     if info:
         lines += ["Build:", "", "```json"]
         import json
@@ -119,6 +138,34 @@ def write_chart(path: Path, metrics: Sequence[ModelMetrics]) -> None:
     plt.close(fig)
 
 
+def write_confusion(path: Path, m: ModelMetrics, labels: Sequence[str]) -> None:
+    """The confusion matrix of ``m`` as a heat map with counts (rows: truth)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    conf = np.asarray(m.confusion, dtype=float)
+    share = conf / np.maximum(conf.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(1.2 * len(labels) + 2, 1.1 * len(labels) + 1.5))
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            ax.text(j, i, str(int(conf[i, j])), ha="center", va="center",
+                    color="white" if share[i, j] > 0.5 else "black")
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("truth")
+    ax.set_title(f"{m.name}: test accuracy {m.accuracy * 100:.1f} %")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80, metadata={"Software": None})
+    plt.close(fig)
+
+
 def write_report(
     out: Path,
     metrics: Sequence[ModelMetrics],
@@ -132,6 +179,9 @@ def write_report(
     """Write ``report.md`` and ``chart.png`` into ``out``; returns the report path."""
     out.mkdir(parents=True, exist_ok=True)
     write_chart(out / "chart.png", metrics)
+    show = next((m for m in metrics if m.name == chosen),
+                next((m for m in metrics if m.name == "fp32"), metrics[0]))
+    write_confusion(out / "confusion.png", show, labels)
     path = out / "report.md"
     path.write_text(markdown(metrics, labels, chosen=chosen, card=card, info=info, title=title))
     return path

@@ -169,7 +169,7 @@ def collect(
         passage_start = 0
         kept: list[npt.NDArray[np.float32]] = []
         n_clip = 0
-        with open_source(SourceConfig(kind=kind, path=str(path)), gcfg.width) as src:
+        with open_source(SourceConfig.model_validate({"kind": kind, "path": str(path)}), gcfg.width) as src:
             for frame in src.frames():
                 result = gate.process(frame)
                 if result.opened or (

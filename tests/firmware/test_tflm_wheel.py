@@ -85,7 +85,13 @@ def _inputs(model: McuModel, count: int) -> list[npt.NDArray[np.int8]]:
     """The daemon's input tensors for crops of synthetic scenes, objects and backgrounds."""
     from visionedge.classify.normalization import range_to_normalization
     from visionedge.classify.preprocess import InputQuantizer, crop_rect, model_pixels
-    from visionedge.synth import CLASSES, default_scene, render_background, render_frames, render_object
+    from visionedge.synth import (
+        CLASSES,
+        default_scene,
+        render_background,
+        render_frames,
+        render_object,
+    )
 
     spec = model.card["input"]
     _, h, w, c = (int(v) for v in spec["shape"])

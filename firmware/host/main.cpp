@@ -7,6 +7,10 @@
 //   ... --classifications FILE --labels a,b,c [--model-name N --model-sha256 H]
 //       feed classifications (lines "FRAME LABEL_INDEX:SCORE ...") after the gate on those
 //       frames, as the Python pipeline does, to check the label vote of the event payloads
+//   ... --images DIR --image-size WxH --input WxHxC --quant SCALE,ZP,MEAN,STD [--dump-inputs DIR]
+//       the classifier input of docs/gate-algorithm.md §6 from the camera images
+//       DIR/image_%06u.bgr (raw BGR888): one "input ..." line per frame the daemon classifies
+//       (runner_input.h), and the int8 tensors as DIR/input_%06u.bin with --dump-inputs
 //
 // Per frame:   frame <i> pct=<changed_pct %.3f> motion=<0|1> frame_motion=<0|1> opened=<0|1>
 //              closed=<0|1> reason=<reason|-> box=<x0,y0,x1,y1|-> zones=<a,b|-> tamper=<ok|reason>
@@ -19,6 +23,7 @@
 #include "params_file.h"
 #include "pgm.h"
 #include "runner_events.h"
+#include "runner_input.h"
 #include "ve/format.h"
 #include "ve/gate.h"
 
@@ -80,6 +85,7 @@ int main(int argc, char** argv) {
   const char* model_sha = "";
   const char* labels = "";
   const char* clip_id = "";
+  ve::InputOptions input_opt;
   int first_file = argc;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--params") == 0 && i + 1 < argc) {
@@ -102,6 +108,25 @@ int main(int argc, char** argv) {
       model_sha = argv[++i];
     } else if (std::strcmp(argv[i], "--labels") == 0 && i + 1 < argc) {
       labels = argv[++i];
+    } else if (std::strcmp(argv[i], "--images") == 0 && i + 1 < argc) {
+      input_opt.images_dir = argv[++i];
+    } else if (std::strcmp(argv[i], "--image-size") == 0 && i + 1 < argc) {
+      if (std::sscanf(argv[++i], "%dx%d", &input_opt.image_w, &input_opt.image_h) != 2) {
+        return fail(ve::Status::kParse, "--image-size needs WxH, e.g. --image-size 320x180");
+      }
+    } else if (std::strcmp(argv[i], "--input") == 0 && i + 1 < argc) {
+      ve::InputSpec& s = input_opt.spec;
+      if (std::sscanf(argv[++i], "%dx%dx%d", &s.width, &s.height, &s.channels) != 3 || s.width < 1 ||
+          s.height < 1 || (s.channels != 1 && s.channels != 3)) {
+        return fail(ve::Status::kParse, "--input needs WxHxC with C 1 or 3, e.g. --input 96x96x1");
+      }
+    } else if (std::strcmp(argv[i], "--quant") == 0 && i + 1 < argc) {
+      ve::InputSpec& s = input_opt.spec;
+      if (std::sscanf(argv[++i], "%lf,%d,%lf,%lf", &s.scale, &s.zero_point, &s.mean, &s.std) != 4) {
+        return fail(ve::Status::kParse, "--quant needs SCALE,ZERO_POINT,MEAN,STD");
+      }
+    } else if (std::strcmp(argv[i], "--dump-inputs") == 0 && i + 1 < argc) {
+      input_opt.dump_dir = argv[++i];
     } else if (std::strcmp(argv[i], "--max-frames") == 0 && i + 1 < argc) {
       max_frames = std::strtol(argv[++i], nullptr, 10);
     } else if (argv[i][0] == '-' && argv[i][1] == '-') {
@@ -124,6 +149,9 @@ int main(int argc, char** argv) {
   if (st != ve::Status::kOk) return fail(st, "gate parameters rejected");
   static ve::RunnerEvents events;
   st = events.configure(params.events, params.gate, frames_dir, clip_id, fps, why, sizeof why);
+  if (st != ve::Status::kOk) return fail(st, why);
+  static ve::RunnerInput input;
+  st = input.configure(input_opt, params.classify, &g_gate, why, sizeof why);
   if (st != ve::Status::kOk) return fail(st, why);
   if (classifications != nullptr) {
     st = events.load_classifications(classifications, model_name, model_sha, labels, why, sizeof why);
@@ -163,6 +191,10 @@ int main(int argc, char** argv) {
     print_frame(r, params.gate);
     st = events.on_gate(r);
     if (st != ve::Status::kOk) return fail(st, "event JSON");
+    double event_box[4];
+    const bool has_event_box = events.box(event_box);
+    st = input.on_frame(index, r, events.is_open(), has_event_box ? event_box : nullptr, why, sizeof why);
+    if (st != ve::Status::kOk) return fail(st, why);
     last_index = index;
     any = true;
   }

@@ -1,0 +1,37 @@
+// The classifier's crop box: the largest motion region of a frame (docs/gate-algorithm.md §6),
+// exactly visionedge/gate/regions.py RegionFinder.find()[0], from the gate's changed mask.
+//
+// The mask is reduced to a grid of 8x8-pixel cells (a cell is set when any of its pixels
+// changed; trailing rows/columns that do not fill a cell are outside the grid), cells that
+// touch (8-connected) form one region, a region touching the grid's last row/column also owns
+// the leftover pixels, and its box is tightened to the changed pixels inside that rectangle.
+// Regions whose box covers fewer than min_area pixels are dropped; the largest box wins, ties
+// to the smaller y0, then x0, then the region found first in raster order. Static storage
+// only: 2 bytes per cell of labels plus a 2-byte-per-cell fill stack.
+#pragma once
+
+#include <cstdint>
+
+#include "ve/gate.h"
+
+namespace ve {
+
+constexpr int kRegionCell = 8;
+constexpr int kMaxGridW = kMaxPlaneW / kRegionCell;
+constexpr int kMaxGridH = kMaxPlaneH / kRegionCell;
+
+class RegionFinder {
+ public:
+  // `changed_bits`: the w x h changed mask, bit-packed (MotionGate::set_changed_output()).
+  // Returns false (and leaves `out` alone) when no region is at least min_area pixels.
+  bool largest(const uint8_t* changed_bits, int w, int h, int min_area, PixelBox* out);
+
+ private:
+  uint16_t label_[kMaxGridW * kMaxGridH > 0 ? kMaxGridW * kMaxGridH : 1] = {};
+  uint16_t stack_[kMaxGridW * kMaxGridH > 0 ? kMaxGridW * kMaxGridH : 1] = {};
+};
+
+// Bounding box of the set bits of `bits` inside [x0, x1) x [y0, y1); false when none is set.
+bool bitmap_bounds(const uint8_t* bits, int w, int x0, int y0, int x1, int y1, PixelBox* out);
+
+}  // namespace ve

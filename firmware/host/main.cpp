@@ -191,9 +191,7 @@ int main(int argc, char** argv) {
     print_frame(r, params.gate);
     st = events.on_gate(r);
     if (st != ve::Status::kOk) return fail(st, "event JSON");
-    double event_box[4];
-    const bool has_event_box = events.box(event_box);
-    st = input.on_frame(index, r, events.is_open(), has_event_box ? event_box : nullptr, why, sizeof why);
+    st = input.on_frame(index, r, events.tracker(), why, sizeof why);
     if (st != ve::Status::kOk) return fail(st, why);
     last_index = index;
     any = true;

@@ -34,28 +34,13 @@ Status RunnerInput::configure(const InputOptions& opt, const ClassifyParams& cls
   return Status::kOk;
 }
 
-Status RunnerInput::on_frame(uint32_t index, const GateResult& r, bool event_open, const double* event_box,
-                             char* why, size_t why_cap) {
-  if (!enabled()) return Status::kOk;
-  // The daemon's rule (pipeline.py _classification_due, without its per-event budget): an
-  // open event, the gate open, not a rejected frame, and a box to crop.
-  if (!event_open || !r.motion || (r.reason != Reason::kNone && !r.opened)) return Status::kOk;
+Status RunnerInput::on_frame(uint32_t index, const GateResult& r, const EventTracker& tracker, char* why,
+                             size_t why_cap) {
+  if (!enabled() || !classification_due(r, tracker)) return Status::kOk;
   double box[4];
-  const char* from;
-  PixelBox region;
-  // Regions exist where Python computes them: a frame with changed pixels, not rejected.
-  if (r.has_box && regions_.largest(changed_, gate_.plane_w, gate_.plane_h, cls_.min_region_px, &region)) {
-    box[0] = round_decimals(static_cast<double>(region.x0) / gate_.plane_w, 4);
-    box[1] = round_decimals(static_cast<double>(region.y0) / gate_.plane_h, 4);
-    box[2] = round_decimals(static_cast<double>(region.x1) / gate_.plane_w, 4);
-    box[3] = round_decimals(static_cast<double>(region.y1) / gate_.plane_h, 4);
-    from = "region";
-  } else if (event_box != nullptr) {
-    for (int i = 0; i < 4; ++i) box[i] = event_box[i];
-    from = "event";
-  } else {
-    return Status::kOk;
-  }
+  const CropSource source = classify_box(regions_, changed_, r, gate_, cls_.min_region_px, tracker, box);
+  if (source == CropSource::kNone) return Status::kOk;
+  const char* from = source == CropSource::kRegion ? "region" : "event";
   char path[1024];
   std::snprintf(path, sizeof path, "%s/image_%06u.bgr", opt_.images_dir, static_cast<unsigned>(index));
   FILE* f = std::fopen(path, "rb");

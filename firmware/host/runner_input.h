@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "params_file.h"
+#include "ve/events.h"
 #include "ve/gate.h"
 #include "ve/quantize.h"
 #include "ve/regions.h"
@@ -33,9 +34,7 @@ class RunnerInput {
                    size_t why_cap);
   bool enabled() const { return opt_.images_dir != nullptr; }
   // After the gate and the event tracker saw frame `index`: print its input line when due.
-  // `event_box` is the open event's union box (nullptr when there is none).
-  Status on_frame(uint32_t index, const GateResult& r, bool event_open, const double* event_box,
-                  char* why, size_t why_cap);
+  Status on_frame(uint32_t index, const GateResult& r, const EventTracker& tracker, char* why, size_t why_cap);
 
  private:
   InputOptions opt_{};

@@ -103,4 +103,22 @@ bool RegionFinder::largest(const uint8_t* changed_bits, int w, int h, int min_ar
   return found;
 }
 
+bool classification_due(const GateResult& r, const EventTracker& tracker) {
+  return tracker.is_open() && r.motion && (r.reason == Reason::kNone || r.opened);
+}
+
+CropSource classify_box(RegionFinder& finder, const uint8_t* changed_bits, const GateResult& r,
+                        const GateParams& gate, int min_area, const EventTracker& tracker, double box[4]) {
+  PixelBox region;
+  // Regions exist where Python computes them: a frame with changed pixels, not rejected.
+  if (r.has_box && finder.largest(changed_bits, gate.plane_w, gate.plane_h, min_area, &region)) {
+    box[0] = round_decimals(static_cast<double>(region.x0) / gate.plane_w, 4);
+    box[1] = round_decimals(static_cast<double>(region.y0) / gate.plane_h, 4);
+    box[2] = round_decimals(static_cast<double>(region.x1) / gate.plane_w, 4);
+    box[3] = round_decimals(static_cast<double>(region.y1) / gate.plane_h, 4);
+    return CropSource::kRegion;
+  }
+  return tracker.box(box) ? CropSource::kEvent : CropSource::kNone;
+}
+
 }  // namespace ve

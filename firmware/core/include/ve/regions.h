@@ -12,6 +12,7 @@
 
 #include <cstdint>
 
+#include "ve/events.h"
 #include "ve/gate.h"
 
 namespace ve {
@@ -30,6 +31,18 @@ class RegionFinder {
   uint16_t label_[kMaxGridW * kMaxGridH > 0 ? kMaxGridW * kMaxGridH : 1] = {};
   uint16_t stack_[kMaxGridW * kMaxGridH > 0 ? kMaxGridW * kMaxGridH : 1] = {};
 };
+
+// §6: does the daemon classify this frame? An open event, the gate open, not a rejected frame
+// (the per-event budget and cadence are the caller's).
+bool classification_due(const GateResult& r, const EventTracker& tracker);
+
+enum class CropSource : uint8_t { kNone = 0, kRegion, kEvent };
+
+// §6: the normalised box the classifier crops on a due frame: the frame's largest motion region
+// (min_area plane pixels at least; rounded to 4 decimals like every gate box), else the open
+// event's union box. kNone: neither (do not classify). `changed_bits` is this frame's mask.
+CropSource classify_box(RegionFinder& finder, const uint8_t* changed_bits, const GateResult& r,
+                        const GateParams& gate, int min_area, const EventTracker& tracker, double box[4]);
 
 // Bounding box of the set bits of `bits` inside [x0, x1) x [y0, y1); false when none is set.
 bool bitmap_bounds(const uint8_t* bits, int w, int x0, int y0, int x1, int y1, PixelBox* out);

@@ -7,6 +7,9 @@
 //   ... --classifications FILE --labels a,b,c [--model-name N --model-sha256 H]
 //       feed classifications (lines "FRAME LABEL_INDEX:SCORE ...") after the gate on those
 //       frames, as the Python pipeline does, to check the label vote of the event payloads
+//   ve_host --burn-stack BYTES | --burn-heap BYTES
+//       use that much stack (recursion) or heap (malloc) and exit: the test of the QEMU image's
+//       stack/heap reserve check (boards/mps2_an386/startup.c)
 //   ... --images DIR --image-size WxH --input WxHxC --quant SCALE,ZP,MEAN,STD [--dump-inputs DIR]
 //       the classifier input of docs/gate-algorithm.md §6 from the camera images
 //       DIR/image_%06u.bgr (raw BGR888): one "input ..." line per frame the daemon classifies
@@ -28,6 +31,14 @@
 #include "ve/gate.h"
 
 namespace {
+
+// Touches about `bytes` of stack, 512 at a time; the volatile sum keeps every frame.
+int burn_stack(long bytes) {
+  volatile uint8_t block[512];
+  for (unsigned i = 0; i < sizeof block; ++i) block[i] = static_cast<uint8_t>(i);
+  const int below = bytes > 512 ? burn_stack(bytes - 512) : 0;
+  return below + block[bytes % 512];
+}
 
 ve::MotionGate g_gate;
 uint8_t g_plane[ve::kMaxPlanePixels];
@@ -75,6 +86,18 @@ void print_frame(const ve::GateResult& r, const ve::GateParams& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 3 && std::strcmp(argv[1], "--burn-stack") == 0) {
+    std::printf("burned %d\n", burn_stack(std::strtol(argv[2], nullptr, 10)));
+    return 0;
+  }
+  if (argc == 3 && std::strcmp(argv[1], "--burn-heap") == 0) {
+    const size_t n = static_cast<size_t>(std::strtol(argv[2], nullptr, 10));
+    auto* p = static_cast<volatile uint8_t*>(std::malloc(n));  // kept: newlib may trim on free
+    if (p == nullptr) return fail(ve::Status::kIo, "malloc failed");
+    for (size_t i = 0; i < n; i += 256) p[i] = 1;
+    std::printf("allocated %u\n", static_cast<unsigned>(n));
+    return 0;
+  }
   const char* params_path = nullptr;
   const char* frames_dir = nullptr;
   int raw_w = 0, raw_h = 0;

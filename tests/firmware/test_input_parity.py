@@ -11,13 +11,14 @@ pinned wheel) as the daemon's classifier gives through LiteRT.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from fwkit import Runner, load_export, write_params
+from fwkit import Runner, cmake_build, load_export, write_params
 
 from visionedge.protocols import Box
 
@@ -166,3 +167,28 @@ def test_qemu_input_tensors_equal_the_daemons(
 ) -> None:
     lines, _, _, classifier = expected
     assert _run(qemu_runner, clip_case, tmp_path, classifier, None) == lines
+
+
+TFLM_ROOT = os.environ.get("TFLM_ROOT", "")
+TFLM_LIB = os.environ.get("TFLM_LIB", "")
+
+
+@pytest.mark.skipif(not (TFLM_ROOT and TFLM_LIB),
+                    reason="TFLM not built beside the project: set TFLM_ROOT and TFLM_LIB (docs/firmware.md)")
+def test_cpp_tflm_labels_of_the_runner_tensors_equal_the_daemons(
+    host_runner: Runner, clip_case: tuple[str, Path, Path, tuple[int, int]], expected: Expected,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Frame to label through the C++ chain: runner tensors -> ve::Classifier over TFLM."""
+    lines, _, top1, classifier = expected
+    tmp = tmp_path_factory.mktemp("cpp-tflm")
+    dump = tmp / "inputs"
+    dump.mkdir()
+    got = _run(host_runner, clip_case, tmp, classifier, dump)
+    assert got == lines
+    tflm = Runner(cmake_build(tmp / "build", f"-DTFLM_ROOT={TFLM_ROOT}", f"-DTFLM_LIB={TFLM_LIB}",
+                              target="ve_tflm_host"))
+    proc = tflm.run("--raw-inputs", *[str(dump / f"input_{line.index:06d}.bin") for line in got])
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    tops = [int(line.rsplit("top=", 1)[1]) for line in proc.stdout.splitlines() if line.startswith("crop ")]
+    assert tops == [top1[line.index] for line in got]

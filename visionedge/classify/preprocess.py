@@ -11,6 +11,7 @@ the real-value range the model was trained on and the input's own scale and zero
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import cv2
 import numpy as np
@@ -138,11 +139,13 @@ def _area_integral(
     kx, rx = u // w, (u % w)[None, :, None]
     ky, ry = v // h, (v % h)[:, None, None]
     cx, cy = np.minimum(kx, src_w - 1), np.minimum(ky, src_h - 1)  # r == 0 past the end
-    at_ky = integral[ky].astype(np.int64)  # only the rows and columns at output edges
-    whole = at_ky[:, kx]
-    col = at_ky[:, cx + 1] - at_ky[:, cx]  # column kx above row ky
-    row = integral[cy + 1][:, kx].astype(np.int64) - integral[cy][:, kx]  # row ky, left of kx
-    corner = pixels[cy][:, cx].astype(np.int64)
+    def at(rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64], a: npt.NDArray[Any]) -> Any:
+        return a[np.ix_(rows, cols)].astype(np.int64)  # only the (h+1) x (w+1) edge points
+
+    whole = at(ky, kx, integral)
+    col = at(ky, cx + 1, integral) - at(ky, cx, integral)  # column kx above row ky
+    row = at(cy + 1, kx, integral) - at(cy, kx, integral)  # row ky left of column kx
+    corner = at(cy, cx, pixels)
     out: npt.NDArray[np.int64] = w * h * whole + rx * h * col + ry * w * row + rx * ry * corner
     return out
 

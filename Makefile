@@ -31,9 +31,10 @@ bench:
 	-.venv/bin/python bench/startup.py
 
 # Firmware: host runner and Cortex-M4 (QEMU mps2-an386) image, core only; docs/firmware.md.
+# The toolchain file must be absolute: CMake resolves a relative one against the build folder.
 firmware:
 	cmake -S firmware -B build/fw-host && cmake --build build/fw-host -j2
-	cmake -S firmware -B build/fw-m4 -DCMAKE_TOOLCHAIN_FILE=firmware/cmake/arm-none-eabi.cmake \
+	cmake -S firmware -B build/fw-m4 -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/firmware/cmake/arm-none-eabi.cmake \
 		-DVE_TARGET=mps2_an386 && cmake --build build/fw-m4 -j2
 
 clean:

@@ -40,8 +40,8 @@ hash=$(cat setup.cfg constraints.txt | sha256sum | cut -c1-16)
 stamp=".stamps/$what-$hash"
 if [ ! -f "$stamp" ]; then
   if [ "$what" = test ]; then
-    echo "setup: installing visionedge with the dev, train, plot and tflite-runtime extras into .venv"
-    .venv/bin/pip install -q -c constraints.txt -e ".[dev,train,plot,tflite-runtime]"
+    echo "setup: installing visionedge with the dev, train, plot, tflite-runtime and tflm extras into .venv"
+    .venv/bin/pip install -q -c constraints.txt -e ".[dev,train,plot,tflite-runtime,tflm]"
   else
     echo "setup: installing visionedge into .venv"
     .venv/bin/pip install -q -c constraints.txt -e .

@@ -13,6 +13,7 @@ Bitmaps are bit-packed row-major, LSB first: bit ``i & 7`` of byte ``i >> 3`` is
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,7 +120,15 @@ def _scalar_items(spec: FirmwareSpec) -> list[tuple[str, str]]:
         ("events_update_every", str(e.update_every)),
         ("events_max_duration_s", repr(float(e.max_duration_s))),
         ("events_min_frames", str(e.min_frames)),
+        ("min_region_px", str(min_region_pixels(spec))),
+        ("classify_margin", repr(float(spec.config.classifier.margin))),
     ]
+
+
+def min_region_pixels(spec: FirmwareSpec) -> int:
+    """The gate's smallest region in plane pixels, computed as the Python gate does."""
+    g = spec.config.gate
+    return math.ceil(g.min_region_pct * spec.plane_h * spec.plane_w / 100.0)
 
 
 def render_params(spec: FirmwareSpec) -> str:
@@ -230,6 +239,8 @@ def render_header(spec: FirmwareSpec, source: str = "") -> str:
         f"constexpr int kClassifyEveryNFrames = {c.every_n_frames};",
         f"constexpr int kClassifyMaxPerEvent = {c.max_per_event};",
         f"constexpr double kClassifyMargin = {float(c.margin)!r};",
+        "// Smallest motion region (plane pixels) a crop is taken around (ve/regions.h).",
+        f"constexpr int kMinRegionPixels = {items['min_region_px']};",
         f"constexpr int kTopK = {c.top_k};",
         f"constexpr int kIgnoreCount = {len(c.ignore)};",
         "static const char* const kIgnoreLabels[] = {"

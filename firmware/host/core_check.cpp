@@ -7,6 +7,8 @@
 //   ve_core_check rank SCALE ZP THRESHOLD TOPK Q0,Q1,... IGNORE(0/1 per output, e.g. 0100)
 //                                                             "index:score" per prediction
 //   ve_core_check crop-quantize FILE.pgm X0 Y0 X1 Y1 W H SCALE ZP MEAN STD   W*H int8 values
+//   ve_core_check region W H MIN_AREA HEXBITS                 the largest motion region of a
+//                                                             bit-packed changed mask: x0 y0 x1 y1, or -
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +18,7 @@
 #include "ve/format.h"
 #include "ve/plane.h"
 #include "ve/quantize.h"
+#include "ve/regions.h"
 #include "ve/sha1.h"
 
 namespace {
@@ -137,6 +140,26 @@ int main(int argc, char** argv) {
     if (k == 0) std::printf("\n");
     return 0;
   }
-  std::printf("usage: %s quant-table|crop-rect|uuid5|plane|crop-quantize|rank ...\n", argv[0]);
+  if (argc == 6 && std::strcmp(argv[1], "region") == 0) {
+    const int w = std::atoi(argv[2]), h = std::atoi(argv[3]);
+    if (w < 1 || h < 1 || w > ve::kMaxPlaneW || h > ve::kMaxPlaneH) return fail(ve::Status::kPlaneTooLarge);
+    static uint8_t bits[ve::bitmap_bytes(ve::kMaxPlaneW, ve::kMaxPlaneH)];
+    const int nbytes = ve::bitmap_bytes(w, h);
+    if (static_cast<int>(std::strlen(argv[5])) != 2 * nbytes) return fail(ve::Status::kParse);
+    for (int i = 0; i < nbytes; ++i) {
+      unsigned v = 0;
+      if (std::sscanf(argv[5] + 2 * i, "%2x", &v) != 1) return fail(ve::Status::kParse);
+      bits[i] = static_cast<uint8_t>(v);
+    }
+    static ve::RegionFinder finder;
+    ve::PixelBox b;
+    if (finder.largest(bits, w, h, std::atoi(argv[4]), &b)) {
+      std::printf("%d %d %d %d\n", b.x0, b.y0, b.x1, b.y1);
+    } else {
+      std::printf("-\n");
+    }
+    return 0;
+  }
+  std::printf("usage: %s quant-table|crop-rect|uuid5|plane|crop-quantize|rank|region ...\n", argv[0]);
   return 2;
 }

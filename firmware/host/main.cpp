@@ -7,6 +7,13 @@
 //   ... --classifications FILE --labels a,b,c [--model-name N --model-sha256 H]
 //       feed classifications (lines "FRAME LABEL_INDEX:SCORE ...") after the gate on those
 //       frames, as the Python pipeline does, to check the label vote of the event payloads
+//   ve_host --burn-stack BYTES | --burn-heap BYTES
+//       use that much stack (recursion) or heap (malloc) and exit: the test of the QEMU image's
+//       stack/heap reserve check (boards/mps2_an386/startup.c)
+//   ... --images DIR --image-size WxH --input WxHxC --quant SCALE,ZP,MEAN,STD [--dump-inputs DIR]
+//       the classifier input of docs/gate-algorithm.md §6 from the camera images
+//       DIR/image_%06u.bgr (raw BGR888): one "input ..." line per frame the daemon classifies
+//       (runner_input.h), and the int8 tensors as DIR/input_%06u.bin with --dump-inputs
 //
 // Per frame:   frame <i> pct=<changed_pct %.3f> motion=<0|1> frame_motion=<0|1> opened=<0|1>
 //              closed=<0|1> reason=<reason|-> box=<x0,y0,x1,y1|-> zones=<a,b|-> tamper=<ok|reason>
@@ -19,10 +26,19 @@
 #include "params_file.h"
 #include "pgm.h"
 #include "runner_events.h"
+#include "runner_input.h"
 #include "ve/format.h"
 #include "ve/gate.h"
 
 namespace {
+
+// Touches about `bytes` of stack, 512 at a time; the volatile sum keeps every frame.
+int burn_stack(long bytes) {
+  volatile uint8_t block[512];
+  for (unsigned i = 0; i < sizeof block; ++i) block[i] = static_cast<uint8_t>(i);
+  const int below = bytes > 512 ? burn_stack(bytes - 512) : 0;
+  return below + block[bytes % 512];
+}
 
 ve::MotionGate g_gate;
 uint8_t g_plane[ve::kMaxPlanePixels];
@@ -70,6 +86,18 @@ void print_frame(const ve::GateResult& r, const ve::GateParams& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 3 && std::strcmp(argv[1], "--burn-stack") == 0) {
+    std::printf("burned %d\n", burn_stack(std::strtol(argv[2], nullptr, 10)));
+    return 0;
+  }
+  if (argc == 3 && std::strcmp(argv[1], "--burn-heap") == 0) {
+    const size_t n = static_cast<size_t>(std::strtol(argv[2], nullptr, 10));
+    auto* p = static_cast<volatile uint8_t*>(std::malloc(n));  // kept: newlib may trim on free
+    if (p == nullptr) return fail(ve::Status::kIo, "malloc failed");
+    for (size_t i = 0; i < n; i += 256) p[i] = 1;
+    std::printf("allocated %u\n", static_cast<unsigned>(n));
+    return 0;
+  }
   const char* params_path = nullptr;
   const char* frames_dir = nullptr;
   int raw_w = 0, raw_h = 0;
@@ -80,6 +108,7 @@ int main(int argc, char** argv) {
   const char* model_sha = "";
   const char* labels = "";
   const char* clip_id = "";
+  ve::InputOptions input_opt;
   int first_file = argc;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--params") == 0 && i + 1 < argc) {
@@ -102,6 +131,25 @@ int main(int argc, char** argv) {
       model_sha = argv[++i];
     } else if (std::strcmp(argv[i], "--labels") == 0 && i + 1 < argc) {
       labels = argv[++i];
+    } else if (std::strcmp(argv[i], "--images") == 0 && i + 1 < argc) {
+      input_opt.images_dir = argv[++i];
+    } else if (std::strcmp(argv[i], "--image-size") == 0 && i + 1 < argc) {
+      if (std::sscanf(argv[++i], "%dx%d", &input_opt.image_w, &input_opt.image_h) != 2) {
+        return fail(ve::Status::kParse, "--image-size needs WxH, e.g. --image-size 320x180");
+      }
+    } else if (std::strcmp(argv[i], "--input") == 0 && i + 1 < argc) {
+      ve::InputSpec& s = input_opt.spec;
+      if (std::sscanf(argv[++i], "%dx%dx%d", &s.width, &s.height, &s.channels) != 3 || s.width < 1 ||
+          s.height < 1 || (s.channels != 1 && s.channels != 3)) {
+        return fail(ve::Status::kParse, "--input needs WxHxC with C 1 or 3, e.g. --input 96x96x1");
+      }
+    } else if (std::strcmp(argv[i], "--quant") == 0 && i + 1 < argc) {
+      ve::InputSpec& s = input_opt.spec;
+      if (std::sscanf(argv[++i], "%lf,%d,%lf,%lf", &s.scale, &s.zero_point, &s.mean, &s.std) != 4) {
+        return fail(ve::Status::kParse, "--quant needs SCALE,ZERO_POINT,MEAN,STD");
+      }
+    } else if (std::strcmp(argv[i], "--dump-inputs") == 0 && i + 1 < argc) {
+      input_opt.dump_dir = argv[++i];
     } else if (std::strcmp(argv[i], "--max-frames") == 0 && i + 1 < argc) {
       max_frames = std::strtol(argv[++i], nullptr, 10);
     } else if (argv[i][0] == '-' && argv[i][1] == '-') {
@@ -124,6 +172,9 @@ int main(int argc, char** argv) {
   if (st != ve::Status::kOk) return fail(st, "gate parameters rejected");
   static ve::RunnerEvents events;
   st = events.configure(params.events, params.gate, frames_dir, clip_id, fps, why, sizeof why);
+  if (st != ve::Status::kOk) return fail(st, why);
+  static ve::RunnerInput input;
+  st = input.configure(input_opt, params.classify, &g_gate, why, sizeof why);
   if (st != ve::Status::kOk) return fail(st, why);
   if (classifications != nullptr) {
     st = events.load_classifications(classifications, model_name, model_sha, labels, why, sizeof why);
@@ -163,6 +214,8 @@ int main(int argc, char** argv) {
     print_frame(r, params.gate);
     st = events.on_gate(r);
     if (st != ve::Status::kOk) return fail(st, "event JSON");
+    st = input.on_frame(index, r, events.tracker(), why, sizeof why);
+    if (st != ve::Status::kOk) return fail(st, why);
     last_index = index;
     any = true;
   }

@@ -96,6 +96,7 @@ Status load_params_file(const char* path, LoadedParams* out, char* why, size_t w
   }
   GateParams g;
   EventParams ev;
+  ClassifyParams cl;
   int zones = 0;
   bool have_mask = false;
   while (st == Status::kOk && next_token(f, key, sizeof key, &too_long)) {
@@ -153,6 +154,8 @@ Status load_params_file(const char* path, LoadedParams* out, char* why, size_t w
     else if (std::strcmp(key, "events_update_every") == 0) ok = parse_int(val, &ev.update_every);
     else if (std::strcmp(key, "events_max_duration_s") == 0) ok = parse_double(val, &ev.max_duration_s);
     else if (std::strcmp(key, "events_min_frames") == 0) ok = parse_int(val, &ev.min_frames);
+    else if (std::strcmp(key, "min_region_px") == 0) ok = parse_int(val, &cl.min_region_px) && cl.min_region_px >= 0;
+    else if (std::strcmp(key, "classify_margin") == 0) ok = parse_double(val, &cl.margin) && cl.margin >= 0.0;
     else {
       std::snprintf(why, why_cap, "%s: unknown key '%s'; regenerate it with this version of visionedge", path, key);
       st = Status::kParse;
@@ -176,6 +179,7 @@ Status load_params_file(const char* path, LoadedParams* out, char* why, size_t w
   ev.device = g_device;
   ev.camera = g_camera;
   out->events = ev;
+  out->classify = cl;
   return Status::kOk;
 }
 

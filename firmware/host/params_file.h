@@ -11,9 +11,17 @@
 
 namespace ve {
 
+// The classifier crop of docs/gate-algorithm.md §6 (gate_config.h kMinRegionPixels,
+// kClassifyMargin).
+struct ClassifyParams {
+  int min_region_px = 0;  // ceil(gate.min_region_pct * h * w / 100)
+  double margin = 0.15;   // classifier.margin
+};
+
 struct LoadedParams {
   GateParams gate;
   EventParams events;
+  ClassifyParams classify;
 };
 
 // Parse `path`; on error returns the status and writes a one-line reason into `why`.

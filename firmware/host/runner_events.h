@@ -24,6 +24,7 @@ class RunnerEvents final : public EventSink {
   Status load_classifications(const char* path, const char* model_name, const char* model_sha256,
                               const char* labels_csv, char* why, size_t why_cap);
   Status finish(uint32_t last_index);
+  const EventTracker& tracker() const { return tracker_; }
   Status publish(const char* json, size_t len) override;
 
  private:

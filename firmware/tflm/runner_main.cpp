@@ -2,6 +2,8 @@
 // raw int8 outputs, for the parity test against tflite-runtime.
 //
 //   ve_tflm_host [--model FILE.tflite] [--arena BYTES] CROP.pgm...
+//   ve_tflm_host [--model FILE.tflite] [--arena BYTES] --raw-inputs TENSOR.bin...
+//       (int8 input tensors as the parity runner's --dump-inputs writes them)
 //
 // Prints "model <name> ops=<...> arena=<given> arena_used=<bytes>", then per crop
 // "crop <i> out=<q0,q1,...> top=<index>". Errors: "error <name> (<code>): <what>; <fix>".
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
   size_t model_len = ve_model_data_len;
   size_t arena = ve_model::kArenaBytes;
   int first = 1;
+  bool raw_inputs = false;
   char why[512];
   while (first < argc && std::strncmp(argv[first], "--", 2) == 0) {
     if (std::strcmp(argv[first], "--model") == 0 && first + 1 < argc) {
@@ -53,12 +56,15 @@ int main(int argc, char** argv) {
       if (too_big) return fail(ve::Status::kModelIo, "model larger than the runner's 1 MB buffer");
       model = g_model;
       first += 2;
+    } else if (std::strcmp(argv[first], "--raw-inputs") == 0) {
+      raw_inputs = true;
+      first += 1;
     } else if (std::strcmp(argv[first], "--arena") == 0 && first + 1 < argc) {
       arena = static_cast<size_t>(std::strtoul(argv[first + 1], nullptr, 10));
       if (arena > kMaxArena) return fail(ve::Status::kArenaTooSmall, "--arena above the runner's 512 KB");
       first += 2;
     } else {
-      std::printf("usage: %s [--model FILE.tflite] [--arena BYTES] CROP.pgm...\n", argv[0]);
+      std::printf("usage: %s [--model FILE.tflite] [--arena BYTES] [--raw-inputs] CROP.pgm|TENSOR.bin...\n", argv[0]);
       return 2;
     }
   }
@@ -70,21 +76,39 @@ int main(int argc, char** argv) {
   int8_t table[256];
   st = ve::build_quant_table(spec, table);
   if (st != ve::Status::kOk) return fail(st, "input quantization");
-  if (spec.channels != 1) return fail(ve::Status::kModelIo, "this runner feeds gray crops; the model wants 3 channels");
+  if (spec.channels != 1 && !raw_inputs) {
+    return fail(ve::Status::kModelIo, "this runner feeds gray crops; the model wants 3 channels");
+  }
   for (int i = first; i < argc; ++i) {
-    int w = 0, h = 0;
-    st = ve::read_pgm(argv[i], g_crop, sizeof g_crop, &w, &h);
-    if (st != ve::Status::kOk) {
-      std::snprintf(why, sizeof why, "crop %s unreadable", argv[i]);
-      return fail(st, why);
+    if (raw_inputs) {
+      const size_t want = static_cast<size_t>(spec.width) * spec.height * spec.channels;
+      FILE* f = std::fopen(argv[i], "rb");
+      if (f == nullptr) {
+        std::snprintf(why, sizeof why, "cannot open tensor %s", argv[i]);
+        return fail(ve::Status::kIo, why);
+      }
+      const size_t got = std::fread(g_classifier.input(), 1, want, f);
+      const bool longer = std::fgetc(f) != EOF;
+      std::fclose(f);
+      if (got != want || longer) {
+        std::snprintf(why, sizeof why, "tensor %s is not %u bytes", argv[i], static_cast<unsigned>(want));
+        return fail(ve::Status::kFrameSize, why);
+      }
+    } else {
+      int w = 0, h = 0;
+      st = ve::read_pgm(argv[i], g_crop, sizeof g_crop, &w, &h);
+      if (st != ve::Status::kOk) {
+        std::snprintf(why, sizeof why, "crop %s unreadable", argv[i]);
+        return fail(st, why);
+      }
+      if (w != spec.width || h != spec.height) {
+        std::snprintf(why, sizeof why, "crop %s is %dx%d, the model takes %dx%d", argv[i], w, h, spec.width, spec.height);
+        return fail(ve::Status::kFrameSize, why);
+      }
+      st = ve::crop_resize_quantize(g_crop, w, h, ve::PixelFormat::kGray8, ve::CropRect{0, 0, w, h}, spec,
+                                    table, g_classifier.input());
+      if (st != ve::Status::kOk) return fail(st, "crop");
     }
-    if (w != spec.width || h != spec.height) {
-      std::snprintf(why, sizeof why, "crop %s is %dx%d, the model takes %dx%d", argv[i], w, h, spec.width, spec.height);
-      return fail(ve::Status::kFrameSize, why);
-    }
-    st = ve::crop_resize_quantize(g_crop, w, h, ve::PixelFormat::kGray8, ve::CropRect{0, 0, w, h}, spec,
-                                  table, g_classifier.input());
-    if (st != ve::Status::kOk) return fail(st, "crop");
     st = g_classifier.invoke();
     if (st != ve::Status::kOk) return fail(st, "invoke");
     const int8_t* out = g_classifier.output();

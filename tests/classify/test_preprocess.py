@@ -206,3 +206,50 @@ def test_reconfigure_changes_thresholds_live(
         clf.reconfigure(cfg.model_copy(update={"num_threads": 2, "top_k": 1}))
     assert "classifier.num_threads: changes need a restart" in caplog.text
     assert len(clf.classify_image(red).top) == 1
+
+
+def _area_resize_by_definition(img: np.ndarray, w: int, h: int) -> np.ndarray:
+    """docs/gate-algorithm.md §6 literally: integer overlap weights, one output at a time."""
+    src_h, src_w = img.shape[:2]
+
+    def weights(c: int, n: int) -> np.ndarray:
+        m = np.zeros((n, c), np.int64)
+        for o in range(n):
+            for s in range(c):
+                m[o, s] = max(0, min((o + 1) * c, (s + 1) * n) - max(o * c, s * n))
+        return m
+
+    a = img.astype(np.int64).reshape(src_h, src_w, -1)
+    s = np.einsum("oh,hwc,pw->opc", weights(src_h, h), a, weights(src_w, w))
+    d = src_w * src_h
+    out = ((s + d // 2) // d).astype(np.uint8)
+    return out if img.ndim == 3 else out[:, :, 0]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    src=st.tuples(st.integers(1, 70), st.integers(1, 70)),
+    dst=st.tuples(st.integers(1, 40), st.integers(1, 40)),
+    colour=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_area_resize_is_the_spec_exactly(
+    src: tuple[int, int], dst: tuple[int, int], colour: bool, seed: int
+) -> None:
+    from visionedge.classify.preprocess import area_resize
+
+    rng = np.random.default_rng(seed)
+    shape = (src[1], src[0], 3) if colour else (src[1], src[0])
+    img = rng.integers(0, 256, shape, dtype=np.uint8)
+    assert np.array_equal(area_resize(img, *dst), _area_resize_by_definition(img, *dst))
+
+
+def test_area_resize_rounds_half_up_and_keeps_flat_areas() -> None:
+    from visionedge.classify.preprocess import area_resize
+
+    # 1x2 -> 1x1: (0 + 1) / 2 = 0.5 rounds up to 1; (0 + 2) / 2 = 1.
+    assert area_resize(np.array([[0, 1]], np.uint8), 1, 1)[0, 0] == 1
+    # 3 -> 2 pixels: footprints [0, 1.5) and [1.5, 3): (2*10 + 1*40) / 3 = 20, (1*40 + 2*70) / 3 = 60.
+    assert area_resize(np.array([[10, 40, 70]], np.uint8), 2, 1).tolist() == [[20, 60]]
+    flat = np.full((37, 53, 3), 77, np.uint8)
+    assert np.all(area_resize(flat, 96, 96) == 77) and np.all(area_resize(flat, 5, 7) == 77)

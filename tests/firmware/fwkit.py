@@ -66,7 +66,9 @@ class Runner:
                 args = tuple(os.path.relpath(a, cwd) if a.startswith("/") else a for a in args)
             cmdline = " ".join(("ve_qemu", *args))
             assert len(cmdline) < 250, f"semihosting command line too long for newlib ({len(cmdline)} chars)"
-            semi = ",".join(["enable=on", "target=native", "arg=ve_qemu", *(f"arg={a}" for a in args)])
+            # QEMU's option syntax: a comma inside a value is written twice.
+            semi = ",".join(["enable=on", "target=native", "arg=ve_qemu",
+                             *(f"arg={a.replace(',', ',,')}" for a in args)])
             cmd = [
                 "qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
                 "-semihosting-config", semi, "-kernel", str(self.path),

@@ -1,5 +1,5 @@
 """The core's helpers against their Python definitions: quantization table, crop rectangle,
-motion-plane downscale, replay event ids, and the area resize on whole-multiple crops."""
+motion-plane downscale, replay event ids, the area resize and the largest-region crop box."""
 
 from __future__ import annotations
 
@@ -77,21 +77,50 @@ def test_motion_plane_downscale_equals_python(core_check: Runner, tmp_path: Path
     assert np.array_equal(read_pgm(out), expected)
 
 
-def test_crop_quantize_equals_python_on_whole_multiples(core_check: Runner, tmp_path: Path) -> None:
-    """A crop of 2x/3x the model size: the area average is cv2.INTER_AREA exactly."""
+def test_crop_quantize_equals_python_area_resize(core_check: Runner, tmp_path: Path) -> None:
+    """docs/gate-algorithm.md §6: the same int8 tensor as the daemon's crop_resize + quantizer,
+    shrinking and enlarging, square and not, whole multiples and fractional footprints."""
+    from visionedge.classify.preprocess import model_pixels
+
     rng = np.random.default_rng(2)
     frame = cv2.GaussianBlur(rng.integers(0, 256, (300, 400), dtype=np.uint8), (5, 5), 0)
     src = tmp_path / "f.pgm"
     write_pgm(src, frame)
     scale, zp = 0.0036601307801902294, -128
     q = InputQuantizer(range_to_normalization(0.0, 1.0), 1, "int8", scale, zp)
-    for x0, y0, size in [(10, 20, 192), (100, 0, 288), (5, 5, 96)]:
-        crop = frame[y0 : y0 + size, x0 : x0 + size]
-        resized = cv2.resize(crop, (96, 96), interpolation=cv2.INTER_AREA) if size != 96 else crop
-        expected = q(resized[:, :, None]).reshape(-1).astype(int).tolist()
-        out = _ok(core_check.run("crop-quantize", str(src), str(x0), str(y0), str(x0 + size), str(y0 + size),
-                                 "96", "96", repr(scale), str(zp), "0.0", "255.0"))
-        assert [int(v) for v in out.split()] == expected, (x0, y0, size)
+    rects = [(10, 20, 202, 212), (100, 0, 388, 288), (5, 5, 101, 101), (0, 0, 400, 300), (7, 9, 23, 25)]
+    for _ in range(25):
+        x0, y0 = int(rng.integers(0, 380)), int(rng.integers(0, 280))
+        rects.append((x0, y0, int(rng.integers(x0 + 1, 401)), int(rng.integers(y0 + 1, 301))))
+    for (x0, y0, x1, y1), (mw, mh) in zip(rects, [(96, 96), (64, 48), (96, 96), (33, 97)] * 10, strict=False):
+        expected = q(model_pixels(frame, (x0, y0, x1, y1), mw, mh, 1)).reshape(-1).astype(int).tolist()
+        out = _ok(core_check.run("crop-quantize", str(src), str(x0), str(y0), str(x1), str(y1),
+                                 str(mw), str(mh), repr(scale), str(zp), "0.0", "255.0"))
+        assert [int(v) for v in out.split()] == expected, (x0, y0, x1, y1, mw, mh)
+
+
+def test_largest_region_equals_python(core_check: Runner) -> None:
+    """ve::RegionFinder picks RegionFinder.find()[0] (the classifier's crop box) on random masks."""
+    from visionedge.firmware_config import pack_bits
+    from visionedge.gate.regions import RegionFinder
+
+    rng = np.random.default_rng(5)
+    cases = 0
+    for w, h in [(160, 120), (163, 121), (40, 30), (7, 5), (320, 180)]:
+        finder = RegionFinder(h, w)
+        for trial in range(12):
+            mask = np.zeros((h, w), np.uint8)
+            for _ in range(int(rng.integers(0, 7))):  # blobs of several sizes, some touching
+                bw, bh = int(rng.integers(1, max(2, w // 3))), int(rng.integers(1, max(2, h // 3)))
+                x, y = int(rng.integers(0, w - bw + 1)), int(rng.integers(0, h - bh + 1))
+                mask[y : y + bh, x : x + bw] = 255 * (rng.random((bh, bw)) < 0.6)
+            mask[rng.random((h, w)) < 0.003] = 255  # specks
+            min_area = int(rng.choice([0, 1, 20, 200]))
+            boxes = finder.find(mask, min_area)
+            out = _ok(core_check.run("region", str(w), str(h), str(min_area), pack_bits(mask).hex())).strip()
+            assert out == ("-" if not boxes else " ".join(map(str, boxes[0]))), (w, h, trial, min_area)
+            cases += bool(boxes) and len(boxes) > 1
+    assert cases >= 10, "too few masks with several regions: the check would say little"
 
 
 def test_crop_quantize_rejects_a_rect_outside_the_frame(core_check: Runner, tmp_path: Path) -> None:

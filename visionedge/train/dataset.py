@@ -10,7 +10,8 @@ are sorted by name, so the output index order is stable)::
 ``split.json`` (root, seed, labels, the relative file list of each split), so every later
 step (prune, quantize, evaluate) reads the same test images. :func:`preprocess` is the one
 place an image becomes model input; it matches what the daemon's classifier feeds the
-model (crop, ``cv2.resize`` with INTER_AREA, BGR -> gray by OpenCV's BT.601), and models
+model (crop, the exact integer area resize of docs/gate-algorithm.md §6 that the firmware
+also computes, BGR -> gray by OpenCV's BT.601), and models
 are trained on pixel / 255, i.e. real values in [0, 1].
 
 :func:`generate_synth_dataset` makes the demo model's training data from
@@ -34,6 +35,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from visionedge.classify.preprocess import area_resize
 from visionedge.errors import TrainingError
 
 __all__ = [
@@ -70,10 +72,7 @@ def preprocess(bgr: U8, size: int, colour: Colour) -> U8:
     if img.ndim == 3 and img.shape[2] == 4:
         img = cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
     if img.shape[0] != size or img.shape[1] != size:
-        # As the daemon: INTER_AREA when shrinking (no aliasing), INTER_LINEAR when enlarging.
-        shrinking = img.shape[0] > size or img.shape[1] > size
-        interp = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-        img = cv2.resize(img, (size, size), interpolation=interp)
+        img = area_resize(img, size, size)  # as the daemon and the firmware
     if colour == "gray":
         if img.ndim == 3:
             img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
@@ -448,9 +447,7 @@ def generate_synth_dataset(
 
 
 def _write(path: Path, bgr: U8, size: int) -> None:
-    shrinking = bgr.shape[0] > size or bgr.shape[1] > size
-    img = cv2.resize(bgr, (size, size),
-                     interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    img = bgr if bgr.shape[:2] == (size, size) else area_resize(bgr, size, size)
     if not cv2.imwrite(str(path), img):
         raise TrainingError(f"{path}: cannot write image; check the folder is writable")
 

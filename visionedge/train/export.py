@@ -185,7 +185,7 @@ def model_card(
         "colour": "gray" if tin.shape[3] == 1 else "rgb",
         "real_range": [lo, hi],
         "pixel_to_real": f"real = {lo:g} + pixel * {(hi - lo):g} / 255",
-        "resize": "cv2.INTER_AREA from a square crop around the motion box",
+        "resize": "integer area resize (docs/gate-algorithm.md §6) of a crop around the largest motion region",
     })
     card: dict[str, Any] = {
         "format": "visionedge-model-card/1",

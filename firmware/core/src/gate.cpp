@@ -209,6 +209,7 @@ Status MotionGate::process(const uint8_t* plane, int w, int h, uint32_t index,
   const int n = w * h;
   GateResult r;
   r.index = index;
+  if (changed_out_ != nullptr) std::memset(changed_out_, 0, static_cast<size_t>(bitmap_bytes(w, h)));
 
   // 1. Blur.
   if (p_.blur) {
@@ -246,6 +247,7 @@ Status MotionGate::process(const uint8_t* plane, int w, int h, uint32_t index,
         }
         if (d > thr && active(i)) {
           ++changed;
+          if (changed_out_ != nullptr) changed_out_[i >> 3] = static_cast<uint8_t>(changed_out_[i >> 3] | (1u << (i & 7)));
           if (x < bx0) bx0 = x;
           if (x > bx1) bx1 = x;
           if (y < by0) by0 = y;

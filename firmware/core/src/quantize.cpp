@@ -106,6 +106,30 @@ inline void pixel_at(const uint8_t* f, int i, PixelFormat fmt, uint8_t* gray, ui
 
 }  // namespace
 
+namespace {
+
+// One output row/column's footprint along an axis: source pixels [first, end) and the weight
+// of source pixel s, all in units of 1/n of a source pixel (docs/gate-algorithm.md §6).
+struct Span {
+  uint32_t lo, hi;  // the output pixel covers [lo, hi) = [o * c, (o + 1) * c)
+  int first, end;
+};
+
+inline Span span(int o, int c, int n) {
+  const uint32_t lo = static_cast<uint32_t>(o) * static_cast<uint32_t>(c);
+  const uint32_t hi = lo + static_cast<uint32_t>(c);
+  const uint32_t un = static_cast<uint32_t>(n);
+  return Span{lo, hi, static_cast<int>(lo / un), static_cast<int>((hi + un - 1) / un)};
+}
+
+inline uint32_t weight(const Span& sp, int s, int n) {
+  const uint32_t a = static_cast<uint32_t>(s) * static_cast<uint32_t>(n);
+  const uint32_t b = a + static_cast<uint32_t>(n);
+  return (sp.hi < b ? sp.hi : b) - (sp.lo > a ? sp.lo : a);
+}
+
+}  // namespace
+
 Status crop_resize_quantize(const uint8_t* frame, int frame_w, int frame_h, PixelFormat fmt,
                             CropRect r, const InputSpec& spec, const int8_t table[256],
                             int8_t* out) {
@@ -115,32 +139,47 @@ Status crop_resize_quantize(const uint8_t* frame, int frame_w, int frame_h, Pixe
     return Status::kFrameSize;
   }
   const int cw = r.x1 - r.x0, ch = r.y1 - r.y0;
+  // Sums are at most 255 * cw * ch and the scaled edges (o + 1) * c: 32 bits must hold them.
+  if (static_cast<uint64_t>(cw) * static_cast<uint64_t>(ch) > 0xFFFFFFFFull / 255u ||
+      (static_cast<uint64_t>(spec.width) + 1) * static_cast<uint64_t>(cw) > 0xFFFFFFFFull ||
+      (static_cast<uint64_t>(spec.height) + 1) * static_cast<uint64_t>(ch) > 0xFFFFFFFFull) {
+    return Status::kFrameSize;
+  }
+  const uint32_t total = static_cast<uint32_t>(cw) * static_cast<uint32_t>(ch);
+  // Colour frames are resized per channel and converted after (§6: resize, then colour).
+  const bool gray_src = fmt == PixelFormat::kGray8;
   for (int oy = 0; oy < spec.height; ++oy) {
-    // Source rows [sy0, sy1): the output pixel's footprint, at least one row.
-    int sy0 = static_cast<int>((static_cast<int64_t>(oy) * ch) / spec.height);
-    int sy1 = static_cast<int>((static_cast<int64_t>(oy + 1) * ch) / spec.height);
-    if (sy1 <= sy0) sy1 = sy0 + 1;
+    const Span sy = span(oy, ch, spec.height);
     for (int ox = 0; ox < spec.width; ++ox) {
-      int sx0 = static_cast<int>((static_cast<int64_t>(ox) * cw) / spec.width);
-      int sx1 = static_cast<int>((static_cast<int64_t>(ox + 1) * cw) / spec.width);
-      if (sx1 <= sx0) sx1 = sx0 + 1;
+      const Span sx = span(ox, cw, spec.width);
       uint32_t sum[3] = {0, 0, 0};
-      for (int sy = sy0; sy < sy1; ++sy) {
-        for (int sx = sx0; sx < sx1; ++sx) {
+      for (int y = sy.first; y < sy.end; ++y) {
+        const uint32_t wy = weight(sy, y, spec.height);
+        for (int x = sx.first; x < sx.end; ++x) {
+          const uint32_t w = wy * weight(sx, x, spec.width);
           uint8_t g = 0, rgb[3] = {0, 0, 0};
-          pixel_at(frame, (r.y0 + sy) * frame_w + r.x0 + sx, fmt, &g, rgb);
-          if (spec.channels == 1) {
-            sum[0] += g;
+          pixel_at(frame, (r.y0 + y) * frame_w + r.x0 + x, fmt, &g, rgb);
+          if (gray_src) {
+            sum[0] += w * g;
           } else {
-            sum[0] += rgb[0];
-            sum[1] += rgb[1];
-            sum[2] += rgb[2];
+            sum[0] += w * rgb[0];
+            sum[1] += w * rgb[1];
+            sum[2] += w * rgb[2];
           }
         }
       }
-      const uint32_t n = static_cast<uint32_t>((sy1 - sy0) * (sx1 - sx0));
-      for (int c = 0; c < spec.channels; ++c) {
-        out[(oy * spec.width + ox) * spec.channels + c] = table[(sum[c] + n / 2) / n];
+      int8_t* px = out + (oy * spec.width + ox) * spec.channels;
+      if (gray_src) {
+        const uint8_t v = static_cast<uint8_t>((sum[0] + total / 2) / total);
+        for (int c = 0; c < spec.channels; ++c) px[c] = table[v];
+        continue;
+      }
+      uint8_t rgb[3];
+      for (int c = 0; c < 3; ++c) rgb[c] = static_cast<uint8_t>((sum[c] + total / 2) / total);
+      if (spec.channels == 1) {
+        px[0] = table[bgr_to_y(rgb[2], rgb[1], rgb[0])];
+      } else {
+        for (int c = 0; c < 3; ++c) px[c] = table[rgb[c]];
       }
     }
   }

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "classifier.h"
+#include "ve/regions.h"
 #include "esp_camera.h"
 #include "esp_event.h"
 #include "esp_log.h"
@@ -48,6 +49,8 @@ ve::MotionGate g_gate;
 ve::EventTracker g_tracker;
 ve::Classifier g_classifier;
 uint8_t g_plane[VE_PLANE_W * VE_PLANE_H];
+uint8_t g_changed[ve::bitmap_bytes(VE_PLANE_W, VE_PLANE_H)];  // the gate's changed mask, for the crop box
+ve::RegionFinder g_regions;
 alignas(16) uint8_t g_arena[ve_model::kArenaBytes];
 int8_t g_table[256];
 bool g_ignore[ve_model::kLabelCount];
@@ -185,6 +188,7 @@ extern "C" void app_main(void) {
     err = nvs_flash_init();
   }
   ESP_ERROR_CHECK(err);
+  g_gate.set_changed_output(g_changed);
   ve::Status st = g_gate.configure(ve_config::gate_params());
   if (st != ve::Status::kOk) fail_forever("gate_config.h", st);
   ve::EventParams ep = ve_config::event_params();
@@ -239,14 +243,16 @@ extern "C" void app_main(void) {
     }
     const uint32_t ts = static_cast<uint32_t>((esp_timer_get_time() - t0) / 1000);
     g_tracker.on_gate(ve::FrameInfo{index, ts, ""}, r, sink);
-    if (classify && g_tracker.is_open() && r.motion &&
+    double box[4];
+    // docs/gate-algorithm.md §6: the frame's largest motion region, else the event's union box.
+    if (classify && ve::classification_due(r, g_tracker) &&
         g_tracker.classified_frames() < ve_config::kClassifyMaxPerEvent &&
-        static_cast<int>(index) - last_classified >= ve_config::kClassifyEveryNFrames) {
-      double box[4];
-      const bool has_box = g_tracker.box(box);
+        static_cast<int>(index) - last_classified >= ve_config::kClassifyEveryNFrames &&
+        ve::classify_box(g_regions, g_changed, r, g_gate.params(), ve_config::kMinRegionPixels, g_tracker, box) !=
+            ve::CropSource::kNone) {
       const ve::InputSpec spec = g_classifier.input_spec();
-      const ve::CropRect rect = ve::crop_rect(has_box ? box : nullptr, fw, fh,
-                                              static_cast<double>(spec.width) / spec.height, ve_config::kClassifyMargin);
+      const ve::CropRect rect = ve::crop_rect(box, fw, fh, static_cast<double>(spec.width) / spec.height,
+                                              ve_config::kClassifyMargin);
       if (ve::crop_resize_quantize(fb->buf, fw, fh, ve::PixelFormat::kGray8, rect, spec, g_table,
                                    g_classifier.input()) == ve::Status::kOk &&
           g_classifier.invoke() == ve::Status::kOk) {

@@ -122,6 +122,11 @@ class MotionGate {
   Status process(const uint8_t* plane, int w, int h, uint32_t index, ExposureInfo exposure,
                  GateResult* out);
 
+  // Also write each frame's changed mask C (§2 step 4) into `bits` (bitmap_bytes(w, h)
+  // bytes, bit-packed like the masks; all clear on a first frame), for the classifier's
+  // region crop (ve/regions.h). nullptr (the default) turns it off.
+  void set_changed_output(uint8_t* bits) { changed_out_ = bits; }
+
   const GateParams& params() const { return p_; }
   int zone_total(int z) const { return zone_total_[z]; }
   int active_total() const { return active_total_; }
@@ -135,6 +140,7 @@ class MotionGate {
 
   GateParams p_{};
   bool configured_ = false;
+  uint8_t* changed_out_ = nullptr;
   int active_total_ = 0;
   int zone_total_[kMaxZones] = {};
 

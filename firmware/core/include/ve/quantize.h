@@ -1,11 +1,11 @@
 // From a camera frame and a motion box to the classifier's int8 input tensor.
 //
 // crop_rect() is visionedge/classify/preprocess.py crop_rect() in the same double arithmetic.
-// The quantization table is InputQuantizer's: real = (pixel - mean) / std, then
-// q = clamp(round_half_even(real / scale) + zero_point), from the model's own scale and zero
-// point. The resize is an integer area average (equal to cv2.INTER_AREA when the crop is a
-// whole multiple of the model size, close otherwise); the classifier parity test therefore
-// feeds both sides the same crops.
+// The resize is the exact integer area resize of docs/gate-algorithm.md §6 (preprocess.py
+// area_resize(), byte for byte), per colour channel, and the colour conversion comes after
+// it (BT.601 15-bit Y of §1 for a gray model). The quantization table is InputQuantizer's:
+// real = (pixel - mean) / std, then q = clamp(round_half_even(real / scale) + zero_point),
+// from the model's own scale and zero point.
 #pragma once
 
 #include <cstdint>
@@ -38,8 +38,9 @@ constexpr int kMinCropPx = 16;  // preprocess.py MIN_CROP_PX
 // `box` is normalised [x0, y0, x1, y1], or nullptr for the centred crop of the model aspect.
 CropRect crop_rect(const double* box, int frame_w, int frame_h, double aspect, double margin);
 
-// Crops `r` out of a frame, area-resizes it to spec.width x spec.height and quantizes it into
-// `out` (spec.width * spec.height * spec.channels int8, HWC).
+// Crops `r` out of a frame, area-resizes it to spec.width x spec.height (§6) and quantizes it
+// into `out` (spec.width * spec.height * spec.channels int8, HWC). kFrameSize for a rect
+// outside the frame or a crop above 16.8 M pixels (the 32-bit sums would overflow).
 Status crop_resize_quantize(const uint8_t* frame, int frame_w, int frame_h, PixelFormat fmt,
                             CropRect r, const InputSpec& spec, const int8_t table[256],
                             int8_t* out);

@@ -1,0 +1,124 @@
+#include "ve/regions.h"
+
+namespace ve {
+
+bool bitmap_bounds(const uint8_t* bits, int w, int x0, int y0, int x1, int y1, PixelBox* out) {
+  int bx0 = x1, by0 = y1, bx1 = -1, by1 = -1;
+  for (int y = y0; y < y1; ++y) {
+    for (int x = x0; x < x1; ++x) {
+      if (!bitmap_get(bits, y * w + x)) continue;
+      if (x < bx0) bx0 = x;
+      if (x > bx1) bx1 = x;
+      if (y < by0) by0 = y;
+      if (y > by1) by1 = y;
+    }
+  }
+  if (bx1 < 0) return false;
+  *out = PixelBox{bx0, by0, bx1 + 1, by1 + 1};
+  return true;
+}
+
+namespace {
+
+int area(const PixelBox& b) { return (b.x1 - b.x0) * (b.y1 - b.y0); }
+
+// The order of RegionFinder.find(): larger area first, then smaller y0, then smaller x0.
+bool better(const PixelBox& a, const PixelBox& b) {
+  if (area(a) != area(b)) return area(a) > area(b);
+  if (a.y0 != b.y0) return a.y0 < b.y0;
+  return a.x0 < b.x0;
+}
+
+}  // namespace
+
+bool RegionFinder::largest(const uint8_t* changed_bits, int w, int h, int min_area, PixelBox* out) {
+  if (changed_bits == nullptr || out == nullptr || w < 1 || h < 1 || w > kMaxPlaneW || h > kMaxPlaneH) {
+    return false;
+  }
+  // Three 2x halvings, each dropping an odd last row/column: the grid Python builds.
+  const int gw = ((w / 2) / 2) / 2, gh = ((h / 2) / 2) / 2;
+  if (gw == 0 || gh == 0) {
+    PixelBox b;
+    if (!bitmap_bounds(changed_bits, w, 0, 0, w, h, &b) || area(b) < min_area) return false;
+    *out = b;
+    return true;
+  }
+  // 1. Cells: 1 when any pixel of the 8x8 block changed (label 0xFFFF = set, not yet labelled).
+  for (int gy = 0; gy < gh; ++gy) {
+    for (int gx = 0; gx < gw; ++gx) {
+      bool any = false;
+      for (int y = gy * kRegionCell; y < (gy + 1) * kRegionCell && !any; ++y) {
+        for (int x = gx * kRegionCell; x < (gx + 1) * kRegionCell; ++x) {
+          if (bitmap_get(changed_bits, y * w + x)) {
+            any = true;
+            break;
+          }
+        }
+      }
+      label_[gy * gw + gx] = any ? 0xFFFFu : 0u;
+    }
+  }
+  // 2. 8-connected components in raster order of their first cell (cv2's label order).
+  bool found = false;
+  PixelBox best;
+  uint16_t next = 1;
+  for (int start = 0; start < gw * gh; ++start) {
+    if (label_[start] != 0xFFFFu) continue;
+    const uint16_t id = next++;
+    int cx0 = gw, cy0 = gh, cx1 = -1, cy1 = -1;
+    int top = 0;
+    label_[start] = id;
+    stack_[top++] = static_cast<uint16_t>(start);
+    while (top > 0) {
+      const int c = stack_[--top];
+      const int cx = c % gw, cy = c / gw;
+      if (cx < cx0) cx0 = cx;
+      if (cx > cx1) cx1 = cx;
+      if (cy < cy0) cy0 = cy;
+      if (cy > cy1) cy1 = cy;
+      for (int dy = -1; dy <= 1; ++dy) {
+        for (int dx = -1; dx <= 1; ++dx) {
+          const int nx = cx + dx, ny = cy + dy;
+          if (nx < 0 || ny < 0 || nx >= gw || ny >= gh) continue;
+          const int nc = ny * gw + nx;
+          if (label_[nc] != 0xFFFFu) continue;
+          label_[nc] = id;
+          stack_[top++] = static_cast<uint16_t>(nc);  // each cell is pushed once: no overflow
+        }
+      }
+    }
+    // 3. Pixel rectangle (the last grid row/column owns the leftover pixels), then tighten.
+    const int x0 = cx0 * kRegionCell, y0 = cy0 * kRegionCell;
+    const int x1 = cx1 + 1 == gw ? w : (cx1 + 1) * kRegionCell;
+    const int y1 = cy1 + 1 == gh ? h : (cy1 + 1) * kRegionCell;
+    if ((x1 - x0) * (y1 - y0) < min_area) continue;
+    PixelBox b;
+    if (!bitmap_bounds(changed_bits, w, x0, y0, x1, y1, &b) || area(b) < min_area) continue;
+    if (!found || better(b, best)) {  // strict: an equal box found later keeps the earlier one
+      best = b;
+      found = true;
+    }
+  }
+  if (found) *out = best;
+  return found;
+}
+
+bool classification_due(const GateResult& r, const EventTracker& tracker) {
+  return tracker.is_open() && r.motion && (r.reason == Reason::kNone || r.opened);
+}
+
+CropSource classify_box(RegionFinder& finder, const uint8_t* changed_bits, const GateResult& r,
+                        const GateParams& gate, int min_area, const EventTracker& tracker, double box[4]) {
+  PixelBox region;
+  // Regions exist where Python computes them: a frame with changed pixels, not rejected.
+  if (r.has_box && finder.largest(changed_bits, gate.plane_w, gate.plane_h, min_area, &region)) {
+    box[0] = round_decimals(static_cast<double>(region.x0) / gate.plane_w, 4);
+    box[1] = round_decimals(static_cast<double>(region.y0) / gate.plane_h, 4);
+    box[2] = round_decimals(static_cast<double>(region.x1) / gate.plane_w, 4);
+    box[3] = round_decimals(static_cast<double>(region.y1) / gate.plane_h, 4);
+    return CropSource::kRegion;
+  }
+  return tracker.box(box) ? CropSource::kEvent : CropSource::kNone;
+}
+
+}  // namespace ve

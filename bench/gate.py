@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(
         f"steps on {clips[0].name} (median µs; the tamper check runs every "
-        f"{cfg.tamper.check_every} frames, regions only while open): "
+        f"{cfg.tamper.check_every_s:g} s, regions only while open): "
         + ", ".join(f"{k} {v:.1f}" for k, v in costs.items())
     )
     if not (SHARED / "clips").is_dir() and not args.clip:

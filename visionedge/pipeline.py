@@ -89,6 +89,7 @@ class Pipeline:
         self._lock = threading.Lock()
         self._last_classified: int | None = None
         self._finished = False
+        self._rate: float | None = None
 
     # -- one frame ------------------------------------------------------------------------
     def step(self, frame: Frame) -> FrameTrace:
@@ -96,8 +97,19 @@ class Pipeline:
         with self._lock:
             return self._step(frame)
 
+    def _sync_rate(self) -> None:
+        # The gate's settings in seconds become frame counts at the source's rate, which a
+        # file source knows only once it is open (and a live one after a reopen).
+        rate = getattr(self.source, "fps", None)
+        if isinstance(rate, float | int) and rate > 0 and rate != self._rate:
+            self._rate = float(rate)
+            set_fps: Callable[[float], None] | None = getattr(self.gate, "set_fps", None)
+            if set_fps is not None:
+                set_fps(self._rate)
+
     def _step(self, frame: Frame) -> FrameTrace:
         self._finished = False
+        self._sync_rate()
         t0 = time.perf_counter()
         result = self.gate.process(frame)
         gate_us = result.gate_us or (time.perf_counter() - t0) * 1e6

@@ -35,8 +35,8 @@ def test_good_gate_command_is_applied() -> None:
     assert json.loads(r.to_json()) == {
         "command": "set/gate/start_pct", "ok": True, "applied": {"gate.start_pct": 1.5}
     }
-    r = c.handle("gate", b'{"pixel_threshold": 30, "close_after": 5}')
-    assert r.ok and t.config.gate.pixel_threshold == 30 and t.config.gate.close_after == 5
+    r = c.handle("gate", b'{"pixel_threshold": 30, "close_after_s": 0.5}')
+    assert r.ok and t.config.gate.pixel_threshold == 30 and t.config.gate.close_after_s == 0.5
     assert c.accepted == 2 and c.rejected == 0
 
 

@@ -1,8 +1,10 @@
 """Replay sources: a video file, a folder of images, the generated demo clip.
 
-Replay is deterministic: ``ts_ms = round(index * 1000 / fps)`` from the frame index and the
+Video files are decoded by FFmpeg through PyAV (:mod:`visionedge.sources.av_video`): the gate
+reads the decoder's own luma plane, and the BGR image is converted only for the frames that
+need it. Replay is deterministic: ``ts_ms = round(index * 1000 / fps)`` from the frame index and the
 clip's frame rate (the rate the container states; ``source.fps`` when it states none, and
-always for image folders). PTS are deliberately not used: OpenCV's backends disagree about
+always for image folders). PTS are deliberately not used: backends disagree about
 them, and index-derived timestamps make the same clip give the same events everywhere.
 Frames come as fast as the consumer takes them, or paced at the clip's rate with
 ``source.realtime``.
@@ -18,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -26,8 +28,9 @@ import numpy as np
 
 from visionedge.config import SourceConfig
 from visionedge.errors import SourceError
-from visionedge.frame import Frame, Image
+from visionedge.frame import Frame, Image, Plane
 from visionedge.gate.plane import to_motion_plane
+from visionedge.sources.av_video import VideoDecoder
 from visionedge.sources.diagnose import clip_problem, convert_hint
 from visionedge.sources.pacing import Pacer
 from visionedge.sources.registry import register_source
@@ -55,10 +58,6 @@ max(2 frames, 1 %) means frames were lost."""
 def replay_ts_ms(index: int, fps: float) -> int:
     """The deterministic timestamp of frame ``index`` at ``fps``."""
     return round(index * 1000 / fps)
-
-
-def _image_getter(img: Image) -> Image:
-    return img
 
 
 class _ReplayBase(ABC):
@@ -93,20 +92,7 @@ class _ReplayBase(ABC):
     def frames(self) -> Iterator[Frame]:
         """Yield the frames in order."""
 
-    def _frame(self, index: int, image: Image | None, plane_src: Image) -> Frame:
-        plane = to_motion_plane(plane_src, self._gate_width)
-        if image is None:
-            gray = plane_src
-
-            def getter() -> Image:
-                out: Image = np.asarray(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), np.uint8)
-                return out
-        else:
-            img = image
-
-            def getter() -> Image:
-                return img
-
+    def _frame(self, index: int, plane: Plane, getter: Callable[[], Image]) -> Frame:
         return Frame(
             index=index,
             ts_ms=replay_ts_ms(index, self.fps),
@@ -116,9 +102,21 @@ class _ReplayBase(ABC):
             source=self.clip_id,
         )
 
+    def _image_frame(self, index: int, img: Image) -> Frame:
+        """A frame of a picture: BGR, or gray (full range, like any 8-bit gray picture)."""
+        plane = to_motion_plane(img, self._gate_width, full_range=True)
+        if img.ndim == 3:
+            return self._frame(index, plane, lambda: img)
+
+        def getter() -> Image:
+            out: Image = np.asarray(cv2.cvtColor(img, cv2.COLOR_GRAY2BGR), np.uint8)
+            return out
+
+        return self._frame(index, plane, getter)
+
 
 class VideoFileSource(_ReplayBase):
-    """Replays a video file through OpenCV's FFmpeg backend."""
+    """Replays a video file through FFmpeg (PyAV): the gate gets the decoder's luma plane."""
 
     def __init__(self, cfg: SourceConfig, gate_width: int, path: Path | None = None) -> None:
         super().__init__(cfg, gate_width)
@@ -127,68 +125,50 @@ class VideoFileSource(_ReplayBase):
         self.fps = cfg.fps
         self.frame_count = 0
 
-    def _open(self) -> cv2.VideoCapture:
+    def _open(self) -> VideoDecoder:
         problem = clip_problem(self.path)
         if problem:
             raise SourceError(problem)
-        cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
-        if not cap.isOpened():
-            cap.release()
-            cap = cv2.VideoCapture(str(self.path))
-        if not cap.isOpened():
-            cap.release()
-            raise SourceError(
-                f"{self.path}: OpenCV cannot open this file (container or codec not "
-                f"supported by its FFmpeg backend); {convert_hint(self.path)}"
-            )
-        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        decoder = VideoDecoder(self.path, convert_hint(self.path))
+        fps = decoder.fps
         self.fps = fps if math.isfinite(fps) and 0 < fps <= _MAX_FPS else self._cfg.fps
-        count = float(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0.0)
-        self.frame_count = int(count) if math.isfinite(count) and count > 0 else 0
-        return cap
+        self.frame_count = decoder.frame_count
+        return decoder
 
     def probe(self) -> None:
         """Open the clip and decode its first frame."""
-        cap = self._open()
+        decoder = self._open()
         try:
-            ok, img = cap.read()
+            first = next(iter(decoder.frames()), None)
         finally:
-            cap.release()
-        if not ok or img is None:
+            decoder.close()
+        if first is None:
             raise SourceError(
-                f"{self.path}: OpenCV cannot decode this file (no frames); "
+                f"{self.path}: FFmpeg cannot decode this file (no frames); "
                 f"{convert_hint(self.path)}"
             )
 
     def frames(self) -> Iterator[Frame]:
         """Decode the whole clip, frame by frame; see the module docstring on errors."""
-        cap = self._open()
+        decoder = self._open()
         pacer = Pacer() if self._cfg.realtime else None
         index = 0
         try:
-            while True:
-                ok, raw = cap.read()
-                if not ok or raw is None:
-                    break
-                img: Image = np.asarray(raw)
-                if img.dtype != np.uint8 or img.ndim not in (2, 3):
-                    raise SourceError(
-                        f"{self.path}: frame {index} decodes as {img.dtype} {img.shape}, not "
-                        f"8-bit; {convert_hint(self.path)}"
-                    )
-                if img.ndim == 3 and img.shape[2] == 4:
-                    img = np.asarray(cv2.cvtColor(img, cv2.COLOR_BGRA2BGR), np.uint8)
-                frame = self._frame(index, img if img.ndim == 3 else None, img)
+            for decoded in decoder.frames():
+                plane = to_motion_plane(
+                    decoded.luma, self._gate_width, full_range=decoded.full_range
+                )
+                frame = self._frame(index, plane, decoded.image)
                 if pacer is not None:
                     pacer.wait(frame.ts_ms)
                 self.frames_read = index + 1
                 yield frame
                 index += 1
         finally:
-            cap.release()
+            decoder.close()
         if index == 0:
             raise SourceError(
-                f"{self.path}: OpenCV cannot decode this file (no frames); "
+                f"{self.path}: FFmpeg cannot decode this file (no frames); "
                 f"{convert_hint(self.path)}"
             )
         slack = max(_COUNT_SLACK, round(self.frame_count * _COUNT_SLACK_SHARE))
@@ -280,7 +260,7 @@ class ImageFolderSource(_ReplayBase):
                     f"{first_shape[0]}x{first_shape[1]}; all images of a folder must have "
                     "one size"
                 )
-            frame = self._frame(index, img if img.ndim == 3 else None, img)
+            frame = self._image_frame(index, img)
             if pacer is not None:
                 pacer.wait(frame.ts_ms)
             self.frames_read = index + 1
@@ -305,7 +285,7 @@ class SynthSource(VideoFileSource):
 
         super().__init__(cfg, gate_width, Path(demo_clip_name()))
 
-    def _open(self) -> cv2.VideoCapture:
+    def _open(self) -> VideoDecoder:
         from visionedge.synth import demo_clip_path
 
         self.path = demo_clip_path()

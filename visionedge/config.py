@@ -61,7 +61,7 @@ def _check_polygon(poly: list[Point], what: str) -> list[Point]:
     return poly
 
 
-CLOSE_AFTER_S = 0.3
+CLOSE_AFTER_S = 0.15
 """Default ``gate.close_after_s``: chosen on real clips (docs/gate.md, "Closing")."""
 
 

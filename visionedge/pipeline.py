@@ -110,6 +110,9 @@ class Pipeline:
     def _step(self, frame: Frame) -> FrameTrace:
         self._finished = False
         self._sync_rate()
+        gate: Any = self.gate
+        if hasattr(gate, "regions_wanted"):
+            gate.regions_wanted = self._may_classify(frame)
         t0 = time.perf_counter()
         result = self.gate.process(frame)
         gate_us = result.gate_us or (time.perf_counter() - t0) * 1e6
@@ -156,6 +159,23 @@ class Pipeline:
             classify_us=classify_us,
             extra={"result": result, "classification": classification},
         )
+
+    def _may_classify(self, frame: Frame) -> bool:
+        """Whether this frame could be classified, judged before the gate runs.
+
+        The gate skips the motion regions on the other frames. It is false only where the
+        budget rules exclude a classification, except on the frame where an over-long event
+        is split into a continuation: that one is classified on the event's box.
+        """
+        if self.classifier is None or not self.config.classifier.enabled:
+            return False
+        cc = self.config.classifier
+        if not self.tracker.is_open:
+            return True  # an event may start on this frame, with a fresh budget
+        if self.tracker.classified_frames >= cc.max_per_event:
+            return False
+        last = self._last_classified
+        return last is None or frame.index - last >= cc.every_n_frames
 
     def _classification_due(self, frame: Frame, result: GateResult) -> bool:
         if self.classifier is None or not self.config.classifier.enabled:

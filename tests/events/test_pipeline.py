@@ -208,3 +208,40 @@ def test_frames_the_gate_rejected_are_not_classified() -> None:
     for i in range(4):
         p.step(make_frame(i))
     assert [i for i, _ in clf.calls] == [0, 2]
+
+
+def test_the_gate_computes_regions_only_on_frames_that_may_be_classified() -> None:
+    # A real gate and a recording classifier: regions are asked for while a classification
+    # can still be due, and never with the classifier off.
+    import numpy as np
+
+    from visionedge.gate import FrameDifferenceGate
+
+    def planes() -> list[np.ndarray]:
+        out = []
+        for i in range(30):
+            p = np.full((60, 80), 100, np.uint8)
+            if 3 <= i < 25:
+                p[10:30, 2 * i : 2 * i + 12] = 220
+            out.append(p)
+        return out
+
+    for enabled in (True, False):
+        cfg = Config()
+        cfg.classifier.enabled = enabled
+        cfg.classifier.every_n_frames = 4
+        gate = FrameDifferenceGate(cfg.gate)
+        clf = RecordingClassifier()
+        p = build_pipeline(cfg, gate=gate, classifier=clf, sinks=[], deterministic_ids=True)
+        wanted, with_regions = [], []
+        for i, plane in enumerate(planes()):
+            frame = Frame(index=i, ts_ms=100 * i, plane=plane, _image=lambda: np.zeros((60, 80, 3), np.uint8))
+            trace = p.step(frame)
+            wanted.append(gate.regions_wanted)
+            with_regions.append(bool(trace.extra["result"].regions))
+        if enabled:
+            classified = [i for i, _ in clf.calls]
+            assert classified and all(wanted[i] and with_regions[i] for i in classified)
+            assert not all(wanted)  # frames between classifications skip the regions
+        else:
+            assert not any(wanted) and not any(with_regions) and not clf.calls

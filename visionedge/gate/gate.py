@@ -74,8 +74,8 @@ class FrameDifferenceGate:
 
     Implements :class:`visionedge.protocols.MotionGate`. ``reconfigure`` changes thresholds
     at run time and keeps the history (§5). Regions are computed on frames where the gate is
-    open (the classifier only looks then); ``box`` and ``zones`` on every frame, as the
-    parity contract says.
+    open (the classifier only looks then) and ``regions_wanted`` is set; ``box`` and
+    ``zones`` on every frame, as the parity contract says.
     """
 
     def __init__(self, cfg: GateConfig, fps: float = DEFAULT_FPS) -> None:
@@ -91,6 +91,9 @@ class FrameDifferenceGate:
         self._masks: MaskSet | None = None
         self._regions: RegionFinder | None = None
         self._t = 0
+        self.regions_wanted = True
+        """Whether open frames get their motion regions (a caller that will not classify the
+        next frame sets it false: the regions cost as much as the rest of the update)."""
 
     # -- state ------------------------------------------------------------------------
     @property
@@ -261,7 +264,7 @@ class FrameDifferenceGate:
             box = _box(x, y, x + bw, y + bh, w, h)
             if masks.zone_names:
                 zones = self._zones(changed, masks, buf.zone)
-            if tr.open:
+            if tr.open and self.regions_wanted:
                 min_area = cfg.min_region_pct * h * w / 100.0
                 regions = tuple(
                     _box(*b, w, h) for b in self._regions.find(changed, math.ceil(min_area))

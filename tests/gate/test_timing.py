@@ -70,3 +70,17 @@ def test_the_old_frame_keys_name_their_replacement(section: str, old: str, new: 
     msg = str(err.value)
     assert f"{section}.{old} (frames) was replaced by {new} (seconds" in msg
     assert msg.startswith("cam.toml: ") and "\n" not in msg and err.value.exit_code == 3
+
+
+def test_the_firmware_gets_frames_at_the_board_rate() -> None:
+    from visionedge.config import Config
+    from visionedge.firmware_config import build_spec, render_header, render_params
+
+    cfg = Config(gate=GateConfig(close_after_s=0.5, tamper=TamperConfig(check_every_s=1.0,
+                                                                        persist_s=2.0)))
+    params = render_params(build_spec(cfg, 32, 24, fps=30.0)).splitlines()
+    assert "close_after 15" in params
+    assert "tamper_check_every 30" in params and "tamper_persist_frames 60" in params
+    # Without --fps: source.fps (10 by default).
+    assert "close_after 5" in render_params(build_spec(cfg, 32, 24)).splitlines()
+    assert "p.close_after = 15;" in render_header(build_spec(cfg, 32, 24, fps=30.0))

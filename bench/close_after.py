@@ -119,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'':40} {'':>5} {'':>6} " + " ".join(f"{'recall false-open ev':>22}" for _ in values))
     for path in paths:
         clip = load(path, base)
-        kind = "labels" if path.name.startswith("cdnet_highway") else "pseudo"
+        labelled = (path.parent / "cdnet_highway_labels.csv").exists()
+        kind = "labels" if path.name.startswith("cdnet_highway") and labelled else "pseudo"
         cells = []
         for v in values:
             hit, motion, fo, still, ev = score(clip, base.model_copy(update={"close_after_s": v}))

@@ -40,6 +40,15 @@ def test_good_gate_command_is_applied() -> None:
     assert c.accepted == 2 and c.rejected == 0
 
 
+def test_the_old_frame_count_key_is_refused_naming_its_replacement() -> None:
+    t = Target()
+    c = Controller(t)
+    for topic, payload in (("gate/close_after", b"5"), ("gate", b'{"close_after": 5}')):
+        r = c.handle(topic, payload)
+        assert not r.ok and "close_after_s" in json.loads(r.to_json())["error"]
+    assert t.applied == [] and c.rejected == 2
+
+
 def test_switches() -> None:
     t = Target()
     c = Controller(t)

@@ -43,9 +43,18 @@ FULL_TO_LIMITED: Plane = (16 + (219 * np.arange(256, dtype=np.int64) + 127) // 2
 """§1 table: full-range level v -> limited-range ``16 + round_half_up(219 v / 255)``."""
 
 
+_ALPHA = 219.0 / 255.0
+
+
 def full_to_limited(plane: Plane) -> Plane:
-    """Map a full-range gray plane to limited-range luma (§1's table), as a new array."""
-    return np.asarray(cv2.LUT(plane, FULL_TO_LIMITED), dtype=np.uint8)
+    """Map a full-range gray plane to limited-range luma (§1's table), as a new array.
+
+    ``convertScaleAbs`` rounds ``v * 219/255 + 16`` to nearest, which is the table: the exact
+    value is never within 1/510 of a tie (255 is odd), far beyond the float error, and
+    tests/gate/test_plane.py checks all 256 levels. It is several times faster than
+    ``cv2.LUT`` on this OpenCV build.
+    """
+    return np.asarray(cv2.convertScaleAbs(plane, alpha=_ALPHA, beta=16.0), dtype=np.uint8)
 
 
 def plane_factor(src_width: int, target_width: int) -> int:

@@ -17,6 +17,7 @@ frame it stopped, so the caller can finish its open events and exit with status 
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from abc import ABC, abstractmethod
@@ -30,7 +31,7 @@ from visionedge.config import SourceConfig
 from visionedge.errors import SourceError
 from visionedge.frame import Frame, Image, Plane
 from visionedge.gate.plane import to_motion_plane
-from visionedge.sources.av_video import VideoDecoder
+from visionedge.sources.av_video import DecodedFrame, VideoDecoder
 from visionedge.sources.diagnose import clip_problem, convert_hint
 from visionedge.sources.pacing import Pacer
 from visionedge.sources.registry import register_source
@@ -124,6 +125,7 @@ class VideoFileSource(_ReplayBase):
         self.name = self.clip_id = self.path.name
         self.fps = cfg.fps
         self.frame_count = 0
+        self._probed: tuple[VideoDecoder, Iterator[DecodedFrame]] | None = None
 
     def _open(self) -> VideoDecoder:
         problem = clip_problem(self.path)
@@ -136,25 +138,40 @@ class VideoFileSource(_ReplayBase):
         return decoder
 
     def probe(self) -> None:
-        """Open the clip and decode its first frame."""
+        """Open the clip and decode its first frame (kept for :meth:`frames`)."""
+        self._release_probe()
         decoder = self._open()
-        try:
-            first = next(iter(decoder.frames()), None)
-        finally:
-            decoder.close()
+        decoded = decoder.frames()
+        first = next(decoded, None)
         if first is None:
+            decoder.close()
             raise SourceError(
                 f"{self.path}: FFmpeg cannot decode this file (no frames); "
                 f"{convert_hint(self.path)}"
             )
+        # Opening a container costs tens of milliseconds: the replay goes on from here.
+        self._probed = (decoder, itertools.chain([first], decoded))
+
+    def _release_probe(self) -> None:
+        if self._probed is not None:
+            self._probed[0].close()
+            self._probed = None
+
+    def __exit__(self, *exc: object) -> None:
+        self._release_probe()
 
     def frames(self) -> Iterator[Frame]:
         """Decode the whole clip, frame by frame; see the module docstring on errors."""
-        decoder = self._open()
+        if self._probed is not None:
+            decoder, decoded_frames = self._probed
+            self._probed = None
+        else:
+            decoder = self._open()
+            decoded_frames = decoder.frames()
         pacer = Pacer() if self._cfg.realtime else None
         index = 0
         try:
-            for decoded in decoder.frames():
+            for decoded in decoded_frames:
                 plane = to_motion_plane(
                     decoded.luma, self._gate_width, full_range=decoded.full_range
                 )

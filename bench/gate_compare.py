@@ -28,7 +28,8 @@ of ``cv2.findContours``' result). It needs scipy.
 Then the cost against resolution: for frames of 320x240 up to 1920x1080 (the synthetic
 scene rendered at that size), the median µs of one memory pass over the luma (a copy), of
 the plane extraction from luma and from BGR, and of the gate update. Targets (issue 11): gate
-<= 0.6x base at the same resolution and <= 0.12x Frigate.
+<= 0.6x base at the same resolution and <= 0.12x Frigate; exit status 1 when the gate
+without regions misses either.
 """
 
 from __future__ import annotations
@@ -248,7 +249,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  gate, no regions / frigate = {m['gate, no regions'] / m['frigate']:.3f}")
         print(f"  plane+gate / frigate = {m['plane + gate'] / m['frigate']:.3f}")
     per_resolution(cfg)
-    return 0
+    missed = m["gate, no regions"] / m["base full"] > 0.6
+    if "frigate" in m:
+        missed = missed or m["gate, no regions"] / m["frigate"] > 0.12
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

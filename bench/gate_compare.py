@@ -27,7 +27,8 @@ of ``cv2.findContours``' result). It needs scipy.
 
 Then the cost against resolution: for frames of 320x240 up to 1920x1080 (the synthetic
 scene rendered at that size), the median µs of one memory pass over the luma (a copy), of
-the plane extraction from luma and from BGR, and of the gate update. Targets (issue 11): gate
+the plane extraction from luma and from BGR, of the gate update (without regions) and of
+the plain absdiff + threshold + count at that resolution. Targets (issue 11): gate
 <= 0.6x base at the same resolution and <= 0.12x Frigate; exit status 1 when the gate
 without regions misses either.
 """
@@ -187,14 +188,17 @@ def compare(lumas: list[Plane], frigate_cls: Any | None, cfg: GateConfig) -> dic
 
 
 def per_resolution(cfg: GateConfig) -> None:
-    print("\ncost against resolution (median µs per frame, one thread)")
+    print("\ncost against resolution (median µs per frame, one thread; base = absdiff + threshold "
+          "+ count at the frame's resolution)")
     print(f"  {'frame':>10} {'plane':>8} {'copy Y':>7} {'plane←Y':>8} {'plane←BGR':>9} {'gate':>6} "
-          f"{'plane←Y+gate':>12} {'÷ copy':>7}")
+          f"{'plane←Y+gate':>12} {'÷ copy':>7} {'base':>6} {'gate÷base':>9}")
     for w, h in ((320, 240), (640, 360), (1280, 720), (1920, 1080)):
         lumas, bgrs = synth_lumas(w, h, 60)
         gate = FrameDifferenceGate(cfg, fps=15.0)
+        gate.regions_wanted = False
+        base = Baseline(lumas[0].shape, cfg.pixel_threshold)
         dst = np.empty_like(lumas[0])
-        t: dict[str, list[float]] = {"copy": [], "plane_y": [], "plane_bgr": [], "gate": []}
+        t: dict[str, list[float]] = {"copy": [], "plane_y": [], "plane_bgr": [], "gate": [], "base": []}
         cpu = time.perf_counter_ns
         for i, (y, bgr) in enumerate(zip(lumas, bgrs, strict=True)):
             t0 = cpu()
@@ -206,13 +210,17 @@ def per_resolution(cfg: GateConfig) -> None:
             t3 = cpu()
             gate.process_plane(plane, i)
             t4 = cpu()
-            for k, a, b in (("copy", t0, t1), ("plane_y", t1, t2), ("plane_bgr", t2, t3), ("gate", t3, t4)):
+            base.step(y)
+            t5 = cpu()
+            for k, a, b in (("copy", t0, t1), ("plane_y", t1, t2), ("plane_bgr", t2, t3),
+                            ("gate", t3, t4), ("base", t4, t5)):
                 t[k].append((b - a) / 1000.0)
         m = {k: statistics.median(v[5:]) for k, v in t.items()}
         ph, pw = plane.shape
         both = m["plane_y"] + m["gate"]
         print(f"  {w:>5}x{h:<4} {pw:>4}x{ph:<3} {m['copy']:7.1f} {m['plane_y']:8.1f} "
-              f"{m['plane_bgr']:9.1f} {m['gate']:6.1f} {both:12.1f} {both / m['copy']:7.2f}")
+              f"{m['plane_bgr']:9.1f} {m['gate']:6.1f} {both:12.1f} {both / m['copy']:7.2f} "
+              f"{m['base']:6.1f} {m['gate'] / m['base']:9.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,7 @@ from visionedge.gate.plane import to_motion_plane
 from visionedge.sources.av_video import DecodedFrame, VideoDecoder
 from visionedge.sources.diagnose import clip_problem, convert_hint
 from visionedge.sources.pacing import Pacer
+from visionedge.sources.prefetch import Prefetcher
 from visionedge.sources.registry import register_source
 
 __all__ = [
@@ -168,13 +169,18 @@ class VideoFileSource(_ReplayBase):
         else:
             decoder = self._open()
             decoded_frames = decoder.frames()
+        width = self._gate_width
+
+        def planes() -> Iterator[tuple[DecodedFrame, Plane]]:
+            for decoded in decoded_frames:
+                yield decoded, to_motion_plane(decoded.luma, width, full_range=decoded.full_range)
+
+        # Decoding and the plane run one step ahead on a worker thread (sources/prefetch.py).
+        ahead = Prefetcher(planes(), name=f"decode {self.clip_id}")
         pacer = Pacer() if self._cfg.realtime else None
         index = 0
         try:
-            for decoded in decoded_frames:
-                plane = to_motion_plane(
-                    decoded.luma, self._gate_width, full_range=decoded.full_range
-                )
+            for decoded, plane in ahead:
                 frame = self._frame(index, plane, decoded.image)
                 if pacer is not None:
                     pacer.wait(frame.ts_ms)
@@ -182,7 +188,9 @@ class VideoFileSource(_ReplayBase):
                 yield frame
                 index += 1
         finally:
-            decoder.close()
+            # Never close the container under a decode still running: leak it instead.
+            if ahead.stop():
+                decoder.close()
         if index == 0:
             raise SourceError(
                 f"{self.path}: FFmpeg cannot decode this file (no frames); "

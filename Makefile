@@ -22,6 +22,10 @@ lint:
 bench:
 	@scripts/setup.sh test
 	-.venv/bin/python bench/gate.py
+	-.venv/bin/python bench/gate_compare.py
+	-.venv/bin/python bench/replay_cost.py
+	-.venv/bin/python bench/close_after.py
+	-.venv/bin/python bench/classify_kernels.py
 	-.venv/bin/python bench/classify_gating.py
 	-.venv/bin/python bench/mqtt.py
 	-.venv/bin/python bench/model.py

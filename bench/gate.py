@@ -4,7 +4,8 @@ Usage: ``python bench/gate.py [--config gate.toml] [--repeat 3] [--clip PATH ...
 
 For a generated 640x360 clip (visionedge.synth default scene) and every ``*.avi`` under
 ``../shared/data/clips`` (when present), all frames are decoded and turned into motion planes
-first; only the gate is timed. Each frame is timed twice, interleaved: the gate
+first (from the decoder's luma, as the file source does; the gate runs at the clip's frame
+rate); only the gate is timed. Each frame is timed twice, interleaved: the gate
 (``FrameDifferenceGate.process_plane``) and a plain baseline gate (``cv2.absdiff`` against
 the previous plane + ``cv2.threshold`` + ``cv2.countNonZero``, preallocated buffers), so both
 see the same machine load; the ratio is gate / baseline. OpenCV runs on one thread.
@@ -31,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from visionedge.config import GateConfig, load_config
-from visionedge.gate import FrameDifferenceGate, to_motion_plane
+from visionedge.gate import FrameDifferenceGate
 from visionedge.protocols import GateResult
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -57,28 +58,27 @@ class Row:
     false_open: str = ""
 
 
-def decode(path: Path, width: int) -> tuple[list[Plane], str, float]:
-    """All motion planes of a clip, its frame size, and the mean plane conversion cost (µs)."""
-    cap = cv2.VideoCapture(str(path))
-    if not cap.isOpened():
-        raise SystemExit(f"{path}: OpenCV cannot open this clip; check the file")
+def decode(path: Path, width: int) -> tuple[list[Plane], str, float, float]:
+    """All motion planes of a clip (from the decoder's luma, as the file source makes them),
+    its frame size, the mean plane cost (µs) and its frame rate."""
+    from visionedge.gate.plane import to_motion_plane as plane_of
+    from visionedge.sources.av_video import VideoDecoder
+
+    decoder = VideoDecoder(path, "convert it to H.264 or MJPEG")
     planes: list[Plane] = []
     size = ""
     spent = 0
     try:
-        while True:
-            ok, img = cap.read()
-            if not ok:
-                break
-            size = f"{img.shape[1]}x{img.shape[0]}"
+        for frame in decoder.frames():
+            size = f"{frame.luma.shape[1]}x{frame.luma.shape[0]}"
             t0 = time.perf_counter_ns()
-            planes.append(to_motion_plane(np.asarray(img, dtype=np.uint8), width))
+            planes.append(plane_of(frame.luma, width, full_range=frame.full_range))
             spent += time.perf_counter_ns() - t0
     finally:
-        cap.release()
+        decoder.close()
     if not planes:
         raise SystemExit(f"{path}: no frames decoded")
-    return planes, size, spent / 1000.0 / len(planes)
+    return planes, size, spent / 1000.0 / len(planes), decoder.fps or 10.0
 
 
 class Baseline:
@@ -101,9 +101,9 @@ class Baseline:
 
 
 def run_once(
-    planes: list[Plane], cfg: GateConfig
+    planes: list[Plane], cfg: GateConfig, fps: float
 ) -> tuple[list[float], list[float], list[float], list[GateResult]]:
-    gate = FrameDifferenceGate(cfg)
+    gate = FrameDifferenceGate(cfg, fps=fps)
     base = Baseline(planes[0].shape, cfg.pixel_threshold)
     gate_us: list[float] = []
     gate_cpu_us: list[float] = []
@@ -191,10 +191,10 @@ def _median(values: list[float]) -> float:
 
 
 def bench_clip(path: Path, cfg: GateConfig, repeat: int) -> Row:
-    planes, size, plane_us = decode(path, cfg.width)
+    planes, size, plane_us, fps = decode(path, cfg.width)
     best: tuple[float, list[float], list[float], list[float], list[GateResult]] | None = None
     for _ in range(repeat):
-        gate_us, cpu_us, base_us, results = run_once(planes, cfg)
+        gate_us, cpu_us, base_us, results = run_once(planes, cfg, fps)
         med = statistics.median(gate_us)
         if best is None or med < best[0]:
             best = (med, gate_us, cpu_us, base_us, results)
@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(
         f"steps on {clips[0].name} (median µs; the tamper check runs every "
-        f"{cfg.tamper.check_every} frames, regions only while open): "
+        f"{cfg.tamper.check_every_s:g} s, regions only while open): "
         + ", ".join(f"{k} {v:.1f}" for k, v in costs.items())
     )
     if not (SHARED / "clips").is_dir() and not args.clip:

@@ -96,6 +96,22 @@ def _check_polygon(poly: list[Point], what: str) -> list[Point]:
     return poly
 
 
+CLOSE_AFTER_S = 0.15
+"""Default ``gate.close_after_s``: chosen on real clips (docs/gate.md, "Closing")."""
+
+
+def _refuse_renamed(data: Any, section: str, renamed: dict[str, tuple[str, float]]) -> Any:
+    """Name the new key when a config still uses a frame-count key that became seconds."""
+    if isinstance(data, dict):
+        for old, (new, example) in renamed.items():
+            if old in data:
+                raise ValueError(
+                    f"{section}.{old} (frames) was replaced by {section}.{new} (seconds, "
+                    f"converted with the source's frame rate); write e.g. {new} = {example}"
+                )
+    return data
+
+
 class DeviceConfig(_Model):
     """Who this daemon is: names used in event payloads and MQTT topics."""
 
@@ -184,8 +200,12 @@ class TamperConfig(_Model):
     """Camera tamper detection: covered, blinded, defocused, or turned away."""
 
     enabled: bool = Field(True, description="Detect tamper at all.")
-    check_every: int = Field(
-        5, ge=1, le=1000, description="Run the (costlier) tamper checks every N frames."
+    check_every_s: float = Field(
+        1.0,
+        gt=0,
+        le=3600,
+        description="Run the (costlier) tamper checks this often, in seconds (converted to "
+        "whole frames, at least 1, with the source's frame rate).",
     )
     dark_level: int = Field(
         16, ge=0, le=255, description="Mean plane brightness at or below this counts as dark."
@@ -198,13 +218,23 @@ class TamperConfig(_Model):
         ge=0,
         description="Laplacian variance below this counts as out of focus (0 disables).",
     )
-    persist_frames: int = Field(
-        15,
-        ge=1,
-        le=100000,
-        description="A tamper condition must hold this many frames before it is reported "
-        "(and be absent as long before it clears).",
+    persist_s: float = Field(
+        2.0,
+        gt=0,
+        le=86400,
+        description="A tamper condition must hold this many seconds before it is reported "
+        "(and be absent as long before it clears); converted to frames with the source's "
+        "frame rate.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        return _refuse_renamed(
+            data,
+            "gate.tamper",
+            {"check_every": ("check_every_s", 1.0), "persist_frames": ("persist_s", 2.0)},
+        )
 
 
 class GateConfig(_Model):
@@ -249,8 +279,12 @@ class GateConfig(_Model):
     )
     k: int = Field(2, ge=1, le=64, description="Open when at least k of the last n frames moved.")
     n: int = Field(3, ge=1, le=64, description="Window length for the k-of-n opening rule.")
-    close_after: int = Field(
-        15, ge=1, le=100000, description="Close after this many consecutive quiet frames."
+    close_after_s: float = Field(
+        CLOSE_AFTER_S,
+        gt=0,
+        le=3600,
+        description="Close after this many seconds of consecutive quiet frames (converted to "
+        "whole frames, at least 1, with the source's frame rate).",
     )
     global_pct: float = Field(
         50.0,
@@ -279,6 +313,11 @@ class GateConfig(_Model):
         default_factory=list, description="Named zones; events list the zones that moved."
     )
     tamper: TamperConfig = Field(default_factory=TamperConfig, description="Tamper detection.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        return _refuse_renamed(data, "gate", {"close_after": ("close_after_s", CLOSE_AFTER_S)})
 
     @field_validator("masks")
     @classmethod

@@ -104,6 +104,7 @@ class Pipeline:
         self.recorder: RecorderHook | None = None
         """Recordings (docs/recordings.md): sees every payload, frame and finish; None: off."""
         self._failed: set[int] = set()  # id() of sinks that raised SinkError
+        self._rate: float | None = None
 
     # -- one frame ------------------------------------------------------------------------
     def step(self, frame: Frame) -> FrameTrace:
@@ -111,8 +112,22 @@ class Pipeline:
         with self._lock:
             return self._step(frame)
 
+    def _sync_rate(self) -> None:
+        # The gate's settings in seconds become frame counts at the source's rate, which a
+        # file source knows only once it is open (and a live one after a reopen).
+        rate = getattr(self.source, "fps", None)
+        if isinstance(rate, float | int) and rate > 0 and rate != self._rate:
+            self._rate = float(rate)
+            set_fps: Callable[[float], None] | None = getattr(self.gate, "set_fps", None)
+            if set_fps is not None:
+                set_fps(self._rate)
+
     def _step(self, frame: Frame) -> FrameTrace:
         self._finished = False
+        self._sync_rate()
+        gate: Any = self.gate
+        if hasattr(gate, "regions_wanted"):
+            gate.regions_wanted = self._may_classify(frame)
         t0 = time.perf_counter()
         result = self.gate.process(frame)
         gate_us = result.gate_us or (time.perf_counter() - t0) * 1e6
@@ -162,6 +177,23 @@ class Pipeline:
         if self.recorder is not None:
             self.recorder.on_frame(frame, trace, self)
         return trace
+
+    def _may_classify(self, frame: Frame) -> bool:
+        """Whether this frame could be classified, judged before the gate runs.
+
+        The gate skips the motion regions on the other frames. It is false only where the
+        budget rules exclude a classification, except on the frame where an over-long event
+        is split into a continuation: that one is classified on the event's box.
+        """
+        if self.classifier is None or not self.config.classifier.enabled:
+            return False
+        cc = self.config.classifier
+        if not self.tracker.is_open:
+            return True  # an event may start on this frame, with a fresh budget
+        if self.tracker.classified_frames >= cc.max_per_event:
+            return False
+        last = self._last_classified
+        return last is None or frame.index - last >= cc.every_n_frames
 
     def _classification_due(self, frame: Frame, result: GateResult) -> bool:
         if self.classifier is None or not self.config.classifier.enabled:

@@ -23,7 +23,7 @@ EVENTS = "visionedge/cam1/events"
 AVAIL = "visionedge/cam1/availability"
 REPLY = "visionedge/cam1/reply"
 STATS = "visionedge/cam1/stats"
-GATE = {"close_after": 5}
+GATE = {"close_after_s": 0.5}
 
 
 def _key(e: dict[str, Any]) -> tuple[str, int]:

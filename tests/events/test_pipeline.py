@@ -240,3 +240,38 @@ def test_a_classifier_switched_on_at_runtime_names_its_model() -> None:
     assert end["type"] == "end" and end["label"] == "person"
     assert end["model"] == {"name": clf.name, "sha256": clf.sha256}
     validate(sink.events)
+def test_the_gate_computes_regions_only_on_frames_that_may_be_classified() -> None:
+    # A real gate and a recording classifier: regions are asked for while a classification
+    # can still be due, and never with the classifier off.
+    import numpy as np
+
+    from visionedge.gate import FrameDifferenceGate
+
+    def planes() -> list[np.ndarray]:
+        out = []
+        for i in range(30):
+            p = np.full((60, 80), 100, np.uint8)
+            if 3 <= i < 25:
+                p[10:30, 2 * i : 2 * i + 12] = 220
+            out.append(p)
+        return out
+
+    for enabled in (True, False):
+        cfg = Config()
+        cfg.classifier.enabled = enabled
+        cfg.classifier.every_n_frames = 4
+        gate = FrameDifferenceGate(cfg.gate)
+        clf = RecordingClassifier()
+        p = build_pipeline(cfg, gate=gate, classifier=clf, sinks=[], deterministic_ids=True)
+        wanted, with_regions = [], []
+        for i, plane in enumerate(planes()):
+            frame = Frame(index=i, ts_ms=100 * i, plane=plane, _image=lambda: np.zeros((60, 80, 3), np.uint8))
+            trace = p.step(frame)
+            wanted.append(gate.regions_wanted)
+            with_regions.append(bool(trace.extra["result"].regions))
+        if enabled:
+            classified = [i for i, _ in clf.calls]
+            assert classified and all(wanted[i] and with_regions[i] for i in classified)
+            assert not all(wanted)  # frames between classifications skip the regions
+        else:
+            assert not any(wanted) and not any(with_regions) and not clf.calls

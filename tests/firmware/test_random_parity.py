@@ -47,7 +47,7 @@ def random_config(rng: np.random.Generator) -> str:
     lines += [
         f"n = {n}",
         f"k = {int(rng.integers(1, n + 1))}",
-        f"close_after = {int(rng.integers(1, 7))}",
+        f"close_after_s = {int(rng.integers(1, 7)) / 10}",
         f"global_pct = {float(rng.choice([start + 5.0, 50.0, 90.0, 100.0])) if start < 95 else 100.0}",
         f"exposure_jump = {float(rng.choice([0.1, 0.4, 1.5]))}",
     ]
@@ -56,11 +56,11 @@ def random_config(rng: np.random.Generator) -> str:
     lines += [
         "[gate.tamper]",
         f"enabled = {'true' if rng.random() < 0.8 else 'false'}",
-        f"check_every = {int(rng.integers(1, 4))}",
+        f"check_every_s = {int(rng.integers(1, 4)) / 10}",
         f"dark_level = {int(rng.choice([0, 16, 40]))}",
         f"flat_std = {float(rng.choice([0.0, 4.0, 9.5]))}",
         f"focus_min = {float(rng.choice([0.0, 8.0, 40.0]))}",
-        f"persist_frames = {int(rng.integers(1, 7))}",
+        f"persist_s = {int(rng.integers(1, 7)) / 10}",
     ]
     for i in range(int(rng.integers(0, 3))):
         lines += ["[[gate.zones]]", f'name = "z{2 - i}"', f"polygon = {_poly(rng)}"]

@@ -2,7 +2,7 @@
 
 With the default config: every object's passage opens the gate within 3 frames of its first
 ground-truth motion frame; a light switch opens nothing; the covered lens reports tamper; the
-still stretches stay closed apart from the close_after tail of a passage.
+still stretches stay closed apart from the close_after_s tail of a passage.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 from gatehelp import Clip, run
 
 from visionedge.config import GateConfig
+from visionedge.gate.timing import frame_counts
 from visionedge.protocols import GateResult, TamperState
 
 MAX_DELAY = 3
@@ -59,7 +60,8 @@ def test_default_scene_passages_lighting_and_cover(default_clip: Clip) -> None:
     tampered = [r.index for r in results if r.tamper is TamperState.TAMPER]
     assert any(i in covered for i in tampered), "covering the lens was not reported"
     # ...and only then: during the cover, or while it clears (persistence) right after.
-    tail = cfg.tamper.persist_frames + cfg.tamper.check_every
+    counts = frame_counts(cfg, 10.0)
+    tail = counts.persist_frames + counts.check_every
     assert all(covered[0] <= i <= covered[-1] + tail for i in tampered)
     assert {results[i].tamper_reason for i in tampered} <= {"dark", "flat"}
     assert not any(results[i].motion for i in covered)

@@ -63,7 +63,7 @@ def test_gate_stays_open_while_motion_is_above_stop_pct_but_below_start_pct() ->
     # spot, blurred edges) between 0.15 % and 0.5 %.
     big = [with_box(scene, 10 + 12 * i, 20, 10, 10) for i in range(4)]
     small = [with_box(scene, 10 + 7 * (i % 12), 60, 4, 4) for i in range(30)]
-    cfg = GateConfig(start_pct=0.5, stop_pct=0.15, close_after=3, reference="previous")
+    cfg = GateConfig(start_pct=0.5, stop_pct=0.15, close_after_s=0.3, reference="previous")
     assert 100 * 2 * 16 / total > cfg.stop_pct
     results = run(cfg, [scene, scene, *big, *small, *[scene] * 5])
     after = results[2 + len(big) : 2 + len(big) + len(small)]

@@ -93,8 +93,8 @@ def test_gate_equals_spec_on_a_story(reference: str, blur: bool) -> None:
         reference=reference,  # type: ignore[arg-type]
         blur=blur,
         background_step=3,
-        close_after=5,
-        tamper=TamperConfig(check_every=3, persist_frames=6, focus_min=4.0),
+        close_after_s=0.5,
+        tamper=TamperConfig(check_every_s=0.3, persist_s=0.6, focus_min=4.0),
         masks=[[(0.0, 0.0), (0.2, 0.0), (0.2, 0.3)]],
         zones=[
             ZoneConfig(name="left", polygon=[(0, 0), (0.5, 0), (0.5, 1), (0, 1)]),
@@ -152,7 +152,7 @@ def test_gate_equals_spec_on_random_sequences(
         background_step=step,
         start_pct=1.0,
         stop_pct=0.5,
-        close_after=3,
-        tamper=TamperConfig(check_every=2, persist_frames=3),
+        close_after_s=0.3,
+        tamper=TamperConfig(check_every_s=0.2, persist_s=0.3),
     )
     _compare(cfg, planes)

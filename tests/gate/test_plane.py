@@ -75,7 +75,23 @@ def test_bgr_frame_becomes_the_plane_of_its_gray() -> None:
     img = rng.integers(0, 256, (360, 640, 3), dtype=np.uint8)
     plane = to_motion_plane(img, 320)
     assert plane.shape == (180, 320)
-    assert np.array_equal(plane, ref_motion_plane(ref_gray(img), 320))
+    assert np.array_equal(plane, ref_motion_plane(ref_gray(img), 320, full_range=True))
+
+
+def test_full_range_levels_map_to_limited_range_luma() -> None:
+    # Every level, straight (f = 1) and after a 2x and a 4x downscale.
+    levels = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    got = to_motion_plane(levels, 16, full_range=True)
+    assert [int(v) for v in got.reshape(-1)[[0, 1, 128, 254, 255]]] == [16, 17, 126, 234, 235]
+    assert np.array_equal(got, ref_motion_plane(levels, 16, full_range=True))
+    rng = np.random.default_rng(5)
+    for f in (2, 4):
+        img = rng.integers(0, 256, (12 * f, 20 * f), dtype=np.uint8)
+        assert np.array_equal(
+            to_motion_plane(img, 20, full_range=True), ref_motion_plane(img, 20, full_range=True)
+        )
+    # Limited-range luma (a decoder's Y plane) is taken as it is.
+    assert np.array_equal(to_motion_plane(levels, 16), levels)
 
 
 @pytest.mark.parametrize(

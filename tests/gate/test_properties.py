@@ -101,7 +101,7 @@ def test_gate_implements_the_protocol() -> None:
 def test_hot_path_allocates_no_plane_sized_arrays() -> None:
     scene = textured(180, 320)
     moving = [with_box(scene, 10 + 8 * i, 40, 30, 30) for i in range(20)]
-    gate = FrameDifferenceGate(GateConfig(tamper={"check_every": 1000}))  # type: ignore[arg-type]
+    gate = FrameDifferenceGate(GateConfig(tamper={"check_every_s": 100.0}))  # type: ignore[arg-type]
     for i in range(3):
         gate.process_plane(scene, i)
     peaks = []

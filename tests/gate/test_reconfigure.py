@@ -76,7 +76,7 @@ def test_process_reads_the_frame_plane_index_and_metadata() -> None:
 
 
 def test_disabling_tamper_at_run_time_clears_a_tamper_state() -> None:
-    cfg = GateConfig(tamper=TamperConfig(check_every=1, persist_frames=2))
+    cfg = GateConfig(tamper=TamperConfig(check_every_s=0.1, persist_s=0.2))
     gate = FrameDifferenceGate(cfg)
     dark = np.full((30, 40), 5, np.uint8)
     for i in range(4):

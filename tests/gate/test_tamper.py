@@ -11,7 +11,7 @@ from visionedge.config import GateConfig, TamperConfig
 from visionedge.gate import plane_stats, structure_agreement
 from visionedge.protocols import TamperState
 
-TC = TamperConfig(check_every=2, persist_frames=6)  # 3 consecutive checks either way
+TC = TamperConfig(check_every_s=0.2, persist_s=0.6)  # at 10 fps: 3 consecutive checks either way
 
 
 def _states(results: list) -> list[str]:
@@ -61,7 +61,7 @@ def test_defocus_is_detected_by_laplacian_variance() -> None:
     res = run(GateConfig(tamper=TC), [scene] * 2 + steps + [soft] * 10)
     assert "defocused" in _states(res)
     res = run(
-        GateConfig(tamper=TamperConfig(check_every=2, persist_frames=6, focus_min=0)), [soft] * 12
+        GateConfig(tamper=TamperConfig(check_every_s=0.2, persist_s=0.6, focus_min=0)), [soft] * 12
     )
     assert "defocused" not in _states(res)
 

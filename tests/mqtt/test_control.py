@@ -37,9 +37,18 @@ def test_good_gate_command_is_applied() -> None:
     assert json.loads(r.to_json()) == {
         "command": "set/gate/start_pct", "ok": True, "applied": {"gate.start_pct": 1.5}
     }
-    r = c.handle("gate", b'{"pixel_threshold": 30, "close_after": 5}')
-    assert r.ok and t.config.gate.pixel_threshold == 30 and t.config.gate.close_after == 5
+    r = c.handle("gate", b'{"pixel_threshold": 30, "close_after_s": 0.5}')
+    assert r.ok and t.config.gate.pixel_threshold == 30 and t.config.gate.close_after_s == 0.5
     assert c.accepted == 2 and c.rejected == 0
+
+
+def test_the_old_frame_count_key_is_refused_naming_its_replacement() -> None:
+    t = Target()
+    c = Controller(t)
+    for topic, payload in (("gate/close_after", b"5"), ("gate", b'{"close_after": 5}')):
+        r = c.handle(topic, payload)
+        assert not r.ok and "close_after_s" in json.loads(r.to_json())["error"]
+    assert t.applied == [] and c.rejected == 2
 
 
 def test_switches() -> None:

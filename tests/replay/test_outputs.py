@@ -108,15 +108,16 @@ def test_export_frames_writes_the_motion_planes_and_a_manifest(
 
     assert manifest["gate"] == GateConfig().model_dump(mode="json") and manifest["format"] == "pgm"
     assert pgms[0].name == "frame_000000.pgm"
-    # The exported planes are exactly what the gate saw: the decoded frame, downscaled.
-    cap = cv2.VideoCapture(str(clip("small")))
-    for i in range(3):
-        ok, image = cap.read()
-        assert ok
-        plane = read_pgm(out / manifest["frames"][i]["file"])
-        assert plane.shape == (manifest["height"], manifest["width"])
-        assert np.array_equal(plane, to_motion_plane(image, 320))
-    cap.release()
+    # The exported planes are exactly what the gate saw: the decoder's luma, downscaled
+    # (MJPEG's full-range Y mapped to limited range).
+    import av
+
+    with av.open(str(clip("small"))) as container:
+        for i, decoded in zip(range(3), container.decode(video=0), strict=False):
+            plane = read_pgm(out / manifest["frames"][i]["file"])
+            assert plane.shape == (manifest["height"], manifest["width"])
+            y = decoded.to_ndarray(format="gray")
+            assert np.array_equal(plane, to_motion_plane(y, 320, full_range=True))
 
 
 def test_an_image_folder_replays_like_the_clip(
@@ -124,15 +125,12 @@ def test_an_image_folder_replays_like_the_clip(
 ) -> None:
     folder = tmp_path / "small_frames"
     folder.mkdir()
-    cap = cv2.VideoCapture(str(clip("small")))
-    i = 0
-    while True:
-        ok, image = cap.read()
-        if not ok:
-            break
-        cv2.imwrite(str(folder / f"img_{i:04d}.png"), image)
-        i += 1
-    cap.release()
+    # Gray pictures of the clip's (full-range MJPEG) luma give the gate the same planes.
+    import av
+
+    with av.open(str(clip("small"))) as container:
+        for i, decoded in enumerate(container.decode(video=0)):
+            cv2.imwrite(str(folder / f"img_{i:04d}.png"), decoded.to_ndarray(format="gray"))
     r = run_inproc(capsys, "replay", str(folder), "--config", GATE_ONLY)
     assert r.code == 0, r.err
     from_folder = [json.loads(line) for line in r.out.splitlines()]

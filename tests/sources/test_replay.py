@@ -1,4 +1,4 @@
-"""Replay sources: deterministic frames from real files decoded by OpenCV, clear errors."""
+"""Replay sources: deterministic frames from real files decoded by FFmpeg, clear errors."""
 
 from __future__ import annotations
 
@@ -38,10 +38,20 @@ def test_file_replay_is_deterministic_and_timestamps_come_from_the_index(
         assert fa.ts_ms == fb.ts_ms == replay_ts_ms(fa.index, 10.0) == fa.index * 100
         assert np.array_equal(fa.plane, fb.plane)
         assert fa.source == "small.avi"
-    # The plane is the documented downscale of the decoded image; the image is full size BGR.
+    # The plane is the documented downscale of the decoder's own luma plane (MJPEG: full
+    # range, so mapped to limited range); the image is full size BGR, converted on demand,
+    # and its gray gives nearly the same plane (chroma rounding only).
+    import av
+
+    with av.open(str(path)) as container:
+        decoded = [f for _, f in zip(range(6), container.decode(video=0), strict=False)][5]
+    assert decoded.format.name == "yuvj420p"
+    y = decoded.to_ndarray(format="gray")
+    assert np.array_equal(a[5].plane, to_motion_plane(y, 80, full_range=True))
     img = a[5].image()
     assert img.shape == (96, 160, 3) and img.dtype == np.uint8
-    assert np.array_equal(a[5].plane, to_motion_plane(img, 80))
+    from_bgr = to_motion_plane(img, 80).astype(np.int16)
+    assert float(np.abs(from_bgr - a[5].plane).mean()) < 1.5
     assert a[5].plane.shape == (48, 80)
 
 
@@ -80,7 +90,7 @@ def test_decoded_frames_match_the_generated_pixels(small_clip: tuple[Path, Groun
         ("zero.avi", b"", "empty (0 bytes)"),
         ("random.avi", bytes(np.random.default_rng(7).integers(1, 256, 4096, dtype=np.uint8)), "not a recognised video container"),
         ("notes.avi", b"these are my notes, not a video\n" * 20, "is a text file, not a video"),
-        ("fake.mp4", b"\x00\x00\x00\x18ftypmp42" + bytes(200), "OpenCV cannot"),
+        ("fake.mp4", b"\x00\x00\x00\x18ftypmp42" + bytes(200), "FFmpeg cannot"),
     ],
 )
 def test_bad_clips_raise_a_distinct_one_line_error_naming_the_file(
@@ -150,8 +160,8 @@ def test_image_folder_plays_in_natural_name_order_at_the_configured_rate(tmp_pat
     (tmp_path / "shots" / "readme.txt").write_text("not an image")
     frames = _read_all(SourceConfig(kind="images", path=str(tmp_path / "shots"), fps=4.0), 64)
     assert [f.ts_ms for f in frames] == [0, 250, 500, 750]
-    # f_1 (value 20), f_2 (10), f_3 (30), f_10 (0)
-    assert [int(f.plane[0, 0]) for f in frames] == [20, 10, 30, 0]
+    # f_1 (value 20), f_2 (10), f_3 (30), f_10 (0), as limited-range luma 16 + 219 v / 255
+    assert [int(f.plane[0, 0]) for f in frames] == [33, 25, 42, 16]
     assert all(f.source == "shots" for f in frames)
 
 
@@ -161,7 +171,8 @@ def test_image_folder_accepts_gray_images(tmp_path: Path) -> None:
     for i in range(3):
         cv2.imwrite(str(folder / f"frame_{i:06d}.pgm"), np.full((30, 40), 50 + i, np.uint8))
     frames = _read_all(SourceConfig(kind="images", path=str(folder)), 40)
-    assert [int(f.plane[0, 0]) for f in frames] == [50, 51, 52]
+    # Gray pictures are full range: 16 + round(219 v / 255).
+    assert [int(f.plane[0, 0]) for f in frames] == [59, 60, 61]
     assert frames[1].image().shape == (30, 40, 3)
 
 

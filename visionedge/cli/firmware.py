@@ -31,6 +31,12 @@ def register(sub: Any) -> None:
     )
     size.add_argument("--plane", metavar="WxH", help="motion-plane size directly")
     c.add_argument(
+        "--fps",
+        type=float,
+        help="frame rate of the board's camera; the gate's seconds become frame counts at it "
+        "(default: source.fps)",
+    )
+    c.add_argument(
         "--format",
         choices=("header", "params"),
         default="header",
@@ -65,7 +71,7 @@ def _config(args: argparse.Namespace) -> int:
             else (cfg.source.width, cfg.source.height)
         )
         pw, ph = plane_size(fw, fh, cfg.gate.width)
-    spec = build_spec(cfg, pw, ph)
+    spec = build_spec(cfg, pw, ph, args.fps)
     text = render_params(spec) if args.format == "params" else render_header(spec, Path(args.config).name)
     if args.output:
         try:

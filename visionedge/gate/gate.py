@@ -25,6 +25,7 @@ from visionedge.gate.hysteresis import Hysteresis
 from visionedge.gate.masks import MaskSet, build_mask_set
 from visionedge.gate.regions import RegionFinder
 from visionedge.gate.tamper import TamperDetector
+from visionedge.gate.timing import DEFAULT_FPS, FrameCounts, frame_counts
 from visionedge.protocols import Box, GateResult
 
 __all__ = ["FrameDifferenceGate", "check_plane"]
@@ -73,26 +74,42 @@ class FrameDifferenceGate:
 
     Implements :class:`visionedge.protocols.MotionGate`. ``reconfigure`` changes thresholds
     at run time and keeps the history (§5). Regions are computed on frames where the gate is
-    open (the classifier only looks then); ``box`` and ``zones`` on every frame, as the
-    parity contract says.
+    open (the classifier only looks then) and ``regions_wanted`` is set; ``box`` and
+    ``zones`` on every frame, as the parity contract says.
     """
 
-    def __init__(self, cfg: GateConfig) -> None:
+    def __init__(self, cfg: GateConfig, fps: float = DEFAULT_FPS) -> None:
         self.cfg = cfg
-        self._hyst = Hysteresis(cfg.k, cfg.n, cfg.close_after)
+        self._counts = frame_counts(cfg, fps)
+        self._hyst = Hysteresis(cfg.k, cfg.n, self._counts.close_after)
         self._exposure = ExposureTracker(cfg.exposure_jump)
-        self._tamper = TamperDetector(cfg.tamper, cfg.pixel_threshold)
+        self._tamper = TamperDetector(
+            cfg.tamper, cfg.pixel_threshold, self._counts.check_every, self._counts.persist_frames
+        )
         self._shape: tuple[int, int] | None = None
         self._buf: _Buffers | None = None
         self._masks: MaskSet | None = None
         self._regions: RegionFinder | None = None
         self._t = 0
+        self.regions_wanted = True
+        """Whether open frames get their motion regions (a caller that will not classify the
+        next frame sets it false: the regions cost as much as the rest of the update)."""
 
     # -- state ------------------------------------------------------------------------
     @property
     def frames_seen(self) -> int:
         """Frames processed since the last reset (``t`` of the spec)."""
         return self._t
+
+    @property
+    def counts(self) -> FrameCounts:
+        """The time-based settings in frames at the current rate."""
+        return self._counts
+
+    def set_fps(self, fps: float) -> None:
+        """Take the source's frame rate: the seconds of the config become other frame counts."""
+        if fps != self._counts.fps:
+            self.reconfigure(self.cfg, fps)
 
     @property
     def is_open(self) -> bool:
@@ -121,12 +138,13 @@ class FrameDifferenceGate:
         self._exposure.reset()
         self._tamper.reset()
 
-    def reconfigure(self, cfg: GateConfig) -> None:
+    def reconfigure(self, cfg: GateConfig, fps: float | None = None) -> None:
         """Apply a new config at run time, keeping the history where it stays meaningful (§5)."""
         old, self.cfg = self.cfg, cfg
-        self._hyst.reconfigure(cfg.k, cfg.n, cfg.close_after)
+        self._counts = c = frame_counts(cfg, self._counts.fps if fps is None else fps)
+        self._hyst.reconfigure(cfg.k, cfg.n, c.close_after)
         self._exposure.jump = cfg.exposure_jump
-        self._tamper.reconfigure(cfg.tamper, cfg.pixel_threshold)
+        self._tamper.reconfigure(cfg.tamper, cfg.pixel_threshold, c.check_every, c.persist_frames)
         if not cfg.tamper.enabled:
             self._tamper.reset()  # no check would ever clear a tamper state (§5)
         if self._shape is not None and (old.masks != cfg.masks or old.zones != cfg.zones):
@@ -206,7 +224,7 @@ class FrameDifferenceGate:
         tamper = self._tamper
         if rejected:
             tamper.take_snapshot(buf.prev)
-        if cfg.tamper.enabled and self._t % cfg.tamper.check_every == 0:
+        if cfg.tamper.enabled and self._t % self._counts.check_every == 0:
             tamper.check(plane, cur)
         tampered = tamper.tampered
 
@@ -246,7 +264,7 @@ class FrameDifferenceGate:
             box = _box(x, y, x + bw, y + bh, w, h)
             if masks.zone_names:
                 zones = self._zones(changed, masks, buf.zone)
-            if tr.open:
+            if tr.open and self.regions_wanted:
                 min_area = cfg.min_region_pct * h * w / 100.0
                 regions = tuple(
                     _box(*b, w, h) for b in self._regions.find(changed, math.ceil(min_area))

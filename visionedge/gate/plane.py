@@ -1,5 +1,11 @@
 """Turning a camera image into the motion plane the gate reads (docs/gate-algorithm.md §1).
 
+The plane is limited-range (16..235) luma, what video decoders and camera ISPs deliver as
+their Y plane, so a source that has Y uses it as it is. Full-range luma (JPEG/MJPEG's
+``yuvj``, gray images) and BGR images (whose gray is full range) are box-downscaled first and
+then mapped to limited range through one 256-entry table: on the small plane that costs a
+fraction of a pass over the frame.
+
 The spec's downscale is a whole-factor box mean with round-half-up integer rounding.
 ``cv2.resize(..., INTER_AREA)`` computes exactly that for factors 2 and 3 (factor 2 has a
 fixed-point ``(sum + 2) >> 2`` path; for 3 the float scaling cannot reach a tie because 9 is
@@ -18,10 +24,37 @@ import numpy.typing as npt
 from visionedge.errors import FrameError
 from visionedge.frame import Image, Plane
 
-__all__ = ["AREA_EXACT_FACTORS", "plane_factor", "to_gray", "to_motion_plane"]
+__all__ = [
+    "AREA_EXACT_FACTORS",
+    "FULL_TO_LIMITED",
+    "full_to_limited",
+    "plane_factor",
+    "to_gray",
+    "to_motion_plane",
+]
 
 AREA_EXACT_FACTORS = frozenset({2, 3})
 """Downscale factors for which ``cv2.resize(INTER_AREA)`` equals the spec bit for bit."""
+
+
+FULL_TO_LIMITED: Plane = (16 + (219 * np.arange(256, dtype=np.int64) + 127) // 255).astype(
+    np.uint8
+).reshape(1, 256)
+"""§1 table: full-range level v -> limited-range ``16 + round_half_up(219 v / 255)``."""
+
+
+_ALPHA = 219.0 / 255.0
+
+
+def full_to_limited(plane: Plane) -> Plane:
+    """Map a full-range gray plane to limited-range luma (§1's table), as a new array.
+
+    ``convertScaleAbs`` rounds ``v * 219/255 + 16`` to nearest, which is the table: the exact
+    value is never within 1/510 of a tie (255 is odd), far beyond the float error, and
+    tests/gate/test_plane.py checks all 256 levels. It is several times faster than
+    ``cv2.LUT`` on this OpenCV build.
+    """
+    return np.asarray(cv2.convertScaleAbs(plane, alpha=_ALPHA, beta=16.0), dtype=np.uint8)
 
 
 def plane_factor(src_width: int, target_width: int) -> int:
@@ -44,9 +77,22 @@ def to_gray(image: Image | Plane) -> Plane:
     raise FrameError(f"image shape {image.shape} is neither H x W nor H x W x 3")
 
 
-def to_motion_plane(image: Image | Plane, target_width: int) -> Plane:
-    """Box-downscale by a whole factor with round-half-up integer means (bit-exact with C++)."""
-    gray = to_gray(image)
+def to_motion_plane(
+    image: Image | Plane, target_width: int, *, full_range: bool = False
+) -> Plane:
+    """The §1 motion plane: box-downscaled luma in limited range (bit-exact with C++).
+
+    A BGR image is converted to its (full-range) gray first. A 2-D image is taken as luma,
+    limited range unless ``full_range`` (JPEG/``yuvj`` Y, gray pictures).
+    """
+    if isinstance(image, np.ndarray) and image.ndim == 3:
+        full_range = True
+    small = _downscale(to_gray(image), target_width)
+    return full_to_limited(small) if full_range else small
+
+
+def _downscale(gray: Plane, target_width: int) -> Plane:
+    """Box-downscale by a whole factor with round-half-up integer means."""
     h, w = gray.shape
     f = plane_factor(w, target_width)
     if f == 1:

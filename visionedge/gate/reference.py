@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from visionedge.config import GateConfig
 from visionedge.gate.masks import rasterize_polygons
+from visionedge.gate.timing import DEFAULT_FPS, frame_counts
 
 __all__ = ["RefResult", "ReferenceGate", "ref_blur", "ref_gray", "ref_motion_plane"]
 
@@ -32,8 +33,10 @@ def ref_gray(bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     return y
 
 
-def ref_motion_plane(gray: npt.NDArray[np.uint8], target_width: int) -> npt.NDArray[np.uint8]:
-    """§1 whole-factor box downscale with round-half-up means."""
+def ref_motion_plane(
+    gray: npt.NDArray[np.uint8], target_width: int, full_range: bool = False
+) -> npt.NDArray[np.uint8]:
+    """§1 whole-factor box downscale with round-half-up means, then full -> limited range."""
     h_in, w_in = gray.shape
     f = max(1, math.floor(w_in / target_width + 0.5))
     h, w = h_in // f, w_in // f
@@ -42,7 +45,8 @@ def ref_motion_plane(gray: npt.NDArray[np.uint8], target_width: int) -> npt.NDAr
     for y in range(h):
         for x in range(w):
             s = int(g[y * f : y * f + f, x * f : x * f + f].sum())
-            out[y, x] = (s + (f * f) // 2) // (f * f)
+            m = (s + (f * f) // 2) // (f * f)
+            out[y, x] = 16 + (219 * m + 127) // 255 if full_range else m
     return out
 
 
@@ -93,8 +97,9 @@ class RefResult:
 class ReferenceGate:
     """The spec, step by step, one frame at a time."""
 
-    def __init__(self, cfg: GateConfig) -> None:
+    def __init__(self, cfg: GateConfig, fps: float = DEFAULT_FPS) -> None:
         self.cfg = cfg
+        self.counts = frame_counts(cfg, fps)
         self.size: tuple[int, int] | None = None
         self.reset()
 
@@ -120,7 +125,8 @@ class ReferenceGate:
     def _check(self, p: I64, b: I64) -> None:
         tc = self.cfg.tamper
         h, w = p.shape
-        if self.snapshot is not None and self.snapshot_age > 10 * tc.persist_frames:
+        persist, every = self.counts.persist_frames, self.counts.check_every
+        if self.snapshot is not None and self.snapshot_age > 10 * persist:
             self.snapshot = None
         n = h * w
         s, ss = int(p.sum()), int((p * p).sum())
@@ -151,7 +157,7 @@ class ReferenceGate:
                 self.snapshot = None
             else:
                 found = "scene_changed"
-        need = -(-tc.persist_frames // tc.check_every)
+        need = -(-persist // every)
         if self.tamper == "ok":
             self.streak = self.streak + 1 if found else 0
             if self.streak >= need:
@@ -204,7 +210,7 @@ class ReferenceGate:
             self.e0 = e
         if rejected and cfg.tamper.enabled and self.snapshot is None:
             self.snapshot, self.snapshot_age = self.prev.copy(), 0
-        if cfg.tamper.enabled and self.t % cfg.tamper.check_every == 0:
+        if cfg.tamper.enabled and self.t % self.counts.check_every == 0:
             self._check(p, b)
         tampered = self.tamper == "tamper"
         # Steps 7-8.
@@ -219,7 +225,7 @@ class ReferenceGate:
                 self.quiet += 1
             else:
                 self.quiet = 0
-            if self.quiet == cfg.close_after:
+            if self.quiet == self.counts.close_after:
                 self.open, closed, self.quiet = False, True, 0
                 self.window = [False] * cfg.n
         # Step 9.

@@ -3,7 +3,8 @@
 docs/gate-algorithm.md §3. The statistics are integer sums (exact in a double, since every
 partial sum stays far below 2^53), so Python and the firmware agree on every check. The
 checks run every ``check_every`` frames; a condition must persist for ``persist_frames``
-before the state changes, in either direction.
+before the state changes, in either direction (both frame counts come from the config's
+seconds, :mod:`visionedge.gate.timing`).
 """
 
 from __future__ import annotations
@@ -86,9 +87,12 @@ def structure_agreement(snapshot: Plane, current: Plane, threshold: int) -> tupl
 class TamperDetector:
     """The tamper state machine of §3: conditions, scene snapshot and persistence."""
 
-    def __init__(self, cfg: TamperConfig, pixel_threshold: int) -> None:
+    def __init__(
+        self, cfg: TamperConfig, pixel_threshold: int, check_every: int, persist_frames: int
+    ) -> None:
         self.cfg = cfg
         self.pixel_threshold = pixel_threshold
+        self.check_every, self.persist_frames = check_every, persist_frames
         self.reset()
 
     def reset(self) -> None:
@@ -100,15 +104,18 @@ class TamperDetector:
         self._streak = 0
         self.last_stats: PlaneStats | None = None
 
-    def reconfigure(self, cfg: TamperConfig, pixel_threshold: int) -> None:
+    def reconfigure(
+        self, cfg: TamperConfig, pixel_threshold: int, check_every: int, persist_frames: int
+    ) -> None:
         """Take new thresholds; the state, snapshot and counters are kept (§5)."""
         self.cfg = cfg
         self.pixel_threshold = pixel_threshold
+        self.check_every, self.persist_frames = check_every, persist_frames
 
     @property
     def need(self) -> int:
         """Consecutive checks a change of state needs."""
-        return -(-self.cfg.persist_frames // self.cfg.check_every)
+        return -(-self.persist_frames // self.check_every)
 
     @property
     def tampered(self) -> bool:
@@ -129,7 +136,7 @@ class TamperDetector:
     def condition(self, plane: Plane, blurred: Plane) -> str:
         """Evaluate one check (first match wins); may drop the snapshot. Empty: no condition."""
         cfg = self.cfg
-        if self.snapshot is not None and self.snapshot_age > 10 * cfg.persist_frames:
+        if self.snapshot is not None and self.snapshot_age > 10 * self.persist_frames:
             self.snapshot = None
         stats = plane_stats(plane)
         self.last_stats = stats

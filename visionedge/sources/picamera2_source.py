@@ -247,7 +247,9 @@ class Picamera2Source(LiveSourceState):
         frame = Frame(
             index=self._index,
             ts_ms=ts,
-            plane=to_motion_plane(y, self._gate_width),
+            # A video configuration's colour space (SMPTE170M/Rec709) is limited range: the
+            # lores Y plane already is the spec's luma (§1).
+            plane=to_motion_plane(y, self._gate_width, full_range=False),
             _image=getter,
             metadata=md,
             source=self.name,

@@ -1,8 +1,10 @@
 """Replay sources: a video file, a folder of images, the generated demo clip.
 
-Replay is deterministic: ``ts_ms = round(index * 1000 / fps)`` from the frame index and the
+Video files are decoded by FFmpeg through PyAV (:mod:`visionedge.sources.av_video`): the gate
+reads the decoder's own luma plane, and the BGR image is converted only for the frames that
+need it. Replay is deterministic: ``ts_ms = round(index * 1000 / fps)`` from the frame index and the
 clip's frame rate (the rate the container states; ``source.fps`` when it states none, and
-always for image folders). PTS are deliberately not used: OpenCV's backends disagree about
+always for image folders). PTS are deliberately not used: backends disagree about
 them, and index-derived timestamps make the same clip give the same events everywhere.
 Frames come as fast as the consumer takes them, or paced at the clip's rate with
 ``source.realtime``.
@@ -15,10 +17,11 @@ frame it stopped, so the caller can finish its open events and exit with status 
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -26,10 +29,12 @@ import numpy as np
 
 from visionedge.config import SourceConfig
 from visionedge.errors import SourceError
-from visionedge.frame import Frame, Image
+from visionedge.frame import Frame, Image, Plane
 from visionedge.gate.plane import to_motion_plane
+from visionedge.sources.av_video import DecodedFrame, VideoDecoder
 from visionedge.sources.diagnose import clip_problem, convert_hint
 from visionedge.sources.pacing import Pacer
+from visionedge.sources.prefetch import Prefetcher
 from visionedge.sources.registry import register_source
 
 __all__ = [
@@ -55,10 +60,6 @@ max(2 frames, 1 %) means frames were lost."""
 def replay_ts_ms(index: int, fps: float) -> int:
     """The deterministic timestamp of frame ``index`` at ``fps``."""
     return round(index * 1000 / fps)
-
-
-def _image_getter(img: Image) -> Image:
-    return img
 
 
 class _ReplayBase(ABC):
@@ -93,20 +94,7 @@ class _ReplayBase(ABC):
     def frames(self) -> Iterator[Frame]:
         """Yield the frames in order."""
 
-    def _frame(self, index: int, image: Image | None, plane_src: Image) -> Frame:
-        plane = to_motion_plane(plane_src, self._gate_width)
-        if image is None:
-            gray = plane_src
-
-            def getter() -> Image:
-                out: Image = np.asarray(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), np.uint8)
-                return out
-        else:
-            img = image
-
-            def getter() -> Image:
-                return img
-
+    def _frame(self, index: int, plane: Plane, getter: Callable[[], Image]) -> Frame:
         return Frame(
             index=index,
             ts_ms=replay_ts_ms(index, self.fps),
@@ -116,9 +104,21 @@ class _ReplayBase(ABC):
             source=self.clip_id,
         )
 
+    def _image_frame(self, index: int, img: Image) -> Frame:
+        """A frame of a picture: BGR, or gray (full range, like any 8-bit gray picture)."""
+        plane = to_motion_plane(img, self._gate_width, full_range=True)
+        if img.ndim == 3:
+            return self._frame(index, plane, lambda: img)
+
+        def getter() -> Image:
+            out: Image = np.asarray(cv2.cvtColor(img, cv2.COLOR_GRAY2BGR), np.uint8)
+            return out
+
+        return self._frame(index, plane, getter)
+
 
 class VideoFileSource(_ReplayBase):
-    """Replays a video file through OpenCV's FFmpeg backend."""
+    """Replays a video file through FFmpeg (PyAV): the gate gets the decoder's luma plane."""
 
     def __init__(self, cfg: SourceConfig, gate_width: int, path: Path | None = None) -> None:
         super().__init__(cfg, gate_width)
@@ -126,69 +126,74 @@ class VideoFileSource(_ReplayBase):
         self.name = self.clip_id = self.path.name
         self.fps = cfg.fps
         self.frame_count = 0
+        self._probed: tuple[VideoDecoder, Iterator[DecodedFrame]] | None = None
 
-    def _open(self) -> cv2.VideoCapture:
+    def _open(self) -> VideoDecoder:
         problem = clip_problem(self.path)
         if problem:
             raise SourceError(problem)
-        cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
-        if not cap.isOpened():
-            cap.release()
-            cap = cv2.VideoCapture(str(self.path))
-        if not cap.isOpened():
-            cap.release()
-            raise SourceError(
-                f"{self.path}: OpenCV cannot open this file (container or codec not "
-                f"supported by its FFmpeg backend); {convert_hint(self.path)}"
-            )
-        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        decoder = VideoDecoder(self.path, convert_hint(self.path))
+        fps = decoder.fps
         self.fps = fps if math.isfinite(fps) and 0 < fps <= _MAX_FPS else self._cfg.fps
-        count = float(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0.0)
-        self.frame_count = int(count) if math.isfinite(count) and count > 0 else 0
-        return cap
+        self.frame_count = decoder.frame_count
+        return decoder
 
     def probe(self) -> None:
-        """Open the clip and decode its first frame."""
-        cap = self._open()
-        try:
-            ok, img = cap.read()
-        finally:
-            cap.release()
-        if not ok or img is None:
+        """Open the clip and decode its first frame (kept for :meth:`frames`)."""
+        self._release_probe()
+        decoder = self._open()
+        decoded = decoder.frames()
+        first = next(decoded, None)
+        if first is None:
+            decoder.close()
             raise SourceError(
-                f"{self.path}: OpenCV cannot decode this file (no frames); "
+                f"{self.path}: FFmpeg cannot decode this file (no frames); "
                 f"{convert_hint(self.path)}"
             )
+        # Opening a container costs tens of milliseconds: the replay goes on from here.
+        self._probed = (decoder, itertools.chain([first], decoded))
+
+    def _release_probe(self) -> None:
+        if self._probed is not None:
+            self._probed[0].close()
+            self._probed = None
+
+    def __exit__(self, *exc: object) -> None:
+        self._release_probe()
 
     def frames(self) -> Iterator[Frame]:
         """Decode the whole clip, frame by frame; see the module docstring on errors."""
-        cap = self._open()
+        if self._probed is not None:
+            decoder, decoded_frames = self._probed
+            self._probed = None
+        else:
+            decoder = self._open()
+            decoded_frames = decoder.frames()
+        width = self._gate_width
+
+        def planes() -> Iterator[tuple[DecodedFrame, Plane]]:
+            for decoded in decoded_frames:
+                yield decoded, to_motion_plane(decoded.luma, width, full_range=decoded.full_range)
+
+        # Decoding and the plane run one step ahead on a worker thread (sources/prefetch.py).
+        ahead = Prefetcher(planes(), name=f"decode {self.clip_id}")
         pacer = Pacer() if self._cfg.realtime else None
         index = 0
         try:
-            while True:
-                ok, raw = cap.read()
-                if not ok or raw is None:
-                    break
-                img: Image = np.asarray(raw)
-                if img.dtype != np.uint8 or img.ndim not in (2, 3):
-                    raise SourceError(
-                        f"{self.path}: frame {index} decodes as {img.dtype} {img.shape}, not "
-                        f"8-bit; {convert_hint(self.path)}"
-                    )
-                if img.ndim == 3 and img.shape[2] == 4:
-                    img = np.asarray(cv2.cvtColor(img, cv2.COLOR_BGRA2BGR), np.uint8)
-                frame = self._frame(index, img if img.ndim == 3 else None, img)
+            for decoded, plane in ahead:
+                frame = self._frame(index, plane, decoded.image)
                 if pacer is not None:
                     pacer.wait(frame.ts_ms)
                 self.frames_read = index + 1
                 yield frame
                 index += 1
         finally:
-            cap.release()
+            # Never close the container under a decode still running: leak it instead.
+            if ahead.stop():
+                decoder.close()
         if index == 0:
             raise SourceError(
-                f"{self.path}: OpenCV cannot decode this file (no frames); "
+                f"{self.path}: FFmpeg cannot decode this file (no frames); "
                 f"{convert_hint(self.path)}"
             )
         slack = max(_COUNT_SLACK, round(self.frame_count * _COUNT_SLACK_SHARE))
@@ -280,7 +285,7 @@ class ImageFolderSource(_ReplayBase):
                     f"{first_shape[0]}x{first_shape[1]}; all images of a folder must have "
                     "one size"
                 )
-            frame = self._frame(index, img if img.ndim == 3 else None, img)
+            frame = self._image_frame(index, img)
             if pacer is not None:
                 pacer.wait(frame.ts_ms)
             self.frames_read = index + 1
@@ -305,7 +310,7 @@ class SynthSource(VideoFileSource):
 
         super().__init__(cfg, gate_width, Path(demo_clip_name()))
 
-    def _open(self) -> cv2.VideoCapture:
+    def _open(self) -> VideoDecoder:
         from visionedge.synth import demo_clip_path
 
         self.path = demo_clip_path()

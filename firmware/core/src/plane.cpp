@@ -38,6 +38,7 @@ Status to_motion_plane(const uint8_t* src, int src_w, int src_h, PixelFormat fmt
   if (w < 1 || h < 1) return Status::kFrameSize;
   if (static_cast<long>(w) * h > out_cap) return Status::kPlaneTooLarge;
   const uint32_t area = static_cast<uint32_t>(factor) * static_cast<uint32_t>(factor);
+  const bool full = fmt != PixelFormat::kGray8;
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
       uint32_t sum = 0;
@@ -45,7 +46,8 @@ Status to_motion_plane(const uint8_t* src, int src_w, int src_h, PixelFormat fmt
         const int row = (y * factor + dy) * src_w;
         for (int dx = 0; dx < factor; ++dx) sum += gray_at(src, row + x * factor + dx, fmt);
       }
-      out[y * w + x] = static_cast<uint8_t>((sum + area / 2) / area);
+      const uint32_t mean = (sum + area / 2) / area;
+      out[y * w + x] = full ? full_to_limited(mean) : static_cast<uint8_t>(mean);
     }
   }
   *out_w = w;

@@ -7,6 +7,10 @@ them. ``step`` handles one frame and returns its :class:`~visionedge.protocols.F
 The classifier runs only while an event is open, at most every
 ``classifier.every_n_frames`` frames and ``classifier.max_per_event`` times per event, on
 the largest motion region of the frame (or the event's union box when the frame has none).
+With ``objects.mode`` = ``"object"`` or ``"both"`` an :class:`~visionedge.protocols.ObjectStage`
+also sees every frame and publishes per-object events (and per-label counts as
+``state("count", n, {"label": ...})``); in ``"object"`` mode the motion events still drive the
+motion state but are not published, and the classifier budget goes to the objects.
 Snapshots for :class:`~visionedge.protocols.SnapshotSink` sinks are taken by the daemon
 (:mod:`visionedge.daemon`) from each step's trace (``trace.extra`` holds the gate result
 and the classification).
@@ -34,6 +38,8 @@ from visionedge.protocols import (
     FrameTrace,
     GateResult,
     MotionGate,
+    ObjectOutput,
+    ObjectStage,
 )
 
 __all__ = ["Pipeline", "PipelineStats", "build_pipeline", "load_configured_classifier"]
@@ -77,8 +83,10 @@ class Pipeline:
         sinks: list[EventSink],
         source: FrameSource | None = None,
         classifier: Classifier | None = None,
+        objects: ObjectStage | None = None,
     ) -> None:
         self.config = config
+        self.objects = objects
         self.gate = gate
         self.tracker = tracker
         self.sinks = sinks
@@ -109,7 +117,8 @@ class Pipeline:
 
         classification: Classification | None = None
         classify_us: float | None = None
-        if self._classification_due(frame, result):
+        object_mode = self.config.objects.mode == "object"
+        if not object_mode and self._classification_due(frame, result):
             assert self.classifier is not None
             box = result.regions[0] if result.regions else self.tracker.box
             t1 = time.perf_counter()
@@ -120,7 +129,15 @@ class Pipeline:
             self.stats.last_classify_us = classify_us
             payloads += self.tracker.on_classification(classification)
 
+        if object_mode:
+            payloads = []
+        objs = self.objects.on_frame(frame, result) if self.objects is not None else None
+        if objs is not None:
+            payloads += objs.payloads
+            self.stats.classifications += len(objs.classifications)
         self._publish(payloads)
+        if objs is not None:
+            self._counts(objs)
         for change in self._states.on_frame(result, self.tracker.is_open):
             self._state(change.name, change.value, change.detail)
 
@@ -142,7 +159,11 @@ class Pipeline:
             score=best.score if best else None,
             gate_us=gate_us,
             classify_us=classify_us,
-            extra={"result": result, "classification": classification},
+            extra={
+                "result": result,
+                "classification": classification,
+                "objects": objs,
+            },
         )
 
     def _classification_due(self, frame: Frame, result: GateResult) -> bool:
@@ -206,7 +227,17 @@ class Pipeline:
                 return
             self._finished = True
             s = self.stats
-            self._publish(self.tracker.finish(s.last_ts_ms, max(s.last_frame, 0), reason))
+            ended = self.tracker.finish(s.last_ts_ms, max(s.last_frame, 0), reason)
+            if self.config.objects.mode == "object":
+                ended = []
+            objs = (
+                self.objects.finish(max(s.last_frame, 0), s.last_ts_ms, reason)
+                if self.objects is not None
+                else None
+            )
+            self._publish(ended + (objs.payloads if objs is not None else []))
+            if objs is not None:
+                self._counts(objs)
             for change in self._states.finish(max(s.last_frame, 0)):
                 self._state(change.name, change.value, change.detail)
 
@@ -226,6 +257,9 @@ class Pipeline:
             if clf_reconf is not None:
                 clf_reconf(config.classifier)
             self.tracker.reconfigure(config.events, config.classifier)
+            obj_reconf: Callable[[Any], None] | None = getattr(self.objects, "reconfigure", None)
+            if obj_reconf is not None:
+                obj_reconf(config)
             self.config = config
 
     # -- output ---------------------------------------------------------------------------
@@ -234,6 +268,10 @@ class Pipeline:
             self.stats.messages += 1
             for sink in self.sinks:
                 sink.publish(payload)
+
+    def _counts(self, objs: ObjectOutput) -> None:
+        for label, count in objs.counts:
+            self._state("count", str(count), {"label": label})
 
     def _state(self, name: str, value: str, detail: Mapping[str, Any]) -> None:
         for sink in self.sinks:
@@ -299,7 +337,23 @@ def build_pipeline(
         id_factory=_deterministic_ids() if deterministic_ids else random_ids(),
         model=model,
     )
+    objects: ObjectStage | None = None
+    if config.objects.mode != "motion":
+        from visionedge.objects import TrackingStage
+
+        objects = TrackingStage(
+            config,
+            id_factory=_deterministic_ids() if deterministic_ids else random_ids(),
+            classifier=classifier,
+            model=model,
+        )
     return Pipeline(
-        config, gate=gate, tracker=tracker, sinks=sinks, source=source, classifier=classifier
+        config,
+        gate=gate,
+        tracker=tracker,
+        sinks=sinks,
+        source=source,
+        classifier=classifier,
+        objects=objects,
     )
 

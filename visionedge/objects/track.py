@@ -1,0 +1,292 @@
+"""The object tracker: motion regions in, tracked objects with stable ids out (docs/gate-algorithm.md §9).
+
+Integer-only and order-defined so the firmware can port it bit for bit: greedy matching on
+a total order of candidate pairs, velocities in 1/16 pixel per frame, floor divisions.
+Every step below is numbered like the spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from visionedge.config import ObjectsConfig
+from visionedge.objects.geometry import SUB, PxBox, area, floor_div, intersection, iou_pm
+
+__all__ = ["EndReason", "ObjectTracker", "Track", "TrackState", "TrackStep"]
+
+
+class TrackState(StrEnum):
+    """How the tracker last saw an object."""
+
+    SEEN = "seen"
+    """Matched to a motion region this frame (the box is measured)."""
+    MERGED = "merged"
+    """Inside a region shared with other objects: the box is the prediction."""
+    MISSING = "missing"
+    """No region this frame: the box is the prediction (then held in place)."""
+
+
+class EndReason(StrEnum):
+    """Why a tracked object ended (the ``end_reason`` of its event)."""
+
+    LEFT = "left"
+    LOST = "lost"
+    STATIONARY_TIMEOUT = "stationary_timeout"
+
+
+@dataclass(slots=True)
+class Track:
+    """One tracked object. ``object_id`` is 0 while tentative (fewer than min_hits sightings)."""
+
+    serial: int
+    object_id: int
+    box: PxBox
+    seen_box: PxBox
+    first_frame: int
+    first_ts_ms: int
+    last_seen_frame: int
+    last_seen_ts_ms: int
+    vx: int = 0
+    vy: int = 0
+    hits: int = 1
+    merged_run: int = 0
+    state: TrackState = TrackState.SEEN
+    anchor: tuple[int, int] = (0, 0)
+    still_since_ts_ms: int = 0
+    stationary: bool = False
+    ended: EndReason | None = None
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether the object has an id (seen on at least min_hits frames)."""
+        return self.object_id > 0
+
+
+@dataclass(slots=True)
+class TrackStep:
+    """What one frame did: the live confirmed tracks (id order) and those that ended."""
+
+    tracks: list[Track] = field(default_factory=list)
+    ended: list[Track] = field(default_factory=list)
+    confirmed: list[Track] = field(default_factory=list)
+
+
+def _centre2(b: PxBox) -> tuple[int, int]:
+    """Twice the centre, so it stays integer."""
+    return b[0] + b[2], b[1] + b[3]
+
+
+def _shift(b: PxBox, dx: int, dy: int) -> PxBox:
+    return (b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy)
+
+
+class ObjectTracker:
+    """Matches each frame's motion regions (plane pixels) to tracked objects.
+
+    Call :meth:`update` once per frame with the regions in pixels (largest first, as the
+    gate reports them) or ``blind=True`` for a frame the gate rejected (a light switch):
+    blind frames change nothing.
+    """
+
+    def __init__(self, cfg: ObjectsConfig, width: int, height: int) -> None:
+        self.cfg = cfg
+        self.width, self.height = width, height
+        self.tracks: list[Track] = []
+        self._serial = 0
+        self._next_id = 1
+
+    def reconfigure(self, cfg: ObjectsConfig) -> None:
+        """Take new settings; tracked objects continue under them."""
+        self.cfg = cfg
+
+    # -- step 2: prediction -------------------------------------------------------------
+    def _predict(self, t: Track, frame: int) -> PxBox:
+        k = min(frame - t.last_seen_frame, self.cfg.coast_frames)
+        return _shift(t.seen_box, floor_div(t.vx * k, SUB), floor_div(t.vy * k, SUB))
+
+    def _reach(self, p: PxBox, missed: int) -> int:
+        """Largest centre distance (L1, doubled units) a region may be from prediction ``p``."""
+        size = (p[2] - p[0]) + (p[3] - p[1])
+        return floor_div(size * (2 + min(missed, 4)), 2)
+
+    def update(
+        self, regions: list[PxBox], frame: int, ts_ms: int, *, blind: bool = False
+    ) -> TrackStep:
+        """Advance one frame; return the live confirmed tracks and the ones that ended."""
+        step = TrackStep()
+        if blind:
+            step.tracks = [t for t in self.tracks if t.confirmed]
+            return step
+        cfg = self.cfg
+        regions = [r for r in regions if area(r) > 0]
+        live = self.tracks
+        preds = [self._predict(t, frame) for t in live]
+
+        # Step 3: candidate pairs, taken greedily in a total order.
+        pairs: list[tuple[int, int, int, int, int]] = []
+        for ti, (t, p) in enumerate(zip(live, preds, strict=True)):
+            missed = frame - t.last_seen_frame - 1
+            reach = self._reach(p, missed)
+            pcx, pcy = _centre2(p)
+            for ri, r in enumerate(regions):
+                rcx, rcy = _centre2(r)
+                d = abs(pcx - rcx) + abs(pcy - rcy)
+                iou = iou_pm(p, r)
+                if iou > 0 or d <= reach:
+                    pairs.append((-iou, d, t.serial, ri, ti))
+        pairs.sort()
+        track_region: dict[int, int] = {}
+        region_track: dict[int, int] = {}
+        for _niou, _d, _serial, ri, ti in pairs:
+            if ti in track_region or ri in region_track:
+                continue
+            track_region[ti] = ri
+            region_track[ri] = ti
+
+        # Step 4: merges. An unmatched confirmed object whose prediction lies at least half
+        # inside a matched region is hidden in it together with the region's owner.
+        merged: dict[int, int] = {}
+        for ti, t in enumerate(live):
+            if ti in track_region or not t.confirmed or t.merged_run >= cfg.merge_frames:
+                continue
+            p = preds[ti]
+            best_ri, best_inter = -1, 0
+            for ri in sorted(region_track):
+                inter = intersection(p, regions[ri])
+                if 2 * inter >= area(p) and inter > best_inter:
+                    best_ri, best_inter = ri, inter
+            if best_ri >= 0:
+                merged[ti] = best_ri
+        shared = set(merged.values())
+
+        # Step 5: splits. An unmatched region at least half inside a matched object's
+        # prediction is a piece of that object: its measurement grows to cover it.
+        measure: dict[int, PxBox] = {ti: regions[ri] for ti, ri in track_region.items()}
+        newborn: list[PxBox] = []
+        for ri, r in enumerate(regions):
+            if ri in region_track:
+                continue
+            best_ti, best_inter = -1, 0
+            for ti in sorted(track_region):
+                if track_region[ti] in shared:
+                    continue
+                inter = intersection(preds[ti], r)
+                if 2 * inter >= area(r) and inter > best_inter:
+                    best_ti, best_inter = ti, inter
+            if best_ti >= 0:
+                m = measure[best_ti]
+                measure[best_ti] = (
+                    min(m[0], r[0]), min(m[1], r[1]), max(m[2], r[2]), max(m[3], r[3])
+                )
+            elif not any(2 * intersection(preds[ti], r) >= area(r) for ti in merged):
+                newborn.append(r)
+
+        # Step 6: update matched and merged objects.
+        for ti, t in enumerate(live):
+            if ti in track_region and track_region[ti] not in shared:
+                self._measured(t, measure[ti], frame, ts_ms)
+            elif ti in track_region or ti in merged:
+                # Hidden in a shared region: carry on at the prediction, keep the velocity.
+                t.box = t.seen_box = preds[ti]
+                t.last_seen_frame, t.last_seen_ts_ms = frame, ts_ms
+                t.merged_run += 1
+                t.hits += 1
+                t.state = TrackState.MERGED
+            else:
+                t.box = preds[ti]
+                t.merged_run = 0
+                t.state = TrackState.MISSING
+                if not t.confirmed:
+                    t.ended = EndReason.LOST  # a tentative speck: dropped without an event
+            self._stillness(t, ts_ms)
+
+        # Step 7: ends of unseen objects.
+        for t in live:
+            if t.state is not TrackState.MISSING or t.ended is not None:
+                continue
+            gone_ms = ts_ms - t.last_seen_ts_ms
+            if self._outside(t.box):
+                t.ended = EndReason.LEFT
+            elif t.stationary:
+                if gone_ms >= round(cfg.stationary_max_s * 1000):
+                    t.ended = EndReason.STATIONARY_TIMEOUT
+            elif gone_ms >= round(cfg.lost_s * 1000):
+                t.ended = EndReason.LEFT if self._at_edge(t.seen_box) else EndReason.LOST
+
+        # Step 8: confirmations and births (regions in the gate's order: largest first).
+        kept: list[Track] = []
+        for t in live:
+            if t.ended is not None:
+                if t.confirmed:
+                    step.ended.append(t)
+                continue
+            if not t.confirmed and t.hits >= cfg.min_hits:
+                t.object_id = self._next_id
+                self._next_id += 1
+                step.confirmed.append(t)
+            kept.append(t)
+        for r in newborn:
+            if len(kept) >= cfg.max_objects:
+                break
+            self._serial += 1
+            c = _centre2(r)
+            kept.append(
+                Track(self._serial, 0, r, r, frame, ts_ms, frame, ts_ms, anchor=c,
+                      still_since_ts_ms=ts_ms)
+            )
+            if cfg.min_hits <= 1:
+                kept[-1].object_id = self._next_id
+                self._next_id += 1
+                step.confirmed.append(kept[-1])
+        self.tracks = kept
+        step.tracks = sorted((t for t in kept if t.confirmed), key=lambda t: t.object_id)
+        return step
+
+    def finish(self) -> list[Track]:
+        """Every confirmed live object (the pipeline stops); the table is emptied."""
+        out = sorted((t for t in self.tracks if t.confirmed), key=lambda t: t.object_id)
+        self.tracks = []
+        return out
+
+    # -- helpers --------------------------------------------------------------------------
+    def _measured(self, t: Track, m: PxBox, frame: int, ts_ms: int) -> None:
+        dt = frame - t.last_seen_frame
+        if dt > 0:
+            ox, oy = _centre2(t.seen_box)
+            nx, ny = _centre2(m)
+            # Doubled centres: the displacement in 1/16 px is diff * 16 / 2.
+            mvx = floor_div((nx - ox) * (SUB // 2), dt)
+            mvy = floor_div((ny - oy) * (SUB // 2), dt)
+            if t.hits == 1:
+                t.vx, t.vy = mvx, mvy
+            else:
+                t.vx = floor_div(t.vx + mvx, 2)
+                t.vy = floor_div(t.vy + mvy, 2)
+        t.box = t.seen_box = m
+        t.last_seen_frame, t.last_seen_ts_ms = frame, ts_ms
+        t.hits += 1
+        t.merged_run = 0
+        t.state = TrackState.SEEN
+
+    def _stillness(self, t: Track, ts_ms: int) -> None:
+        """Step 6b: an object whose centre stays near its anchor becomes stationary."""
+        if t.state is TrackState.MISSING:
+            # Unseen: a stationary object stays stationary; a moving one is not "still".
+            return
+        cx, cy = _centre2(t.box)
+        size = (t.box[2] - t.box[0]) + (t.box[3] - t.box[1])
+        if 8 * (abs(cx - t.anchor[0]) + abs(cy - t.anchor[1])) > size:
+            t.anchor = (cx, cy)
+            t.still_since_ts_ms = ts_ms
+            t.stationary = False
+        elif ts_ms - t.still_since_ts_ms >= round(self.cfg.stationary_after_s * 1000):
+            t.stationary = True
+
+    def _outside(self, b: PxBox) -> bool:
+        cx, cy = _centre2(b)
+        return cx < 0 or cy < 0 or cx >= 2 * self.width or cy >= 2 * self.height
+
+    def _at_edge(self, b: PxBox) -> bool:
+        m = max(2, self.width // 64)
+        return b[0] <= m or b[1] <= m or b[2] >= self.width - m or b[3] >= self.height - m

@@ -584,6 +584,20 @@ class ObjectsConfig(_Model):
         default_factory=list,
         description="An object counts once it enters one of these gate.zones (empty: at once).",
     )
+    min_travel: float = Field(
+        1.0,
+        ge=0.0,
+        le=100.0,
+        description="An object counts once its centre moved this many half box sizes "
+        "((w + h) / 2) from where it was first seen: swaying trees and flicker do not travel.",
+    )
+    min_travel_pct: float = Field(
+        5.0,
+        ge=0.0,
+        le=200.0,
+        description="...and at least this far as a share of the frame (|dx|/width + "
+        "|dy|/height, percent).",
+    )
     path_points: int = Field(
         16, ge=2, le=256, description="Points kept in an event's path summary at most."
     )

@@ -80,7 +80,8 @@ class _Obj:
     sent_label: str | None = None
     sent_zones: frozenset[str] = frozenset()
     sent_stationary: bool = False
-    count_label: str | None = None
+    origin: tuple[int, int] | None = None
+    travelled: bool = False
 
 
 class ObjectEvents:
@@ -206,6 +207,8 @@ class ObjectEvents:
 
     def _qualifies(self, o: _Obj, t: Track) -> bool:
         cfg = self.cfg
+        if not o.travelled:
+            return False
         label, score = self._label(o)
         f = cfg.filters.get(label or "", cfg.filters.get("*"))
         if f is not None and not self._area_ok(t.box, f.min_area_pct, f.max_area_pct):
@@ -216,7 +219,7 @@ class ObjectEvents:
             return False
         return not cfg.required_zones or any(z in o.entered for z in cfg.required_zones)
 
-    def _observe(self, o: _Obj, t: Track, c: Classification | None, ts_ms: int) -> None:
+    def _observe(self, o: _Obj, t: Track, cl: Classification | None, ts_ms: int) -> None:
         o.frames += int(t.state is not TrackState.MISSING)
         label = self._label(o)[0]
         # Zones: the box's bottom centre, the point that stands on the ground.
@@ -238,8 +241,20 @@ class ObjectEvents:
         o.zones = frozenset(now)
         o.last_ts_ms = ts_ms
         if t.state is TrackState.SEEN:
+            c = (t.box[0] + t.box[2], t.box[1] + t.box[3])
+            if o.origin is None:
+                o.origin = c
+            # Doubled centres: L1 * 2 * 1000 >= (w + h) * min_travel * 1000.
+            far = (abs(c[0] - o.origin[0]) + abs(c[1] - o.origin[1])) * 1000
+            size = (t.box[2] - t.box[0]) + (t.box[3] - t.box[1])
+            dx, dy = abs(c[0] - o.origin[0]), abs(c[1] - o.origin[1])
+            w, h = self.width, self.height
+            # |dx|/w + |dy|/h >= pct/100 with doubled centres, multiplied out.
+            far_frame = (dx * h + dy * w) * 100_000 >= round(self.cfg.min_travel_pct * 1000) * 2 * w * h
+            if far >= size * round(self.cfg.min_travel * 1000) and far_frame:
+                o.travelled = True
             self._path(o, t.box)
-            self._best(o, t, c)
+            self._best(o, t, cl)
 
     def _path(self, o: _Obj, b: PxBox) -> None:
         # Keep every stride-th sighting; when full, drop every other point and double the

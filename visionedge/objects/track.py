@@ -159,9 +159,19 @@ class ObjectTracker:
             if best_ri >= 0:
                 merged[ti] = best_ri
         shared = set(merged.values())
+        # A region over 4x the owner's predicted area swallowed more than the object (cars
+        # joined by their shadows): the owner carries on at its prediction, like a merge.
+        swallowed = {
+            ti
+            for ti, ri in track_region.items()
+            if live[ti].confirmed
+            and live[ti].merged_run < cfg.merge_frames
+            and area(regions[ri]) > 4 * area(preds[ti])
+        }
 
-        # Step 5: splits. An unmatched region at least half inside a matched object's
-        # prediction is a piece of that object: its measurement grows to cover it.
+        # Step 5: splits. An unmatched region at least 7/8 inside a matched object's
+        # prediction and at most a quarter of its matched region is a piece of that object
+        # (its measurement grows to cover it); a larger one is an object of its own.
         measure: dict[int, PxBox] = {ti: regions[ri] for ti, ri in track_region.items()}
         newborn: list[PxBox] = []
         for ri, r in enumerate(regions):
@@ -169,10 +179,11 @@ class ObjectTracker:
                 continue
             best_ti, best_inter = -1, 0
             for ti in sorted(track_region):
-                if track_region[ti] in shared:
+                if track_region[ti] in shared or ti in swallowed:
                     continue
                 inter = intersection(preds[ti], r)
-                if 2 * inter >= area(r) and inter > best_inter:
+                piece = 8 * inter >= 7 * area(r) and 4 * area(r) <= area(regions[track_region[ti]])
+                if piece and inter > best_inter:
                     best_ti, best_inter = ti, inter
             if best_ti >= 0:
                 m = measure[best_ti]
@@ -184,7 +195,7 @@ class ObjectTracker:
 
         # Step 6: update matched and merged objects.
         for ti, t in enumerate(live):
-            if ti in track_region and track_region[ti] not in shared:
+            if ti in track_region and track_region[ti] not in shared and ti not in swallowed:
                 self._measured(t, measure[ti], frame, ts_ms)
             elif ti in track_region or ti in merged:
                 # Hidden in a shared region: carry on at the prediction, keep the velocity.

@@ -10,6 +10,7 @@ from typing import Any
 import jsonschema
 
 from visionedge.config import Config
+from visionedge.events import load_schema
 from visionedge.frame import Frame
 from visionedge.gate import FrameDifferenceGate
 from visionedge.gate.plane import to_motion_plane
@@ -19,12 +20,13 @@ from visionedge.protocols import GateResult
 from visionedge.synth import FrameTruth, SceneSpec, render_frames
 
 _VALIDATOR = jsonschema.Draft202012Validator(load_object_schema())
+_MOTION = jsonschema.Draft202012Validator(load_schema())
 
 
 def validate(events: Iterable[dict[str, Any]]) -> None:
-    """Every object event must satisfy the shipped object schema."""
+    """Every event must satisfy its shipped schema (object events: schema 2)."""
     for e in events:
-        _VALIDATOR.validate(e)
+        (_VALIDATOR if e.get("schema") == 2 else _MOTION).validate(e)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Per-object events: tracked objects (and their classifications) in, schema-2 payloads out.
 
-An object's event starts once it *counts*: it has an id, its box is within the area filters,
+An object's event starts once it *counts*: it has an id, its largest box so far is within the area filters,
 it has entered one of ``objects.required_zones`` (when set) and, when ``objects.labels`` is
 set, its voted label is one of them with at least the label's ``min_score``. From then on it
 counts until it ends. Updates go out every ``events.update_every`` frames while it moves, and
@@ -81,6 +81,7 @@ class _Obj:
     sent_zones: frozenset[str] = frozenset()
     sent_stationary: bool = False
     origin: tuple[int, int] | None = None
+    largest: PxBox = (0, 0, 0, 0)
     travelled: bool = False
 
 
@@ -200,6 +201,7 @@ class ObjectEvents:
         return (best[0], best[1]) if best else (None, None)
 
     def _area_ok(self, b: PxBox, f_min: float, f_max: float) -> bool:
+        # The largest view decides: an object entering or leaving shows only a sliver.
         # pct of the frame, compared in integers: area / frame * 100 vs pct (3 decimals).
         a = area(b) * _AREA_SCALE
         frame_area = self.width * self.height
@@ -211,7 +213,7 @@ class ObjectEvents:
             return False
         label, score = self._label(o)
         f = cfg.filters.get(label or "", cfg.filters.get("*"))
-        if f is not None and not self._area_ok(t.box, f.min_area_pct, f.max_area_pct):
+        if f is not None and not self._area_ok(o.largest, f.min_area_pct, f.max_area_pct):
             return False
         if cfg.labels and (label is None or label not in cfg.labels):
             return False
@@ -244,6 +246,8 @@ class ObjectEvents:
             c = (t.box[0] + t.box[2], t.box[1] + t.box[3])
             if o.origin is None:
                 o.origin = c
+            if area(t.box) > area(o.largest):
+                o.largest = t.box
             # Doubled centres: L1 * 2 * 1000 >= (w + h) * min_travel * 1000.
             far = (abs(c[0] - o.origin[0]) + abs(c[1] - o.origin[1])) * 1000
             size = (t.box[2] - t.box[0]) + (t.box[3] - t.box[1])

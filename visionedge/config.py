@@ -585,11 +585,12 @@ class ObjectsConfig(_Model):
         description="An object counts once it enters one of these gate.zones (empty: at once).",
     )
     min_travel: float = Field(
-        1.0,
+        0.5,
         ge=0.0,
         le=100.0,
-        description="An object counts once its centre moved this many half box sizes "
-        "((w + h) / 2) from where it was first seen: swaying trees and flicker do not travel.",
+        description="An object counts once it travelled this many half box sizes ((w + h) / 2), "
+        "summing only steady shifts of both box edges: swaying trees, flicker and ghosts "
+        "left by the background model do not travel.",
     )
     min_travel_pct: float = Field(
         5.0,

@@ -80,9 +80,11 @@ class _Obj:
     sent_label: str | None = None
     sent_zones: frozenset[str] = frozenset()
     sent_stationary: bool = False
-    origin: tuple[int, int] | None = None
+    origin: PxBox | None = None
     largest: PxBox = (0, 0, 0, 0)
     travelled: bool = False
+    tx: int = 0
+    ty: int = 0
 
 
 class ObjectEvents:
@@ -243,22 +245,44 @@ class ObjectEvents:
         o.zones = frozenset(now)
         o.last_ts_ms = ts_ms
         if t.state is TrackState.SEEN:
-            c = (t.box[0] + t.box[2], t.box[1] + t.box[3])
-            if o.origin is None:
-                o.origin = c
+            if o.origin is not None and not o.travelled:
+                self._travel(o, o.origin, t.box)
+            o.origin = t.box
             if area(t.box) > area(o.largest):
                 o.largest = t.box
-            # Doubled centres: L1 * 2 * 1000 >= (w + h) * min_travel * 1000.
-            far = (abs(c[0] - o.origin[0]) + abs(c[1] - o.origin[1])) * 1000
-            size = (t.box[2] - t.box[0]) + (t.box[3] - t.box[1])
-            dx, dy = abs(c[0] - o.origin[0]), abs(c[1] - o.origin[1])
-            w, h = self.width, self.height
-            # |dx|/w + |dy|/h >= pct/100 with doubled centres, multiplied out.
-            far_frame = (dx * h + dy * w) * 100_000 >= round(self.cfg.min_travel_pct * 1000) * 2 * w * h
-            if far >= size * round(self.cfg.min_travel * 1000) and far_frame:
-                o.travelled = True
             self._path(o, t.box)
             self._best(o, t, cl)
+
+    def _travel(self, o: _Obj, a: PxBox, b: PxBox) -> None:
+        """Add the move from sighting ``a`` to sighting ``b`` to the object's travel (step E2).
+
+        Per axis only the shift both edges share counts, with its sign (the smaller shift
+        when both edges moved the same way, else 0), and a jump over half the box's longer
+        side counts nothing: a ghost the background model is re-learning shrinks from one
+        side or hops between its pieces, swaying foliage moves back and forth, and none of
+        them adds up to a journey.
+        """
+
+        def shared(d0: int, d1: int) -> int:
+            if d0 > 0 and d1 > 0:
+                return min(d0, d1)
+            if d0 < 0 and d1 < 0:
+                return max(d0, d1)
+            return 0
+
+        tx = shared(b[0] - a[0], b[2] - a[2])
+        ty = shared(b[1] - a[1], b[3] - a[3])
+        if 2 * max(abs(tx), abs(ty)) > max(b[2] - b[0], b[3] - b[1]):
+            return
+        o.tx += tx
+        o.ty += ty
+        ax, ay = abs(o.tx), abs(o.ty)
+        w, h = self.width, self.height
+        size = (b[2] - b[0]) + (b[3] - b[1])
+        # ax + ay >= min_travel * size / 2, and ax/w + ay/h >= pct/100, multiplied out.
+        own = (ax + ay) * 2000 >= size * round(self.cfg.min_travel * 1000)
+        frame = (ax * h + ay * w) * 100_000 >= round(self.cfg.min_travel_pct * 1000) * w * h
+        o.travelled = own and frame
 
     def _path(self, o: _Obj, b: PxBox) -> None:
         # Keep every stride-th sighting; when full, drop every other point and double the

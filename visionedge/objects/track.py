@@ -47,6 +47,8 @@ class Track:
     first_ts_ms: int
     last_seen_frame: int
     last_seen_ts_ms: int
+    meas_box: PxBox = (0, 0, 0, 0)
+    meas_frame: int = 0
     vx: int = 0
     vy: int = 0
     hits: int = 1
@@ -75,6 +77,16 @@ class TrackStep:
 def _centre2(b: PxBox) -> tuple[int, int]:
     """Twice the centre, so it stays integer."""
     return b[0] + b[2], b[1] + b[3]
+
+
+def _clamp_into(p: PxBox, r: PxBox) -> PxBox:
+    """Shift ``p`` the least so it lies inside ``r`` along each axis where it fits."""
+    dx = dy = 0
+    if p[2] - p[0] <= r[2] - r[0]:
+        dx = max(r[0] - p[0], 0) + min(r[2] - p[2], 0)
+    if p[3] - p[1] <= r[3] - r[1]:
+        dy = max(r[1] - p[1], 0) + min(r[3] - p[3], 0)
+    return _shift(p, dx, dy)
 
 
 def _shift(b: PxBox, dx: int, dy: int) -> PxBox:
@@ -126,7 +138,8 @@ class ObjectTracker:
         # Step 3: candidate pairs, taken greedily in a total order.
         pairs: list[tuple[int, int, int, int, int]] = []
         for ti, (t, p) in enumerate(zip(live, preds, strict=True)):
-            missed = frame - t.last_seen_frame - 1
+            # Unseen or hidden in a merged region for a while: it may have changed speed.
+            missed = max(frame - t.last_seen_frame - 1, t.merged_run)
             reach = self._reach(p, missed)
             pcx, pcy = _centre2(p)
             for ri, r in enumerate(regions):
@@ -169,9 +182,10 @@ class ObjectTracker:
             and area(regions[ri]) > 4 * area(preds[ti])
         }
 
-        # Step 5: splits. An unmatched region at least 7/8 inside a matched object's
-        # prediction and at most a quarter of its matched region is a piece of that object
-        # (its measurement grows to cover it); a larger one is an object of its own.
+        # Step 5: splits. An unmatched region at most a quarter of an object's matched region
+        # and at least 3/4 inside that region grown by half its longer side is a piece of
+        # that object (a head above legs; its measurement grows to cover it); a larger one is
+        # an object of its own.
         measure: dict[int, PxBox] = {ti: regions[ri] for ti, ri in track_region.items()}
         newborn: list[PxBox] = []
         for ri, r in enumerate(regions):
@@ -181,8 +195,10 @@ class ObjectTracker:
             for ti in sorted(track_region):
                 if track_region[ti] in shared or ti in swallowed:
                     continue
-                inter = intersection(preds[ti], r)
-                piece = 8 * inter >= 7 * area(r) and 4 * area(r) <= area(regions[track_region[ti]])
+                own = regions[track_region[ti]]
+                e = max(own[2] - own[0], own[3] - own[1]) // 2
+                inter = intersection((own[0] - e, own[1] - e, own[2] + e, own[3] + e), r)
+                piece = 4 * inter >= 3 * area(r) and 4 * area(r) <= area(own)
                 if piece and inter > best_inter:
                     best_ti, best_inter = ti, inter
             if best_ti >= 0:
@@ -198,8 +214,10 @@ class ObjectTracker:
             if ti in track_region and track_region[ti] not in shared and ti not in swallowed:
                 self._measured(t, measure[ti], frame, ts_ms)
             elif ti in track_region or ti in merged:
-                # Hidden in a shared region: carry on at the prediction, keep the velocity.
-                t.box = t.seen_box = preds[ti]
+                # Hidden in a shared region: carry on at the prediction (kept inside the
+                # region, whose outer edges are still measured), keep the velocity.
+                ri = track_region[ti] if ti in track_region else merged[ti]
+                t.box = t.seen_box = _clamp_into(preds[ti], regions[ri])
                 t.last_seen_frame, t.last_seen_ts_ms = frame, ts_ms
                 t.merged_run += 1
                 t.hits += 1
@@ -243,7 +261,7 @@ class ObjectTracker:
             self._serial += 1
             c = _centre2(r)
             kept.append(
-                Track(self._serial, 0, r, r, frame, ts_ms, frame, ts_ms, anchor=c,
+                Track(self._serial, 0, r, r, frame, ts_ms, frame, ts_ms, r, frame, anchor=c,
                       still_since_ts_ms=ts_ms)
             )
             if cfg.min_hits <= 1:
@@ -262,9 +280,10 @@ class ObjectTracker:
 
     # -- helpers --------------------------------------------------------------------------
     def _measured(self, t: Track, m: PxBox, frame: int, ts_ms: int) -> None:
-        dt = frame - t.last_seen_frame
+        # Velocity from the last real measurement (not a merged-period prediction).
+        dt = frame - t.meas_frame
         if dt > 0:
-            ox, oy = _centre2(t.seen_box)
+            ox, oy = _centre2(t.meas_box)
             nx, ny = _centre2(m)
             # Doubled centres: the displacement in 1/16 px is diff * 16 / 2.
             mvx = floor_div((nx - ox) * (SUB // 2), dt)
@@ -274,7 +293,8 @@ class ObjectTracker:
             else:
                 t.vx = floor_div(t.vx + mvx, 2)
                 t.vy = floor_div(t.vy + mvy, 2)
-        t.box = t.seen_box = m
+        t.box = t.seen_box = t.meas_box = m
+        t.meas_frame = frame
         t.last_seen_frame, t.last_seen_ts_ms = frame, ts_ms
         t.hits += 1
         t.merged_run = 0

@@ -47,7 +47,7 @@ def test_one_event_per_passage_with_its_label_despite_light_switch_and_cover(dem
         assert e["end_reason"] == "left"
         # Best view: fully in frame, not the first half-visible frame.
         best = e["best"]
-        assert best["frame"] > e["start_frame"] + 2 and 0 < best["box"][0] and best["box"][2] < 1
+        assert best["frame"] > e["start_frame"] + 2 and best["box"][0] > 0 and best["box"][2] < 1
         assert best["label"] == p.cls
 
 

@@ -155,3 +155,29 @@ def test_same_input_gives_the_same_tracks() -> None:
     a = run_scene(crossing_scene(), Config())
     b = run_scene(crossing_scene(), Config())
     assert a.tracks == b.tracks
+
+
+def test_vectorised_candidates_equal_the_per_pair_loop() -> None:
+    import random
+
+    from visionedge.objects import track as tr
+
+    rnd = random.Random(7)
+    for _ in range(20):
+        def boxes(n: int) -> list[PxBox]:
+            out = []
+            for _ in range(n):
+                x, y = rnd.randrange(-10, 150), rnd.randrange(-10, 110)
+                out.append((x, y, x + rnd.randrange(1, 40), y + rnd.randrange(1, 40)))
+            return out
+
+        preds, regions = boxes(rnd.randrange(11, 30)), boxes(rnd.randrange(11, 30))
+        reach = [rnd.randrange(0, 80) for _ in preds]
+        serials = rnd.sample(range(1000), len(preds))
+        fast = tr._candidates(preds, regions, reach, serials)
+        small, tr._SMALL = tr._SMALL, 10**9
+        try:
+            slow = tr._candidates(preds, regions, reach, serials)
+        finally:
+            tr._SMALL = small
+        assert fast == slow and fast

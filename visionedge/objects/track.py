@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import numpy as np
+
 from visionedge.config import ObjectsConfig
 from visionedge.objects.geometry import SUB, PxBox, area, floor_div, intersection, iou_pm
 
@@ -79,6 +81,55 @@ def _centre2(b: PxBox) -> tuple[int, int]:
     return b[0] + b[2], b[1] + b[3]
 
 
+_SMALL = 100
+"""Up to this many track x region pairs the plain loop is faster than numpy."""
+
+
+def _candidates(
+    preds: list[PxBox], regions: list[PxBox], reach: list[int], serials: list[int]
+) -> list[tuple[int, int]]:
+    """Step 3's pairs ``(track index, region index)`` in matching order.
+
+    A pair qualifies when the boxes overlap (IoU > 0) or their doubled centres are within
+    the track's reach (L1); the order is IoU per mille descending, then centre distance,
+    then the track's serial, then the region's index. Vectorised with int64 numpy, which is
+    exact for these magnitudes, so it equals the per-pair loop the spec describes.
+    """
+    if not preds or not regions:
+        return []
+    if len(preds) * len(regions) <= _SMALL:
+        pairs: list[tuple[int, int, int, int, int]] = []
+        for ti, pb in enumerate(preds):
+            pcx, pcy = _centre2(pb)
+            for ri, rb in enumerate(regions):
+                rcx, rcy = _centre2(rb)
+                d0 = abs(pcx - rcx) + abs(pcy - rcy)
+                i0 = iou_pm(pb, rb)
+                if i0 > 0 or d0 <= reach[ti]:
+                    pairs.append((-i0, d0, serials[ti], ri, ti))
+        pairs.sort()
+        return [(t, r0) for _, _, _, r0, t in pairs]
+    p = np.asarray(preds, dtype=np.int64)[:, None, :]
+    r = np.asarray(regions, dtype=np.int64)[None, :, :]
+    iw = np.minimum(p[..., 2], r[..., 2]) - np.maximum(p[..., 0], r[..., 0])
+    ih = np.minimum(p[..., 3], r[..., 3]) - np.maximum(p[..., 1], r[..., 1])
+    inter = np.where((iw > 0) & (ih > 0), iw * ih, 0)
+    pa = np.maximum(p[..., 2] - p[..., 0], 0) * np.maximum(p[..., 3] - p[..., 1], 0)
+    ra = (r[..., 2] - r[..., 0]) * (r[..., 3] - r[..., 1])
+    union = np.maximum(pa + ra - inter, 1)
+    iou = np.where(inter > 0, 1000 * inter // union, 0)
+    d = np.abs(p[..., 0] + p[..., 2] - r[..., 0] - r[..., 2]) + np.abs(
+        p[..., 1] + p[..., 3] - r[..., 1] - r[..., 3]
+    )
+    ok = (iou > 0) | (d <= np.asarray(reach, dtype=np.int64)[:, None])
+    ti, ri = np.nonzero(ok)
+    if ti.size == 0:
+        return []
+    ser = np.asarray(serials, dtype=np.int64)[ti]
+    order = np.lexsort((ri, ser, d[ti, ri], -iou[ti, ri]))
+    return list(zip(ti[order].tolist(), ri[order].tolist(), strict=True))
+
+
 def _clamp_into(p: PxBox, r: PxBox) -> PxBox:
     """Shift ``p`` the least so it lies inside ``r`` along each axis where it fits."""
     dx = dy = 0
@@ -136,22 +187,14 @@ class ObjectTracker:
         preds = [self._predict(t, frame) for t in live]
 
         # Step 3: candidate pairs, taken greedily in a total order.
-        pairs: list[tuple[int, int, int, int, int]] = []
-        for ti, (t, p) in enumerate(zip(live, preds, strict=True)):
-            # Unseen or hidden in a merged region for a while: it may have changed speed.
-            missed = max(frame - t.last_seen_frame - 1, t.merged_run)
-            reach = self._reach(p, missed)
-            pcx, pcy = _centre2(p)
-            for ri, r in enumerate(regions):
-                rcx, rcy = _centre2(r)
-                d = abs(pcx - rcx) + abs(pcy - rcy)
-                iou = iou_pm(p, r)
-                if iou > 0 or d <= reach:
-                    pairs.append((-iou, d, t.serial, ri, ti))
-        pairs.sort()
+        # Unseen or hidden in a merged region for a while: it may have changed speed.
+        reach = [
+            self._reach(p, max(frame - t.last_seen_frame - 1, t.merged_run))
+            for t, p in zip(live, preds, strict=True)
+        ]
         track_region: dict[int, int] = {}
         region_track: dict[int, int] = {}
-        for _niou, _d, _serial, ri, ti in pairs:
+        for ti, ri in _candidates(preds, regions, reach, [t.serial for t in live]):
             if ti in track_region or ri in region_track:
                 continue
             track_region[ti] = ri

@@ -122,12 +122,12 @@ def _candidates(
         p[..., 1] + p[..., 3] - r[..., 1] - r[..., 3]
     )
     ok = (iou > 0) | (d <= np.asarray(reach, dtype=np.int64)[:, None])
-    ti, ri = np.nonzero(ok)
-    if ti.size == 0:
+    tis, ris = np.nonzero(ok)
+    if tis.size == 0:
         return []
-    ser = np.asarray(serials, dtype=np.int64)[ti]
-    order = np.lexsort((ri, ser, d[ti, ri], -iou[ti, ri]))
-    return list(zip(ti[order].tolist(), ri[order].tolist(), strict=True))
+    ser = np.asarray(serials, dtype=np.int64)[tis]
+    order = np.lexsort((ris, ser, d[tis, ris], -iou[tis, ris]))
+    return list(zip(tis[order].tolist(), ris[order].tolist(), strict=True))
 
 
 def _clamp_into(p: PxBox, r: PxBox) -> PxBox:

@@ -26,7 +26,15 @@ from visionedge.events.ids import IdFactory
 from visionedge.events.payload import round_pct, round_score
 from visionedge.events.tracker import ModelInfo, _public_source
 from visionedge.events.vote import LabelVote
-from visionedge.objects.geometry import SUB, PxBox, area, inside_polygon, polygon_to_sub, px_to_box
+from visionedge.objects.geometry import (
+    SUB,
+    PxBox,
+    area,
+    inside_polygon,
+    milli,
+    polygon_to_sub,
+    px_to_box,
+)
 from visionedge.objects.payload import OBJECT_SCHEMA_VERSION
 from visionedge.objects.track import Track, TrackState, TrackStep
 from visionedge.protocols import Classification
@@ -207,7 +215,7 @@ class ObjectEvents:
         # pct of the frame, compared in integers: area / frame * 100 vs pct (3 decimals).
         a = area(b) * _AREA_SCALE
         frame_area = self.width * self.height
-        return a >= round(f_min * 1000) * frame_area and a <= round(f_max * 1000) * frame_area
+        return a >= milli(f_min) * frame_area and a <= milli(f_max) * frame_area
 
     def _qualifies(self, o: _Obj, t: Track) -> bool:
         cfg = self.cfg
@@ -280,8 +288,8 @@ class ObjectEvents:
         w, h = self.width, self.height
         size = (b[2] - b[0]) + (b[3] - b[1])
         # ax + ay >= min_travel * size / 2, and ax/w + ay/h >= pct/100, multiplied out.
-        own = (ax + ay) * 2000 >= size * round(self.cfg.min_travel * 1000)
-        frame = (ax * h + ay * w) * 100_000 >= round(self.cfg.min_travel_pct * 1000) * w * h
+        own = (ax + ay) * 2000 >= size * milli(self.cfg.min_travel)
+        frame = (ax * h + ay * w) * 100_000 >= milli(self.cfg.min_travel_pct) * w * h
         o.travelled = own and frame
 
     def _path(self, o: _Obj, b: PxBox) -> None:
@@ -304,7 +312,7 @@ class ObjectEvents:
         offy = 1000 * abs(b[1] + b[3] - h) // h
         central = 1000 - max(offx, offy)
         top = c.best if c is not None else None
-        conf = round(top.score * 1000) if top is not None else 0
+        conf = milli(top.score) if top is not None else 0
         key = (whole, area(b) * (1000 + central) * (1000 + conf))
         if o.best is None or key > o.best.key:
             o.best = _Best(

@@ -21,6 +21,7 @@ __all__ = [
     "inside_polygon",
     "intersection",
     "iou_pm",
+    "milli",
     "polygon_to_sub",
     "px_to_box",
 ]
@@ -35,6 +36,14 @@ SUB = 16
 def floor_div(a: int, b: int) -> int:
     """``floor(a / b)`` for ``b > 0`` (Python's ``//``; C++ needs an explicit helper)."""
     return a // b
+
+
+def milli(value: float) -> int:
+    """``floor(value * 1000 + 0.5)`` for a non-negative config value (seconds → ms, % → m%).
+
+    Written out instead of ``round`` (half to even) so C++ computes the same integer.
+    """
+    return int(value * 1000.0 + 0.5)
 
 
 def box_to_px(box: Box, width: int, height: int) -> PxBox:

@@ -13,7 +13,7 @@ from enum import StrEnum
 import numpy as np
 
 from visionedge.config import ObjectsConfig
-from visionedge.objects.geometry import SUB, PxBox, area, floor_div, intersection, iou_pm
+from visionedge.objects.geometry import SUB, PxBox, area, floor_div, intersection, iou_pm, milli
 
 __all__ = ["EndReason", "ObjectTracker", "Track", "TrackState", "TrackStep"]
 
@@ -281,9 +281,9 @@ class ObjectTracker:
             if self._outside(t.box):
                 t.ended = EndReason.LEFT
             elif t.stationary:
-                if gone_ms >= round(cfg.stationary_max_s * 1000):
+                if gone_ms >= milli(cfg.stationary_max_s):
                     t.ended = EndReason.STATIONARY_TIMEOUT
-            elif gone_ms >= round(cfg.lost_s * 1000):
+            elif gone_ms >= milli(cfg.lost_s):
                 t.ended = EndReason.LEFT if self._at_edge(t.seen_box) else EndReason.LOST
 
         # Step 8: confirmations and births (regions in the gate's order: largest first).
@@ -354,7 +354,7 @@ class ObjectTracker:
             t.anchor = (cx, cy)
             t.still_since_ts_ms = ts_ms
             t.stationary = False
-        elif ts_ms - t.still_since_ts_ms >= round(self.cfg.stationary_after_s * 1000):
+        elif ts_ms - t.still_since_ts_ms >= milli(self.cfg.stationary_after_s):
             t.stationary = True
 
     def _outside(self, b: PxBox) -> bool:

@@ -1,7 +1,8 @@
 """Per-object events: tracked objects (and their classifications) in, schema-2 payloads out.
 
-An object's event starts once it *counts*: it has an id, its largest box so far is within the area filters,
-it has entered one of ``objects.required_zones`` (when set) and, when ``objects.labels`` is
+An object's event starts once it *counts*: it has an id, it has travelled (steady moves of
+both box edges, :func:`~visionedge.objects.measures.travelled`), its largest box so far is
+within the area filters, it has entered one of ``objects.required_zones`` (when set) and, when ``objects.labels`` is
 set, its voted label is one of them with at least the label's ``min_score``. From then on it
 counts until it ends. Updates go out every ``events.update_every`` frames while it moves, and
 at once when its label, its zones or its stationary flag change; a stationary object is not
@@ -33,8 +34,8 @@ from visionedge.objects.geometry import (
     inside_polygon,
     milli,
     polygon_to_sub,
-    px_to_box,
 )
+from visionedge.objects.measures import best_key, clip_box, clipped_area, travel_step, travelled
 from visionedge.objects.payload import OBJECT_SCHEMA_VERSION
 from visionedge.objects.track import Track, TrackState, TrackStep
 from visionedge.protocols import Classification
@@ -253,44 +254,19 @@ class ObjectEvents:
         o.zones = frozenset(now)
         o.last_ts_ms = ts_ms
         if t.state is TrackState.SEEN:
-            if o.origin is not None and not o.travelled:
-                self._travel(o, o.origin, t.box)
+            step = travel_step(o.origin, t.box) if o.origin is not None else None
+            if step is not None and not o.travelled:
+                o.tx += step[0]
+                o.ty += step[1]
+                o.travelled = travelled(
+                    o.tx, o.ty, t.box, self.width, self.height,
+                    self.cfg.min_travel, self.cfg.min_travel_pct,
+                )
             o.origin = t.box
             if area(t.box) > area(o.largest):
                 o.largest = t.box
             self._path(o, t.box)
             self._best(o, t, cl)
-
-    def _travel(self, o: _Obj, a: PxBox, b: PxBox) -> None:
-        """Add the move from sighting ``a`` to sighting ``b`` to the object's travel (step E2).
-
-        Per axis only the shift both edges share counts, with its sign (the smaller shift
-        when both edges moved the same way, else 0), and a jump over half the box's longer
-        side counts nothing: a ghost the background model is re-learning shrinks from one
-        side or hops between its pieces, swaying foliage moves back and forth, and none of
-        them adds up to a journey.
-        """
-
-        def shared(d0: int, d1: int) -> int:
-            if d0 > 0 and d1 > 0:
-                return min(d0, d1)
-            if d0 < 0 and d1 < 0:
-                return max(d0, d1)
-            return 0
-
-        tx = shared(b[0] - a[0], b[2] - a[2])
-        ty = shared(b[1] - a[1], b[3] - a[3])
-        if 2 * max(abs(tx), abs(ty)) > max(b[2] - b[0], b[3] - b[1]):
-            return
-        o.tx += tx
-        o.ty += ty
-        ax, ay = abs(o.tx), abs(o.ty)
-        w, h = self.width, self.height
-        size = (b[2] - b[0]) + (b[3] - b[1])
-        # ax + ay >= min_travel * size / 2, and ax/w + ay/h >= pct/100, multiplied out.
-        own = (ax + ay) * 2000 >= size * milli(self.cfg.min_travel)
-        frame = (ax * h + ay * w) * 100_000 >= milli(self.cfg.min_travel_pct) * w * h
-        o.travelled = own and frame
 
     def _path(self, o: _Obj, b: PxBox) -> None:
         # Keep every stride-th sighting; when full, drop every other point and double the
@@ -303,20 +279,11 @@ class ObjectEvents:
         o.path_seen += 1
 
     def _best(self, o: _Obj, t: Track, c: Classification | None) -> None:
-        b = t.box
-        w, h = self.width, self.height
-        m = max(1, w // 100)
-        whole = int(b[0] > m and b[1] > m and b[2] < w - m and b[3] < h - m)
-        # Centrality in per mille: 1000 at the centre, 0 at an edge (largest axis offset).
-        offx = 1000 * abs(b[0] + b[2] - w) // w
-        offy = 1000 * abs(b[1] + b[3] - h) // h
-        central = 1000 - max(offx, offy)
         top = c.best if c is not None else None
-        conf = milli(top.score) if top is not None else 0
-        key = (whole, area(b) * (1000 + central) * (1000 + conf))
+        key = best_key(t.box, self.width, self.height, milli(top.score) if top else 0)
         if o.best is None or key > o.best.key:
             o.best = _Best(
-                key, t.last_seen_frame, t.last_seen_ts_ms, b,
+                key, t.last_seen_frame, t.last_seen_ts_ms, t.box,
                 top.label if top else None, round_score(top.score) if top else None,
             )
 
@@ -369,8 +336,8 @@ class ObjectEvents:
             "end_reason": end_reason,
             "state": t.state.value,
             "stationary": t.stationary,
-            "box": _clip_box(t.box, w, h),
-            "area_pct": round_pct(100.0 * _clipped_area(t.box, w, h) / (w * h)),
+            "box": clip_box(t.box, w, h),
+            "area_pct": round_pct(100.0 * clipped_area(t.box, w, h) / (w * h)),
             "path": [[round_score(min(max(x / (2 * w), 0.0), 1.0)),
                       round_score(min(max(y / (2 * h), 0.0), 1.0))] for x, y in o.path]
             or [[0.0, 0.0]],
@@ -386,7 +353,7 @@ class ObjectEvents:
                 else None
             ),
             "best": (
-                {"frame": best.frame, "ts_ms": best.ts_ms, "box": _clip_box(best.box, w, h),
+                {"frame": best.frame, "ts_ms": best.ts_ms, "box": clip_box(best.box, w, h),
                  "label": best.label, "score": best.score}
                 if best is not None
                 else None
@@ -399,16 +366,3 @@ class ObjectEvents:
         o.sent_stationary = t.stationary
         return payload
 
-
-def _clamp(b: PxBox, w: int, h: int) -> PxBox:
-    return (min(max(b[0], 0), w), min(max(b[1], 0), h), min(max(b[2], 0), w), min(max(b[3], 0), h))
-
-
-def _clipped_area(b: PxBox, w: int, h: int) -> int:
-    return area(_clamp(b, w, h))
-
-
-def _clip_box(b: PxBox, w: int, h: int) -> list[float]:
-    """A predicted box may stick out of the frame: report the part inside it."""
-    c = px_to_box(_clamp(b, w, h), w, h)
-    return [c.x0, c.y0, c.x1, c.y1]

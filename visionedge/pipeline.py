@@ -147,14 +147,19 @@ class Pipeline:
         s.events = self.tracker.events_started
         s.last_gate_us = gate_us
         s.last_frame, s.last_ts_ms = frame.index, frame.ts_ms
-        best = classification.best if classification else None
+        shown = classification
+        if shown is None and objs is not None and objs.classifications:
+            # Object mode: the trace row shows the lowest-id object classified this frame.
+            shown = objs.classifications[min(objs.classifications)]
+            classify_us = shown.classify_us
+        best = shown.best if shown else None
         return FrameTrace(
             frame=frame.index,
             ts_ms=frame.ts_ms,
             changed_pct=result.changed_pct,
             motion=result.motion,
             event_id=event_id,
-            classified=classification is not None,
+            classified=shown is not None,
             label=best.label if best else "",
             score=best.score if best else None,
             gate_us=gate_us,

@@ -237,3 +237,15 @@ def test_a_stationary_object_is_announced_once_not_on_every_update() -> None:
     assert [e["type"] for e in evs[first + 1:]] == ["end"]
     assert len(flagged) == 2 and evs[-1]["end_reason"] == "end_of_clip"
     assert evs[first]["frame"] - 14 >= 30  # stopped at frame 14, 3 s later at 10 fps
+
+
+def test_trace_rows_show_object_classifications() -> None:
+    config = Config.model_validate({"objects": {"mode": "object", "min_hits": 2}})
+    rows: list[Any] = []
+    script = two_walkers()
+    p = build_pipeline(config, source=Source(len(script)), sinks=[MemorySink()],
+                       classifier=Labeller(), gate=Gate(script), deterministic_ids=True)
+    p.run(on_frame=lambda f, trace: rows.append(trace))
+    classified = [r for r in rows if r.classified]
+    assert classified and {r.label for r in classified} <= {"person", "vehicle"}
+    assert all(r.extra["objects"] is not None for r in rows)

@@ -217,12 +217,14 @@ class ObjectTracker:
         shared = set(merged.values())
         # A region over 4x the owner's predicted area swallowed more than the object (cars
         # joined by their shadows): the owner carries on at its prediction, like a merge.
+        # Not at an edge: an object entering the frame grows that fast on its own.
         swallowed = {
             ti
             for ti, ri in track_region.items()
             if live[ti].confirmed
             and live[ti].merged_run < cfg.merge_frames
             and area(regions[ri]) > 4 * area(preds[ti])
+            and not self._at_edge(preds[ti])
         }
 
         # Step 5: splits. An unmatched region at most a quarter of an object's matched region

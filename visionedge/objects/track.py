@@ -99,12 +99,13 @@ def _candidates(
         return []
     if len(preds) * len(regions) <= _SMALL:
         pairs: list[tuple[int, int, int, int, int]] = []
+        rc = [(_centre2(rb), rb) for rb in regions]
         for ti, pb in enumerate(preds):
             pcx, pcy = _centre2(pb)
-            for ri, rb in enumerate(regions):
-                rcx, rcy = _centre2(rb)
+            for ri, ((rcx, rcy), rb) in enumerate(rc):
                 d0 = abs(pcx - rcx) + abs(pcy - rcy)
-                i0 = iou_pm(pb, rb)
+                # Boxes that cannot overlap have IoU 0: skip the division.
+                i0 = iou_pm(pb, rb) if pb[0] < rb[2] and rb[0] < pb[2] else 0
                 if i0 > 0 or d0 <= reach[ti]:
                     pairs.append((-i0, d0, serials[ti], ri, ti))
         pairs.sort()

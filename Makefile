@@ -24,6 +24,7 @@ bench:
 	-.venv/bin/python bench/gate.py
 	-.venv/bin/python bench/classify_gating.py
 	-.venv/bin/python bench/mqtt.py
+	-.venv/bin/python bench/tracker.py
 	-.venv/bin/python bench/model.py
 	-.venv/bin/python bench/firmware_size.py
 

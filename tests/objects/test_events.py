@@ -12,7 +12,7 @@ import numpy as np
 from objkit import validate
 
 from visionedge.config import Config
-from visionedge.events import encode_event
+from visionedge.events import deterministic_ids, encode_event
 from visionedge.frame import Frame
 from visionedge.pipeline import build_pipeline
 from visionedge.protocols import Box, Classification, GateResult, Prediction
@@ -249,3 +249,22 @@ def test_trace_rows_show_object_classifications() -> None:
     classified = [r for r in rows if r.classified]
     assert classified and {r.label for r in classified} <= {"person", "vehicle"}
     assert all(r.extra["objects"] is not None for r in rows)
+
+
+def test_a_change_of_plane_size_ends_the_objects_and_starts_afresh() -> None:
+    from visionedge.objects import TrackingStage
+
+    config = Config.model_validate({"objects": {"mode": "object", "min_hits": 2},
+                                    "classifier": {"enabled": False}})
+    stage = TrackingStage(config, id_factory=deterministic_ids())
+    script = two_walkers()
+    out = []
+    for i in range(12):
+        out += stage.on_frame(frame(i), result(i, script[i])).payloads
+    small = np.zeros((60, 80), np.uint8)
+    f = Frame(12, 1200, small, lambda: _IMAGE, {}, "clip.avi")
+    ended = stage.on_frame(f, GateResult(12, 0.0, False, False, False, False)).payloads
+    validate(out + ended)
+    assert {e["object_id"] for e in ended if e["type"] == "end"} == {e["object_id"] for e in out}
+    assert all(e["end_reason"] == "stopped" for e in ended)
+    assert stage.tracker is not None and (stage.tracker.width, stage.tracker.height) == (80, 60)

@@ -338,9 +338,12 @@ class ObjectEvents:
             "stationary": t.stationary,
             "box": clip_box(t.box, w, h),
             "area_pct": round_pct(100.0 * clipped_area(t.box, w, h) / (w * h)),
-            "path": [[round_score(min(max(x / (2 * w), 0.0), 1.0)),
-                      round_score(min(max(y / (2 * h), 0.0), 1.0))] for x, y in o.path]
-            or [[0.0, 0.0]],
+            "path": [
+                [round_score(min(max(x / (2 * w), 0.0), 1.0)),
+                 round_score(min(max(y / (2 * h), 0.0), 1.0))]
+                # Never seen alone yet (confirmed inside a merged region): its box's centre.
+                for x, y in (o.path or [(t.box[0] + t.box[2], t.box[1] + t.box[3])])
+            ],
             "zones": sorted(o.zones),
             "entered_zones": list(o.entered),
             "zone_dwell_ms": {k: o.dwell[k] for k in sorted(o.dwell)},

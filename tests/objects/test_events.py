@@ -5,9 +5,11 @@ Every emitted event is checked against the shipped object schema.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
+import jsonschema
 import numpy as np
 from objkit import validate
 
@@ -268,3 +270,19 @@ def test_a_change_of_plane_size_ends_the_objects_and_starts_afresh() -> None:
     assert {e["object_id"] for e in ended if e["type"] == "end"} == {e["object_id"] for e in out}
     assert all(e["end_reason"] == "stopped" for e in ended)
     assert stage.tracker is not None and (stage.tracker.width, stage.tracker.height) == (80, 60)
+
+
+def test_a_recorder_may_add_recording_and_snapshot_to_the_end_only() -> None:
+    import pytest
+
+    from visionedge.objects import encode_object_event
+
+    events = run(two_walkers(), {}).events
+    end = {**next(e for e in events if e["type"] == "end"), "recording": "/rec/1", "snapshot": None}
+    validate([end])
+    assert list(json.loads(encode_object_event(end)))[-2:] == ["recording", "snapshot"]
+    start = {**events[0], "recording": "/rec/1", "snapshot": None}
+    with pytest.raises(ValueError, match="extra"):
+        encode_object_event(start)
+    with pytest.raises(jsonschema.ValidationError):
+        validate([start])

@@ -15,6 +15,7 @@ from typing import Any
 
 __all__ = [
     "OBJECT_EVENT_FIELDS",
+    "OBJECT_RECORDING_FIELDS",
     "OBJECT_SCHEMA_VERSION",
     "encode_object_event",
     "load_object_schema",
@@ -55,7 +56,11 @@ OBJECT_EVENT_FIELDS: tuple[str, ...] = (
     "model",
     "best",
 )
-"""Every object payload has exactly these keys, in this order (docs/events.md)."""
+"""Every object payload has exactly these keys, in this order (docs/objects.md)."""
+
+OBJECT_RECORDING_FIELDS: tuple[str, ...] = ("recording", "snapshot")
+"""Keys a recorder may add, after the others, to an ``end`` payload (both or neither), as it
+does for motion events: the recording folder and the snapshot JPEG, each a path or null."""
 
 
 def encode_object_event(event: Mapping[str, Any]) -> str:
@@ -64,13 +69,16 @@ def encode_object_event(event: Mapping[str, Any]) -> str:
     Raises ValueError for missing/unknown keys or NaN/inf, like the motion encoder.
     """
     keys = set(event)
-    if keys != set(OBJECT_EVENT_FIELDS):
-        missing = sorted(set(OBJECT_EVENT_FIELDS) - keys)
-        extra = sorted(keys - set(OBJECT_EVENT_FIELDS))
+    fields = OBJECT_EVENT_FIELDS
+    if "recording" in keys and event.get("type") == "end":
+        fields = OBJECT_EVENT_FIELDS + OBJECT_RECORDING_FIELDS
+    if keys != set(fields):
+        missing = sorted(set(fields) - keys)
+        extra = sorted(keys - set(fields))
         raise ValueError(
             f"object event keys differ from the schema: missing {missing}, extra {extra}"
         )
-    ordered = {name: event[name] for name in OBJECT_EVENT_FIELDS}
+    ordered = {name: event[name] for name in fields}
     return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 

@@ -254,7 +254,11 @@ class ObjectEvents:
         o.zones = frozenset(now)
         o.last_ts_ms = ts_ms
         if t.state is TrackState.SEEN:
-            step = travel_step(o.origin, t.box) if o.origin is not None else None
+            step = (
+                travel_step(o.origin, t.box, self.width, self.height)
+                if o.origin is not None
+                else None
+            )
             if step is not None and not o.travelled:
                 o.tx += step[0]
                 o.ty += step[1]

@@ -20,16 +20,27 @@ def _shared(d0: int, d1: int) -> int:
     return 0
 
 
-def travel_step(a: PxBox, b: PxBox) -> tuple[int, int] | None:
+def _axis(a0: int, a1: int, b0: int, b1: int, size: int) -> int:
+    """One axis of :func:`travel_step`: an edge on the frame border in both sightings says
+    nothing (the object is cut there), so the other edge's shift counts alone."""
+    if a0 <= 0 and b0 <= 0:
+        return b1 - a1 if a1 < size or b1 < size else 0
+    if a1 >= size and b1 >= size:
+        return b0 - a0
+    return _shared(b0 - a0, b1 - a1)
+
+
+def travel_step(a: PxBox, b: PxBox, width: int, height: int) -> tuple[int, int] | None:
     """The steady move from sighting ``a`` to sighting ``b`` (None for a jump).
 
-    Per axis only the shift both edges share counts, and a jump over half the box's longer
-    side counts nothing: a ghost the background model is re-learning shrinks from one side
-    or hops between its pieces, swaying foliage moves back and forth (the signed sum
-    cancels), and none of them adds up to a journey.
+    Per axis only the shift both edges share counts (an edge cut by the frame border does
+    not count: the other one alone does), and a jump over half the box's longer side counts
+    nothing: a ghost the background model is re-learning shrinks from one side or hops
+    between its pieces, swaying foliage moves back and forth (the signed sum cancels), and
+    none of them adds up to a journey.
     """
-    tx = _shared(b[0] - a[0], b[2] - a[2])
-    ty = _shared(b[1] - a[1], b[3] - a[3])
+    tx = _axis(a[0], a[2], b[0], b[2], width)
+    ty = _axis(a[1], a[3], b[1], b[3], height)
     if 2 * max(abs(tx), abs(ty)) > max(b[2] - b[0], b[3] - b[1]):
         return None
     return tx, ty

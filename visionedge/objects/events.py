@@ -90,6 +90,7 @@ class _Obj:
     sent_zones: frozenset[str] = frozenset()
     sent_stationary: bool = False
     origin: PxBox | None = None
+    first: PxBox | None = None
     largest: PxBox = (0, 0, 0, 0)
     travelled: bool = False
     tx: int = 0
@@ -259,12 +260,20 @@ class ObjectEvents:
                 if o.origin is not None
                 else None
             )
+            if o.first is None:
+                o.first = t.box
             if step is not None and not o.travelled:
                 o.tx += step[0]
                 o.ty += step[1]
-                o.travelled = travelled(
-                    o.tx, o.ty, t.box, self.width, self.height,
-                    self.cfg.min_travel, self.cfg.min_travel_pct,
+                # Both the steady edge shifts and the centre's net move must be far enough:
+                # foliage cut by the frame border grows one edge but goes nowhere.
+                f = o.first
+                nx = abs(t.box[0] + t.box[2] - f[0] - f[2]) // 2
+                ny = abs(t.box[1] + t.box[3] - f[1] - f[3]) // 2
+                o.travelled = all(
+                    travelled(x, y, t.box, self.width, self.height,
+                              self.cfg.min_travel, self.cfg.min_travel_pct)
+                    for x, y in ((o.tx, o.ty), (nx, ny))
                 )
             o.origin = t.box
             if area(t.box) > area(o.largest):

@@ -28,6 +28,7 @@ bench:
 	-.venv/bin/python bench/classify_kernels.py
 	-.venv/bin/python bench/classify_gating.py
 	-.venv/bin/python bench/mqtt.py
+	-.venv/bin/python bench/tracker.py
 	-.venv/bin/python bench/model.py
 	-.venv/bin/python bench/recording.py
 	-.venv/bin/python bench/labels.py

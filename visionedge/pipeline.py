@@ -7,6 +7,10 @@ them. ``step`` handles one frame and returns its :class:`~visionedge.protocols.F
 The classifier runs only while an event is open, at most every
 ``classifier.every_n_frames`` frames and ``classifier.max_per_event`` times per event, on
 the largest motion region of the frame (or the event's union box when the frame has none).
+With ``objects.mode`` = ``"object"`` or ``"both"`` an :class:`~visionedge.protocols.ObjectStage`
+also sees every frame and publishes per-object events (and per-label counts as
+``state("count", n, {"label": ...})``); in ``"object"`` mode the motion events still drive the
+motion state but are not published, and the classifier budget goes to the objects.
 Snapshots for :class:`~visionedge.protocols.SnapshotSink` sinks are taken by the daemon
 (:mod:`visionedge.daemon`) from each step's trace (``trace.extra`` holds the gate result
 and the classification).
@@ -41,6 +45,8 @@ from visionedge.protocols import (
     FrameTrace,
     GateResult,
     MotionGate,
+    ObjectOutput,
+    ObjectStage,
 )
 
 if TYPE_CHECKING:
@@ -88,9 +94,11 @@ class Pipeline:
         source: FrameSource | None = None,
         classifier: Classifier | None = None,
         open_store: OpenEventStore | None = None,
+        objects: ObjectStage | None = None,
     ) -> None:
         self.config = config
         self.open_store = open_store
+        self.objects = objects
         self.gate = gate
         self.tracker = tracker
         self.sinks = sinks
@@ -139,7 +147,8 @@ class Pipeline:
 
         classification: Classification | None = None
         classify_us: float | None = None
-        if self._classification_due(frame, result):
+        object_mode = self.config.objects.mode == "object"
+        if not object_mode and self._classification_due(frame, result):
             assert self.classifier is not None
             box = result.regions[0] if result.regions else self.tracker.box
             t1 = time.perf_counter()
@@ -150,7 +159,15 @@ class Pipeline:
             self.stats.last_classify_us = classify_us
             payloads += self.tracker.on_classification(classification)
 
+        if object_mode:
+            payloads = []
+        objs = self.objects.on_frame(frame, result) if self.objects is not None else None
+        if objs is not None:
+            payloads += objs.payloads
+            self.stats.classifications += len(objs.classifications)
         self._publish(payloads)
+        if objs is not None:
+            self._counts(objs)
         for change in self._states.on_frame(result, self.tracker.is_open):
             self._state(change.name, change.value, change.detail)
 
@@ -160,19 +177,28 @@ class Pipeline:
         s.events = self.tracker.events_started
         s.last_gate_us = gate_us
         s.last_frame, s.last_ts_ms = frame.index, frame.ts_ms
-        best = classification.best if classification else None
+        shown = classification
+        if shown is None and objs is not None and objs.classifications:
+            # Object mode: the trace row shows the lowest-id object classified this frame.
+            shown = objs.classifications[min(objs.classifications)]
+            classify_us = shown.classify_us
+        best = shown.best if shown else None
         trace = FrameTrace(
             frame=frame.index,
             ts_ms=frame.ts_ms,
             changed_pct=result.changed_pct,
             motion=result.motion,
             event_id=event_id,
-            classified=classification is not None,
+            classified=shown is not None,
             label=best.label if best else "",
             score=best.score if best else None,
             gate_us=gate_us,
             classify_us=classify_us,
-            extra={"result": result, "classification": classification},
+            extra={
+                "result": result,
+                "classification": classification,
+                "objects": objs,
+            },
         )
         if self.recorder is not None:
             self.recorder.on_frame(frame, trace, self)
@@ -258,7 +284,17 @@ class Pipeline:
             self._finished = True
             s = self.stats
             try:
-                self._publish(self.tracker.finish(s.last_ts_ms, max(s.last_frame, 0), reason))
+                ended = self.tracker.finish(s.last_ts_ms, max(s.last_frame, 0), reason)
+                if self.config.objects.mode == "object":
+                    ended = []
+                objs = (
+                    self.objects.finish(max(s.last_frame, 0), s.last_ts_ms, reason)
+                    if self.objects is not None
+                    else None
+                )
+                self._publish(ended + (objs.payloads if objs is not None else []))
+                if objs is not None:
+                    self._counts(objs)
                 for change in self._states.finish(max(s.last_frame, 0)):
                     self._state(change.name, change.value, change.detail)
             finally:
@@ -292,6 +328,9 @@ class Pipeline:
             if clf_reconf is not None:
                 clf_reconf(config.classifier)
             self.tracker.reconfigure(config.events, config.classifier)
+            obj_reconf: Callable[[Any], None] | None = getattr(self.objects, "reconfigure", None)
+            if obj_reconf is not None:
+                obj_reconf(config)
             self.config = config
             if self.recorder is not None:
                 self.recorder.on_reconfigure(config, self)
@@ -331,6 +370,10 @@ class Pipeline:
                 store.published(payload)
         if first is not None:
             raise first
+
+    def _counts(self, objs: ObjectOutput) -> None:
+        for label, count in objs.counts:
+            self._state("count", str(count), {"label": label})
 
     def _state(self, name: str, value: str, detail: Mapping[str, Any]) -> None:
         first: SinkError | None = None
@@ -417,7 +460,23 @@ def build_pipeline(
         id_factory=_deterministic_ids() if deterministic_ids else random_ids(),
         model=model,
     )
+    objects: ObjectStage | None = None
+    if config.objects.mode != "motion":
+        from visionedge.objects import TrackingStage
+
+        objects = TrackingStage(
+            config,
+            id_factory=_deterministic_ids() if deterministic_ids else random_ids(),
+            classifier=classifier,
+            model=model,
+        )
     return Pipeline(
-        config, gate=gate, tracker=tracker, sinks=sinks, source=source, classifier=classifier
+        config,
+        gate=gate,
+        tracker=tracker,
+        sinks=sinks,
+        source=source,
+        classifier=classifier,
+        objects=objects,
     )
 

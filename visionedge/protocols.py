@@ -172,6 +172,31 @@ class SnapshotSink(Protocol):
     def snapshot(self, event_id: str, jpeg: bytes) -> None: ...
 
 
+@dataclass(slots=True)
+class ObjectOutput:
+    """What the object stage made of one frame.
+
+    ``payloads`` are object events (schema 2) to publish in order; ``counts`` are
+    ``(label, objects in view)`` changes for sinks' ``state("count", n, {"label": ...})``;
+    ``classifications`` maps object ids to the classification made on this frame.
+    """
+
+    payloads: list[dict[str, Any]] = field(default_factory=list)
+    counts: list[tuple[str, int]] = field(default_factory=list)
+    classifications: dict[int, Classification] = field(default_factory=dict)
+
+
+@runtime_checkable
+class ObjectStage(Protocol):
+    """Tracks what moved across frames and emits per-object events (``objects.mode``)."""
+
+    def on_frame(self, frame: Frame, result: GateResult) -> ObjectOutput: ...
+
+    def finish(self, frame_index: int, ts_ms: int, reason: str) -> ObjectOutput:
+        """End every tracked object (``reason`` = stopped / end_of_clip)."""
+        ...
+
+
 TRACE_COLUMNS: Sequence[str] = (
     "frame",
     "ts_ms",

@@ -103,7 +103,12 @@ def encode_event(event: Mapping[str, Any]) -> str:
 
     Raises ValueError for a payload with missing or unknown keys or a NaN/inf number: those
     are bugs in the producer, and a sink must never write a line the schema rejects.
+    Object events (``schema`` 2) are encoded by their own field list.
     """
+    if event.get("schema") == 2:
+        from visionedge.objects.payload import encode_object_event
+
+        return encode_object_event(event)
     keys = set(event)
     fields = EVENT_FIELDS
     if "recording" in keys and event.get("type") == "end":

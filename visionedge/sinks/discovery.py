@@ -11,12 +11,14 @@ Assistant — or one that lost retained messages — finds the device again.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from visionedge import __version__
 
-__all__ = ["Topics", "discovery_json", "discovery_payload", "discovery_topic"]
+__all__ = ["Topics", "count_key", "discovery_json", "discovery_payload", "discovery_topic"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,21 +82,41 @@ class Topics:
         """Answers to control commands."""
         return f"{self.base}/reply"
 
+    def count(self, label: str) -> str:
+        """Objects in view with ``label`` (a number, retained): ``<base>/person``.
+
+        The label is reduced to ``[a-z0-9_-]``; one that would shadow another topic of the
+        device (``motion``, ``events``, ...) gets an ``object_`` prefix.
+        """
+        return f"{self.base}/{count_key(label)}"
+
+
+_RESERVED = {"availability", "events", "motion", "tamper", "snapshot", "stats", "set", "reply"}
+
+
+def count_key(label: str) -> str:
+    """The topic level (and discovery key) of a label's count."""
+    key = re.sub(r"[^a-z0-9_-]", "_", label.lower()) or "object"
+    return f"object_{key}" if key in _RESERVED else key
+
 
 def discovery_topic(discovery_prefix: str, device: str) -> str:
     """The device-based discovery topic."""
     return f"{discovery_prefix.rstrip('/')}/device/{device}/config"
 
 
-def discovery_payload(topics: Topics, device: str, camera: str) -> dict[str, Any]:
-    """Build the device discovery message: motion, label, tamper, camera, snapshot, availability.
+def discovery_payload(
+    topics: Topics, device: str, camera: str, labels: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Build the device discovery message: motion, label, tamper, camera, snapshot,
+    availability, and one "objects in view" sensor per label in ``labels`` (object mode).
 
     The camera entity is a connectivity sensor: ON while frames arrive, OFF while the source
     is reconnecting or lost (its ``state`` and ``reason`` are attributes). Availability stays
     about the daemon, so the camera's own state stays visible while it is down.
     """
     uid = f"visionedge_{device}"
-    return {
+    payload: dict[str, Any] = {
         "dev": {
             "ids": [uid],
             "name": f"visionedge {device}",
@@ -163,8 +185,20 @@ def discovery_payload(topics: Topics, device: str, camera: str) -> dict[str, Any
         },
         "qos": 1,
     }
+    for label in sorted({count_key(x) for x in labels}):
+        payload["cmps"][f"count_{label}"] = {
+            "p": "sensor",
+            "name": f"{label} in view",
+            "icon": "mdi:counter",
+            "state_topic": f"{topics.base}/{label}",
+            "state_class": "measurement",
+            "unique_id": f"{uid}_count_{label}",
+        }
+    return payload
 
 
-def discovery_json(topics: Topics, device: str, camera: str) -> bytes:
+def discovery_json(topics: Topics, device: str, camera: str, labels: Sequence[str] = ()) -> bytes:
     """The discovery message as compact JSON bytes."""
-    return json.dumps(discovery_payload(topics, device, camera), separators=(",", ":")).encode()
+    return json.dumps(
+        discovery_payload(topics, device, camera, labels), separators=(",", ":")
+    ).encode()

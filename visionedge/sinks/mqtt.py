@@ -171,6 +171,8 @@ class MqttSink:
         self._just_connected = False
         self._refusal = ""
         self._announce = False
+        oc = config.objects
+        self._count_labels: set[str] = set(oc.labels) if oc.mode != "motion" else set()
         self._ever_connected = False
         self._attempt = 0
         self._next_attempt = 0.0
@@ -294,6 +296,16 @@ class MqttSink:
             self._set_retained(self.topics.camera, json.dumps(body).encode())
         elif name == "availability":
             self._set_retained(self.topics.availability, value.encode())
+        elif name == "count":
+            # Objects in view per label (object mode); a new label is announced to HA.
+            label = str((detail or {}).get("label", "object"))
+            self._set_retained(self.topics.count(label), value.encode())
+            with self._lock:
+                new = label not in self._count_labels
+                self._count_labels.add(label)
+            if new:
+                self._announce = True
+                self._wake()
 
     def snapshot(self, event_id: str, jpeg: bytes) -> None:
         """Publish the event's best frame as a retained JPEG (latest wins)."""
@@ -646,8 +658,10 @@ class MqttSink:
             self._announce = False
             if mc.discovery:
                 topic = discovery_topic(mc.discovery_prefix, self.config.device.name)
+                with self._lock:
+                    labels = sorted(self._count_labels)
                 payload = discovery_json(
-                    self.topics, self.config.device.name, self.config.device.camera
+                    self.topics, self.config.device.name, self.config.device.camera, labels
                 )
                 self._client.publish(topic, payload, qos=1, retain=True)
 

@@ -73,6 +73,8 @@ class ObjectPass:
     It starts fully outside one edge at ``start_s`` and is fully outside the other edge
     after ``duration_s``. ``direction`` +1 moves left to right. ``height_frac`` is its height
     and ``ground_frac`` the row of its feet/wheels, both as fractions of the frame height.
+    With ``stop_s`` > 0 it slows down to a stop at ``stop_frac`` of its way, stands still for
+    ``stop_s`` (added to its time in view) and speeds up again (quadratic ease out/in).
     """
 
     cls: str
@@ -81,6 +83,8 @@ class ObjectPass:
     direction: int = 1
     height_frac: float = 0.4
     ground_frac: float = 0.9
+    stop_frac: float = 0.5
+    stop_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +228,7 @@ class _Track:
     height_px: int
     first: int
     last: int
+    fps: float = 10.0
 
 
 def _gain_at(spec: SceneSpec, t_s: float) -> float:
@@ -292,15 +297,34 @@ def _tracks(spec: SceneSpec, bg: U8) -> list[_Track]:
         height_px = max(8, round(ev.height_frac * spec.height))
         look = _pick_look(spec, ev, i, height_px, bg)
         first = round(ev.start_s * spec.fps)
-        last = max(first + 1, round((ev.start_s + ev.duration_s) * spec.fps))
-        out.append(_Track(ev, len(out) + 1, look, height_px, first, last))
+        last = max(first + 1, round((ev.start_s + ev.duration_s + ev.stop_s) * spec.fps))
+        out.append(_Track(ev, len(out) + 1, look, height_px, first, last, spec.fps))
     return out
+
+
+def _progress(t: _Track, index: int) -> float:
+    """Share of its way the object has covered at frame ``index`` (0..1)."""
+    if t.event.stop_s <= 0:
+        return (index - t.first) / (t.last - t.first)
+    stop = round(t.event.stop_s * t.fps)
+    moving = max(2, t.last - t.first - stop)
+    t1 = max(1, round(moving * t.event.stop_frac))
+    t2 = max(1, moving - t1)
+    e = index - t.first
+    sf = t.event.stop_frac
+    if e < t1:
+        u = e / t1
+        return sf * (1.0 - (1.0 - u) ** 2)
+    if e < t1 + stop:
+        return sf
+    u = min(1.0, (e - t1 - stop) / t2)
+    return sf + (1.0 - sf) * u * u
 
 
 def _position(t: _Track, index: int, width: int, height: int) -> tuple[int, int, float]:
     """Top-left of the object's canvas at frame ``index`` and its gait phase."""
     w, h = object_size(t.look, t.height_px)
-    frac = (index - t.first) / (t.last - t.first)
+    frac = _progress(t, index)
     start, end = -w, width
     if t.event.direction < 0:
         start, end = end, start
@@ -326,6 +350,8 @@ def check_spec(spec: SceneSpec) -> None:
         if isinstance(ev, ObjectPass):
             if ev.cls not in CLASSES:
                 raise ValueError(f"unknown object class {ev.cls!r}; use one of {', '.join(CLASSES)}")
+            if not (0 < ev.stop_frac < 1 and ev.stop_s >= 0):
+                raise ValueError(f"ObjectPass {ev}: stop_frac must be in (0, 1) and stop_s >= 0")
             if ev.direction not in (-1, 1):
                 raise ValueError(f"ObjectPass.direction must be 1 or -1, got {ev.direction}")
             if not (0 < ev.height_frac <= 1 and 0 < ev.ground_frac <= 1 and ev.duration_s > 0):

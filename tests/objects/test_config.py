@@ -1,0 +1,33 @@
+"""The [objects] section: defaults keep motion events, bad values are one clear line."""
+
+from __future__ import annotations
+
+import pytest
+
+from visionedge.config import Config, default_config_toml, parse_config
+from visionedge.errors import ConfigError
+
+
+def test_default_is_motion_mode_and_the_defaults_file_parses_back() -> None:
+    assert Config().objects.mode == "motion"
+    import tomllib
+
+    assert parse_config(tomllib.loads(default_config_toml())).objects == Config().objects
+
+
+@pytest.mark.parametrize(
+    ("section", "needle"),
+    [
+        ({"objects": {"mode": "objects"}}, "objects.mode"),
+        ({"objects": {"required_zones": ["door"]}}, "'door' is not one of gate.zones"),
+        ({"objects": {"zones": [{"name": "door"}]}}, "'door' is not one of gate.zones"),
+        ({"objects": {"filters": {"person": {"min_score": 2}}}}, "objects.filters.person.min_score"),
+        ({"objects": {"min_hits": 0}}, "objects.min_hits"),
+        ({"objects": {"colour": "red"}}, "unknown key"),
+    ],
+)
+def test_bad_object_settings_name_the_key(section: dict[str, object], needle: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(section, "cam.toml")
+    msg = str(err.value)
+    assert needle in msg and "\n" not in msg

@@ -1,0 +1,384 @@
+"""Per-object events: tracked objects (and their classifications) in, schema-2 payloads out.
+
+An object's event starts once it *counts*: it has an id, it has travelled (steady moves of
+both box edges, :func:`~visionedge.objects.measures.travelled`), its largest box so far is
+within the area filters, it has entered one of ``objects.required_zones`` (when set) and, when ``objects.labels`` is
+set, its voted label is one of them with at least the label's ``min_score``. From then on it
+counts until it ends. Updates go out every ``events.update_every`` frames while it moves, and
+at once when its label, its zones or its stationary flag change; a stationary object is not
+re-announced by the periodic updates. The best view and the zone rules are integer (plane
+pixels), like the tracker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from visionedge.config import (
+    ClassifierConfig,
+    DeviceConfig,
+    EventsConfig,
+    ObjectsConfig,
+    ZoneConfig,
+)
+from visionedge.events.ids import IdFactory
+from visionedge.events.payload import round_pct, round_score
+from visionedge.events.tracker import ModelInfo, _public_source
+from visionedge.events.vote import LabelVote
+from visionedge.objects.geometry import (
+    SUB,
+    PxBox,
+    area,
+    inside_polygon,
+    milli,
+    polygon_to_sub,
+)
+from visionedge.objects.measures import best_key, clip_box, clipped_area, travel_step, travelled
+from visionedge.objects.payload import OBJECT_SCHEMA_VERSION
+from visionedge.objects.track import Track, TrackState, TrackStep
+from visionedge.protocols import Classification
+
+__all__ = ["CountChange", "ObjectEvents"]
+
+_AREA_SCALE = 100_000
+"""Area filters are compared as ``area * 100000 >= pct * 1000 * frame_area`` (integers)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CountChange:
+    """Objects in view with ``label`` (``"object"`` when unlabelled) is now ``count``."""
+
+    label: str
+    count: int
+
+
+@dataclass(slots=True)
+class _Best:
+    key: tuple[int, int]
+    frame: int
+    ts_ms: int
+    box: PxBox
+    label: str | None
+    score: float | None
+
+
+@dataclass(slots=True)
+class _Obj:
+    """What the emitter knows about one tracked object."""
+
+    object_id: int
+    first_frame: int
+    first_ts_ms: int
+    event_id: str = ""
+    counts: bool = False
+    seq: int = 0
+    frames: int = 0
+    vote: LabelVote = field(default_factory=LabelVote)
+    last_classified: int | None = None
+    best: _Best | None = None
+    path: list[tuple[int, int]] = field(default_factory=list)
+    path_stride: int = 1
+    path_seen: int = 0
+    zones: frozenset[str] = frozenset()
+    entered: list[str] = field(default_factory=list)
+    dwell: dict[str, int] = field(default_factory=dict)
+    last_ts_ms: int = 0
+    sent_frame: int = 0
+    sent_label: str | None = None
+    sent_zones: frozenset[str] = frozenset()
+    sent_stationary: bool = False
+    origin: PxBox | None = None
+    first: PxBox | None = None
+    largest: PxBox = (0, 0, 0, 0)
+    travelled: bool = False
+    tx: int = 0
+    ty: int = 0
+
+
+class ObjectEvents:
+    """Turns :class:`~visionedge.objects.track.TrackStep` s into object event payloads."""
+
+    def __init__(
+        self,
+        objects_cfg: ObjectsConfig,
+        events_cfg: EventsConfig,
+        device_cfg: DeviceConfig,
+        classifier_cfg: ClassifierConfig,
+        zones: list[ZoneConfig],
+        width: int,
+        height: int,
+        *,
+        id_factory: IdFactory,
+        model: ModelInfo | None = None,
+    ) -> None:
+        self.cfg = objects_cfg
+        self._events_cfg = events_cfg
+        self._device = device_cfg
+        self._classifier_cfg = classifier_cfg
+        self._ids = id_factory
+        self._model = model
+        self.width, self.height = width, height
+        rules = {z.name: z.labels for z in objects_cfg.zones}
+        self._zones = [
+            (z.name, polygon_to_sub(z.polygon, width, height), rules.get(z.name, []))
+            for z in zones
+        ]
+        self._objs: dict[int, _Obj] = {}
+        self._counts: dict[str, int] = {}
+        self.events_started = 0
+
+    # -- state the stage reads -----------------------------------------------------------
+    def classified(self, object_id: int) -> tuple[int, int | None]:
+        """How often the object was classified, and on which frame last."""
+        o = self._objs.get(object_id)
+        return (o.vote.count, o.last_classified) if o else (0, None)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Objects that count and are in view, per label."""
+        return dict(self._counts)
+
+    def reconfigure(
+        self, objects_cfg: ObjectsConfig, events_cfg: EventsConfig, classifier_cfg: ClassifierConfig
+    ) -> None:
+        """Take new settings; objects continue under them (zone polygons stay)."""
+        self.cfg, self._events_cfg, self._classifier_cfg = objects_cfg, events_cfg, classifier_cfg
+
+    # -- inputs ----------------------------------------------------------------------------
+    def on_frame(
+        self,
+        step: TrackStep,
+        classifications: Mapping[int, Classification],
+        source: str,
+        frame: int,
+        ts_ms: int,
+    ) -> tuple[list[dict[str, Any]], list[CountChange]]:
+        """One frame: the payloads to publish, in order, and the per-label count changes."""
+        out: list[dict[str, Any]] = []
+        for t in step.tracks:
+            o = self._objs.get(t.object_id)
+            if o is None:
+                o = self._objs[t.object_id] = _Obj(t.object_id, t.first_frame, t.first_ts_ms)
+                o.last_ts_ms = t.first_ts_ms
+            c = classifications.get(t.object_id)
+            if c is not None:
+                o.vote.add(c)
+                o.last_classified = frame
+            self._observe(o, t, c, ts_ms)
+            if not o.counts and self._qualifies(o, t):
+                o.counts = True
+                o.event_id = self._ids(f"{_public_source(source) or self._device.camera}#{t.object_id}",
+                                       t.first_frame)
+                self.events_started += 1
+                out.append(self._message(o, t, "start", source, frame, ts_ms))
+            elif o.counts:
+                label = self._label(o)[0]
+                due = (
+                    frame - o.sent_frame >= self._events_cfg.update_every and not t.stationary
+                )
+                if (
+                    due
+                    or label != o.sent_label
+                    or o.zones != o.sent_zones
+                    or t.stationary != o.sent_stationary
+                ):
+                    out.append(self._message(o, t, "update", source, frame, ts_ms))
+        for t in step.ended:
+            out += self._end(t, t.ended.value if t.ended else "lost", source, frame, ts_ms)
+        return out, self._count_changes()
+
+    def finish(
+        self, tracks: list[Track], reason: str, source: str, frame: int, ts_ms: int
+    ) -> tuple[list[dict[str, Any]], list[CountChange]]:
+        """End every object still tracked (``reason`` = stopped / end_of_clip)."""
+        out: list[dict[str, Any]] = []
+        for t in tracks:
+            out += self._end(t, reason, source, frame, ts_ms)
+        self._objs.clear()
+        return out, self._count_changes()
+
+    # -- internals -------------------------------------------------------------------------
+    def _end(self, t: Track, reason: str, source: str, frame: int, ts_ms: int) -> list[dict[str, Any]]:
+        o = self._objs.pop(t.object_id, None)
+        if o is None or not o.counts:
+            return []
+        return [self._message(o, t, "end", source, frame, ts_ms, reason)]
+
+    def _label(self, o: _Obj) -> tuple[str | None, float | None]:
+        if not (self._classifier_cfg.enabled and self._model is not None):
+            return None, None
+        best = o.vote.best()
+        return (best[0], best[1]) if best else (None, None)
+
+    def _area_ok(self, b: PxBox, f_min: float, f_max: float) -> bool:
+        # The largest view decides: an object entering or leaving shows only a sliver.
+        # pct of the frame, compared in integers: area / frame * 100 vs pct (3 decimals).
+        a = area(b) * _AREA_SCALE
+        frame_area = self.width * self.height
+        return a >= milli(f_min) * frame_area and a <= milli(f_max) * frame_area
+
+    def _qualifies(self, o: _Obj, t: Track) -> bool:
+        cfg = self.cfg
+        if not o.travelled:
+            return False
+        label, score = self._label(o)
+        f = cfg.filters.get(label or "", cfg.filters.get("*"))
+        if f is not None and not self._area_ok(o.largest, f.min_area_pct, f.max_area_pct):
+            return False
+        if cfg.labels and (label is None or label not in cfg.labels):
+            return False
+        if f is not None and f.min_score > 0 and (score is None or score < f.min_score):
+            return False
+        return not cfg.required_zones or any(z in o.entered for z in cfg.required_zones)
+
+    def _observe(self, o: _Obj, t: Track, cl: Classification | None, ts_ms: int) -> None:
+        o.frames += int(t.state is not TrackState.MISSING)
+        label = self._label(o)[0]
+        # Zones: the box's bottom centre, the point that stands on the ground.
+        ax = (t.box[0] + t.box[2]) * (SUB // 2)
+        ay = t.box[3] * SUB
+        now: set[str] = set()
+        for name, poly, labels in self._zones:
+            if labels and label not in labels:
+                continue
+            if inside_polygon(ax, ay, poly):
+                now.add(name)
+        dt = ts_ms - o.last_ts_ms
+        for name in o.zones & now:
+            o.dwell[name] = o.dwell.get(name, 0) + dt
+        for name in sorted(now - o.zones):
+            o.dwell.setdefault(name, 0)
+            if name not in o.entered:
+                o.entered.append(name)
+        o.zones = frozenset(now)
+        o.last_ts_ms = ts_ms
+        if t.state is TrackState.SEEN:
+            step = (
+                travel_step(o.origin, t.box, self.width, self.height)
+                if o.origin is not None
+                else None
+            )
+            if o.first is None:
+                o.first = t.box
+            if step is not None and not o.travelled:
+                o.tx += step[0]
+                o.ty += step[1]
+                # Both the steady edge shifts and the centre's net move must be far enough:
+                # foliage cut by the frame border grows one edge but goes nowhere.
+                f = o.first
+                nx = abs(t.box[0] + t.box[2] - f[0] - f[2]) // 2
+                ny = abs(t.box[1] + t.box[3] - f[1] - f[3]) // 2
+                o.travelled = all(
+                    travelled(x, y, t.box, self.width, self.height,
+                              self.cfg.min_travel, self.cfg.min_travel_pct)
+                    for x, y in ((o.tx, o.ty), (nx, ny))
+                )
+            o.origin = t.box
+            if area(t.box) > area(o.largest):
+                o.largest = t.box
+            self._path(o, t.box)
+            self._best(o, t, cl)
+
+    def _path(self, o: _Obj, b: PxBox) -> None:
+        # Keep every stride-th sighting; when full, drop every other point and double the
+        # stride, so the summary stays evenly spaced over the whole passage.
+        if o.path_seen % o.path_stride == 0:
+            o.path.append((b[0] + b[2], b[1] + b[3]))
+            if len(o.path) > self.cfg.path_points:
+                o.path = o.path[::2]
+                o.path_stride *= 2
+        o.path_seen += 1
+
+    def _best(self, o: _Obj, t: Track, c: Classification | None) -> None:
+        top = c.best if c is not None else None
+        key = best_key(t.box, self.width, self.height, milli(top.score) if top else 0)
+        if o.best is None or key > o.best.key:
+            o.best = _Best(
+                key, t.last_seen_frame, t.last_seen_ts_ms, t.box,
+                top.label if top else None, round_score(top.score) if top else None,
+            )
+
+    def _count_changes(self) -> list[CountChange]:
+        now: dict[str, int] = {}
+        for o in self._objs.values():
+            if o.counts:
+                name = self._label(o)[0] or "object"
+                now[name] = now.get(name, 0) + 1
+        changes = [
+            CountChange(name, now.get(name, 0))
+            for name in sorted(set(now) | set(self._counts))
+            if now.get(name, 0) != self._counts.get(name, 0)
+        ]
+        self._counts = {k: v for k, v in now.items() if v}
+        return changes
+
+    def _message(
+        self,
+        o: _Obj,
+        t: Track,
+        kind: str,
+        source: str,
+        frame: int,
+        ts_ms: int,
+        end_reason: str | None = None,
+    ) -> dict[str, Any]:
+        label, score = self._label(o)
+        classify = self._classifier_cfg.enabled and self._model is not None
+        ended = kind == "end"
+        w, h = self.width, self.height
+        best = o.best
+        payload: dict[str, Any] = {
+            "schema": OBJECT_SCHEMA_VERSION,
+            "type": kind,
+            "event_id": o.event_id,
+            "object_id": o.object_id,
+            "seq": o.seq,
+            "device": self._device.name,
+            "camera": self._device.camera,
+            "source": _public_source(source) or self._device.camera,
+            "start_frame": o.first_frame,
+            "start_ts_ms": o.first_ts_ms,
+            "frame": frame,
+            "ts_ms": ts_ms,
+            "end_frame": t.last_seen_frame if ended else None,
+            "end_ts_ms": t.last_seen_ts_ms if ended else None,
+            "duration_ms": t.last_seen_ts_ms - o.first_ts_ms,
+            "frames": max(1, o.frames),
+            "end_reason": end_reason,
+            "state": t.state.value,
+            "stationary": t.stationary,
+            "box": clip_box(t.box, w, h),
+            "area_pct": round_pct(100.0 * clipped_area(t.box, w, h) / (w * h)),
+            "path": [
+                [round_score(min(max(x / (2 * w), 0.0), 1.0)),
+                 round_score(min(max(y / (2 * h), 0.0), 1.0))]
+                # Never seen alone yet (confirmed inside a merged region): its box's centre.
+                for x, y in (o.path or [(t.box[0] + t.box[2], t.box[1] + t.box[3])])
+            ],
+            "zones": sorted(o.zones),
+            "entered_zones": list(o.entered),
+            "zone_dwell_ms": {k: o.dwell[k] for k in sorted(o.dwell)},
+            "label": label,
+            "score": round_score(score) if score is not None else None,
+            "classified_frames": o.vote.count if classify else 0,
+            "model": (
+                {"name": self._model.name, "sha256": self._model.sha256}
+                if classify and self._model is not None
+                else None
+            ),
+            "best": (
+                {"frame": best.frame, "ts_ms": best.ts_ms, "box": clip_box(best.box, w, h),
+                 "label": best.label, "score": best.score}
+                if best is not None
+                else None
+            ),
+        }
+        o.seq += 1
+        o.sent_frame = frame
+        o.sent_label = label
+        o.sent_zones = o.zones
+        o.sent_stationary = t.stationary
+        return payload
+

@@ -52,7 +52,7 @@ STATUS_EVERY_S = 5.0
 """How often ``STATUS=`` is refreshed."""
 
 RESTART_ONLY_SECTIONS = (
-    "device", "source", "output", "mqtt", "spool", "daemon", "metrics", "recording",
+    "device", "source", "output", "mqtt", "spool", "daemon", "metrics", "recording", "web",
 )
 RESTART_ONLY_CLASSIFIER = ("model", "labels", "backend", "num_threads", "input_range", "mean", "std")
 
@@ -225,6 +225,7 @@ class Daemon:
         self._queue: FrameQueue | None = None
         self._best: tuple[str, float] | None = None
         self._recorder: Any = None
+        self._tap: Any = None  # visionedge.web.LiveTap while the page is enabled
 
     def _close_recorder(self, timeout: float) -> None:
         """Close the recording in progress and let the writer finish (within ``timeout``)."""
@@ -246,6 +247,10 @@ class Daemon:
         """Apply ``config`` before the next frame."""
         with self._lock:
             self._pending_config = config
+
+    def request_reload(self) -> None:
+        """Re-read the config file before the next frame, as SIGHUP does (the web page)."""
+        self._reload_requested = True
 
     def set_enabled(self, enabled: bool) -> None:
         """Pause or resume analysis before the next frame."""
@@ -346,7 +351,12 @@ class Daemon:
                 if hasattr(sink, "on_delivered"):
                     sink.on_delivered = metrics.frame_to_publish_seconds.observe
             metrics.serve(cfg.metrics)
-            return self._loop(pipeline, source, metrics)
+            web = self._start_web(cfg, source)
+            try:
+                return self._loop(pipeline, source, metrics)
+            finally:
+                if web is not None:
+                    web.close(cfg.daemon.stop_timeout_s)
         finally:
             self.notifier.stopping()
             self.notifier.status("stopping: flushing events")
@@ -356,6 +366,16 @@ class Daemon:
             finally:
                 metrics.close()
                 self.notifier.close()
+
+    def _start_web(self, cfg: Config, source: FrameSource) -> Any:
+        if not cfg.web.enabled:
+            return None
+        from visionedge.recording.recorder import recordings_root
+        from visionedge.web import LiveTap, start_web
+
+        self._tap = LiveTap(cfg.web.history)
+        return start_web(cfg, self, self._tap, lambda: str(getattr(source, "state", "ok")),
+                         recordings_root(cfg))
 
     def _loop(self, pipeline: Any, source: FrameSource, metrics: Metrics) -> int:
         cfg = self.config
@@ -437,6 +457,8 @@ class Daemon:
         if trace.classify_us is not None:
             metrics.classify_seconds.observe(trace.classify_us / 1e6)
         self._maybe_snapshot(item.frame, trace)
+        if self._tap is not None:
+            self._tap.offer(item.frame, trace, pipeline.gate)
 
     def _maybe_snapshot(self, frame: Frame, trace: FrameTrace) -> None:
         targets = [s for s in self._sinks if isinstance(s, SnapshotSink)]

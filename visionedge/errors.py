@@ -25,7 +25,8 @@ that escapes is a bug and exits with status 1.
     │   └── UnsupportedOpError           9   an operator TFLM's resolver cannot run
     ├── FirmwareError                   10   firmware config generation / host build problems
     ├── RecordingError                  11   the recording folder is unwritable, or full below its floor
-    └── RecordingFormatError            12   not a recording, truncated, or made by another format version
+    ├── RecordingFormatError            12   not a recording, truncated, or made by another format version
+    └── WebError                        13   the web page cannot start (port taken, bind address invalid)
 
 Exit status 2 is argparse's usage error. Distinct statuses let systemd's
 ``RestartPreventExitStatus=`` stop restarting on errors a restart cannot fix (3 and 5).
@@ -52,6 +53,7 @@ __all__ = [
     "TrainingError",
     "UnsupportedOpError",
     "VisionEdgeError",
+    "WebError",
 ]
 
 EXIT_OK = 0
@@ -160,3 +162,9 @@ class RecordingFormatError(VisionEdgeError):
     """A recording cannot be replayed: not a recording, truncated, or another format version."""
 
     exit_code = 12
+
+
+class WebError(VisionEdgeError):
+    """The web page cannot start: its port is taken or its bind address is invalid."""
+
+    exit_code = 13

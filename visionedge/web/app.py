@@ -120,14 +120,14 @@ class WebApp:
         response = web.HTTPSeeOther("/")
         response.set_cookie(COOKIE, self.sessions.create(), httponly=True, samesite="Strict",
                             path="/")
-        return response
+        raise response
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
         if request.get("sid"):
             self.sessions.drop(request["sid"])
         response = web.HTTPSeeOther("/login")
         response.del_cookie(COOKIE, path="/")
-        return response
+        raise response
 
     async def index(self, request: web.Request) -> web.StreamResponse:
         return web.Response(body=_static("index.html"), content_type="text/html")

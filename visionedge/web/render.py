@@ -64,11 +64,16 @@ def render_live(live: LiveFrame, gate: GateConfig, overlays: Collection[str]) ->
     """The frame (BGR) with ``overlays`` drawn; a new array, the frame is not touched."""
     image = live.frame.image().copy()
     h, w = image.shape[:2]
+    # cv2 calls release the GIL (numpy fancy indexing would not): the frame path keeps
+    # running while a picture is drawn.
     if "changed" in overlays:
         changed = changed_pixels(live, gate)
         if changed is not None:
-            big = cv2.resize(changed, (w, h), interpolation=cv2.INTER_NEAREST) > 0
-            image[big] = (0.45 * image[big] + 0.55 * np.array(CHANGED_BGR)).astype(np.uint8)
+            big = cv2.resize(changed, (w, h), interpolation=cv2.INTER_NEAREST)
+            tint = np.empty_like(image)
+            tint[:] = CHANGED_BGR
+            blend = cv2.addWeighted(image, 0.45, tint, 0.55, 0)
+            cv2.copyTo(blend, big, image)
     if "masks" in overlays and gate.masks:
         shade = image.copy()
         cv2.fillPoly(shade, [_poly_px(p, w, h) for p in gate.masks], MASK_BGR)

@@ -1,0 +1,199 @@
+"""Benchmark: what the web page costs the frame path: frame rate and gate cost, page open vs closed.
+
+Usage: ``python bench/web.py [--clip FILE] [--repeat 3] [--seconds 60]``
+
+The real daemon (:class:`visionedge.daemon.Daemon`, in a thread, the shipped demo classifier
+on) replays a clip as fast as it can, three ways, interleaved per repeat:
+
+- ``off``: ``web.enabled = false`` (the daemon as before the page existed);
+- ``closed``: the page is served but nobody looks at it;
+- ``open``: from the first analysed frame on, a client does what the open Live tab does: a JPEG with every overlay
+  (changed pixels, masks, zones, regions, labels) at ``web.live_fps`` = 5 per second, the
+  changed-% history and the status once a second.
+
+Per mode: frames per second of wall time (the throughput the daemon keeps), the mean gate
+cost per frame (``GateResult.gate_us``, collected by wrapping the gate), the frame-path
+thread's CPU per frame, and the process RSS while running. Ratios are open/off and
+closed/off (the target, open/off fps >= 0.95 and gate cost <= 1/0.95, is checked on the
+medians). Default clip: a generated 640x480 scene with masks and zones configured, so every
+overlay has something to draw; ``--clip`` takes real footage (the report uses the
+pedestrians clip). Exit status 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from visionedge.config import parse_config
+from visionedge.daemon import Daemon
+from visionedge.gate.gate import FrameDifferenceGate
+from visionedge.protocols import GateResult
+from visionedge.synth import ObjectPass, SceneSpec, write_clip
+
+TARGET = 0.95
+TOKEN = "bench-token"
+GATE_US: list[float] = []
+MARKS: list[tuple[float, float]] = []
+"""(wall, frame-path thread CPU) at every gate call: rates exclude start-up and shut-down."""
+
+_process = FrameDifferenceGate.process
+
+
+def _timed_process(self: FrameDifferenceGate, frame: Any) -> GateResult:
+    result = _process(self, frame)
+    GATE_US.append(result.gate_us)
+    MARKS.append((time.perf_counter(), time.thread_time()))
+    return result
+
+
+FrameDifferenceGate.process = _timed_process  # type: ignore[method-assign]
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb() -> float:
+    """Resident set size of this process now."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * 4096 / 1e6
+
+
+def make_clip(folder: Path, seconds: float) -> Path:
+    spec = SceneSpec(width=640, height=480, fps=10.0, seed=5, duration_s=seconds, events=[
+        ObjectPass(("person", "vehicle", "animal")[i % 3], 0.5 + 6.0 * i, 4.0,
+                   direction=1 if i % 2 == 0 else -1, height_frac=0.4)
+        for i in range(int(seconds // 6))
+    ])
+    path = folder / "bench_web.avi"
+    write_clip(spec, path)
+    return path
+
+
+class Viewer(threading.Thread):
+    """Requests what the open Live tab requests, until stopped."""
+
+    def __init__(self, port: int, fps: float) -> None:
+        super().__init__(name="viewer", daemon=True)
+        self.port, self.fps = port, fps
+        self.stop = threading.Event()
+        self.jpegs = 0
+
+    def get(self, path: str) -> bytes:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request("GET", path, headers={"Authorization": f"Bearer {TOKEN}"})
+            return conn.getresponse().read()
+        finally:
+            conn.close()
+
+    def run(self) -> None:
+        last_slow = 0.0
+        while not self.stop.is_set():
+            t = time.monotonic()
+            try:
+                if self.get("/api/live.jpg?overlays=changed,masks,zones,regions,labels")[:2] == b"\xff\xd8":
+                    self.jpegs += 1
+                if t - last_slow >= 1.0:
+                    self.get("/api/history")
+                    self.get("/api/status")
+                    last_slow = t
+            except OSError:
+                pass
+            self.stop.wait(max(0.0, 1.0 / self.fps - (time.monotonic() - t)))
+
+
+def one_run(clip: Path, tmp: Path, mode: str, port: int) -> dict[str, float]:
+    token = tmp / "token"
+    token.write_text(TOKEN)
+    cfg = parse_config({
+        "source": {"kind": "file", "path": str(clip)},
+        "output": {"stdout": False},
+        "gate": {"masks": [[[0.0, 0.0], [0.2, 0.0], [0.2, 0.2]]],
+                 "zones": [{"name": "left", "polygon": [[0, 0.5], [0.5, 0.5], [0.5, 1], [0, 1]]}]},
+        "daemon": {"watchdog": False},
+        "web": {"enabled": mode != "off", "port": port, "token_file": str(token)},
+    })
+    GATE_US.clear()
+    MARKS.clear()
+    daemon = Daemon(cfg, env={})
+    rss: list[float] = []
+    viewer = Viewer(port, cfg.web.live_fps) if mode == "open" else None
+    thread = threading.Thread(target=daemon.run, name="daemon")
+    thread.start()
+    if viewer is not None:
+        while daemon._tap is None or daemon._tap.latest is None:  # bench only: wait for the first frame
+            time.sleep(0.01)
+        viewer.start()
+    while thread.is_alive():
+        rss.append(rss_mb())
+        thread.join(0.5)
+    if viewer is not None:
+        viewer.stop.set()
+        viewer.join(10)
+    frames = len(GATE_US)
+    (w0, c0), (w1, c1) = MARKS[0], MARKS[-1]
+    return {
+        "fps": (frames - 1) / (w1 - w0),
+        "gate_us": statistics.fmean(GATE_US),
+        "cpu_ms": 1000 * (c1 - c0) / (frames - 1),
+        "rss_mb": max(rss) if rss else rss_mb(),
+        "jpegs": float(viewer.jpegs if viewer else 0),
+        "frames": float(frames),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clip", type=Path, help="real footage to replay (default: generated)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=60.0, help="length of the generated clip")
+    args = ap.parse_args(argv)
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        clip = args.clip or make_clip(tmp, args.seconds)
+        results: dict[str, list[dict[str, float]]] = {"off": [], "closed": [], "open": []}
+        for rep in range(args.repeat):
+            for mode in ("off", "closed", "open"):
+                r = one_run(clip, tmp, mode, free_port())
+                results[mode].append(r)
+                print(f"  run {rep + 1} {mode:6s}: {r['fps']:7.1f} fps, gate {r['gate_us']:6.0f} us, "
+                      f"frame path {r['cpu_ms']:6.2f} ms/frame, RSS {r['rss_mb']:6.0f} MB, "
+                      f"{r['jpegs']:.0f} live JPEGs", flush=True)
+
+    def med(mode: str, key: str) -> float:
+        return statistics.median(r[key] for r in results[mode])
+
+    print(f"clip: {clip.name}, {med('off', 'frames'):.0f} frames, classifier on, median of "
+          f"{args.repeat}")
+    ok = True
+    for mode in ("closed", "open"):
+        fps_ratio = med(mode, "fps") / med("off", "fps")
+        gate_ratio = med(mode, "gate_us") / med("off", "gate_us")
+        cpu_ratio = med(mode, "cpu_ms") / med("off", "cpu_ms")
+        rss_delta = med(mode, "rss_mb") - med("off", "rss_mb")
+        good = fps_ratio >= TARGET and gate_ratio <= 1 / TARGET
+        ok &= good
+        print(f"page {mode:6s}: fps ratio {fps_ratio:.3f} (target >= {TARGET}), gate cost ratio "
+              f"{gate_ratio:.3f}, frame-path CPU ratio {cpu_ratio:.3f}, RSS {med(mode, 'rss_mb'):.0f} MB "
+              f"({rss_delta:+.0f} MB vs off) {'ok' if good else 'MISSED'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

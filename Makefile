@@ -26,6 +26,7 @@ bench:
 	-.venv/bin/python bench/mqtt.py
 	-.venv/bin/python bench/model.py
 	-.venv/bin/python bench/recording.py
+	-.venv/bin/python bench/web.py
 	-.venv/bin/python bench/firmware_size.py
 
 # Firmware: host runner and Cortex-M4 (QEMU mps2-an386) image, core only; docs/firmware.md.

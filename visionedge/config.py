@@ -572,6 +572,11 @@ class WebConfig(_Model):
     history: int = Field(
         600, ge=10, le=100000, description="Frames kept for the live changed-% chart."
     )
+    dataset: str = Field(
+        "",
+        description="Folder of a crop dataset (`visionedge dataset collect`: one folder per "
+        "class) to review on the Dataset tab; empty: no Dataset tab.",
+    )
 
     @model_validator(mode="after")
     def _token(self) -> WebConfig:

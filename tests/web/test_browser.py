@@ -258,3 +258,30 @@ def test_status_page(browser: Any, web: WebDaemon, tmp_path: Path) -> None:
         assert key in text
     assert "metrics.enabled is false" in browser.find_element(By.ID, "metrics-link").text
     shot(browser.find_element(By.TAG_NAME, "body"), tmp_path / "status.png")
+
+
+def test_dataset_review_moves_a_crop_by_clicking(browser: Any, web: WebDaemon, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    root = web.config.parent / "dataset"
+    sign_in(browser, web)
+    browser.find_element(By.ID, "tab-dataset").click()
+    classes = browser.find_element(By.ID, "class-list")
+    until(browser, lambda d: "person (4)" in classes.text, "the class counts")
+    assert "vehicle (3)" in classes.text and "unsure (2)" in classes.text
+    assert "_context" not in classes.text
+    until(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#crops .crop img")) == 4,
+          "the person crops")
+    until(browser, lambda d: all(d.execute_script("return arguments[0].naturalWidth", i) > 0
+                                 for i in d.find_elements(By.CSS_SELECTOR, "#crops .crop img")),
+          "the crops to load")
+    shot(browser.find_element(By.ID, "dataset"), tmp_path / "dataset-before.png")
+    tile = browser.find_elements(By.CSS_SELECTOR, "#crops .crop")[0]
+    name = tile.get_attribute("data-name")
+    tile.find_element(By.CSS_SELECTOR, "button[data-to='vehicle']").click()
+    until(browser, lambda d: "person (3)" in d.find_element(By.ID, "class-list").text,
+          "the counts after the move")
+    assert "vehicle (4)" in browser.find_element(By.ID, "class-list").text
+    assert (root / "vehicle" / name).is_file() and not (root / "person" / name).exists()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#crops .crop")) == 3
+    shot(browser.find_element(By.ID, "dataset"), tmp_path / "dataset-after.png")

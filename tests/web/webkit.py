@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 
 from visionedge.config import load_config
@@ -121,7 +123,25 @@ enabled = true
 port = {port}
 token_file = "{token}"
 read_only = {read_only}
+dataset = "{dataset}"
 """
+
+
+def make_dataset(root: Path) -> Path:
+    """A small crop dataset in the collect layout: person/, vehicle/, unsure/, _context/."""
+    rng = np.random.default_rng(3)
+    for cls, n, color in (("person", 4, (40, 40, 220)), ("vehicle", 3, (220, 120, 40)),
+                          ("unsure", 2, (128, 128, 128))):
+        (root / cls).mkdir(parents=True)
+        (root / "_context").mkdir(exist_ok=True)
+        for i in range(n):
+            img = rng.integers(0, 60, (96, 96, 3), dtype=np.uint8)
+            cv2.rectangle(img, (30, 15), (66, 85), color, -1)
+            name = f"{cls}_clip{i % 2}_f{100 + i:05d}.png"
+            cv2.imwrite(str(root / cls / name), img)
+            cv2.imwrite(str(root / "_context" / name), cv2.resize(img, (192, 192)))
+    (root / "manifest.csv").write_text("file,clip\n")
+    return root
 
 
 @pytest.fixture(scope="session")
@@ -147,7 +167,8 @@ def start_web_daemon(tmp: Path, clip: Path, *, read_only: bool = False) -> WebDa
     cfg = tmp / "visionedge.toml"
     rec = tmp / "recordings"
     cfg.write_text(CONFIG.format(clip=clip, rec=rec, port=port, token=token,
-                                 read_only="true" if read_only else "false"))
+                                 read_only="true" if read_only else "false",
+                                 dataset=make_dataset(tmp / "dataset")))
     stop = threading.Event()
     daemon = Daemon(load_config(cfg), str(cfg), env={}, stop=stop)
     thread = threading.Thread(target=daemon.run, name="test-daemon", daemon=True)

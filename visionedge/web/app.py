@@ -248,6 +248,61 @@ class WebApp:
         return web.FileResponse(path)
 
 
+class DatasetRoutes:
+    """The Dataset tab: counts per class, crops of a class, moving a crop (relabelling)."""
+
+    def __init__(self, web: WebApp) -> None:
+        self.web = web
+
+    def root(self) -> Path:
+        folder = self.web.cfg.web.dataset
+        if not folder:
+            raise web.HTTPNotFound(text="no dataset configured (web.dataset)")
+        return Path(folder)
+
+    async def summary(self, request: web.Request) -> web.StreamResponse:
+        from visionedge.web.dataset import classes
+
+        folder = self.web.cfg.web.dataset
+        return web.json_response({"dataset": folder or None,
+                                  "classes": classes(Path(folder)) if folder else {}})
+
+    async def listing(self, request: web.Request) -> web.StreamResponse:
+        from visionedge.web.dataset import crops
+
+        try:
+            offset = int(request.query.get("offset", "0"))
+        except ValueError:
+            raise web.HTTPBadRequest(text="offset must be a number") from None
+        return web.json_response(
+            {"crops": crops(self.root(), request.match_info["cls"], max(0, offset))})
+
+    async def image(self, request: web.Request) -> web.StreamResponse:
+        from visionedge.web.dataset import crop_file
+
+        path = crop_file(self.root(), request.match_info["cls"], request.match_info["name"],
+                         context=request.query.get("context") == "1")
+        if path is None:
+            raise web.HTTPNotFound(text="no such crop")
+        return web.FileResponse(path)
+
+    async def move(self, request: web.Request) -> web.StreamResponse:
+        from visionedge.web.dataset import classes, move_crop
+
+        if self.web.cfg.web.read_only:
+            raise web.HTTPForbidden(text="the page is read-only (web.read_only = true)")
+        root = self.root()
+        try:
+            body = await request.json()
+            name, src, dst = (str(body[k]) for k in ("name", "from", "to"))
+        except (ValueError, TypeError, KeyError):
+            return web.json_response({"error": 'send {"name", "from", "to"}'}, status=400)
+        problem = move_crop(root, name, src, dst)
+        if problem is not None:
+            return web.json_response({"error": problem}, status=409)
+        return web.json_response({"moved": name, "to": dst, "classes": classes(root)})
+
+
 def build_app(daemon: DaemonView, tap: LiveTap, sessions: Sessions,
               camera_state: Callable[[], str], recordings: Path) -> web.Application:
     """The application with every route; served by :mod:`visionedge.web.server`."""
@@ -266,4 +321,9 @@ def build_app(daemon: DaemonView, tap: LiveTap, sessions: Sessions,
     app.router.add_put("/api/geometry", h.save_geometry)
     app.router.add_get("/api/events", h.events)
     app.router.add_get("/media/{recording}/{name:.+}", h.media)
+    d = DatasetRoutes(h)
+    app.router.add_get("/api/dataset", d.summary)
+    app.router.add_get("/api/dataset/{cls}", d.listing)
+    app.router.add_post("/api/dataset/move", d.move)
+    app.router.add_get("/crops/{cls}/{name}", d.image)
     return app

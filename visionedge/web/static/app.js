@@ -35,6 +35,7 @@ function show(name) {
   if (name === "editor") editorOpen();
   if (name === "events") loadEvents();
   if (name === "status") loadStatus();
+  if (name === "dataset") loadDataset();
 }
 
 // ---- live -------------------------------------------------------------------------------
@@ -198,6 +199,59 @@ async function loadEvents(ev) {
       el("td", e.peak_changed_pct), el("td", new Date(e.recorded_ms).toLocaleString()), rec);
     tb.append(tr);
   }
+}
+
+// ---- dataset ----------------------------------------------------------------------------
+let dsClass = null;
+let dsClasses = {};
+function drawClasses() {
+  const box = $("class-list");
+  box.replaceChildren();
+  for (const [c, n] of Object.entries(dsClasses)) {
+    const b = el("button", `${c} (${n})`, { "data-class": c });
+    if (c === dsClass) b.classList.add("active");
+    b.addEventListener("click", () => { dsClass = c; drawClasses(); loadCrops(); });
+    box.append(b);
+  }
+}
+async function loadDataset() {
+  const d = await (await api("/api/dataset")).json();
+  dsClasses = d.classes;
+  $("dataset-note").textContent = d.dataset ? `dataset: ${d.dataset}` : "no dataset configured (web.dataset)";
+  if (!(dsClass in dsClasses)) dsClass = Object.keys(dsClasses)[0] || null;
+  drawClasses();
+  await loadCrops();
+}
+async function loadCrops() {
+  const grid = $("crops");
+  grid.replaceChildren();
+  if (!dsClass) return;
+  const cls = dsClass;
+  const d = await (await api("/api/dataset/" + encodeURIComponent(cls))).json();
+  for (const name of d.crops) {
+    const tile = el("div", null, { class: "crop", "data-name": name });
+    const src = "/crops/" + encodeURIComponent(cls) + "/" + encodeURIComponent(name);
+    tile.append(el("img", null, { src, alt: name, loading: "lazy" }), el("div", name, { class: "name" }));
+    for (const target of Object.keys(dsClasses)) {
+      if (target === cls) continue;
+      const b = el("button", "→ " + target, { "data-to": target });
+      b.disabled = READ_ONLY;
+      b.addEventListener("click", () => moveCrop(tile, name, cls, target));
+      tile.append(b);
+    }
+    grid.append(tile);
+  }
+}
+async function moveCrop(tile, name, from, to) {
+  const r = await api("/api/dataset/move", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name, from, to }) });
+  const d = await r.json().catch(() => ({ error: "HTTP " + r.status }));
+  const msg = $("dataset-msg");
+  if (!r.ok) { msg.textContent = d.error; msg.className = "error"; return; }
+  msg.textContent = `${name}: ${from} → ${to}`; msg.className = "ok";
+  tile.remove();
+  dsClasses = d.classes;
+  drawClasses();
 }
 
 // ---- status -----------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def render_live(live: LiveFrame, gate: GateConfig, overlays: Collection[str]) ->
         changed = changed_pixels(live, gate)
         if changed is not None:
             big = cv2.resize(changed, (w, h), interpolation=cv2.INTER_NEAREST)
-            tint = tuple(0.55 * c for c in CHANGED_BGR) + (0.0,)
+            tint = (*(0.55 * c for c in CHANGED_BGR), 0.0)
             blend = cv2.add(cv2.convertScaleAbs(image, alpha=0.45), tint)
             cv2.copyTo(blend, big, image)
     if "masks" in overlays and gate.masks:

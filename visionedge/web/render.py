@@ -56,6 +56,20 @@ def changed_pixels(live: LiveFrame, gate: GateConfig) -> npt.NDArray[np.uint8] |
     return np.asarray(changed, np.uint8)
 
 
+_TINTS: dict[tuple[int, ...], Image] = {}
+
+
+def _tint(shape: tuple[int, ...]) -> Image:
+    """A frame-sized plane of the changed-pixels colour, made once per size."""
+    tint = _TINTS.get(shape)
+    if tint is None:
+        tint = np.empty(shape, np.uint8)
+        tint[:] = CHANGED_BGR
+        _TINTS.clear()  # one camera, one size: keep only the current one
+        _TINTS[shape] = tint
+    return tint
+
+
 def _poly_px(poly: list[tuple[float, float]], w: int, h: int) -> npt.NDArray[np.int32]:
     return np.asarray([(round(x * w), round(y * h)) for x, y in poly], np.int32).reshape(-1, 1, 2)
 
@@ -70,8 +84,7 @@ def render_live(live: LiveFrame, gate: GateConfig, overlays: Collection[str]) ->
         changed = changed_pixels(live, gate)
         if changed is not None:
             big = cv2.resize(changed, (w, h), interpolation=cv2.INTER_NEAREST)
-            tint = (*(0.55 * c for c in CHANGED_BGR), 0.0)
-            blend = cv2.add(cv2.convertScaleAbs(image, alpha=0.45), tint)
+            blend = cv2.addWeighted(image, 0.45, _tint(image.shape), 0.55, 0)
             cv2.copyTo(blend, big, image)
     if "masks" in overlays and gate.masks:
         shade = image.copy()

@@ -65,7 +65,7 @@ class WebApp:
         self.sessions = sessions
         self.camera_state = camera_state
         self.recordings = recordings
-        self._jpeg_key: tuple[int, str] | None = None
+        self._jpeg_key: tuple[int, float, str] | None = None
         self._jpeg = b""
 
     @property
@@ -182,7 +182,7 @@ class WebApp:
         if latest is None:
             raise web.HTTPServiceUnavailable(text="no frame analysed yet")
         wanted = [o for o in request.query.get("overlays", "").split(",") if o in OVERLAYS]
-        key = (id(latest), ",".join(sorted(wanted)))
+        key = (latest.frame.index, latest.wall, ",".join(sorted(wanted)))
         if key != self._jpeg_key:
             gate = self.cfg.gate
             quality = self.cfg.web.jpeg_quality

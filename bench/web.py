@@ -2,19 +2,20 @@
 
 Usage: ``python bench/web.py [--clip FILE] [--repeat 7] [--seconds 30]``
 
-The real daemon (:class:`visionedge.daemon.Daemon`, in a thread, the shipped demo classifier
-on) replays a clip as fast as it can, three ways, interleaved per repeat:
+The real daemon (:class:`visionedge.daemon.Daemon`, the shipped demo classifier on), in a
+fresh process per run, replays a clip as fast as it can, three ways, interleaved per repeat:
 
 - ``off``: ``web.enabled = false`` (the daemon as before the page existed);
 - ``closed``: the page is served but nobody looks at it;
-- ``open``: from the first analysed frame on, a client does what the open Live tab does: a JPEG with every overlay
-  (changed pixels, masks, zones, regions, labels) at ``web.live_fps`` = 5 per second, the
-  changed-% history and the status once a second.
+- ``open``: from the first analysed frame on, a client in the bench's own process (as a
+  browser is outside the daemon) fetches what the open Live tab fetches: a JPEG with every
+  overlay (changed pixels, masks, zones, regions, labels) 5 times a second
+  (``web.live_fps``), the changed-% history and the status once a second.
 
 Per mode: frames per second of wall time (the throughput the daemon keeps), the mean gate
 cost per frame (``GateResult.gate_us``, wall time, and the thread CPU time of the same
-call, both collected by wrapping the gate), the frame-path
-thread's CPU per frame, and the process RSS while running. Ratios are open/off and
+call, both collected by wrapping the gate), the frame-path thread's CPU per frame, and the
+daemon process's peak RSS. Ratios are open/off and
 closed/off (the target, open/off fps >= 0.95 and gate cost <= 1/0.95, is checked on the
 medians). Default clip: a generated 640x480 scene with masks and zones configured, so every
 overlay has something to draw; ``--clip`` takes real footage (the report uses the
@@ -25,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -120,6 +123,7 @@ class Viewer(threading.Thread):
 
 
 def one_run(clip: Path, tmp: Path, mode: str, port: int) -> dict[str, float]:
+    """Run the daemon in this process (the child) and return its figures."""
     token = tmp / "token"
     token.write_text(TOKEN)
     cfg = parse_config({
@@ -130,24 +134,13 @@ def one_run(clip: Path, tmp: Path, mode: str, port: int) -> dict[str, float]:
         "daemon": {"watchdog": False},
         "web": {"enabled": mode != "off", "port": port, "token_file": str(token)},
     })
-    GATE_US.clear()
-    GATE_CPU_NS.clear()
-    MARKS.clear()
     daemon = Daemon(cfg, env={})
     rss: list[float] = []
-    viewer = Viewer(port, cfg.web.live_fps) if mode == "open" else None
     thread = threading.Thread(target=daemon.run, name="daemon")
     thread.start()
-    if viewer is not None:
-        while daemon._tap is None or daemon._tap.latest is None:  # bench only: wait for the first frame
-            time.sleep(0.01)
-        viewer.start()
     while thread.is_alive():
         rss.append(rss_mb())
-        thread.join(0.5)
-    if viewer is not None:
-        viewer.stop.set()
-        viewer.join(10)
+        thread.join(0.2)
     frames = len(GATE_US)
     (w0, c0), (w1, c1) = MARKS[0], MARKS[-1]
     return {
@@ -156,9 +149,35 @@ def one_run(clip: Path, tmp: Path, mode: str, port: int) -> dict[str, float]:
         "gate_cpu_us": statistics.fmean(GATE_CPU_NS) / 1000,
         "cpu_ms": 1000 * (c1 - c0) / (frames - 1),
         "rss_mb": max(rss) if rss else rss_mb(),
-        "jpegs": float(viewer.jpegs if viewer else 0),
         "frames": float(frames),
     }
+
+
+def measure(clip: Path, tmp: Path, mode: str) -> dict[str, float]:
+    """One run in a fresh process (clean RSS); the viewer, like a browser, is another process."""
+    port = free_port()
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--one", mode, "--clip", str(clip), "--port", str(port),
+         "--tmp", str(tmp)], stdout=subprocess.PIPE, text=True)
+    viewer = Viewer(port, 5.0) if mode == "open" else None
+    if viewer is not None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and child.poll() is None:
+            try:
+                if viewer.get("/api/live.jpg")[:2] == b"\xff\xd8":
+                    break
+            except OSError:
+                time.sleep(0.02)
+        viewer.start()
+    out, _ = child.communicate(timeout=900)
+    if viewer is not None:
+        viewer.stop.set()
+        viewer.join(10)
+    if child.returncode != 0:
+        raise SystemExit(f"bench/web.py: the {mode} run failed (exit {child.returncode})")
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    result["jpegs"] = float(viewer.jpegs if viewer else 0)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,10 +185,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clip", type=Path, help="real footage to replay (default: generated)")
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--seconds", type=float, default=30.0, help="length of the generated clip")
+    ap.add_argument("--one", choices=("off", "closed", "open"), help=argparse.SUPPRESS)
+    ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--tmp", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     import logging
 
     logging.basicConfig(level=logging.WARNING)
+    if args.one:
+        print(json.dumps(one_run(args.clip, args.tmp, args.one, args.port)))
+        return 0
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         clip = args.clip or make_clip(tmp, args.seconds)
@@ -177,11 +202,11 @@ def main(argv: list[str] | None = None) -> int:
         for rep in range(args.repeat):
             # Alternate the order so a drift in the machine's load hits every mode alike.
             for mode in ("off", "closed", "open") if rep % 2 == 0 else ("open", "closed", "off"):
-                r = one_run(clip, tmp, mode, free_port())
+                r = measure(clip, tmp, mode)
                 results[mode].append(r)
-                print(f"  run {rep + 1} {mode:6s}: {r['fps']:7.1f} fps, gate {r['gate_us']:6.0f} us, "
-                      f"frame path {r['cpu_ms']:6.2f} ms/frame, RSS {r['rss_mb']:6.0f} MB, "
-                      f"{r['jpegs']:.0f} live JPEGs", flush=True)
+                print(f"  run {rep + 1} {mode:6s}: {r['fps']:7.1f} fps, gate {r['gate_us']:5.0f} us "
+                      f"({r['gate_cpu_us']:4.0f} us CPU), frame path {r['cpu_ms']:5.2f} ms/frame, "
+                      f"RSS {r['rss_mb']:4.0f} MB, {r['jpegs']:.0f} live JPEGs", flush=True)
 
     def med(mode: str, key: str) -> float:
         return statistics.median(r[key] for r in results[mode])

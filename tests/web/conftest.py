@@ -6,5 +6,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "mqtt"))
 
-from webkit import web, web_clip  # noqa: F401  (fixtures are found by name)
+from mqttkit import broker  # noqa: F401  (fixtures are found by name)
+from webkit import web, web_clip  # noqa: F401

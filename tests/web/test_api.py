@@ -6,6 +6,7 @@ import json
 import logging
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -217,3 +218,20 @@ def test_port_taken_is_a_web_error(web: WebDaemon, web_clip: Path, tmp_path: Pat
     with pytest.raises(WebError, match=r"choose a free web\.port") as exc:
         Daemon(cfg, env={}).run()
     assert exc.value.exit_code == 13
+
+
+def test_status_reports_the_broker_and_spool(web_clip: Path, tmp_path: Path, broker: Any) -> None:
+    extra = (f'\n[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {broker.port}\n'
+             f'\n[spool]\npath = "{tmp_path / "spool.db"}"\n')
+    wd = start_web_daemon(tmp_path, web_clip, extra=extra)
+    try:
+        def connected() -> bool:
+            return bool(wd.call("GET", "/api/status", token=TOKEN).json()["stats"].get("mqtt_connected"))
+
+        wait_until(connected, 20, "the daemon to connect to the broker")
+        stats = wd.call("GET", "/api/status", token=TOKEN).json()["stats"]
+        assert "spool_depth" in stats
+        broker.stop()
+        wait_until(lambda: not connected(), 20, "the page to show the broker down")
+    finally:
+        stop_web_daemon(wd)

@@ -158,7 +158,7 @@ def web_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def start_web_daemon(tmp: Path, clip: Path, *, read_only: bool = False) -> WebDaemon:
+def start_web_daemon(tmp: Path, clip: Path, *, read_only: bool = False, extra: str = "") -> WebDaemon:
     """Write the config and token, start the daemon thread, wait for the page and a frame."""
     token = tmp / "web.token"
     token.write_text(TOKEN + "\n")
@@ -168,7 +168,7 @@ def start_web_daemon(tmp: Path, clip: Path, *, read_only: bool = False) -> WebDa
     rec = tmp / "recordings"
     cfg.write_text(CONFIG.format(clip=clip, rec=rec, port=port, token=token,
                                  read_only="true" if read_only else "false",
-                                 dataset=make_dataset(tmp / "dataset")))
+                                 dataset=make_dataset(tmp / "dataset")) + extra)
     stop = threading.Event()
     daemon = Daemon(load_config(cfg), str(cfg), env={}, stop=stop)
     thread = threading.Thread(target=daemon.run, name="test-daemon", daemon=True)

@@ -238,7 +238,11 @@ def test_events_show_snapshots_and_escape_html(browser: Any, web: WebDaemon, tmp
     until(browser, lambda d: d.execute_script(
         "return arguments[0].complete && arguments[0].naturalWidth", snaps[0]) > 0,
         "a snapshot to load")
-    shot(browser.find_element(By.ID, "events"), tmp_path / "events.png")
+    page = shot(browser.find_element(By.ID, "events"), tmp_path / "events.png")
+    line = shot(browser.find_elements(By.CSS_SELECTOR, "#event-table canvas.timeline")[0],
+                tmp_path / "timeline.png")
+    assert count(line, (200, 80, 20), (255, 120, 60)) > 20, "the changed-% timeline is drawn"
+    assert page.size
 
     browser.find_element(By.ID, "f-label").send_keys(evil_label)
     browser.find_element(By.CSS_SELECTOR, "#event-filter button").click()

@@ -44,12 +44,9 @@ def list_events(
         except OSError:
             continue
         video = next((name for name in MEDIA_FILES if (rec / name).is_file()), None)
-        for line in reversed(lines):
-            try:
-                ev = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if not isinstance(ev, dict) or ev.get("type") != "end":
+        parsed = [ev for ev in (_parse(line) for line in lines) if ev is not None]
+        for ev in reversed(parsed):
+            if ev.get("type") != "end":
                 continue
             if label and ev.get("label") != label:
                 continue
@@ -69,9 +66,34 @@ def list_events(
                 "recorded_ms": mtime_ms,
                 "snapshot": f"snapshots/{event_id}.jpg" if snap.is_file() else None,
                 "video": video,
+                "timeline": _timeline(parsed, event_id),
             })
             if len(out) >= limit:
                 return out
+    return out
+
+
+def _parse(line: str) -> dict[str, Any] | None:
+    try:
+        ev = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return ev if isinstance(ev, dict) else None
+
+
+def _timeline(lines: list[dict[str, Any]], event_id: str) -> list[list[Any]]:
+    """``[ms since start, changed %, label, score]`` per published line of the event.
+
+    Lines are what was published (start, every ``events.update_every`` frames, label/zone
+    changes, end), so this is the event's timeline at that resolution.
+    """
+    out: list[list[Any]] = []
+    for ev in lines:
+        if ev.get("event_id") != event_id:
+            continue
+        start, ts = ev.get("start_ts_ms"), ev.get("ts_ms")
+        t = ts - start if isinstance(ts, int) and isinstance(start, int) else None
+        out.append([t, ev.get("changed_pct"), ev.get("label"), ev.get("score")])
     return out
 
 

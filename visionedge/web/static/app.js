@@ -194,11 +194,31 @@ async function loadEvents(ev) {
       if (e.video.endsWith(".mp4")) a.addEventListener("click", (x) => { x.preventDefault(); const v = $("player"); v.src = base + e.video; v.classList.remove("hidden"); v.play(); });
       rec.append(a);
     }
+    const tl = el("td");
+    tl.append(timeline(e.timeline));
     tr.append(snap, el("td", e.label), el("td", e.score === null ? "" : e.score.toFixed(2)),
-      el("td", e.zones.join(", ")), el("td", e.duration_ms === null ? "" : (e.duration_ms / 1000).toFixed(1) + " s"),
+      el("td", e.zones.join(", ")), tl, el("td", e.duration_ms === null ? "" : (e.duration_ms / 1000).toFixed(1) + " s"),
       el("td", e.peak_changed_pct), el("td", new Date(e.recorded_ms).toLocaleString()), rec);
     tb.append(tr);
   }
+}
+
+// One small chart per event: changed % over time, a dot where a label was known.
+function timeline(points) {
+  const c = el("canvas", null, { width: "180", height: "48", class: "timeline" });
+  const pts = (points || []).filter((p) => p[0] !== null && p[1] !== null);
+  const titles = pts.filter((p) => p[2]).map((p) => `${(p[0] / 1000).toFixed(1)} s: ${p[2]} ${p[3] === null ? "" : p[3].toFixed(2)}`);
+  c.title = titles.join("\n");
+  if (pts.length < 1) return c;
+  const g = c.getContext("2d"), W = c.width, H = c.height;
+  const tmax = Math.max(1, ...pts.map((p) => p[0])), ymax = Math.max(1, ...pts.map((p) => p[1]));
+  const x = (t) => 2 + (t / tmax) * (W - 4), y = (v) => H - 2 - (v / ymax) * (H - 4);
+  g.strokeStyle = "#2563eb"; g.beginPath();
+  pts.forEach((p, i) => (i ? g.lineTo(x(p[0]), y(p[1])) : g.moveTo(x(p[0]), y(p[1]))));
+  g.stroke();
+  g.fillStyle = "#16a34a";
+  for (const p of pts) if (p[2]) g.fillRect(x(p[0]) - 2, y(p[1]) - 2, 4, 4);
+  return c;
 }
 
 // ---- dataset ----------------------------------------------------------------------------

@@ -129,7 +129,8 @@ def test_events_list_real_recordings_and_serve_their_snapshots(web: WebDaemon) -
     wait_until(lambda: any(e["snapshot"] for e in events()), 40, "a recorded event with a snapshot")
     ev = next(e for e in events() if e["snapshot"])
     times = [p[0] for p in ev["timeline"]]  # type: ignore[union-attr]
-    assert len(times) >= 2 and times[0] == 0 and times == sorted(times)
+    # A reload (the CSRF test saves) cuts the recording: the start may be in the previous one.
+    assert len(times) >= 2 and times[0] >= 0 and times == sorted(times)
     assert all(isinstance(p[1], (int, float)) for p in ev["timeline"])  # type: ignore[union-attr]
     snap = web.call("GET", f"/media/{ev['recording']}/{ev['snapshot']}", token=TOKEN)
     assert snap.status == 200 and jpeg(snap.body).size > 0

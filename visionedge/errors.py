@@ -26,7 +26,7 @@ that escapes is a bug and exits with status 1.
     ├── FirmwareError                   10   firmware config generation / host build problems
     ├── RecordingError                  11   the recording folder is unwritable, or full below its floor
     ├── RecordingFormatError            12   not a recording, truncated, or made by another format version
-    └── WebError                        13   the web page cannot start (port taken, bind address invalid)
+    └── WebError                        14   the web page cannot start (port taken, bind address invalid)
 
 Exit status 2 is argparse's usage error. Distinct statuses let systemd's
 ``RestartPreventExitStatus=`` stop restarting on errors a restart cannot fix (3 and 5).
@@ -167,4 +167,4 @@ class RecordingFormatError(VisionEdgeError):
 class WebError(VisionEdgeError):
     """The web page cannot start: its port is taken or its bind address is invalid."""
 
-    exit_code = 13
+    exit_code = 14

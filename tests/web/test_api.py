@@ -221,7 +221,7 @@ def test_port_taken_is_a_web_error(web: WebDaemon, web_clip: Path, tmp_path: Pat
                         "web": {"enabled": True, "port": web.port, "token_file": str(token)}})
     with pytest.raises(WebError, match=r"choose a free web\.port") as exc:
         Daemon(cfg, env={}).run()
-    assert exc.value.exit_code == 13
+    assert exc.value.exit_code == 14
 
 
 def test_status_reports_the_broker_and_spool(web_clip: Path, tmp_path: Path, broker: Any) -> None:

@@ -23,7 +23,7 @@ __all__ = ["LiveTap", "start_web"]
 
 def start_web(config: Config, daemon: DaemonView, tap: LiveTap,
               camera_state: Callable[[], str], recordings: Path) -> WebServer:
-    """Start the page; WebError (exit 13) if aiohttp is missing or the port is taken."""
+    """Start the page; WebError (exit 14) if aiohttp is missing or the port is taken."""
     try:
         from visionedge.web.server import WebServer
     except ImportError as exc:

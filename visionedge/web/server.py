@@ -47,7 +47,7 @@ class WebServer:
         self.port = self.config.port
 
     def start(self) -> WebServer:
-        """Bind and serve; WebError (exit 13) when the address cannot be bound."""
+        """Bind and serve; WebError (exit 14) when the address cannot be bound."""
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self._thread.start()
         if not self._started.wait(START_TIMEOUT_S):

@@ -32,6 +32,7 @@ bench:
 	-.venv/bin/python bench/model.py
 	-.venv/bin/python bench/recording.py
 	-.venv/bin/python bench/labels.py
+	-.venv/bin/python bench/web.py
 	-.venv/bin/python bench/firmware_size.py
 	-.venv/bin/python bench/startup.py
 

@@ -20,6 +20,9 @@ if [ "$what" = test ]; then
   have qemu-system-arm || need_apt+=(qemu-system-arm)
   have systemd-analyze || need_apt+=(systemd)
   have openssl || need_apt+=(openssl)
+  # The web page is tested in a real headless Chromium driven by Selenium (tests/web).
+  have chromium || need_apt+=(chromium)
+  have chromedriver || need_apt+=(chromium-driver)
 fi
 if ! "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1; then need_apt+=(python3-venv); fi
 if [ ${#need_apt[@]} -gt 0 ]; then

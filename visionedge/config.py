@@ -48,6 +48,7 @@ __all__ = [
     "SourceConfig",
     "SpoolConfig",
     "TamperConfig",
+    "WebConfig",
     "ZoneConfig",
     "default_config_toml",
     "load_config",
@@ -762,6 +763,46 @@ class ObjectsConfig(_Model):
     )
 
 
+class WebConfig(_Model):
+    """The web page served by the daemon: live view, masks and zones editor, events."""
+
+    enabled: bool = Field(False, description="Serve the web page (needs token_file).")
+    host: str = Field(
+        "127.0.0.1",
+        description="Bind address; 127.0.0.1 keeps the page local, 0.0.0.0 opens it to the network.",
+    )
+    port: int = Field(8088, ge=1, le=65535, description="TCP port of the page.")
+    token_file: str = Field(
+        "",
+        description="File holding the page's password/token (a path, or a systemd credential "
+        "name looked up in $CREDENTIALS_DIRECTORY, like mqtt.password_file); required.",
+    )
+    read_only: bool = Field(
+        False, description="Show everything but refuse changes (masks, zones, reloads)."
+    )
+    live_fps: float = Field(
+        5.0, gt=0, le=30, description="Highest rate of live JPEGs sent to one page."
+    )
+    jpeg_quality: int = Field(70, ge=10, le=100, description="Quality of the live JPEGs.")
+    history: int = Field(
+        600, ge=10, le=100000, description="Frames kept for the live changed-% chart."
+    )
+    dataset: str = Field(
+        "",
+        description="Folder of a crop dataset (`visionedge dataset collect`: one folder per "
+        "class) to review on the Dataset tab; empty: no Dataset tab.",
+    )
+
+    @model_validator(mode="after")
+    def _token(self) -> WebConfig:
+        if self.enabled and not self.token_file:
+            raise ValueError(
+                "web.enabled needs web.token_file: write a password into a file (chmod 600) "
+                "and set web.token_file to its path"
+            )
+        return self
+
+
 class Config(_Model):
     """The whole visionedge configuration."""
 
@@ -783,6 +824,7 @@ class Config(_Model):
     objects: ObjectsConfig = Field(
         default_factory=ObjectsConfig, description="Per-object tracking and events."
     )
+    web: WebConfig = Field(default_factory=WebConfig, description="Web page.")
 
     @model_validator(mode="after")
     def _object_zones(self) -> Config:

@@ -93,6 +93,7 @@ class Daemon:
         self._recorder: Any = None
         self.camera: tuple[str, str] = ("", "")
         """The source's last reported state and why (``("", "")`` before the first)."""
+        self._tap: Any = None  # visionedge.web.LiveTap while the page is enabled
 
     def _close_recorder(self, timeout: float) -> None:
         """Close the recording in progress and let the writer finish (within ``timeout``)."""
@@ -121,6 +122,10 @@ class Daemon:
         check = getattr(pipeline.classifier, "check_config", None) if pipeline else None
         if check is not None:
             check(cfg)
+
+    def request_reload(self) -> None:
+        """Re-read the config file before the next frame, as SIGHUP does (the web page)."""
+        self._reload_requested = True
 
     def set_enabled(self, enabled: bool) -> None:
         """Pause or resume analysis before the next frame."""
@@ -235,7 +240,12 @@ class Daemon:
                 if hasattr(sink, "on_delivered"):
                     sink.on_delivered = metrics.frame_to_publish_seconds.observe
             metrics.serve(cfg.metrics)
-            return self._loop(pipeline, source, metrics)
+            web = self._start_web(cfg, source)
+            try:
+                return self._loop(pipeline, source, metrics)
+            finally:
+                if web is not None:
+                    web.close(cfg.daemon.stop_timeout_s)
         finally:
             self.notifier.stopping()
             self.notifier.status("stopping: flushing events")
@@ -245,6 +255,16 @@ class Daemon:
             finally:
                 metrics.close()
                 self.notifier.close()
+
+    def _start_web(self, cfg: Config, source: FrameSource) -> Any:
+        if not cfg.web.enabled:
+            return None
+        from visionedge.recording.recorder import recordings_root
+        from visionedge.web import LiveTap, start_web
+
+        self._tap = LiveTap(cfg.web.history)
+        return start_web(cfg, self, self._tap, lambda: str(getattr(source, "state", "ok")),
+                         recordings_root(cfg))
 
     def _loop(self, pipeline: Any, source: FrameSource, metrics: Metrics) -> int:
         cfg = self.config
@@ -365,6 +385,8 @@ class Daemon:
         if trace.classify_us is not None:
             metrics.classify_seconds.observe(trace.classify_us / 1e6)
         self._maybe_snapshot(item.frame, trace)
+        if self._tap is not None:
+            self._tap.offer(item.frame, trace, pipeline.gate)
 
     def _maybe_snapshot(self, frame: Frame, trace: FrameTrace) -> None:
         targets = [s for s in self._sinks if isinstance(s, SnapshotSink)]

@@ -30,6 +30,7 @@ that escapes is a bug and exits with status 1.
     ├── RecordingFormatError            12   not a recording, truncated, or made by another format version
     ├── MissingExtraError               13   an optional feature's package is not installed
     │                                        (e.g. plots: pip install 'visionedge[plot]')
+    ├── WebError                        14   the web page cannot start (port taken, bind address invalid)
     └── DatasetError                    20   a crop dataset (``visionedge dataset``, ``model train``)
         ├── DatasetClassError           21   fewer than two classes, or a class folder with no images
         ├── DatasetImageError           22   a file in a class folder that is not a readable image
@@ -72,6 +73,7 @@ __all__ = [
     "TrainingError",
     "UnsupportedOpError",
     "VisionEdgeError",
+    "WebError",
 ]
 
 EXIT_OK = 0
@@ -204,6 +206,12 @@ class MissingExtraError(VisionEdgeError):
     the pip extra that brings it (the daemon itself never needs one)."""
 
     exit_code = 13
+
+
+class WebError(VisionEdgeError):
+    """The web page cannot start: its port is taken or its bind address is invalid."""
+
+    exit_code = 14
 
 
 class DatasetError(VisionEdgeError):

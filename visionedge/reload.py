@@ -15,7 +15,7 @@ from visionedge.config import Config
 __all__ = ["RESTART_ONLY_CLASSIFIER", "RESTART_ONLY_SECTIONS", "changed_keys", "merge_reloadable"]
 
 RESTART_ONLY_SECTIONS = (
-    "device", "source", "output", "mqtt", "spool", "daemon", "metrics", "recording",
+    "device", "source", "output", "mqtt", "spool", "daemon", "metrics", "recording", "web",
 )
 RESTART_ONLY_CLASSIFIER = ("model", "labels", "backend", "num_threads", "input_range", "mean", "std")
 

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from visionedge.errors import ModelError
+from visionedge.errors import ModelError, PresetError
 from visionedge.frame import Image
 from visionedge.protocols import Box
 
@@ -218,7 +218,10 @@ def load_teacher(model: str, *, labels: str = "", label_map: Path | None = None)
     mapping = given or DEFAULT_LABEL_MAP
     path = Path(model).expanduser()
     if not path.is_file():
-        card = resolve_model(model).card
+        try:
+            card = resolve_model(model).card
+        except PresetError as exc:
+            raise PresetError(str(exc).replace("classifier.model:", "--teacher:", 1)) from None
         if card is not None and card.kind == "segmenter" and card.model_file is not None:
             # Its own label map (PASCAL -> person/vehicle/animal) unless one is given.
             card_map = card.settings.get("label_map")

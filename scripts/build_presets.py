@@ -1,17 +1,32 @@
 #!/usr/bin/env python3
 """Write the shipped presets (visionedge/data/models/*) from the upstream repositories.
 
-Usage: ``python scripts/build_presets.py CORAL_TEST_DATA_GIT TFLITE_MICRO_GIT``, each a git
-directory (bare or not) of google-coral/test_data and tensorflow/tflite-micro. The files are
-read at the pinned commits below with ``git show``, checked against the recorded sha256,
-and copied unchanged; cards and NOTICE files are written next to them. The ImageNet and
-PASCAL label maps (model labels -> person, vehicle, animal) are defined here.
+Usage::
+
+    python scripts/build_presets.py [CORAL_TEST_DATA_GIT TFLITE_MICRO_GIT]
+                                    [--student EXPORT_DIR --realdata REALDATA]
+
+The two positional arguments are git directories (bare or not) of google-coral/test_data and
+tensorflow/tflite-micro: the upstream files are read at the pinned commits below with
+``git show``, checked against the recorded sha256, and copied unchanged; cards and NOTICE
+files are written next to them. The ImageNet and PASCAL label maps (model labels -> person,
+vehicle, animal) are defined here.
+
+``--student EXPORT_DIR`` makes the ``tiny_pva`` preset from the model trained here (what
+``visionedge model export ... --out EXPORT_DIR --name student`` wrote: ``student.tflite`` and
+its ``card.json``; the recipe is in models/student/README.md): the model is copied, its
+exported card gets a ``preset`` section (label map, thresholds, MCU arena, provenance).
+``--realdata`` is the footage folder it was trained on; its ``manifest.json`` gives the
+sources and licences of the training clips (models/student/split.json names them).
+Re-running with ``--student visionedge/data/models/tiny_pva`` rewrites the card in place.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +40,7 @@ APACHE = "Apache-2.0"
 # bench/labels.py on the realdata test crops (575 hand-checked gate crops of 5 test clips):
 # median CPU ms of classify_image on one thread of the development machine.
 MEASURED = {"person_detect": 0.7, "mobilenet_v1_075": 7.1, "deeplab_pascal": 48.7,
-            "person_vehicle_animal": 7.8}
+            "person_vehicle_animal": 7.8, "tiny_pva": 0.7}
 MEASURED_ON = "bench/labels.py, realdata test crops, CPU ms per crop, 1 thread, dev machine"
 
 # ImageNet (TF-Slim 1001 outputs, 0 = background): outputs 1..398 are animals.
@@ -117,7 +132,90 @@ def model_preset(
     write(name, files, card, notice)
 
 
-def main(coral: str, tflm: str) -> None:
+STUDENT = "tiny_pva"
+STUDENT_BACKBONE = {
+    "repository": "https://github.com/google-coral/test_data", "commit": CORAL[1],
+    "path": "mobilenet_v1_0.25_128_quant.tflite", "licence": APACHE,
+    "use": "weights read out of the TFLite file (visionedge/train/transfer.py); last block and "
+           "ImageNet classifier left out, a 4-class head trained on top, then fine-tuned",
+}
+STUDENT_TEACHER = {
+    "repository": "https://github.com/google-coral/test_data", "commit": CORAL[1],
+    "path": "deeplabv3_mnv2_dm05_pascal_quant.tflite", "licence": APACHE,
+    "use": "pre-labels of the collected crops (every crop then checked by hand)",
+}
+
+
+def student_preset(export_dir: Path, realdata: Path) -> None:
+    """The ``tiny_pva`` preset: the exported student, its card plus a ``preset`` section."""
+    card: dict[str, Any] = json.loads((export_dir / "card.json").read_text())
+    src = export_dir / card["file"]
+    content = src.read_bytes()
+    sha = hashlib.sha256(content).hexdigest()
+    assert sha == card["sha256"] and len(content) == card["bytes"], "card is not this model's"
+    assert card["labels"] == ["animal", "background", "person", "vehicle"], card["labels"]
+    split = json.loads((ROOT / "models" / "student" / "split.json").read_text())
+    test = set(split["test_groups"])
+    trained_on = sorted(set(split["groups"].values()) - test)
+    manifest: Any = json.loads((realdata / "manifest.json").read_text())
+    by_file = {e["file"]: e for e in manifest["clips"]}
+    missing = [c for c in [*trained_on, *test] if c not in by_file]
+    assert not missing, f"not in {realdata}/manifest.json: {missing}"
+
+    def clip(name: str) -> dict[str, Any]:
+        e = by_file[name]
+        source = e["source"]
+        where = (f"{source['repo']} @ {source['commit'][:12]} {source['path']}" if "repo" in source
+                 else str(source.get("origin", source)))
+        return {"clip": name, "classes": e["classes"], "source": where, "licence": e["licence"]}
+
+    arena = int(card["tflm"]["arena_bytes"])
+    name = STUDENT
+    fname = f"{name}.tflite"
+    card.update({
+        "name": name,
+        "file": fname,
+        "description": "MobileNet v1 0.25 student (96x96 RGB int8) trained here on hand-checked "
+                       "crops of real public clips: person / vehicle / animal / background.",
+    })
+    card["preset"] = {
+        "kind": "classifier",
+        "input_range": [0.0, 1.0],
+        # background is a class of its own: mapped to nothing, it never becomes an event label.
+        "label_map": {"person": ["person"], "vehicle": ["vehicle"], "animal": ["animal"]},
+        "threshold": 0.5,
+        "margin": 0.0,
+        "mcu": {"arena_bytes": arena, "arena_source": "visionedge model export: " + card["tflm"]["arena_method"]},
+        "licence": APACHE,
+        "source": {"trained": "here, by the tiny-data loop (models/student/README.md)",
+                   "sha256": sha, "licence": APACHE, "backbone": STUDENT_BACKBONE,
+                   "teacher": STUDENT_TEACHER,
+                   "recipe": "models/student/train.json, models/student/split.json",
+                   "report": "models/student/report.md"},
+        "data": {"what": "gate crops of the clips below, each checked by hand; clips are never "
+                         "shipped (development footage, licences below)",
+                 "train_clips": [clip(c) for c in trained_on],
+                 "test_clips": [clip(c) for c in sorted(test)]},
+        "measured": {"ms_per_crop": MEASURED[name], "how": MEASURED_ON},
+    }
+    d = OUT / name
+    d.mkdir(parents=True, exist_ok=True)
+    if src.resolve() != (d / fname).resolve():
+        shutil.copyfile(src, d / fname)
+    licences = sorted({c["licence"] for c in card["preset"]["data"]["train_clips"]})
+    notice = (
+        f"{fname}\n  trained in this project (visionedge) by the tiny-data loop; "
+        f"sha256 {sha}\n  licence {APACHE}, as visionedge.\n"
+        f"  backbone weights: {STUDENT_BACKBONE['path']} from {STUDENT_BACKBONE['repository']} "
+        f"at commit {CORAL[1]} ({APACHE}).\n"
+        "  training data: gate crops of public clips, not shipped; their licences:\n"
+        + "".join(f"    - {x}\n" for x in licences)
+        + "  the per-clip sources are in card.json (preset.data) and models/student/README.md.\n"
+    )
+    write(name, {}, card, notice)
+
+
+def upstream(coral: str, tflm: str) -> None:
     imagenet = [x.strip() for x in git_show(coral, CORAL[1], "imagenet_labels.txt").decode().splitlines() if x.strip()]
     assert len(imagenet) == 1001, len(imagenet)
     model_preset(
@@ -173,7 +271,22 @@ def main(coral: str, tflm: str) -> None:
           "mobilenet_v1_075; see their NOTICE files.\n")
 
 
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(usage=__doc__)
+    ap.add_argument("git_dirs", nargs="*", metavar="GIT_DIR")
+    ap.add_argument("--student", type=Path, help="model export folder of the student")
+    ap.add_argument("--realdata", type=Path, help="footage folder the student was trained on")
+    args = ap.parse_args(argv)
+    if len(args.git_dirs) not in (0, 2) or (args.student is None) != (args.realdata is None):
+        ap.error("give CORAL_GIT TFLM_GIT, and/or --student DIR with --realdata DIR")
+    if not args.git_dirs and args.student is None:
+        ap.error("nothing to build")
+    if args.git_dirs:
+        upstream(*args.git_dirs)
+    if args.student is not None:
+        student_preset(args.student, args.realdata)
+    return 0
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])
+    sys.exit(main(sys.argv[1:]))

@@ -3,13 +3,19 @@
 Two kinds, told apart by the model's output:
 
 - a **classifier** (output N scores): any model ``[classifier] model`` can name, loaded by
-  :func:`visionedge.classify.load_classifier` (so a preset name works once presets exist),
-  run on the frame and motion box with the classifier's own crop; its labels are summed
-  into the dataset's classes through a label map (unmapped labels count as background);
-- a **segmenter** (output H x W class ids, e.g. DeepLab v3 PASCAL VOC): the crop is
-  segmented and each class scores its share of the motion box's pixels. Without a labels
-  file its ids are read as PASCAL VOC's 21 classes. PASCAL's classes are
-  exactly people, vehicles and animals, which makes it a good teacher for them.
+  :func:`visionedge.classify.load_classifier`, run on the frame and motion box with the
+  classifier's own crop; its labels are summed into the dataset's classes through a label
+  map (unmapped labels count as background). A preset's card already maps its labels to
+  person / vehicle / animal: its user scores are used, and the score mass the card maps to
+  nothing (ImageNet's furniture, a student's ``background``) is background;
+- a **segmenter** (output H x W class ids, e.g. DeepLab v3 PASCAL VOC, the preset
+  ``deeplab_pascal``): the crop is segmented and each class scores its share of the motion
+  box's pixels. Without a labels file its ids are read as PASCAL VOC's 21 classes. PASCAL's
+  classes are exactly people, vehicles and animals, which makes it a good teacher for them;
+- a **cascade** preset (``person_vehicle_animal``): one answer per crop, no score vector;
+  its label gets its score and background the rest.
+
+``--teacher`` takes a .tflite file or a preset name (``visionedge model list``).
 
 ``soft`` returns probabilities over :data:`CLASSES`: what distillation learns from.
 """
@@ -25,7 +31,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from visionedge.errors import ModelError
+from visionedge.errors import ModelError, PresetError
 from visionedge.frame import Image
 from visionedge.protocols import Box
 
@@ -33,6 +39,7 @@ __all__ = [
     "CLASSES",
     "DEFAULT_LABEL_MAP",
     "PASCAL_VOC",
+    "AnswerTeacher",
     "ClassifierTeacher",
     "SegmenterTeacher",
     "Teacher",
@@ -96,23 +103,48 @@ class ClassifierTeacher:
 
     def soft(self, image: Image, box: Box) -> dict[str, float]:
         """Sum the classifier's scores per class (renormalised)."""
-        scores = np.asarray(self.classifier.scores(image, box), np.float64)
+        user, _ = self.classifier.user_scores(image, box)
+        scores = np.asarray(user, np.float64)
         out = dict.fromkeys(CLASSES, 0.0)
         for cls, s in zip(self.targets, scores, strict=True):
             out[cls] += float(s)
+        if getattr(self.classifier, "label_map", None) is not None:
+            # What the card maps to no user label is "something else", not a share of the
+            # mapped classes: renormalising it away would inflate them.
+            out["background"] += max(0.0, 1.0 - float(scores.sum()))
         total = sum(out.values()) or 1.0
         return {k: v / total for k, v in out.items()}
+
+
+@dataclass
+class AnswerTeacher:
+    """A classifier that gives one answer per crop (a cascade preset): its label gets its
+    score, background the rest."""
+
+    name: str
+    classifier: Any
+    mapping: Mapping[str, Sequence[str]]
+
+    def soft(self, image: Image, box: Box) -> dict[str, float]:
+        """The answer's score on its class, the rest on background."""
+        best = self.classifier.classify_image(image, box).best
+        out = dict.fromkeys(CLASSES, 0.0)
+        if best is not None:
+            cls = _class_index([best.label], self.mapping)[0]
+            out[cls] += min(1.0, max(0.0, float(best.score)))
+        out["background"] += 1.0 - sum(out.values())
+        return out
 
 
 class SegmenterTeacher:
     """A semantic segmenter (uint8 RGB in, H x W class ids out), scored inside the box."""
 
     def __init__(self, path: Path, labels: Sequence[str], label_map: Mapping[str, Sequence[str]],
-                 margin: float = 0.15) -> None:
+                 margin: float = 0.15, name: str = "") -> None:
         from visionedge.classify.backends import resolve_backend
 
         _, factory = resolve_backend("auto", xnnpack=False)
-        self.name = path.name
+        self.name = name or path.name
         self.interp = factory(model_content=path.read_bytes(), num_threads=1)
         self.interp.allocate_tensors()
         self.input = self.interp.get_input_details()[0]
@@ -159,9 +191,9 @@ class SegmenterTeacher:
         return {k: out[k] for k in CLASSES}
 
 
-def _read_label_map(path: Path | None) -> dict[str, tuple[str, ...]]:
+def _read_label_map(path: Path | None) -> dict[str, tuple[str, ...]] | None:
     if path is None:
-        return DEFAULT_LABEL_MAP
+        return None
     try:
         data = json.loads(path.read_text())
         if not isinstance(data, dict):
@@ -174,12 +206,28 @@ def _read_label_map(path: Path | None) -> dict[str, tuple[str, ...]]:
 
 
 def load_teacher(model: str, *, labels: str = "", label_map: Path | None = None) -> Teacher:
-    """Build the teacher ``model`` names (a .tflite file or a preset name)."""
+    """Build the teacher ``model`` names (a .tflite file or a preset name).
+
+    An unknown preset name is a PresetError that lists the presets.
+    """
     from visionedge.classify.labels import find_labels_next_to, load_labels
     from visionedge.classify.model import read_model_file
+    from visionedge.classify.presets import resolve_model
 
-    mapping = _read_label_map(label_map)
+    given = _read_label_map(label_map)
+    mapping = given or DEFAULT_LABEL_MAP
     path = Path(model).expanduser()
+    if not path.is_file():
+        try:
+            card = resolve_model(model).card
+        except PresetError as exc:
+            raise PresetError(str(exc).replace("classifier.model:", "--teacher:", 1)) from None
+        if card is not None and card.kind == "segmenter" and card.model_file is not None:
+            # Its own label map (PASCAL -> person/vehicle/animal) unless one is given.
+            card_map = card.settings.get("label_map")
+            seg_map = given or (card_map if isinstance(card_map, dict) else DEFAULT_LABEL_MAP)
+            names = load_labels(labels) if labels else card.labels
+            return SegmenterTeacher(card.model_file, names, seg_map, name=model)
     if path.is_file():
         content = read_model_file(path)
         from visionedge.classify.backends import resolve_backend
@@ -202,5 +250,7 @@ def load_teacher(model: str, *, labels: str = "", label_map: Path | None = None)
 
     clf = load_classifier(ClassifierConfig(model=model, labels=labels, ignore=[],
                                            xnnpack=False))
+    if not hasattr(clf, "user_scores"):
+        return AnswerTeacher(name=Path(model).name, classifier=clf, mapping=mapping)
     return ClassifierTeacher(name=Path(model).name, classifier=clf,
                              targets=_class_index(clf.labels, mapping))

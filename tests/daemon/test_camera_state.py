@@ -45,7 +45,7 @@ def _camera_states(sub: Subscriber) -> list[str]:
 def _config(tmp: Path, camera: MjpegCamera, port: int) -> Path:
     source = dict(CAMERA_SOURCE, path=camera.url)
     return daemon_config(tmp, Path("unused"), port, source=source,
-                         gate={"close_after": 40, "width": 160})
+                         gate={"close_after_s": 2.0, "width": 160})
 
 
 def test_a_camera_that_dies_ends_the_event_resets_motion_and_reports_its_state(

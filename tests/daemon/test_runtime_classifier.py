@@ -19,8 +19,8 @@ def test_classifier_budget_and_thresholds_change_over_mqtt(
 ) -> None:
     sub = subscriber_factory(broker, [REPLY, AVAIL])
     # The real shipped int8 model classifies every frame of an event by default here.
-    cfg = daemon_config(tmp_path, clip, broker.port, gate={"close_after": 5},
-                        classifier={"enabled": True, "every_n_frames": 1})
+    cfg = daemon_config(tmp_path, clip, broker.port, gate={"close_after_s": 0.5},
+                        classifier={"enabled": True, "model": "demo", "every_n_frames": 1})
     d = run_daemon(cfg)
     wait_until(lambda: any(m.payload == b"online" for m in sub.on(AVAIL)), 20, "online")
     sub.publish("visionedge/cam1/set/classifier", '{"max_per_event": 1, "every_n_frames": 1}')

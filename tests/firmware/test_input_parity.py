@@ -85,7 +85,10 @@ def _python_inputs(config: str, frames: Path, images: Path, size: tuple[int, int
     from visionedge.gate import FrameDifferenceGate
 
     cfg = parse_config(tomllib.loads(config))
-    classifier = load_classifier(cfg.classifier.model_copy(update={"enabled": True}))
+    # The firmware runs the demo model (its C array); name it: the default for a file is a cascade.
+    classifier = load_classifier(
+        cfg.classifier.model_copy(update={"enabled": True, "model": "demo"})
+    )
     spec = classifier.input_spec
     manifest, planes = load_export(frames)
     gate = FrameDifferenceGate(cfg.gate)

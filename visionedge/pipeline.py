@@ -135,7 +135,9 @@ class Pipeline:
         self._sync_rate()
         gate: Any = self.gate
         if hasattr(gate, "regions_wanted"):
-            gate.regions_wanted = self._may_classify(frame)
+            # The object tracker matches regions on every frame; otherwise only a frame that
+            # may be classified needs them.
+            gate.regions_wanted = self.objects is not None or self._may_classify(frame)
         t0 = time.perf_counter()
         result = self.gate.process(frame)
         gate_us = result.gate_us or (time.perf_counter() - t0) * 1e6

@@ -25,6 +25,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def replay(path: Path, **sections: object) -> MemorySink:
+    # The demo model by name: a file's default classifier is the real-footage cascade, which
+    # has no reason to know the generated shapes.
+    sections = {"classifier": {"model": "demo"}, **sections}
     cfg = Config.model_validate(
         {"source": {"kind": "file", "path": str(path)}, "objects": {"mode": "object"}, **sections}
     )

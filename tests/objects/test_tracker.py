@@ -181,3 +181,25 @@ def test_vectorised_candidates_equal_the_per_pair_loop() -> None:
         finally:
             tr._SMALL = small
         assert fast == slow and fast
+
+
+def test_an_object_leaving_a_merge_takes_the_region_of_its_size_not_a_nearer_fragment() -> None:
+    # A person (12x30) stands while a vehicle (30x20) drives into it; hidden in the merged
+    # region the person walks off, and when the region splits the gate shows its legs and,
+    # a little nearer to where it stood, a head fragment (the torso blends into the scenery).
+    t = tracker(min_hits=2)
+    person = box(60)
+    frames: list[list[PxBox]] = []
+    for i in range(9):
+        car = (120 - 8 * i, 45, 150 - 8 * i, 65)
+        if i < 5:
+            frames.append([car, person])
+        else:
+            frames.append([(min(car[0], 60), 40, max(car[2], 72), 70)])
+    legs, head = box(94), (72, 30, 84, 38)
+    car = (30, 45, 60, 65)
+    frames.append([car, legs, head])
+    seen = drive(t, frames)
+    assert [(oid, st) for oid, _, st in seen[8]] == [(1, TrackState.MERGED), (2, TrackState.MERGED)]
+    # Id 1 is the car (the larger region comes first); the person keeps id 2 on its legs.
+    assert [(oid, b) for oid, b, _ in seen[9]] == [(1, car), (2, legs)]

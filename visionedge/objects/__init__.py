@@ -1,7 +1,7 @@
 """Tracked objects and per-object events (``objects.mode = "object"`` or ``"both"``).
 
 :class:`ObjectTracker` turns the gate's motion regions into objects with stable ids
-(integer-only, specified in docs/gate-algorithm.md §9 for the firmware port);
+(integer-only, specified in docs/gate-algorithm.md §7 for the firmware port);
 :class:`ObjectEvents` turns them into schema-2 start/update/end payloads;
 :class:`TrackingStage` wires both with per-object classification for the pipeline.
 """

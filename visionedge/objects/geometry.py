@@ -1,4 +1,4 @@
-"""Integer geometry of the object tracker: pixel boxes, overlap, polygons (docs/gate-algorithm.md §9).
+"""Integer geometry of the object tracker: pixel boxes, overlap, polygons (docs/gate-algorithm.md §7).
 
 Everything is integer (int64 in the C++ port) so host and firmware agree bit for bit:
 boxes are end-exclusive plane-pixel boxes ``(x0, y0, x1, y1)``, overlaps are per-mille

@@ -1,4 +1,4 @@
-"""The object tracker: motion regions in, tracked objects with stable ids out (docs/gate-algorithm.md §9).
+"""The object tracker: motion regions in, tracked objects with stable ids out (docs/gate-algorithm.md §7).
 
 Integer-only and order-defined so the firmware can port it bit for bit: greedy matching on
 a total order of candidate pairs, velocities in 1/16 pixel per frame, floor divisions.
@@ -81,6 +81,16 @@ def _centre2(b: PxBox) -> tuple[int, int]:
     return b[0] + b[2], b[1] + b[3]
 
 
+def _distance(p: PxBox, r: PxBox) -> int:
+    """Step 3's second sort key: the doubled centres' L1 distance plus twice the sizes' L1
+    difference, so of two regions equally far the one the size of the object comes first
+    (a person's legs, not its head, when it leaves a merged region)."""
+    pcx, pcy = _centre2(p)
+    rcx, rcy = _centre2(r)
+    ds = abs(p[2] - p[0] - r[2] + r[0]) + abs(p[3] - p[1] - r[3] + r[1])
+    return abs(pcx - rcx) + abs(pcy - rcy) + 2 * ds
+
+
 _SMALL = 100
 """Up to this many track x region pairs the plain loop is faster than numpy."""
 
@@ -91,9 +101,10 @@ def _candidates(
     """Step 3's pairs ``(track index, region index)`` in matching order.
 
     A pair qualifies when the boxes overlap (IoU > 0) or their doubled centres are within
-    the track's reach (L1); the order is IoU per mille descending, then centre distance,
-    then the track's serial, then the region's index. Vectorised with int64 numpy, which is
-    exact for these magnitudes, so it equals the per-pair loop the spec describes.
+    the track's reach (L1); the order is IoU per mille descending, then the distance (the
+    centres' plus twice the sizes' difference, all L1), then the track's serial, then the
+    region's index. Vectorised with int64 numpy, which is exact for these magnitudes, so it
+    equals the per-pair loop the spec describes.
     """
     if not preds or not regions:
         return []
@@ -107,7 +118,7 @@ def _candidates(
                 # Boxes that cannot overlap have IoU 0: skip the division.
                 i0 = iou_pm(pb, rb) if pb[0] < rb[2] and rb[0] < pb[2] else 0
                 if i0 > 0 or d0 <= reach[ti]:
-                    pairs.append((-i0, d0, serials[ti], ri, ti))
+                    pairs.append((-i0, _distance(pb, rb), serials[ti], ri, ti))
         pairs.sort()
         return [(t, r0) for _, _, _, r0, t in pairs]
     p = np.asarray(preds, dtype=np.int64)[:, None, :]
@@ -126,8 +137,12 @@ def _candidates(
     tis, ris = np.nonzero(ok)
     if tis.size == 0:
         return []
+    ds = np.abs(p[..., 2] - p[..., 0] - r[..., 2] + r[..., 0]) + np.abs(
+        p[..., 3] - p[..., 1] - r[..., 3] + r[..., 1]
+    )
+    key = d + 2 * ds
     ser = np.asarray(serials, dtype=np.int64)[tis]
-    order = np.lexsort((ris, ser, d[tis, ris], -iou[tis, ris]))
+    order = np.lexsort((ris, ser, key[tis, ris], -iou[tis, ris]))
     return list(zip(tis[order].tolist(), ris[order].tolist(), strict=True))
 
 

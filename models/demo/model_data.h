@@ -23,6 +23,6 @@ constexpr int32_t kModelOutputZeroPoint = -128;
 constexpr int kModelNumClasses = 4;
 extern const char* const g_model_labels[kModelNumClasses];
 // Tensor arena to allocate (estimate from the model card; TFLM reports the real use).
-constexpr unsigned int kModelArenaBytes = 126976;
+constexpr unsigned int kModelArenaBytes = 124928;
 
 #endif  // VISIONEDGE_MODEL_DATA_H_

@@ -98,8 +98,11 @@ def test_without_a_session_the_page_asks_for_the_token(browser: Any, web: WebDae
     browser.get(web.base + "/")
     assert browser.find_element(By.ID, "token").get_attribute("type") == "password"
     browser.find_element(By.ID, "token").send_keys("wrong")
-    browser.find_element(By.ID, "sign-in").click()
-    assert browser.find_elements(By.ID, "token")  # still the sign-in form
+    form = browser.find_element(By.ID, "sign-in")
+    form.click()
+    # The refused sign-in loads a page again: wait for it, then it is still the sign-in form.
+    until(browser, lambda d: d.execute_script("return document.readyState") == "complete"
+          and d.find_elements(By.ID, "token"), "the sign-in form after a wrong token")
     assert not browser.find_elements(By.ID, "live-img")
 
 

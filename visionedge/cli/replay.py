@@ -180,7 +180,11 @@ def _replay(args: argparse.Namespace) -> int:
             config.gate,
             title=f"{_clip_id(source)}: changed % per frame",
         )
-    lines = [encode_event(e) for e in memory.events]
+    return _record_or_expect(args, [encode_event(e) for e in memory.events])
+
+
+def _record_or_expect(args: argparse.Namespace, lines: list[str]) -> int:
+    """``--record``: write the encoded events as the golden file; ``--expect``: compare."""
     if args.record:
         golden = Path(args.record)
         try:
@@ -233,15 +237,4 @@ def _replay_recording(args: argparse.Namespace, input_range: tuple[float, float]
     finally:
         if trace is not None:
             trace.close()
-    lines = [encode_event(e) for e in memory.events]
-    if args.record:
-        golden = Path(args.record)
-        try:
-            golden.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-        except OSError as exc:
-            raise SinkError(
-                f"cannot write golden file {golden} ({exc.strerror}); choose a writable --record path"
-            ) from exc
-    if args.expect:
-        compare_events(lines, Path(args.expect))
-    return 0
+    return _record_or_expect(args, [encode_event(e) for e in memory.events])

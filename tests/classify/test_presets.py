@@ -64,10 +64,9 @@ def test_each_preset_gives_identical_scores_on_every_runtime(name: str) -> None:
         answers.append(np.array([clf.scores(img, b) for img in images for b in (None, box)]))
     for backend, a in zip(BACKENDS[1:], answers[1:], strict=True):
         if name == "deeplab_pascal" and backend == "tflite_runtime":
-            # tflite-runtime 2.14's older kernels (last release) put some of the 513x513
-            # pixels in another class than the current ones: on these crops (enlarged by the
-            # exact area resize) a class's share moves by up to ~0.11; the labels stay the same.
-            assert np.abs(a - answers[0]).max() <= 0.15
+            # tflite-runtime 2.14's older kernels (last release) put 0.7 % of the 513x513
+            # pixels in another class than the current ones; the labels stay the same.
+            assert np.abs(a - answers[0]).max() <= 0.02
             assert (a.argmax(axis=1) == answers[0].argmax(axis=1)).all()
         else:
             assert np.array_equal(a, answers[0]), backend

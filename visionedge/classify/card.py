@@ -72,6 +72,12 @@ class Card:
         section = self.raw.get("preset")
         return section if isinstance(section, dict) else {}
 
+    @property
+    def for_mcu(self) -> bool:
+        """Whether a board runs this model: exported for TFLM, or a preset with an MCU arena."""
+        tflm = self.raw.get("tflm")
+        return bool(isinstance(tflm, dict) and tflm.get("arena_bytes")) or "mcu" in self.preset
+
 
 def _fail(path: Path, what: str) -> CardError:
     return CardError(f"{path}: {what}; fix the card or export the model again")

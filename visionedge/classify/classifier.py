@@ -144,6 +144,9 @@ class TfliteClassifier:
         self.labels = label_map.user_labels if label_map is not None else labels
         """What the classifier reports: the user labels with a label map, else the model's."""
         self.card = card
+        self.exact_resize = card is None or card.for_mcu
+        """The board's exact integer resize (a model a board runs, or one without a card);
+        OpenCV's for the Pi-only presets (:func:`~visionedge.classify.preprocess.crop_resize`)."""
         self.backend = model.backend
         self.normalization = normalization
         self._quantize = InputQuantizer(
@@ -221,7 +224,9 @@ class TfliteClassifier:
             )
         m = self._model
         rect = crop_rect(box, image.shape[1], image.shape[0], m.width / m.height, self._cfg.margin)
-        pixels = model_pixels(image, rect, m.width, m.height, m.channels)
+        pixels = model_pixels(
+            image, rect, m.width, m.height, m.channels, exact=self.exact_resize
+        )
         return self._quantize(pixels)
 
     def scores(self, image: Image, box: Box | None = None) -> npt.NDArray[np.float32]:

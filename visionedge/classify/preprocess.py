@@ -84,13 +84,28 @@ def _place(cx: float, cy: float, w: float, h: float, fw: int, fh: int) -> tuple[
     return x0, y0, x0 + iw, y0 + ih
 
 
-def crop_resize(image: Image, rect: tuple[int, int, int, int], width: int, height: int) -> Image:
-    """Cut ``rect`` out of ``image`` and scale it to ``width`` x ``height`` (:func:`area_resize`)."""
+def crop_resize(
+    image: Image, rect: tuple[int, int, int, int], width: int, height: int, *, exact: bool = True
+) -> Image:
+    """Cut ``rect`` out of ``image`` and scale it to ``width`` x ``height``.
+
+    ``exact``: :func:`area_resize`, the bytes a board computes (models a board runs).
+    Otherwise OpenCV's ``INTER_AREA`` when shrinking and ``INTER_LINEAR`` when enlarging:
+    for models no board runs, whose input (192, 513 pixels) is often larger than the crop,
+    where the area resize's blocks cost accuracy (DeepLab on real crops: 10 of 59 right
+    against 38 of 59).
+    """
     x0, y0, x1, y1 = rect
     crop = image[y0:y1, x0:x1]
     if crop.shape[1] == width and crop.shape[0] == height:
         return np.ascontiguousarray(crop)
-    return area_resize(crop, width, height)
+    if exact:
+        return area_resize(crop, width, height)
+    shrink = crop.shape[1] >= width and crop.shape[0] >= height
+    out = cv2.resize(
+        crop, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    )
+    return np.asarray(out, np.uint8)
 
 
 def area_resize(image: Image, width: int, height: int) -> Image:
@@ -151,7 +166,13 @@ def _area_integral(
 
 
 def model_pixels(
-    image: Image, rect: tuple[int, int, int, int], width: int, height: int, channels: int
+    image: Image,
+    rect: tuple[int, int, int, int],
+    width: int,
+    height: int,
+    channels: int,
+    *,
+    exact: bool = True,
 ) -> Image:
     """``rect`` of a BGR (or gray) image as the model's H x W x C uint8 pixels.
 
@@ -160,7 +181,7 @@ def model_pixels(
     Converting a gray model's crop before resizing would halve the cost but shifts pixels
     by a rounding step, which moved the shipped model's scores by up to 0.05.
     """
-    return to_model_colour(crop_resize(image, rect, width, height), channels)
+    return to_model_colour(crop_resize(image, rect, width, height, exact=exact), channels)
 
 
 def to_model_colour(bgr: Image, channels: int) -> Image:

@@ -159,7 +159,8 @@ class SegmenterTeacher:
         _, h, w, _ = (int(v) for v in self.input["shape"])
         fh, fw = image.shape[:2]
         rect = crop_rect(box, fw, fh, w / h, self.margin)
-        pixels = model_pixels(image, rect, w, h, 3)
+        # A segmenter teacher is a Pi-side model: OpenCV's resize, as the classifier gives it.
+        pixels = model_pixels(image, rect, w, h, 3, exact=False)
         if self.input["dtype"] == np.float32:
             tensor: npt.NDArray[Any] = (pixels.astype(np.float32) / 127.5 - 1.0)[None]
         else:

@@ -223,3 +223,15 @@ def test_a_config_written_by_config_defaults_keeps_the_card_settings(tmp_path: P
     assert (clf._cfg.threshold, clf._cfg.margin) == (0.3, 0.5)  # the card's, not the generic ones
     changed = load_classifier(cfg.model_copy(update={"threshold": 0.7}))
     assert changed._cfg.threshold == 0.7
+
+
+def test_the_demo_preset_card_repeats_the_shipped_demo_card() -> None:
+    # Two copies of one card (the preset's adds its preset section); build-demo --install
+    # writes only demo_card.json, so a drift here means the preset card needs the same edit.
+    data = Path(__file__).resolve().parents[2] / "visionedge" / "data"
+    shipped = json.loads((data / "demo_card.json").read_text(encoding="utf-8"))
+    preset = json.loads((data / "models" / "demo" / "card.json").read_text(encoding="utf-8"))
+    for key in ("file", "description", "preset"):
+        shipped.pop(key, None)
+        preset.pop(key, None)
+    assert preset == shipped

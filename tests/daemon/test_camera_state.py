@@ -1,7 +1,7 @@
 """A dead or late camera is visible over MQTT and sd_notify, and never kills the service.
 
 Issue 10 items 9 and 14: the real ``visionedge run`` reads a real HTTP MJPEG camera
-(tests/daemon/camkit.py) through OpenCV/FFmpeg and publishes to a real Mosquitto broker.
+(tests/sources/camkit.py) through OpenCV/FFmpeg and publishes to a real Mosquitto broker.
 """
 
 from __future__ import annotations

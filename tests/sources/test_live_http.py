@@ -1,21 +1,19 @@
 """The live OpenCV source on a real HTTP MJPEG stream (real cv2.VideoCapture, real FFmpeg).
 
-A local server plays an IP camera: it streams multipart JPEG frames, can stall (keep the
-connection open but send nothing), die (drop connections and stop listening) and come back
-on the same port. Nothing is faked: the source uses its default capture factory.
+A local server plays an IP camera (tests/sources/camkit.py): it streams multipart JPEG frames,
+can stall (keep the connection open but send nothing), die (drop connections and stop
+listening) and come back on the same port. Nothing is faked: the source uses its default
+capture factory.
 """
 
 from __future__ import annotations
 
-import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
 from visionedge.config import SourceConfig
@@ -24,69 +22,14 @@ from visionedge.frame import Frame
 from visionedge.sources import open_source
 from visionedge.sources.opencv_live import OpenCVLiveSource
 
-
-class _Camera:
-    """An MJPEG-over-HTTP camera on a fixed loopback port."""
-
-    def __init__(self) -> None:
-        self.mode = "stream"  # or "stall"
-        self.sent = 0
-        self.server: ThreadingHTTPServer | None = None
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/video.mjpg"
-
-    def start(self) -> None:
-        cam = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-                self.end_headers()
-                server = self.server
-                while not getattr(server, "dead", False):
-                    if cam.mode == "stall":
-                        time.sleep(0.02)
-                        continue
-                    n = cam.sent
-                    cam.sent += 1
-                    img = np.full((48, 64, 3), 90, np.uint8)
-                    img[10:22, (n * 3) % 50:(n * 3) % 50 + 12] = 250
-                    _, jpg = cv2.imencode(".jpg", img)
-                    data = jpg.tobytes()
-                    head = b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(data)
-                    try:
-                        self.wfile.write(head + data + b"\r\n")
-                        self.wfile.flush()
-                    except OSError:
-                        return
-                    time.sleep(0.04)
-
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        server.daemon_threads = True
-        self.server = server
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-
-    def die(self) -> None:
-        server, self.server = self.server, None
-        if server is not None:
-            server.dead = True  # type: ignore[attr-defined]
-            server.shutdown()
-            server.server_close()
+sys.path.insert(0, str(Path(__file__).parent))
+from camkit import MjpegCamera
 
 
 @pytest.fixture
-def camera() -> Iterator[_Camera]:
-    cam = _Camera()
+def camera() -> Iterator[MjpegCamera]:
+    cam = MjpegCamera(width=64, height=48, fps=25.0)
+    cam.start()
     yield cam
     cam.die()
 
@@ -98,7 +41,7 @@ def _take(it: Iterator[Frame], n: int) -> list[Frame]:
     return [next(it) for _ in range(n)]
 
 
-def test_a_real_stream_that_stalls_dies_and_returns_keeps_delivering(camera: _Camera) -> None:
+def test_a_real_stream_that_stalls_dies_and_returns_keeps_delivering(camera: MjpegCamera) -> None:
     states: list[tuple[str, str]] = []
     src = open_source(SourceConfig(kind="opencv", path=camera.url, **CFG), 32)
     assert isinstance(src, OpenCVLiveSource)
@@ -138,13 +81,13 @@ def test_a_real_stream_that_stalls_dies_and_returns_keeps_delivering(camera: _Ca
     assert frames[-1].source == camera.url
 
 
-def _revive_when_lost(src: OpenCVLiveSource, camera: _Camera, deadline: float) -> None:
+def _revive_when_lost(src: OpenCVLiveSource, camera: MjpegCamera, deadline: float) -> None:
     while src.state != "lost" and time.monotonic() < deadline:
         time.sleep(0.01)
     camera.start()
 
 
-def test_a_stream_that_is_not_there_fails_at_start(camera: _Camera) -> None:
+def test_a_stream_that_is_not_there_fails_at_start(camera: MjpegCamera) -> None:
     camera.die()
     src = open_source(SourceConfig(kind="opencv", path=camera.url, **CFG), 32)
     with pytest.raises(SourceError, match=r"127\.0\.0\.1:\d+/video\.mjpg: cannot open") as err, src:

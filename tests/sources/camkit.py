@@ -1,10 +1,11 @@
-"""An IP camera on loopback for daemon tests: a real HTTP MJPEG server that can be late or die.
+"""An IP camera on loopback: a real HTTP MJPEG server that can be late, stall or die.
 
 The picture is a fixed textured scene with a block sliding across it, so the real gate sees
-motion the whole time a stream is up (an event stays open). ``die()`` drops every
-connection and stops listening; ``start()`` brings it back on the same port, as a camera
-that reboots does. Only the camera is played here: the daemon reads it through its real
-OpenCV/FFmpeg source.
+motion the whole time a stream is up (an event stays open). ``mode = "stall"`` keeps the
+connection open and sends nothing; ``die()`` drops every connection and stops listening;
+``start()`` brings it back on the same port, as a camera that reboots does. Only the camera
+is played here: the source tests and the daemon read it through the real OpenCV/FFmpeg
+source. Used by tests/sources and tests/daemon.
 """
 
 from __future__ import annotations
@@ -18,30 +19,36 @@ from typing import Any
 import cv2
 import numpy as np
 
-_rng = np.random.default_rng(3)
-_SCENE = np.clip(
-    np.linspace(40, 160, 160)[None, :, None] + _rng.integers(0, 40, (120, 160, 3)), 0, 255
-).astype(np.uint8)
 
-
-def _jpeg(n: int) -> bytes:
-    img = _SCENE.copy()
-    x = (n * 6) % 130
-    img[40:80, x:x + 30] = 250
-    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])
-    assert ok
-    return buf.tobytes()
+def _scene(width: int, height: int) -> np.ndarray:
+    rng = np.random.default_rng(3)
+    ramp = np.linspace(40, 160, width)[None, :, None]
+    return np.clip(ramp + rng.integers(0, 40, (height, width, 3)), 0, 255).astype(np.uint8)
 
 
 class MjpegCamera:
-    """An MJPEG-over-HTTP camera on a fixed loopback port, ~20 fps; not started until asked."""
+    """An MJPEG-over-HTTP camera on a fixed loopback port; not started until asked."""
 
-    def __init__(self) -> None:
+    def __init__(self, width: int = 160, height: int = 120, fps: float = 20.0) -> None:
+        self.mode = "stream"  # or "stall": connection open, nothing sent
         self.sent = 0
+        self._scene = _scene(width, height)
+        self._period = 1.0 / fps
         self.server: ThreadingHTTPServer | None = None
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
+
+    def jpeg(self, n: int) -> bytes:
+        """Frame ``n``: the scene with a bright block a step further along."""
+        img = self._scene.copy()
+        h, w = img.shape[:2]
+        bw = max(4, w * 3 // 16)
+        x = (n * max(1, w // 26)) % (w - bw)
+        img[h // 3 : h * 2 // 3, x : x + bw] = 250
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        assert ok
+        return buf.tobytes()
 
     @property
     def url(self) -> str:
@@ -60,7 +67,10 @@ class MjpegCamera:
                 self.end_headers()
                 server = self.server
                 while not getattr(server, "dead", False):
-                    data = _jpeg(cam.sent)
+                    if cam.mode == "stall":
+                        time.sleep(0.02)
+                        continue
+                    data = cam.jpeg(cam.sent)
                     cam.sent += 1
                     head = b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(data)
                     try:
@@ -68,7 +78,7 @@ class MjpegCamera:
                         self.wfile.flush()
                     except OSError:
                         return
-                    time.sleep(0.05)
+                    time.sleep(cam._period)
 
         server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,29 +18,13 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from mqttkit import free_port, wait_until  # tests/mqtt is on sys.path (conftest)
 
 from visionedge.config import load_config
 from visionedge.daemon import Daemon
 from visionedge.synth import ObjectPass, SceneSpec, write_clip
 
 TOKEN = "web-T0ken-never-log-me"
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now (loopback)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll ``predicate`` until true; fail naming ``what`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @dataclass

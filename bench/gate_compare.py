@@ -48,6 +48,7 @@ from typing import Any
 import cv2
 import numpy as np
 import numpy.typing as npt
+from gate import Baseline  # bench/gate.py: the same plain absdiff+threshold+count
 
 from visionedge.config import GateConfig
 from visionedge.gate import FrameDifferenceGate, to_motion_plane
@@ -137,23 +138,6 @@ def clip_lumas(path: Path, frames: int) -> list[Plane]:
     finally:
         dec.close()
     return out
-
-
-class Baseline:
-    def __init__(self, shape: tuple[int, ...], threshold: int) -> None:
-        self.prev: Plane | None = None
-        self.diff = np.empty(shape, np.uint8)
-        self.mask = np.empty(shape, np.uint8)
-        self.threshold = threshold
-
-    def step(self, plane: Plane) -> int:
-        if self.prev is None:
-            self.prev = plane
-            return 0
-        cv2.absdiff(plane, self.prev, dst=self.diff)
-        cv2.threshold(self.diff, self.threshold, 255, cv2.THRESH_BINARY, dst=self.mask)
-        self.prev = plane
-        return int(cv2.countNonZero(self.mask))
 
 
 def compare(lumas: list[Plane], frigate_cls: Any | None, cfg: GateConfig) -> dict[str, float]:

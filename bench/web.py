@@ -2,7 +2,7 @@
 
 Usage: ``python bench/web.py [--clip FILE] [--repeat 7] [--seconds 30]``
 
-The real daemon (:class:`visionedge.daemon.Daemon`, the shipped demo classifier on), in a
+The real daemon (:class:`visionedge.service.daemon.Daemon`, the shipped demo classifier on), in a
 fresh process per run, replays a clip as fast as it can, three ways, interleaved per repeat:
 
 - ``off``: ``web.enabled = false`` (the daemon as before the page existed);
@@ -39,9 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from visionedge.config import parse_config
-from visionedge.daemon import Daemon
 from visionedge.gate.gate import FrameDifferenceGate
 from visionedge.protocols import GateResult
+from visionedge.service.daemon import Daemon
 from visionedge.synth import ObjectPass, SceneSpec, write_clip
 
 TARGET = 0.95

@@ -12,7 +12,7 @@ also sees every frame and publishes per-object events (and per-label counts as
 ``state("count", n, {"label": ...})``); in ``"object"`` mode the motion events still drive the
 motion state but are not published, and the classifier budget goes to the objects.
 Snapshots for :class:`~visionedge.protocols.SnapshotSink` sinks are taken by the daemon
-(:mod:`visionedge.daemon`) from each step's trace (``trace.extra`` holds the gate result
+(:mod:`visionedge.service.daemon`) from each step's trace (``trace.extra`` holds the gate result
 and the classification).
 
 A sink that raises :class:`~visionedge.errors.SinkError` (a full disk under the event file)

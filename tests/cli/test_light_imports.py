@@ -15,7 +15,7 @@ from pathlib import Path
 
 # Never needed by `run`/`replay` with the default config: training, plotting, test-only
 # schema validation; nor what this config turns off (metrics endpoint, MQTT, demo scene).
-HEAVY = ("tensorflow", "tf_keras", "keras", "visionedge.train", "matplotlib", "visionedge.plot",
+HEAVY = ("tensorflow", "tf_keras", "keras", "visionedge.train", "matplotlib", "visionedge.replay.plot",
          "jsonschema", "prometheus_client", "paho", "visionedge.synth")
 
 

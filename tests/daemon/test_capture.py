@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from visionedge.capture import Captured, FrameQueue, SourceState, capture
 from visionedge.config import SourceConfig
 from visionedge.frame import Frame
+from visionedge.service.capture import Captured, FrameQueue, SourceState, capture
 from visionedge.sources.link import LinkState
 from visionedge.sources.opencv_live import OpenCVLiveSource
 

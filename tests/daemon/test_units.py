@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from visionedge.config import Config, parse_config
-from visionedge.daemon import Captured, FrameQueue, WatchdogGate, merge_reloadable
 from visionedge.frame import Frame
-from visionedge.sdnotify import Notifier
+from visionedge.service.daemon import Captured, FrameQueue, WatchdogGate, merge_reloadable
+from visionedge.service.sdnotify import Notifier
 
 
 def _frame(i: int) -> Captured:

@@ -151,8 +151,8 @@ def write_frames(
 ) -> Path:
     """Write planes as an export directory (PGMs + manifest) like ``replay --export-frames``."""
     from visionedge.config import GateConfig
-    from visionedge.export_frames import FrameExporter
     from visionedge.frame import Frame
+    from visionedge.replay.export_frames import FrameExporter
 
     exporter = FrameExporter(directory, clip_id=clip_id, fps=fps, gate=GateConfig())
     for i, plane in enumerate(planes):
@@ -166,7 +166,7 @@ def write_frames(
 
 def load_export(directory: Path) -> tuple[dict[str, Any], list[npt.NDArray[np.uint8]]]:
     """The manifest and planes of an export directory."""
-    from visionedge.export_frames import read_pgm
+    from visionedge.replay.export_frames import read_pgm
 
     manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
     planes = [read_pgm(directory / f["file"]) for f in manifest["frames"]]

@@ -14,9 +14,9 @@ from fwkit import Runner
 from visionedge.classify.normalization import range_to_normalization
 from visionedge.classify.preprocess import InputQuantizer, crop_rect
 from visionedge.events.ids import NAMESPACE
-from visionedge.export_frames import read_pgm, write_pgm
 from visionedge.gate.plane import to_motion_plane
 from visionedge.protocols import Box
+from visionedge.replay.export_frames import read_pgm, write_pgm
 
 
 def _ok(proc: object) -> str:

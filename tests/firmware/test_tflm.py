@@ -18,7 +18,7 @@ from fwkit import FIRMWARE, ROOT, Runner, cmake_build, missing_tools
 
 from visionedge.classify.normalization import range_to_normalization
 from visionedge.classify.preprocess import InputQuantizer, crop_rect, crop_resize, to_model_colour
-from visionedge.export_frames import write_pgm
+from visionedge.replay.export_frames import write_pgm
 
 MODEL = ROOT / "visionedge" / "data" / "demo_int8.tflite"
 TFLM_ROOT = os.environ.get("TFLM_ROOT", "")

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from visionedge.config import Config
-from visionedge.control import Controller
 from visionedge.errors import ConfigError
+from visionedge.service.control import Controller
 
 
 class Target:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from visionedge.credentials import read_password
 from visionedge.errors import ConfigError
+from visionedge.service.credentials import read_password
 
 SECRET = "s3cr3t-Ünïcode"
 

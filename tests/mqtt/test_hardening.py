@@ -17,7 +17,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from visionedge.config import Config
-from visionedge.control import Controller
+from visionedge.service.control import Controller
 from visionedge.sinks.mqtt import MqttSink
 from visionedge.spool import ROW_OVERHEAD_BYTES
 

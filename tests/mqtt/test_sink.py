@@ -25,7 +25,7 @@ from mqttkit import (
 )
 
 from visionedge.config import Config
-from visionedge.control import Controller
+from visionedge.service.control import Controller
 from visionedge.sinks import build_sinks
 from visionedge.sinks.mqtt import MqttSink
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from replaykit import GOLDEN, run_inproc
 
-from visionedge.export_frames import read_pgm
 from visionedge.gate.plane import to_motion_plane
 from visionedge.protocols import TRACE_COLUMNS
+from visionedge.replay.export_frames import read_pgm
 
 GATE_ONLY = str(GOLDEN / "gate_only.toml")
 

@@ -14,8 +14,8 @@ import pytest
 from webkit import TOKEN, WebDaemon, free_port, start_web_daemon, stop_web_daemon, wait_until
 
 from visionedge.config import Config, parse_config
-from visionedge.daemon import Daemon
 from visionedge.errors import ConfigError, WebError
+from visionedge.service.daemon import Daemon
 
 
 def jpeg(body: bytes) -> np.ndarray:

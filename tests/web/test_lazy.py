@@ -12,7 +12,7 @@ from visionedge.synth import ObjectPass, SceneSpec, write_clip
 SCRIPT = """
 import sys
 from visionedge.config import parse_config
-from visionedge.daemon import Daemon
+from visionedge.service.daemon import Daemon
 cfg = parse_config({"source": {"kind": "file", "path": sys.argv[1]}, "output": {"stdout": False},
                     "classifier": {"enabled": False}, "daemon": {"watchdog": False}})
 assert Daemon(cfg, env={}).run() == 0

@@ -21,7 +21,7 @@ import pytest
 from mqttkit import free_port, wait_until  # tests/mqtt is on sys.path (conftest)
 
 from visionedge.config import load_config
-from visionedge.daemon import Daemon
+from visionedge.service.daemon import Daemon
 from visionedge.synth import ObjectPass, SceneSpec, write_clip
 
 TOKEN = "web-T0ken-never-log-me"

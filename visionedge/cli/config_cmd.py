@@ -1,7 +1,7 @@
 """``visionedge config check FILE`` and ``visionedge config defaults``.
 
 ``check`` validates the file against the config model and then everything ``run`` would
-need (:mod:`visionedge.preflight`: source file, model and labels, output file, password
+need (:mod:`visionedge.service.preflight`: source file, model and labels, output file, password
 file, TLS files, spool directory) without connecting to anything; a problem exits with
 the status ``run`` would exit with for it.
 """
@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from visionedge.preflight import preflight
+    from visionedge.service.preflight import preflight
 
     notes = preflight(load_config(args.file))
     print(f"{args.file}: ok")

@@ -114,14 +114,14 @@ def _replay(args: argparse.Namespace) -> int:
 
         require("matplotlib", "plot", "replay --plot")  # before a long replay, not after
     from visionedge.events import encode_event
-    from visionedge.export_frames import FrameExporter
     from visionedge.frame import Frame
     from visionedge.pipeline import build_pipeline, load_configured_classifier
     from visionedge.protocols import EventSink, FrameTrace
+    from visionedge.replay.export_frames import FrameExporter
+    from visionedge.replay.trace import TraceWriter
     from visionedge.sinks.jsonl import JsonLinesSink
     from visionedge.sinks.memory import MemorySink
     from visionedge.sources import open_source
-    from visionedge.trace import TraceWriter
 
     input_range = parse_input_range(args.input_range) if args.input_range else None
     if args.clip is not None:
@@ -170,7 +170,7 @@ def _replay(args: argparse.Namespace) -> int:
     for exporter in exporters:
         exporter.close()
     if args.plot:
-        from visionedge.plot import plot_timeline
+        from visionedge.replay.plot import plot_timeline
 
         plot_timeline(
             args.plot,
@@ -206,9 +206,9 @@ def _replay_recording(args: argparse.Namespace, input_range: tuple[float, float]
     from visionedge.pipeline import load_configured_classifier
     from visionedge.protocols import EventSink, FrameTrace
     from visionedge.recording import open_recording, replay_recording
+    from visionedge.replay.trace import TraceWriter
     from visionedge.sinks.jsonl import JsonLinesSink
     from visionedge.sinks.memory import MemorySink
-    from visionedge.trace import TraceWriter
 
     if args.export_frames or args.plot or args.realtime:
         raise SourceError(

@@ -1,6 +1,6 @@
 """``visionedge run``: the long-running pipeline, frames from the configured source.
 
-The work is done by :func:`visionedge.daemon.run_daemon`: it wires the pipeline
+The work is done by :func:`visionedge.service.daemon.run_daemon`: it wires the pipeline
 (:mod:`visionedge.pipeline`) with the configured source and sinks, and adds the service
 behaviour (sd_notify, watchdog, SIGHUP reload, MQTT control). SIGTERM and SIGINT stop it
 cleanly: the open event ends with ``end_reason = "stopped"``, sinks are flushed and
@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from visionedge.config import load_config
-    from visionedge.daemon import run_daemon
+    from visionedge.service.daemon import run_daemon
 
-    # The service path: sd_notify, watchdog, SIGHUP reload, MQTT control (visionedge/daemon.py).
+    # The service path: sd_notify, watchdog, SIGHUP reload, MQTT control (visionedge/service/daemon.py).
     return run_daemon(load_config(args.config), args.config)

@@ -55,9 +55,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from visionedge.config import Config
-from visionedge.control import Controller
-from visionedge.credentials import Secret, read_password
 from visionedge.errors import ConfigError
+from visionedge.service.control import Controller
+from visionedge.service.credentials import Secret, read_password
 from visionedge.sinks.discovery import Topics, discovery_json, discovery_topic
 from visionedge.sinks.mqtt_diagnose import (
     describe_connack,
@@ -65,7 +65,7 @@ from visionedge.sinks.mqtt_diagnose import (
     response_topic_allowed,
 )
 from visionedge.spool import Spool
-from visionedge.spool_writer import GroupCommitter
+from visionedge.spool.writer import GroupCommitter
 
 __all__ = ["WINDOW", "MqttCounters", "MqttSink", "default_client_id", "spool_path"]
 

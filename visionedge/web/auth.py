@@ -1,8 +1,8 @@
 """Who may use the page: one token from a file, sessions in cookies, CSRF tokens.
 
-The token is read like the MQTT password (:mod:`visionedge.credentials`: a path, or a
+The token is read like the MQTT password (:mod:`visionedge.service.credentials`: a path, or a
 systemd credential name in ``$CREDENTIALS_DIRECTORY``) and kept in a
-:class:`~visionedge.credentials.Secret`, so it never reaches a log line. A browser signs in
+:class:`~visionedge.service.credentials.Secret`, so it never reaches a log line. A browser signs in
 once (``POST /login``) and gets an HttpOnly, SameSite=Strict session cookie; scripts send
 ``Authorization: Bearer <token>`` instead. Every state-changing request made with a
 cookie must also carry the session's CSRF token in ``X-CSRF-Token`` (the page reads it from
@@ -17,8 +17,8 @@ import hmac
 import secrets
 from collections.abc import Mapping
 
-from visionedge.credentials import Secret, read_password
 from visionedge.errors import ConfigError
+from visionedge.service.credentials import Secret, read_password
 
 __all__ = ["COOKIE", "Sessions", "read_token"]
 

@@ -4,7 +4,7 @@ A row is committed *before* the event is handed to the MQTT client and is delete
 the PUBACK for that publish arrives, so a broker outage, a restart or a ``kill -9`` loses
 nothing the spool committed. Rows come back in insertion order (``id`` is ``INTEGER PRIMARY
 KEY AUTOINCREMENT``, never reused). :meth:`Spool.put_many` commits several messages in one
-transaction (one fsync): the group commit :mod:`visionedge.spool_writer` builds on.
+transaction (one fsync): the group commit :mod:`visionedge.spool.writer` builds on.
 
 Durability: the database runs in WAL mode. ``synchronous=FULL`` (the default) fsyncs the
 WAL on every commit, so a committed event also survives a power cut. ``synchronous=NORMAL``

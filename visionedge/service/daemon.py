@@ -12,7 +12,7 @@
   ``WATCHDOG=1`` every half ``WATCHDOG_USEC`` but only if frames were analysed since the
   last ping or a down camera is being retried, so a stuck analysis or capture lets systemd
   restart us; ``STATUS=`` a one-line summary every few seconds, at once on a camera change.
-- The camera's state (:mod:`visionedge.capture`) goes to the sinks as ``camera`` (MQTT:
+- The camera's state (:mod:`visionedge.service.capture`) goes to the sinks as ``camera`` (MQTT:
   retained, a Home Assistant connectivity entity); losing it ends the open event with
   ``end_reason = "source_lost"`` and motion OFF. A live camera down at start is retried
   with backoff instead of exiting 4; a missing clip still exits 4 at once.
@@ -28,7 +28,7 @@
   classifier-threshold settings apply at once;
   sections that need a restart (source, device, MQTT, spool, metrics, model files) are
   kept and named in a warning.
-- ``set/...`` MQTT commands reach :class:`Daemon` through :class:`~visionedge.control.Controller`;
+- ``set/...`` MQTT commands reach :class:`Daemon` through :class:`~visionedge.service.control.Controller`;
   they are applied between frames, on the main thread.
 """
 
@@ -42,20 +42,20 @@ from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
-from visionedge.capture import Captured, FrameQueue, SourceState, WatchdogGate, capture
 from visionedge.config import ClassifierConfig, Config, load_config
-from visionedge.control import Controller
 from visionedge.errors import ConfigError, ModelError, VisionEdgeError
 from visionedge.events.openstate import OpenEventStore, state_dir
 from visionedge.frame import Frame
-from visionedge.metrics import Metrics
 from visionedge.protocols import EventSink, FrameSource, FrameTrace, SnapshotSink
-from visionedge.reload import changed_keys, merge_reloadable
-from visionedge.sdnotify import Notifier
+from visionedge.service.capture import Captured, FrameQueue, SourceState, WatchdogGate, capture
+from visionedge.service.control import Controller
+from visionedge.service.metrics import Metrics
+from visionedge.service.reload import changed_keys, merge_reloadable
+from visionedge.service.sdnotify import Notifier
 from visionedge.sources.link import LinkState
 
 __all__ = ["Daemon", "FrameQueue", "WatchdogGate", "merge_reloadable", "run_daemon"]
-# FrameQueue and WatchdogGate live in visionedge.capture; re-exported for existing users.
+# FrameQueue and WatchdogGate live in visionedge.service.capture; re-exported for existing users.
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ STATUS_EVERY_S = 5.0
 """How often ``STATUS=`` is refreshed."""
 
 class Daemon:
-    """One run of the service; also the :class:`~visionedge.control.ControlTarget`."""
+    """One run of the service; also the :class:`~visionedge.service.control.ControlTarget`."""
 
     def __init__(
         self,

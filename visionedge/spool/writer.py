@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from visionedge.spool import Spool
+from visionedge.spool.store import Spool
 
 __all__ = ["BURST_GAP_S", "MAX_BATCH", "MAX_PENDING", "GroupCommitter"]
 

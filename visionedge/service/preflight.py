@@ -19,8 +19,8 @@ import ssl
 from pathlib import Path
 
 from visionedge.config import Config
-from visionedge.credentials import read_password
 from visionedge.errors import ConfigError, SinkError, SourceError, SpoolError
+from visionedge.service.credentials import read_password
 
 __all__ = ["check_tls_files", "preflight"]
 

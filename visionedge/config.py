@@ -728,6 +728,15 @@ class ObjectsConfig(_Model):
         description="Objects classified per frame at most (on top of classifier.every_n_frames "
         "and classifier.max_per_event, which count per object).",
     )
+    idle_sample_s: float = Field(
+        0.0,
+        ge=0.0,
+        le=86400,
+        description="While the gate is closed, classify one frame this often (seconds; 0: "
+        "off): the tracked objects that stand still and have classifier.max_per_event "
+        "classifications left get one each (up to classify_per_frame), so an object that "
+        "stopped before it was labelled (a parked car, a person standing) gets its label.",
+    )
     labels: list[str] = Field(
         default_factory=list,
         description="Only objects voted one of these labels count (empty: every object, "

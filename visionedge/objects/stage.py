@@ -5,9 +5,22 @@ to ``objects.classify_per_frame`` objects seen on this frame are classified on t
 (fewest classifications first, then lowest id), each at most every
 ``classifier.every_n_frames`` frames and ``classifier.max_per_event`` times; then
 :class:`~visionedge.objects.events.ObjectEvents` makes the payloads.
+
+The idle sample (``objects.idle_sample_s`` > 0): on a frame the gate is closed, at most
+every ``idle_sample_s`` (so at once when it closes after a longer busy spell), the tracked objects not seen on that
+frame (stopped or hidden) with classifications left are classified on their box, the same
+way, so an object that stopped before it was labelled still gets its label (and, with
+``objects.labels``, counts). Nothing else changes: the tracker sees the same regions.
+
+The stage also keeps, per tracked object, the frame of its best view (``best_view``), for
+the snapshot JPEGs of recordings and MQTT; and it can export and import its state
+(``export_state``/``import_state``) for recordings that replay exactly.
 """
 
 from __future__ import annotations
+
+import copy
+from typing import Any
 
 from visionedge.config import Config
 from visionedge.events.ids import IdFactory
@@ -15,10 +28,23 @@ from visionedge.events.tracker import ModelInfo
 from visionedge.frame import Frame
 from visionedge.objects.events import ObjectEvents
 from visionedge.objects.geometry import box_to_px, px_to_box
+from visionedge.objects.measures import clip_box
 from visionedge.objects.track import ObjectTracker, TrackState, TrackStep
-from visionedge.protocols import Classification, Classifier, GateResult, ObjectOutput
+from visionedge.protocols import Box, Classification, Classifier, GateResult, ObjectOutput
 
 __all__ = ["TrackingStage"]
+
+_CONFIG_ATTRS = frozenset(
+    {"cfg", "_events_cfg", "_device", "_classifier_cfg", "_ids", "_model", "_zones"}
+)
+"""Attributes of the tracker and the emitter that come from the config, not from frames."""
+
+
+def _state_of(obj: Any) -> dict[str, Any]:
+    names: list[str] = list(getattr(obj, "__dict__", {}))
+    for cls in type(obj).__mro__:
+        names += [n for n in getattr(cls, "__slots__", ()) if n not in ("__dict__", "__weakref__")]
+    return {n: copy.deepcopy(getattr(obj, n)) for n in names if n not in _CONFIG_ATTRS and hasattr(obj, n)}
 
 
 class TrackingStage:
@@ -39,12 +65,37 @@ class TrackingStage:
         self._tracker: ObjectTracker | None = None
         self._events: ObjectEvents | None = None
         self._source = ""
+        self._idle_ts: int | None = None  # stream time of the last idle sample
+        self._views: dict[int, tuple[Frame, Box]] = {}
+        self._ended: list[int] = []
         self.classifications = 0
+        self.idle_classifications = 0
 
     @property
     def tracker(self) -> ObjectTracker | None:
         """The tracker (None until the first frame fixes the plane size)."""
         return self._tracker
+
+    @property
+    def open_events(self) -> int:
+        """Objects whose event started and has not ended."""
+        if self._events is None:
+            return 0
+        return sum(1 for o in self._events._objs.values() if o.counts)
+
+    def best_view(self, object_id: int) -> tuple[Frame, Box] | None:
+        """The frame of the object's best view and its box there (normalised), if kept.
+
+        Valid for live objects and for those that ended on the last frame (or in the last
+        :meth:`finish`): read it when their ``end`` is published.
+        """
+        return self._views.get(object_id)
+
+    def set_id_factory(self, id_factory: IdFactory) -> None:
+        """Name the events that start from now on with ``id_factory`` (replay of a recording)."""
+        self._ids = id_factory
+        if self._events is not None:
+            self._events._ids = id_factory
 
     def reconfigure(self, config: Config) -> None:
         """Take new settings; tracked objects continue under them."""
@@ -53,19 +104,26 @@ class TrackingStage:
             self._tracker.reconfigure(config.objects)
             self._events.reconfigure(config.objects, config.events, config.classifier)
 
+    def _build(self, w: int, h: int) -> tuple[ObjectTracker, ObjectEvents]:
+        cfg = self.config
+        self._tracker = ObjectTracker(cfg.objects, w, h)
+        self._events = ObjectEvents(
+            cfg.objects, cfg.events, cfg.device, cfg.classifier, cfg.gate.zones, w, h,
+            id_factory=self._ids, model=self._model,
+        )
+        return self._tracker, self._events
+
     def _ensure(self, frame: Frame) -> tuple[ObjectTracker, ObjectEvents]:
         h, w = frame.plane.shape[:2]
         if self._tracker is None or self._events is None or (self._tracker.width, self._tracker.height) != (w, h):
-            cfg = self.config
-            self._tracker = ObjectTracker(cfg.objects, w, h)
-            self._events = ObjectEvents(
-                cfg.objects, cfg.events, cfg.device, cfg.classifier, cfg.gate.zones, w, h,
-                id_factory=self._ids, model=self._model,
-            )
+            return self._build(w, h)
         return self._tracker, self._events
 
     def on_frame(self, frame: Frame, result: GateResult) -> ObjectOutput:
         """Track, classify and emit for one frame."""
+        for oid in self._ended:
+            self._views.pop(oid, None)
+        self._ended = []
         if self._tracker is not None and (self._tracker.width, self._tracker.height) != frame.plane.shape[:2][::-1]:
             out = self.finish(frame.index, frame.ts_ms, "stopped")
         else:
@@ -77,43 +135,97 @@ class TrackingStage:
         step = tracker.update(
             [box_to_px(b, w, h) for b in result.regions], frame.index, frame.ts_ms, blind=blind
         )
-        out.classifications = self._classify(frame, step, events)
+        out.classifications = self._classify(frame, step, events, self._idle_due(frame, result, blind))
         payloads, counts = events.on_frame(
             step, out.classifications, frame.source, frame.index, frame.ts_ms
         )
+        self._note_views(frame, step, events)
         out.payloads += payloads
         out.counts += [(c.label, c.count) for c in counts]
         return out
 
-    def _classify(self, frame: Frame, step: TrackStep, events: ObjectEvents) -> dict[int, Classification]:
+    def _idle_due(self, frame: Frame, result: GateResult, blind: bool) -> bool:
+        """Whether this frame is an idle sample (see the module doc)."""
+        every = self.config.objects.idle_sample_s
+        if every <= 0 or result.motion or blind:
+            return False
+        # The first closed frame after a busy spell is due at once (a stopped object is
+        # still tracked then); gate flicker does not multiply the samples.
+        if self._idle_ts is None or frame.ts_ms - self._idle_ts >= round(every * 1000):
+            self._idle_ts = frame.ts_ms
+            return True
+        return False
+
+    def _classify(
+        self, frame: Frame, step: TrackStep, events: ObjectEvents, idle: bool
+    ) -> dict[int, Classification]:
         cc = self.config.classifier
         if self.classifier is None or not cc.enabled or self._tracker is None:
             return {}
+        w, h = self._tracker.width, self._tracker.height
         due: list[tuple[int, int]] = []
         for t in step.tracks:
-            if t.state is not TrackState.SEEN:
-                continue
             count, last = events.classified(t.object_id)
             if count >= cc.max_per_event:
                 continue
-            if last is not None and frame.index - last < cc.every_n_frames:
+            if idle:
+                # Stopped or hidden objects, where they were last seen (inside the frame).
+                b = t.box
+                if t.state is TrackState.SEEN or b[2] <= 0 or b[3] <= 0 or b[0] >= w or b[1] >= h:
+                    continue
+            elif t.state is not TrackState.SEEN or (
+                last is not None and frame.index - last < cc.every_n_frames
+            ):
                 continue
             due.append((count, t.object_id))
         due.sort()
         chosen = {oid for _, oid in due[: self.config.objects.classify_per_frame]}
         out: dict[int, Classification] = {}
-        w, h = self._tracker.width, self._tracker.height
         for t in step.tracks:
             if t.object_id in chosen:
                 out[t.object_id] = self.classifier.classify(frame, px_to_box(t.box, w, h))
                 self.classifications += 1
+                self.idle_classifications += int(idle)
         return out
+
+    def _note_views(self, frame: Frame, step: TrackStep, events: ObjectEvents) -> None:
+        """Keep the frame of each object whose best view is this frame."""
+        w, h = events.width, events.height
+        for t in step.tracks:
+            o = events._objs.get(t.object_id)
+            if o is not None and o.best is not None and o.best.frame == frame.index:
+                self._views[t.object_id] = (frame, Box(*clip_box(o.best.box, w, h)))
+        self._ended = [t.object_id for t in step.ended]
 
     def finish(self, frame_index: int, ts_ms: int, reason: str) -> ObjectOutput:
         """End every tracked object."""
         if self._tracker is None or self._events is None:
             return ObjectOutput()
-        payloads, counts = self._events.finish(
-            self._tracker.finish(), reason, self._source, frame_index, ts_ms
-        )
+        tracks = self._tracker.finish()
+        payloads, counts = self._events.finish(tracks, reason, self._source, frame_index, ts_ms)
+        self._ended = [t.object_id for t in tracks]
         return ObjectOutput(payloads, [(c.label, c.count) for c in counts])
+
+    # -- recordings ------------------------------------------------------------------------
+    def export_state(self) -> dict[str, Any] | None:
+        """What decides the next frame's object events, as picklable data (None: no frame yet)."""
+        if self._tracker is None or self._events is None:
+            return None
+        return {
+            "size": (self._tracker.width, self._tracker.height),
+            "tracker": _state_of(self._tracker),
+            "events": _state_of(self._events),
+            "source": self._source,
+            "idle_ts": self._idle_ts,
+        }
+
+    def import_state(self, state: dict[str, Any] | None) -> None:
+        """Continue from :meth:`export_state` output (a fresh stage, before its first frame)."""
+        if state is None:
+            return
+        tracker, events = self._build(*state["size"])
+        for obj, values in ((tracker, state["tracker"]), (events, state["events"])):
+            for key, value in values.items():
+                setattr(obj, key, copy.deepcopy(value))
+        self._source = state["source"]
+        self._idle_ts = state["idle_ts"]

@@ -127,12 +127,14 @@ class Recorder:
         self._video = video_kind(config.recording.video)
         self._warned = False
         self._skip_event = ""
+        self._objects: Any = None
 
     def attach(self, pipeline: Any) -> None:
         """Start from ``pipeline``'s current state (call before its first frame)."""
         self._pending = snapshot(pipeline)
         self._last_key_ts = None
         self._expected_t = pipeline.gate.frames_seen + 1
+        self._objects = pipeline.objects
 
     # -- RecorderHook ---------------------------------------------------------------------
     def annotate(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -144,11 +146,14 @@ class Recorder:
             payload["snapshot"] = f"{act.path}/{fmt.SNAPSHOTS}/{payload['event_id']}.jpg" if act else None
             if act is not None:
                 best = act.best.pop(payload["event_id"], None)
+                if payload.get("schema") == 2 and self._objects is not None:
+                    view = self._objects.best_view(payload["object_id"])
+                    best = (0.0, view[0], view[1]) if view is not None else None
                 if best is not None:
                     self.writer.submit("snapshot", act.rec, (payload["event_id"], best[1], best[2]))
         self._lines.append(encode_event(payload))
         if payload.get("type") == "start" and self._active is not None:
-            self._active.ids[f"{payload['source']}:{payload['start_frame']}"] = payload["event_id"]
+            self._active.ids[_id_key(payload)] = payload["event_id"]
         return payload
 
     def on_frame(self, frame: Frame, trace: FrameTrace, pipeline: Any) -> None:
@@ -167,25 +172,25 @@ class Recorder:
         self._lines = []
         self._pending = None
         act = self._active
-        tracker = pipeline.tracker
+        busy = _busy(pipeline)
         if act is not None:
             self._send(act, entry)
             self._track_best(act, frame, trace)
             rc = self.config.recording
-            if tracker.is_open:
+            if busy:
                 act.last_busy_ts = frame.ts_ms
-            if not tracker.is_open and frame.ts_ms - act.last_busy_ts >= rc.post_roll_s * 1000:
+            if not busy and frame.ts_ms - act.last_busy_ts >= rc.post_roll_s * 1000:
                 self._close(act, {"end": "closed", "end_reason": None})
                 self._keyframe(pipeline, frame.ts_ms)
             elif frame.ts_ms - act.start_ts >= rc.max_s * 1000:
                 self._close(act, {"end": "cut", "end_reason": None})
                 self._keyframe(pipeline, frame.ts_ms)
-                if tracker.is_open:
+                if busy:
                     self._start(pipeline, [], frame.ts_ms)
             return
         self._ring.append(entry)
         self._trim(frame.ts_ms)
-        if tracker.is_open and tracker.event_id != self._skip_event:
+        if busy and _busy_key(pipeline) != self._skip_event:
             self._start(pipeline, list(self._ring), frame.ts_ms)
             act2 = self._active
             if act2 is not None:
@@ -284,7 +289,7 @@ class Recorder:
             path.mkdir()
         except OSError as exc:
             self.skipped += 1
-            self._skip_event = pipeline.tracker.event_id
+            self._skip_event = _busy_key(pipeline)
             if not self._warned:
                 log.warning("recording skipped (%s); events continue unrecorded", exc.strerror or exc)
                 self._warned = True
@@ -316,7 +321,7 @@ class Recorder:
             if '"type":"start"' in line or '"recording":null' in line:
                 d = json.loads(line)
                 if d["type"] == "start":
-                    act.ids[f"{d['source']}:{d['start_frame']}"] = d["event_id"]
+                    act.ids[_id_key(d)] = d["event_id"]
                 else:  # an end published while no recording was being written
                     act.unrecorded.append(d["event_id"])
 
@@ -331,6 +336,27 @@ class Recorder:
         self.writer.submit("close", act.rec, {**close, "lines": act.lines, "event_ids": act.ids, "unrecorded_ends": act.unrecorded,
                                               "events": len(act.lines)})
         self._active = None
+
+
+def _busy(pipeline: Any) -> bool:
+    """A motion event or an object event is open: the recording goes on (or starts)."""
+    objects = pipeline.objects
+    return bool(pipeline.tracker.is_open or (objects is not None and objects.open_events))
+
+
+def _busy_key(pipeline: Any) -> str:
+    """What a skipped recording was for: the motion event, or the objects (object mode)."""
+    return str(pipeline.tracker.event_id or "objects")
+
+
+def _id_key(payload: dict[str, Any]) -> str:
+    """The key an event's live id is stored under: what replay's id factory is asked.
+
+    Object events (schema 2) are named ``<source>#<object id>`` by the object stage.
+    """
+    if payload.get("schema") == 2:
+        return f"{payload['source']}#{payload['object_id']}:{payload['start_frame']}"
+    return f"{payload['source']}:{payload['start_frame']}"
 
 
 def start_recording(

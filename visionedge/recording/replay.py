@@ -176,6 +176,9 @@ def replay_recording(
     pipeline = build_pipeline(
         config, source=source, sinks=sinks, classifier=classifier, deterministic_ids=True
     )
+    set_ids = getattr(pipeline.objects, "set_id_factory", None)
+    if set_ids is not None:
+        set_ids(rec.id_factory())
     restore(pipeline, rec.state)
     pipeline.tracker._ids = rec.id_factory()
     pipeline.recorder = ReplayAnnotator(

@@ -2,8 +2,9 @@
 
 What decides the events of a frame besides its pixels: the gate's planes (previous and
 background), its frame counter, the hysteresis window and quiet count, the exposure
-tracker and the tamper state machine; the event in progress (statistics, vote, id); and the
-pipeline's last classified frame. :func:`snapshot` copies them between two frames (a few
+tracker and the tamper state machine; the event in progress (statistics, vote, id); the
+pipeline's last classified frame; and, in object mode, the object tracker and the per-object
+events (``TrackingStage.export_state``). :func:`snapshot` copies them between two frames (a few
 hundred microseconds, taken once per ``recording.keyframe_s`` while idle);
 :func:`restore` puts them into a freshly built pipeline.
 
@@ -40,6 +41,9 @@ class PipelineState:
     tracker_open: Any
     events_started: int
     last_classified: int | None
+    objects: dict[str, Any] | None = None
+    """The object stage (``TrackingStage.export_state``); None without one or before its
+    first frame."""
 
 
 def _vars(obj: Any) -> dict[str, Any]:
@@ -72,6 +76,7 @@ def snapshot(pipeline: Any) -> PipelineState:
         tracker_open=copy.deepcopy(tracker._open),
         events_started=tracker.events_started,
         last_classified=pipeline._last_classified,
+        objects=pipeline.objects.export_state() if pipeline.objects is not None else None,
     )
 
 
@@ -91,6 +96,9 @@ def restore(pipeline: Any, state: PipelineState) -> None:
     tracker._open = copy.deepcopy(state.tracker_open)
     tracker.events_started = state.events_started
     pipeline._last_classified = state.last_classified
+    objects = getattr(state, "objects", None)  # absent in states pickled before object mode
+    if pipeline.objects is not None:
+        pipeline.objects.import_state(objects)
 
 
 def dump_state(state: PipelineState) -> bytes:

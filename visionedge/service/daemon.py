@@ -38,7 +38,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import FrameType
 from typing import Any
 
@@ -91,6 +91,7 @@ class Daemon:
         self._queue: FrameQueue | None = None
         self._best: tuple[str, float] | None = None
         self._recorder: Any = None
+        self._obj_snaps: Any = None  # visionedge.objects.snapshots.ObjectSnapshots, object mode
         self.camera: tuple[str, str] = ("", "")
         """The source's last reported state and why (``("", "")`` before the first)."""
         self._tap: Any = None  # visionedge.web.LiveTap while the page is enabled
@@ -390,7 +391,11 @@ class Daemon:
 
     def _maybe_snapshot(self, frame: Frame, trace: FrameTrace) -> None:
         targets = [s for s in self._sinks if isinstance(s, SnapshotSink)]
-        if not targets or not trace.event_id:
+        if not targets:
+            return
+        if self._object_snapshots(trace, targets):
+            return  # object mode: the motion events (and their snapshots) are not published
+        if not trace.event_id:
             return
         score = trace.score if trace.classified and trace.score is not None else -1.0
         best = self._best if self._best and self._best[0] == trace.event_id else None
@@ -401,6 +406,17 @@ class Daemon:
         if jpeg is not None:
             for sink in targets:
                 sink.snapshot(trace.event_id, jpeg)
+
+    def _object_snapshots(self, trace: FrameTrace, targets: Sequence[SnapshotSink]) -> bool:
+        """Each object's best view at its start and end (objects.mode); True in "object" mode."""
+        objs = trace.extra.get("objects")
+        if objs is not None and objs.payloads:
+            if self._obj_snaps is None:
+                from visionedge.objects.snapshots import ObjectSnapshots
+
+                self._obj_snaps = ObjectSnapshots(boxes=self.config.mqtt.snapshot_boxes)
+            self._obj_snaps.on_payloads(objs.payloads, self._pipeline.objects, targets)
+        return bool(self.config.objects.mode == "object")
 
     def _encode(self, frame: Frame, trace: FrameTrace) -> bytes | None:
         import cv2

@@ -733,9 +733,10 @@ class ObjectsConfig(_Model):
         ge=0.0,
         le=86400,
         description="While the gate is closed, classify one frame this often (seconds; 0: "
-        "off): the tracked objects that stand still and have classifier.max_per_event "
-        "classifications left get one each (up to classify_per_frame), so an object that "
-        "stopped before it was labelled (a parked car, a person standing) gets its label.",
+        "off): tracked objects not seen moving that have classifier.max_per_event "
+        "classifications left get one each (up to classify_per_frame, at least one), so an "
+        "object that stopped before it was labelled (a parked car, a person standing) gets "
+        "its label.",
     )
     labels: list[str] = Field(
         default_factory=list,

@@ -7,9 +7,10 @@ to ``objects.classify_per_frame`` objects seen on this frame are classified on t
 :class:`~visionedge.objects.events.ObjectEvents` makes the payloads.
 
 The idle sample (``objects.idle_sample_s`` > 0): on a frame the gate is closed, at most
-every ``idle_sample_s`` (so at once when it closes after a longer busy spell), the tracked objects not seen on that
-frame (stopped or hidden) with classifications left are classified on their box, the same
-way, so an object that stopped before it was labelled still gets its label (and, with
+every ``idle_sample_s`` (so at once when it closes after a longer busy spell), the tracked
+objects not seen on that frame (stopped or hidden) with classifications left are classified
+on their box (up to ``classify_per_frame``, at least one; fewest classifications first), so
+an object that stopped before it was labelled still gets its label (and, with
 ``objects.labels``, counts). Nothing else changes: the tracker sees the same regions.
 
 The stage also keeps, per tracked object, the frame of its best view (``best_view``), for
@@ -179,7 +180,10 @@ class TrackingStage:
                 continue
             due.append((count, t.object_id))
         due.sort()
-        chosen = {oid for _, oid in due[: self.config.objects.classify_per_frame]}
+        per_frame = self.config.objects.classify_per_frame
+        # The idle sample classifies one object at least: classify_per_frame = 0 means
+        # "classify nothing that moves", not "never classify".
+        chosen = {oid for _, oid in due[: max(per_frame, 1) if idle else per_frame]}
         out: dict[int, Classification] = {}
         for t in step.tracks:
             if t.object_id in chosen:

@@ -1,6 +1,6 @@
 """Object mode on real footage: object events per clip, their durations, against motion mode.
 
-Usage: ``python bench/object_footage.py CLIP [CLIP ...] [--mask-top PCT] [--classifier]``
+Usage: ``python bench/object_footage.py CLIP [CLIP ...] [--mask POLYGON] [--set KEY=VALUE] [--classifier]``
 
 Each clip is replayed through the real pipeline (``build_pipeline`` + the file source, the
 same path as ``visionedge replay``) twice: ``objects.mode = "motion"`` and ``"object"``,
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import statistics
 import sys
 from pathlib import Path
@@ -63,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("clips", nargs="+", type=Path)
     ap.add_argument("--classifier", action="store_true", help="classify (the default preset)")
-    ap.add_argument("--mask-top", type=float, default=0.0,
-                    help="mask the top PCT percent of the frame (gate.masks), e.g. foliage")
+    ap.add_argument("--mask", default="",
+                    help='a gate.masks polygon as JSON, e.g. "[[0,0],[0.62,0],[0,0.66]]" (foliage)')
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="an [objects] setting, e.g. --set lost_s=2.0 (repeatable)")
     args = ap.parse_args(argv)
@@ -72,9 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     for kv in args.set:
         k, v = kv.split("=", 1)
         extra["objects"][k] = float(v) if "." in v else int(v)
-    if args.mask_top:
-        t = args.mask_top / 100
-        extra["gate"] = {"masks": [[[0.0, 0.0], [1.0, 0.0], [1.0, t], [0.0, t]]]}
+    if args.mask:
+        extra["gate"] = {"masks": [json.loads(args.mask)]}
     for clip in args.clips:
         motion = summary(run(clip, "motion", args.classifier, extra))
         obj = summary(run(clip, "object", args.classifier, extra))

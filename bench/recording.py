@@ -1,6 +1,7 @@
 """Benchmark: what recordings cost: CPU and MB/s written, against the same pipeline without them.
 
-Usage: ``python bench/recording.py [--seconds 12] [--repeat 2] [--sizes 640x480,1920x1080]``
+Usage: ``python bench/recording.py [--seconds 12] [--repeat 2] [--sizes 640x480,1920x1080]
+[--mode motion|object]``
 
 For each size a generated clip (visionedge.synth, 10 fps, two object passages, so the
 gate is open about half the time) is run through the real daemon path twice per repeat,
@@ -54,12 +55,13 @@ def make_clip(folder: Path, width: int, height: int, seconds: float) -> Path:
     return path
 
 
-def one_run(clip: Path, folder: Path | None) -> tuple[float, float, int, int, int]:
+def one_run(clip: Path, folder: Path | None, mode: str = "motion") -> tuple[float, float, int, int, int]:
     """Frame-path and process CPU seconds, frames, frames recorded, bytes written."""
     rec = RecordingConfig(enabled=folder is not None, path=str(folder or ""), min_free_mb=0,
                           pre_roll_s=2.0, post_roll_s=2.0, queue_frames=64)
     config = Config(source=SourceConfig(kind="file", path=str(clip)), recording=rec)
     config.output.stdout = False
+    config.objects.mode = mode  # type: ignore[assignment]
     source = open_source(config.source, config.gate.width)
     pipeline = build_pipeline(config, source=source, sinks=[MemorySink()], deterministic_ids=False)
     recorder = None
@@ -83,9 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=12.0)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--sizes", default="640x480,1920x1080")
+    ap.add_argument("--mode", default="motion", choices=("motion", "object"),
+                    help="objects.mode of both runs (object: per-object events and snapshots)")
     args = ap.parse_args(argv)
     status = 0
-    print(f"video codec: {video_kind('auto')} (H.264 where OpenCV has it, else MJPEG AVI)")
+    print(f"video codec: {video_kind('auto')} (H.264 where OpenCV has it, else MJPEG AVI); "
+          f"objects.mode = {args.mode}")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for size in args.sizes.split(","):
@@ -95,9 +100,9 @@ def main(argv: list[str] | None = None) -> int:
             with_rec: list[tuple[float, float]] = []
             recorded = written = frames = 0
             for i in range(args.repeat):
-                th, cpu, frames, _, _ = one_run(clip, None)
+                th, cpu, frames, _, _ = one_run(clip, None, args.mode)
                 base.append((th / frames, cpu / frames))
-                th, cpu, frames, recorded, written = one_run(clip, root / f"rec_{size}_{i}")
+                th, cpu, frames, recorded, written = one_run(clip, root / f"rec_{size}_{i}", args.mode)
                 with_rec.append((th / frames, cpu / frames))
             bt, bp = min(b[0] for b in base), min(b[1] for b in base)
             rt, rp = min(r[0] for r in with_rec), min(r[1] for r in with_rec)

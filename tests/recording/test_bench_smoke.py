@@ -7,13 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "recording.py"
 
 
-def test_bench_prints_a_row_per_size() -> None:
+@pytest.mark.parametrize("mode", ["motion", "object"])
+def test_bench_prints_a_row_per_size(mode: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(BENCH.parents[1])}
     p = subprocess.run(
-        [sys.executable, str(BENCH), "--seconds", "3", "--repeat", "1", "--sizes", "192x144"],
+        [sys.executable, str(BENCH), "--seconds", "3", "--repeat", "1", "--sizes", "192x144",
+         "--mode", mode],
         capture_output=True, text=True, timeout=300, env=env,
     )
     assert p.returncode in (0, 1), p.stderr  # 1 = a missed speed target, not a failure here

@@ -13,8 +13,8 @@ on their box (up to ``classify_per_frame``, at least one; fewest classifications
 an object that stopped before it was labelled still gets its label (and, with
 ``objects.labels``, counts). Nothing else changes: the tracker sees the same regions.
 
-The stage also keeps, per tracked object, the frame of its best view (``best_view``), for
-the snapshot JPEGs of recordings and MQTT; and it can export and import its state
+With ``keep_views`` set, the stage also keeps, per tracked object, the frame of its best view
+(``best_view``), for the snapshot JPEGs of recordings and MQTT; and it can export and import its state
 (``export_state``/``import_state``) for recordings that replay exactly.
 """
 
@@ -71,6 +71,9 @@ class TrackingStage:
         self._ended: list[int] = []
         self.classifications = 0
         self.idle_classifications = 0
+        self.keep_views = False
+        """Keep best-view frames (``best_view``); set by their users (recorder, MQTT snapshots),
+        because each costs a full frame in memory (at most one per tracked object)."""
 
     @property
     def tracker(self) -> ObjectTracker | None:
@@ -194,12 +197,14 @@ class TrackingStage:
 
     def _note_views(self, frame: Frame, step: TrackStep, events: ObjectEvents) -> None:
         """Keep the frame of each object whose best view is this frame."""
+        self._ended = [t.object_id for t in step.ended]
+        if not self.keep_views:
+            return
         w, h = events.width, events.height
         for t in step.tracks:
             o = events._objs.get(t.object_id)
             if o is not None and o.best is not None and o.best.frame == frame.index:
                 self._views[t.object_id] = (frame, Box(*clip_box(o.best.box, w, h)))
-        self._ended = [t.object_id for t in step.ended]
 
     def finish(self, frame_index: int, ts_ms: int, reason: str) -> ObjectOutput:
         """End every tracked object."""

@@ -135,6 +135,8 @@ class Recorder:
         self._last_key_ts = None
         self._expected_t = pipeline.gate.frames_seen + 1
         self._objects = pipeline.objects
+        if self._objects is not None:
+            self._objects.keep_views = True  # object snapshots come from their best views
 
     # -- RecorderHook ---------------------------------------------------------------------
     def annotate(self, payload: dict[str, Any]) -> dict[str, Any]:

@@ -410,12 +410,14 @@ class Daemon:
     def _object_snapshots(self, trace: FrameTrace, targets: Sequence[SnapshotSink]) -> bool:
         """Each object's best view at its start and end (objects.mode); True in "object" mode."""
         objs = trace.extra.get("objects")
-        if objs is not None and objs.payloads:
-            if self._obj_snaps is None:
-                from visionedge.objects.snapshots import ObjectSnapshots
+        stage = self._pipeline.objects
+        if stage is not None and self._obj_snaps is None:
+            from visionedge.objects.snapshots import ObjectSnapshots
 
-                self._obj_snaps = ObjectSnapshots(boxes=self.config.mqtt.snapshot_boxes)
-            self._obj_snaps.on_payloads(objs.payloads, self._pipeline.objects, targets)
+            self._obj_snaps = ObjectSnapshots(boxes=self.config.mqtt.snapshot_boxes)
+            stage.keep_views = True  # from the next frame on (the first has no object yet)
+        if objs is not None and objs.payloads:
+            self._obj_snaps.on_payloads(objs.payloads, stage, targets)
         return bool(self.config.objects.mode == "object")
 
     def _encode(self, frame: Frame, trace: FrameTrace) -> bytes | None:

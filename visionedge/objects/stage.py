@@ -197,7 +197,7 @@ class TrackingStage:
 
     def _note_views(self, frame: Frame, step: TrackStep, events: ObjectEvents) -> None:
         """Keep the frame of each object whose best view is this frame."""
-        self._ended = [t.object_id for t in step.ended]
+        self._ended += [t.object_id for t in step.ended]
         if not self.keep_views:
             return
         w, h = events.width, events.height
@@ -212,7 +212,7 @@ class TrackingStage:
             return ObjectOutput()
         tracks = self._tracker.finish()
         payloads, counts = self._events.finish(tracks, reason, self._source, frame_index, ts_ms)
-        self._ended = [t.object_id for t in tracks]
+        self._ended += [t.object_id for t in tracks]
         return ObjectOutput(payloads, [(c.label, c.count) for c in counts])
 
     # -- recordings ------------------------------------------------------------------------

@@ -256,8 +256,8 @@ class Recorder:
 
     def _track_best(self, act: _Active, frame: Frame, trace: FrameTrace) -> None:
         """Best frame per event: highest classifier score, else the largest motion box."""
-        if not trace.event_id:
-            return
+        if not trace.event_id or self.config.objects.mode == "object":
+            return  # object mode: motion events are not published (objects have best views)
         result = trace.extra.get("result")
         box: Box | None = getattr(result, "box", None)
         clf = trace.extra.get("classification")

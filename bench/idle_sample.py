@@ -1,6 +1,7 @@
 """Benchmark of the idle sample (``objects.idle_sample_s``): CPU against detection delay.
 
 Usage: ``python bench/idle_sample.py [--seconds 60] [--repeat 2] [--size 320x240]``
+or ``python bench/idle_sample.py --clip REAL_CLIP [--repeat 2]``
 
 A generated scene (visionedge.synth, 10 fps, seeded): a car drives in at 5 s and parks; a
 person walks in at 30 s and stands still; both stay to the end. It is replayed through the
@@ -16,6 +17,10 @@ classifier), its ratio to the same budget with the idle sample off (interleaved,
 load), classifications (all / idle), and per newcomer the detection delay: from its first
 frame in view to the first published message naming its class (blank: never), and how its
 object ended. No target; the figures are for docs/objects.md.
+
+With ``--clip`` a real clip (no ground truth) is replayed instead, default budget and the
+configured default classifier: CPU, classifications, and how many object labels differ
+from the run without the idle sample.
 """
 
 from __future__ import annotations
@@ -50,11 +55,12 @@ def scene(seconds: float, width: int, height: int) -> SceneSpec:
     )
 
 
-def run(clip: Path, idle_s: float, per_frame: int) -> tuple[float, Any, list[dict[str, Any]]]:
+def run(clip: Path, idle_s: float, per_frame: int, model: str = "demo"
+        ) -> tuple[float, Any, list[dict[str, Any]]]:
     """CPU seconds per frame, the pipeline and its payloads for one replay."""
     cfg = Config.model_validate({
         "source": {"kind": "file", "path": str(clip)},
-        "classifier": {"model": "demo"},
+        "classifier": {"model": model},
         "objects": {"mode": "object", "idle_sample_s": idle_s, "classify_per_frame": per_frame},
     })
     sink = MemorySink()
@@ -79,16 +85,48 @@ def delays(truth: GroundTruth, events: list[dict[str, Any]]) -> list[tuple[str, 
     return out
 
 
+def real_clip(clip: Path, repeat: int) -> None:
+    """The ``--clip`` figures: CPU, classifications and changed labels per period."""
+    cpu: dict[float, list[float]] = {n: [] for n in PERIODS}
+    last: dict[float, tuple[Any, list[dict[str, Any]]]] = {}
+    for _ in range(repeat):
+        for n in PERIODS:
+            c, pipe, events = run(clip, n, 1, model="")
+            cpu[n].append(c)
+            last[n] = (pipe, events)
+
+    def labels(events: list[dict[str, Any]]) -> dict[int, Any]:
+        return {e["object_id"]: e["label"] for e in events if e["type"] == "end"}
+
+    base = statistics.median(cpu[0.0])
+    ref = labels(last[0.0][1])
+    print(f"{clip.name}, default classifier, median of {repeat}")
+    print(f"{'idle':>5} {'CPU ms/frame':>12} {'ratio':>6} {'classif.':>8} {'idle cl.':>8} "
+          f"{'objects':>7} {'labels changed':>14}")
+    for n in PERIODS:
+        pipe, events = last[n]
+        got = labels(events)
+        changed = sum(1 for k in set(ref) | set(got) if ref.get(k) != got.get(k))
+        med = statistics.median(cpu[n])
+        print(f"{('off' if n == 0 else f'{n:.0f} s'):>5} {med * 1000:>12.2f} {med / base:>6.2f} "
+              f"{pipe.stats.classifications:>8} {pipe.objects.idle_classifications:>8} "
+              f"{len(got):>7} {changed:>14}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--size", default="320x240")
+    ap.add_argument("--clip", type=Path, help="a real clip instead of the generated scene")
     args = ap.parse_args(argv)
     w, h = (int(x) for x in args.size.split("x"))
     import cv2
 
     cv2.setNumThreads(1)
+    if args.clip is not None:
+        real_clip(args.clip, args.repeat)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp) / "park.avi"
         write_clip(scene(args.seconds, w, h), clip)

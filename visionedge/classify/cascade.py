@@ -22,7 +22,7 @@ import numpy.typing as npt
 from visionedge.classify.card import Card, Stage
 from visionedge.classify.classifier import TfliteClassifier
 from visionedge.classify.loader import load_tflite
-from visionedge.classify.presets import resolve_model
+from visionedge.classify.presets import Resolved, resolve_model
 from visionedge.classify.settings import apply_card
 from visionedge.config import ClassifierConfig
 from visionedge.errors import CardError
@@ -60,6 +60,8 @@ class CascadeClassifier:
         self.labels = tuple(labels)
         self.backend = steps[0].classifier.backend
         self.stages = tuple(s.classifier for s in steps)
+        self.min_agree = card.min_agree
+        """Classifications an event's voted label must top (the card's ``vote.min_agree``)."""
 
     reports_raw_labels = True
 
@@ -126,6 +128,29 @@ class CascadeClassifier:
         return self.classify_image(frame.image(), box, frame_index=frame.index)
 
 
+def _without(
+    resolved: Resolved, exclude: tuple[str, ...], where: Path, i: int
+) -> dict[str, list[str]]:
+    """The stage preset's label map without the ``exclude`` model labels (full or short name)."""
+    base = resolved.card.settings.get("label_map") if resolved.card is not None else None
+    if not isinstance(base, dict) or not base:
+        raise CardError(f"{where}: stage {i} excludes labels, but its preset has no label map")
+    gone = set(exclude)
+    out = {
+        user: [m for m in names if m not in gone and m.split(",")[0].strip() not in gone]
+        for user, names in base.items()
+    }
+    mapped = {m for names in base.values() for m in names}
+    mapped |= {m.split(",")[0].strip() for m in mapped}
+    missing = sorted(gone - mapped)
+    if missing:
+        raise CardError(
+            f"{where}: stage {i} excludes {', '.join(repr(m) for m in missing)}, which "
+            f"'{resolved.name}' does not map; name labels of its label map"
+        )
+    return out
+
+
 def load_cascade(
     cfg: ClassifierConfig,
     card: Card,
@@ -148,7 +173,9 @@ def load_cascade(
             raise CardError(f"{card.path}: stage {i} is itself a cascade; name single models")
         last = i == len(card.stages) - 1
         # The answering stage takes the user's thresholds; a claiming stage its min_score.
-        keys = dict(runtime)
+        keys = {**stage.settings, **runtime}
+        if stage.exclude:
+            keys["label_map"] = _without(resolved, stage.exclude, card.path, i)
         if last:
             keys.update({k: getattr(cfg, k) for k in cfg.model_fields_set
                          if k in ("threshold", "thresholds", "top_k")})

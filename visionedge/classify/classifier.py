@@ -203,6 +203,11 @@ class TfliteClassifier:
         self._ignore = frozenset(self._cfg.ignore)
 
     @property
+    def min_agree(self) -> int:
+        """Classifications an event's voted label must top (the card's ``vote.min_agree``)."""
+        return self.card.min_agree if self.card is not None else 1
+
+    @property
     def reports_raw_labels(self) -> bool:
         """Whether classifications carry the model's own label behind a mapped one."""
         return self.label_map is not None

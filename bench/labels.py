@@ -204,7 +204,7 @@ def preset_facts(name: str) -> tuple[int, int | None]:
     card = json.loads((PRESETS_DIR / name / "card.json").read_text())
     stages = card.get("preset", {}).get("stages")
     if stages:
-        return sum(preset_facts(s["preset"])[0] for s in stages), None
+        return sum(preset_facts(name)[0] for name in dict.fromkeys(s["preset"] for s in stages)), None
     arena = card.get("preset", {}).get("mcu", {}).get("arena_bytes") or card.get("tflm", {}).get("arena_bytes")
     return int(card["bytes"]), arena
 

@@ -55,6 +55,10 @@ class Stage:
     veto: float = 1.0
     settings: dict[str, Any] = field(default_factory=dict)
     exclude: tuple[str, ...] = ()
+    tiles: int = 1
+    """A claiming stage also looks at the crop cut into ``tiles`` x ``tiles`` parts and
+    claims with its best part: a 96x96 person model sees a crowd filmed from high up as
+    a texture, each quarter of it as people."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +124,12 @@ def _stages(value: Any, path: Path) -> tuple[Stage, ...]:
                 veto=float(entry.get("veto", 1.0)),
                 settings=dict(settings),
                 exclude=exclude,
+                tiles=int(entry.get("tiles", 1)),
             )
         except (TypeError, ValueError):
-            raise _fail(path, f"stage {i} has a non-numeric min_score or veto") from None
+            raise _fail(path, f"stage {i} has a non-numeric min_score, veto or tiles") from None
+        if not 1 <= stage.tiles <= 4 or (stage.tiles > 1 and not stage.claims):
+            raise _fail(path, f"stage {i}: tiles is 1..4, and only for a stage that claims a label")
         if not (0.0 <= stage.min_score <= 1.0 and 0.0 <= stage.veto <= 1.0):
             raise _fail(path, f"stage {i}: min_score and veto are scores in 0..1")
         out.append(stage)

@@ -88,7 +88,11 @@ class CascadeClassifier:
         def answer(k: int) -> tuple[npt.NDArray[np.float32], Prediction | None]:
             # Each stage runs at most once per crop, and only when its answer is needed.
             if k not in answers:
-                answers[k] = self._steps[k].classifier.user_scores(image, box)
+                step = self._steps[k]
+                if step.stage.tiles > 1:
+                    answers[k] = step.classifier.tiled_user_scores(image, box, step.stage.tiles)
+                else:
+                    answers[k] = step.classifier.user_scores(image, box)
             return answers[k]
 
         top: tuple[Prediction, ...] = ()
@@ -166,6 +170,7 @@ def load_cascade(
         )
     cfg = apply_card(cfg, card)
     steps = []
+    loaded: dict[str, TfliteClassifier] = {}
     runtime = {k: getattr(cfg, k) for k in _RUNTIME_KEYS if k in cfg.model_fields_set}
     for i, stage in enumerate(card.stages):
         resolved = resolve_model(stage.preset)
@@ -180,7 +185,11 @@ def load_cascade(
             keys.update({k: getattr(cfg, k) for k in cfg.model_fields_set
                          if k in ("threshold", "thresholds", "top_k")})
         stage_cfg = ClassifierConfig.model_validate({"model": stage.preset, **keys})
-        clf = load_tflite(stage_cfg, resolved)
+        # Two stages of one preset with the same settings (whole crop, then its tiles) share
+        # one interpreter: the model is loaded and counted once.
+        key = stage_cfg.model_dump_json()
+        clf = loaded.get(key) or load_tflite(stage_cfg, resolved)
+        loaded[key] = clf
         if stage.claims and stage.claims not in clf.labels:
             raise CardError(
                 f"{card.path}: stage {i} claims '{stage.claims}', which preset "

@@ -42,6 +42,13 @@ def test_a_label_counted_only_as_runner_up_does_not_agree() -> None:
     assert votes(2, *crops) is None
 
 
+def test_min_agree_1_is_the_plain_mean_vote() -> None:
+    # red never tops a classification but has the largest sum: the mean vote picks it.
+    crops = ((("green", 0.5), ("red", 0.45)), (("blue", 0.5), ("red", 0.45)))
+    assert votes(1, *crops) == ("red", 0.45)
+    assert votes(2, *crops) is None
+
+
 def test_an_event_classified_once_keeps_its_one_answer() -> None:
     # min(min_agree, classifications): a short event is not left unlabelled for being short.
     assert votes(2, (("person", 0.9),)) == ("person", 0.9)

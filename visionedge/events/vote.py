@@ -61,6 +61,8 @@ class LabelVote:
         if self.count == 0 or not self.sums:
             return None
         label = min(self.sums, key=lambda name: (-self.sums[name], name))
-        if self.wins.get(label, 0) < min(self.min_agree, self.count):
+        # min_agree 1 is the plain mean vote: a label may win on its sum without topping any
+        # single classification (a steady runner-up), as before min_agree existed.
+        if self.min_agree > 1 and self.wins.get(label, 0) < min(self.min_agree, self.count):
             return None
         return label, self.sums[label] / self.count

@@ -5,9 +5,14 @@ MobileNet knows vehicles and animals but has no person class. Per crop both run;
 specialist's label stands when its score reaches ``min_score`` **and** the generalist gives
 less than ``veto`` to its other labels (a car that ``person_detect`` calls a person can be
 overruled by a generalist sure it is a vehicle; ``veto`` 1.0 turns that off, and the next
-stage then runs only when the claim fails). Otherwise the generalist's answer stands. The
-default preset uses ``min_score`` 0.8 without veto: on the real train clips its events were
-right more often than with 0.5 and veto 0.5 (docs/classify.md).
+stage then runs only when the claim fails). Otherwise the generalist's answer stands.
+
+A stage may also claim from ``tiles``: the crop cut into quarters (n x n), best quarter
+counts (:meth:`TfliteClassifier.tiled_user_scores`); override its preset's settings
+(``settings``, e.g. a threshold); and take model labels out of its preset's label map
+(``exclude``). The default preset: ``person_detect`` on the crop (0.8, no veto), then on its
+quarters (0.8, veto 0.3), then the ImageNet model at 0.25 without the animals no camera on
+land sees; every number chosen on the real train clips (docs/classify.md).
 """
 
 from __future__ import annotations

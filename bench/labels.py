@@ -14,11 +14,18 @@ when it holds clips, else ``../shared/data``. Clips with one known class each:
 
 Per preset it prints: accuracy per class on the test crops (without ready crops: every
 crop the real pipeline asks about on the single-class clips, ``every_n_frames`` 5, no
-per-event cap); for ``background`` crops the share that got no label; the median ms per crop (``classify_image`` on one
-thread: CPU time of the calling thread, so other processes' load stays out, and wall time), model bytes, the MCU arena where the card states one; then,
-running the real pipeline with the preset and default event settings, the share of events
-per clip whose label is a class of the clip, and whether any event on a vehicle-only clip
-says person, summed per split (``--all-clips``: test, train and all). Last, the agreement of
+per-event cap); for ``background`` crops the share that got no label; ms per crop
+(``classify_image`` on one thread, each crop timed ``--repeat`` times and its fastest run
+counted: CPU time of the calling thread, so other processes' load stays out, and wall time;
+medians, and for CPU also the mean and the worst crop, since a cascade's later stages run
+only on some crops), model bytes, the MCU arena where the card states one; then,
+running the real pipeline with the preset and default event settings, per clip the events
+whose label is right by two measures, summed per split (``--all-clips``: test, train and
+all): *clip*, the label is a class of the clip; *checked*, the label is a class of the
+hand-checked crops (``crops/manifest.csv``) inside the event's frames, and no label is right
+when those crops are all ``background`` (an event of wind in the leaves over a road names
+nothing; the clip measure wants "vehicle" there). Also whether any event on a vehicle-only
+clip says person. The targets are judged on *checked* (on *clip* without hand-checked crops). Last, the agreement of
 every preset with ``--teacher`` (default ``deeplab_pascal``, the student's teacher) on the
 crops: same top label, or both no label. Targets (issue 8): >= 90 % of events right overall,
 >= 80 % on every clip, no person on a vehicle-only clip. Exit status 1 when the default
@@ -30,6 +37,7 @@ never saw).
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import statistics
 import sys
@@ -90,6 +98,40 @@ def clips_of(data: Path, splits: tuple[str, ...] = ("test",)) -> list[Clip]:
                 out.append((folder / name, (cls,), "test"))
                 break
     return [c for c in out if c[0].is_file()]
+
+
+def hand_checked(data: Path) -> dict[str, list[tuple[int, str]]]:
+    """(frame, class) of every hand-checked crop, per clip file name (``crops/manifest.csv``)."""
+    table = data / "crops" / "manifest.csv"
+    manifest = data / "manifest.json"
+    if not table.is_file() or not manifest.is_file():
+        return {}
+    entries: Any = json.loads(manifest.read_text())
+    if isinstance(entries, dict):
+        entries = entries.get("clips", [])
+    file_of = {str(e.get("id")): Path(str(e.get("file") or e.get("path", ""))).name for e in entries}
+    out: dict[str, list[tuple[int, str]]] = {}
+    with table.open(newline="") as f:
+        for row in csv.DictReader(f):
+            name = file_of.get(row["clip"])
+            if name:
+                out.setdefault(name, []).append((int(row["frame"]), row["class"]))
+    return out
+
+
+def event_truth(event: dict[str, Any], checked: list[tuple[int, str]], classes: tuple[str, ...]) -> tuple[str, ...]:
+    """The labels right for one event, from the hand-checked crops inside its frames.
+
+    Crops of a class inside the event: those classes. Only ``background`` crops (moving
+    leaves, shadows, nothing to name): no label is right, returned as ``("",)``. No crop
+    inside the event: the clip's classes (the coarse rule).
+    """
+    start, end = int(event["start_frame"]), int(event["end_frame"])
+    seen = {cls for frame, cls in checked if start <= frame <= end}
+    named = tuple(sorted(seen - {"background"}))
+    if named:
+        return named
+    return ("",) if seen else classes
 
 
 class _Recorder:
@@ -165,7 +207,7 @@ def preset_facts(name: str) -> tuple[int, int | None]:
     card = json.loads((PRESETS_DIR / name / "card.json").read_text())
     stages = card.get("preset", {}).get("stages")
     if stages:
-        return sum(preset_facts(s["preset"])[0] for s in stages), None
+        return sum(preset_facts(name)[0] for name in dict.fromkeys(s["preset"] for s in stages)), None
     arena = card.get("preset", {}).get("mcu", {}).get("arena_bytes") or card.get("tflm", {}).get("arena_bytes")
     return int(card["bytes"]), arena
 
@@ -179,6 +221,8 @@ def main() -> int:
                     help="events on the train clips too (fair for pretrained presets, which "
                     "never saw them; not for a student trained on them)")
     ap.add_argument("--events-only", action="store_true", help="skip the crop accuracy")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="time each crop this often and count its fastest run (default 3)")
     ap.add_argument("--teacher", default="deeplab_pascal",
                     help="preset whose crop labels the others are compared with (agreement)")
     args = ap.parse_args()
@@ -191,6 +235,7 @@ def main() -> int:
     print(f"data {data}: {len(clips)} clips: "
           + ", ".join(f"{p.name}={'+'.join(c)} ({s})" for p, c, s in clips), flush=True)
     crops: dict[str, list[Crop]] = {}
+    checked = hand_checked(data)
     ready = ready_crops(data)
     if args.events_only:
         pass
@@ -218,10 +263,17 @@ def main() -> int:
         for cls, items in sorted(crops.items()):
             said: Counter[str] = Counter()
             for img, box in items:
-                t0, c0 = time.perf_counter(), time.thread_time()
-                r = clf.classify_image(img, box)
-                times.append((time.perf_counter() - t0) * 1000)
-                cpu.append((time.thread_time() - c0) * 1000)
+                # Each crop timed `repeat` times, its fastest run counts: a cascade's cost
+                # depends on the crop (the later stages run only when needed), and the
+                # fastest of three keeps other processes' load out of the worst case.
+                best_wall, best_cpu = float("inf"), float("inf")
+                for _ in range(args.repeat):
+                    t0, c0 = time.perf_counter(), time.thread_time()
+                    r = clf.classify_image(img, box)
+                    best_wall = min(best_wall, (time.perf_counter() - t0) * 1000)
+                    best_cpu = min(best_cpu, (time.thread_time() - c0) * 1000)
+                times.append(best_wall)
+                cpu.append(best_cpu)
                 said[r.best.label if r.best else "-"] += 1
                 said_by[preset].append(r.best.label if r.best else "-")
             if cls == "background":
@@ -234,37 +286,48 @@ def main() -> int:
         ms = statistics.median(times) if times else float("nan")
         cpu_ms = statistics.median(cpu) if cpu else float("nan")
         arena_s = f", arena {arena / 1024:.0f} KiB" if arena else ""
+        cpu_mean = statistics.mean(cpu) if cpu else float("nan")
+        cpu_max = max(cpu) if cpu else float("nan")
         print(f"\n[{preset}] {size / 1024:.0f} KiB{arena_s}, {cpu_ms:.1f} ms CPU/crop "
-              f"({ms:.1f} ms wall; medians, 1 thread)")
+              f"({ms:.1f} ms wall; medians, 1 thread; CPU mean {cpu_mean:.1f}, worst {cpu_max:.1f})")
         print("  crops: " + "; ".join(per_class), flush=True)
         if preset not in listed:
             continue  # the teacher, only there for the agreement
-        per_split: dict[str, list[tuple[int, int, int]]] = {}
+        # Two measures: "clip" = the label is a class of the clip (coarse: an event of moving
+        # leaves on a road clip must say vehicle); "checked" = the label is a class of the
+        # hand-checked crops inside the event's frames, and no label when those are all
+        # background (event_truth). The targets are judged on "checked" when the crops exist.
+        per_split: dict[str, dict[str, list[tuple[int, int, int]]]] = {"clip": {}, "checked": {}}
         for clip, classes, split in clips:
             events = clip_events(preset, clip)
-            # Right: a class that appears in the clip (the dominant one, or another listed).
-            ok = sum(e["label"] in classes for e in events)
-            pov = sum(e["label"] == "person" for e in events) if classes == ("vehicle",) else 0
-            per_split.setdefault(split, []).append((ok, len(events), pov))
-            share = ok / len(events) if events else 1.0
-            labels = Counter(str(e["label"]) for e in events)
-            raws = Counter(str(e.get("raw_label")) for e in events)
-            print(f"  events {clip.name} ({split}): {ok}/{len(events)} right ({share:.0%}) labels "
-                  f"{dict(labels)} raw {dict(raws.most_common(2))}", flush=True)
-        groups = {f"{k} clips": v for k, v in sorted(per_split.items())}
-        if len(groups) > 1:
-            groups["all clips"] = [x for v in per_split.values() for x in v]
-        for what, rows in groups.items():
-            right, total = sum(r[0] for r in rows), sum(r[1] for r in rows)
-            worst = min((r[0] / r[1] if r[1] else 1.0) for r in rows)
-            pov = sum(r[2] for r in rows)
-            overall = right / total if total else 1.0
-            hit = overall >= 0.9 and worst >= 0.8 and pov == 0
-            print(f"  events on {len(rows)} {what}: {right}/{total} = {overall:.0%}, worst clip "
-                  f"{worst:.0%}, person on vehicle clips {pov}: "
-                  f"{'meets' if hit else 'MISSES'} targets", flush=True)
-            if preset == DEFAULT_PRESET and not hit:
-                failed = True
+            truths = [event_truth(e, checked.get(clip.name, []), classes) for e in events]
+            labels_of = [e["label"] or "" for e in events]
+            ok = sum(lab in classes for lab in labels_of)
+            ok_checked = sum(lab in t for lab, t in zip(labels_of, truths, strict=True))
+            pov = sum(lab == "person" for lab in labels_of) if classes == ("vehicle",) else 0
+            per_split["clip"].setdefault(split, []).append((ok, len(events), pov))
+            per_split["checked"].setdefault(split, []).append((ok_checked, len(events), pov))
+            said = ", ".join(f"{lab or '-'} ({e.get('raw_label') or '-'})" + (
+                "" if lab in t else f" WRONG, want {'/'.join(x or 'none' for x in t)}")
+                for lab, e, t in zip(labels_of, events, truths, strict=True))
+            print(f"  events {clip.name} ({split}): {ok}/{len(events)} by clip class, "
+                  f"{ok_checked}/{len(events)} by checked crops: {said}", flush=True)
+        for measure in ("clip", "checked"):
+            groups = {f"{k} clips": v for k, v in sorted(per_split[measure].items())}
+            if len(groups) > 1:
+                groups["all clips"] = [x for v in per_split[measure].values() for x in v]
+            for what, rows in groups.items():
+                right, total = sum(r[0] for r in rows), sum(r[1] for r in rows)
+                worst = min((r[0] / r[1] if r[1] else 1.0) for r in rows)
+                pov = sum(r[2] for r in rows)
+                overall = right / total if total else 1.0
+                hit = overall >= 0.9 and worst >= 0.8 and pov == 0
+                print(f"  events on {len(rows)} {what} ({measure}): {right}/{total} = {overall:.0%}, "
+                      f"worst clip {worst:.0%}, person on vehicle clips {pov}: "
+                      f"{'meets' if hit else 'MISSES'} targets", flush=True)
+                judged = "checked" if checked else "clip"
+                if preset == DEFAULT_PRESET and measure == judged and not hit:
+                    failed = True
     teacher = said_by.get(args.teacher)
     if teacher:
         # Same crop, same answer (no label counts as an answer: background).

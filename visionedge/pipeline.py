@@ -317,8 +317,7 @@ class Pipeline:
         """
         with self._lock:
             self.classifier = classifier
-            model = ModelInfo(classifier.name, classifier.sha256) if classifier else None
-            self.tracker.set_model(model)
+            self.tracker.set_model(model_info(classifier))
 
     def reconfigure(self, config: Config) -> None:
         """Apply a new config at runtime: gate thresholds keep their history, events continue."""
@@ -389,6 +388,18 @@ class Pipeline:
             raise first
 
 
+def model_info(classifier: Classifier | None) -> ModelInfo | None:
+    """What the event tracker needs to know of ``classifier`` (None: no classifier)."""
+    if classifier is None:
+        return None
+    return ModelInfo(
+        classifier.name,
+        classifier.sha256,
+        raw_labels=bool(getattr(classifier, "reports_raw_labels", False)),
+        min_agree=int(getattr(classifier, "min_agree", 1)),
+    )
+
+
 def load_configured_classifier(
     config: Config, *, input_range_override: tuple[float, float] | None = None
 ) -> Classifier | None:
@@ -446,15 +457,7 @@ def build_pipeline(
         from visionedge.sinks import build_sinks
 
         sinks = build_sinks(config)
-    model = (
-        ModelInfo(
-            classifier.name,
-            classifier.sha256,
-            raw_labels=bool(getattr(classifier, "reports_raw_labels", False)),
-        )
-        if classifier is not None
-        else None
-    )
+    model = model_info(classifier)
     tracker = EventTracker(
         config.events,
         config.device,

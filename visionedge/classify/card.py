@@ -43,12 +43,22 @@ class Stage:
     ``claims``: the user label this stage decides (e.g. ``person``), with ``min_score``;
     the claim stands unless the next stage gives at least ``veto`` (< 1) to its other labels.
     A stage without ``claims`` answers whatever the earlier stages did not claim.
+    ``settings``: classifier settings (:data:`SETTINGS`) over the stage preset's own card,
+    e.g. a lower ``threshold`` in this cascade. ``exclude``: model labels taken out of the
+    stage's label map (they then count for no user label: ImageNet's dugong or nematode,
+    which no camera on land sees, stop turning grey blobs into animals).
     """
 
     preset: str
     claims: str = ""
     min_score: float = 0.5
     veto: float = 1.0
+    settings: dict[str, Any] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    tiles: int = 1
+    """A claiming stage also looks at the crop cut into ``tiles`` x ``tiles`` parts and
+    claims with its best part: a 96x96 person model sees a crowd filmed from high up as
+    a texture, each quarter of it as people."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +81,12 @@ class Card:
         """The card's ``preset`` section (empty for a plain exported card)."""
         section = self.raw.get("preset")
         return section if isinstance(section, dict) else {}
+
+    @property
+    def min_agree(self) -> int:
+        """``preset.vote.min_agree``: classifications an event's label must top (1: any)."""
+        vote = self.preset.get("vote")
+        return int(vote.get("min_agree", 1)) if isinstance(vote, dict) else 1
 
     @property
     def for_mcu(self) -> bool:
@@ -96,15 +112,24 @@ def _stages(value: Any, path: Path) -> tuple[Stage, ...]:
     for i, entry in enumerate(value):
         if not isinstance(entry, dict) or not isinstance(entry.get("preset"), str):
             raise _fail(path, f"stage {i} has no 'preset' name")
+        settings = entry.get("settings", {})
+        if not isinstance(settings, dict) or any(k not in SETTINGS for k in settings):
+            raise _fail(path, f"stage {i}: 'settings' may only hold {', '.join(SETTINGS)}")
+        exclude = _str_list(entry.get("exclude", []), path, f"stage {i} exclude")
         try:
             stage = Stage(
                 preset=entry["preset"],
                 claims=str(entry.get("claims", "")),
                 min_score=float(entry.get("min_score", 0.5)),
                 veto=float(entry.get("veto", 1.0)),
+                settings=dict(settings),
+                exclude=exclude,
+                tiles=int(entry.get("tiles", 1)),
             )
         except (TypeError, ValueError):
-            raise _fail(path, f"stage {i} has a non-numeric min_score or veto") from None
+            raise _fail(path, f"stage {i} has a non-numeric min_score, veto or tiles") from None
+        if not 1 <= stage.tiles <= 4 or (stage.tiles > 1 and not stage.claims):
+            raise _fail(path, f"stage {i}: tiles is 1..4, and only for a stage that claims a label")
         if not (0.0 <= stage.min_score <= 1.0 and 0.0 <= stage.veto <= 1.0):
             raise _fail(path, f"stage {i}: min_score and veto are scores in 0..1")
         out.append(stage)
@@ -131,6 +156,10 @@ def read_card(path: Path) -> Card:
     kind = preset.get("kind", "classifier")
     if kind not in KINDS:
         raise _fail(path, f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    vote = preset.get("vote", {})
+    agree = vote.get("min_agree", 1) if isinstance(vote, dict) else None
+    if not isinstance(agree, int) or isinstance(agree, bool) or not 1 <= agree <= 100:
+        raise _fail(path, "'vote' must be {\"min_agree\": N} with N a whole number 1..100")
     name = str(data.get("name") or path.parent.name)
     settings = {k: preset[k] for k in SETTINGS if k in preset}
     if kind == "cascade":

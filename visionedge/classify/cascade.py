@@ -5,9 +5,14 @@ MobileNet knows vehicles and animals but has no person class. Per crop both run;
 specialist's label stands when its score reaches ``min_score`` **and** the generalist gives
 less than ``veto`` to its other labels (a car that ``person_detect`` calls a person can be
 overruled by a generalist sure it is a vehicle; ``veto`` 1.0 turns that off, and the next
-stage then runs only when the claim fails). Otherwise the generalist's answer stands. The
-default preset uses ``min_score`` 0.8 without veto: on the real train clips its events were
-right more often than with 0.5 and veto 0.5 (docs/classify.md).
+stage then runs only when the claim fails). Otherwise the generalist's answer stands.
+
+A stage may also claim from ``tiles``: the crop cut into quarters (n x n), best quarter
+counts (:meth:`TfliteClassifier.tiled_user_scores`); override its preset's settings
+(``settings``, e.g. a threshold); and take model labels out of its preset's label map
+(``exclude``). The default preset: ``person_detect`` on the crop (0.8, no veto), then on its
+quarters (0.8, veto 0.3), then the ImageNet model at 0.25 without the animals no camera on
+land sees; every number chosen on the real train clips (docs/classify.md).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy.typing as npt
 from visionedge.classify.card import Card, Stage
 from visionedge.classify.classifier import TfliteClassifier
 from visionedge.classify.loader import load_tflite
-from visionedge.classify.presets import resolve_model
+from visionedge.classify.presets import Resolved, resolve_model
 from visionedge.classify.settings import apply_card
 from visionedge.config import ClassifierConfig
 from visionedge.errors import CardError
@@ -60,6 +65,8 @@ class CascadeClassifier:
         self.labels = tuple(labels)
         self.backend = steps[0].classifier.backend
         self.stages = tuple(s.classifier for s in steps)
+        self.min_agree = card.min_agree
+        """Classifications an event's voted label must top (the card's ``vote.min_agree``)."""
 
     reports_raw_labels = True
 
@@ -86,7 +93,11 @@ class CascadeClassifier:
         def answer(k: int) -> tuple[npt.NDArray[np.float32], Prediction | None]:
             # Each stage runs at most once per crop, and only when its answer is needed.
             if k not in answers:
-                answers[k] = self._steps[k].classifier.user_scores(image, box)
+                step = self._steps[k]
+                if step.stage.tiles > 1:
+                    answers[k] = step.classifier.tiled_user_scores(image, box, step.stage.tiles)
+                else:
+                    answers[k] = step.classifier.user_scores(image, box)
             return answers[k]
 
         top: tuple[Prediction, ...] = ()
@@ -126,6 +137,29 @@ class CascadeClassifier:
         return self.classify_image(frame.image(), box, frame_index=frame.index)
 
 
+def _without(
+    resolved: Resolved, exclude: tuple[str, ...], where: Path, i: int
+) -> dict[str, list[str]]:
+    """The stage preset's label map without the ``exclude`` model labels (full or short name)."""
+    base = resolved.card.settings.get("label_map") if resolved.card is not None else None
+    if not isinstance(base, dict) or not base:
+        raise CardError(f"{where}: stage {i} excludes labels, but its preset has no label map")
+    gone = set(exclude)
+    out = {
+        user: [m for m in names if m not in gone and m.split(",")[0].strip() not in gone]
+        for user, names in base.items()
+    }
+    mapped = {m for names in base.values() for m in names}
+    mapped |= {m.split(",")[0].strip() for m in mapped}
+    missing = sorted(gone - mapped)
+    if missing:
+        raise CardError(
+            f"{where}: stage {i} excludes {', '.join(repr(m) for m in missing)}, which "
+            f"'{resolved.name}' does not map; name labels of its label map"
+        )
+    return out
+
+
 def load_cascade(
     cfg: ClassifierConfig,
     card: Card,
@@ -141,6 +175,7 @@ def load_cascade(
         )
     cfg = apply_card(cfg, card)
     steps = []
+    loaded: dict[str, TfliteClassifier] = {}
     runtime = {k: getattr(cfg, k) for k in _RUNTIME_KEYS if k in cfg.model_fields_set}
     for i, stage in enumerate(card.stages):
         resolved = resolve_model(stage.preset)
@@ -148,12 +183,18 @@ def load_cascade(
             raise CardError(f"{card.path}: stage {i} is itself a cascade; name single models")
         last = i == len(card.stages) - 1
         # The answering stage takes the user's thresholds; a claiming stage its min_score.
-        keys = dict(runtime)
+        keys = {**stage.settings, **runtime}
+        if stage.exclude:
+            keys["label_map"] = _without(resolved, stage.exclude, card.path, i)
         if last:
             keys.update({k: getattr(cfg, k) for k in cfg.model_fields_set
                          if k in ("threshold", "thresholds", "top_k")})
         stage_cfg = ClassifierConfig.model_validate({"model": stage.preset, **keys})
-        clf = load_tflite(stage_cfg, resolved)
+        # Two stages of one preset with the same settings (whole crop, then its tiles) share
+        # one interpreter: the model is loaded and counted once.
+        key = stage_cfg.model_dump_json()
+        clf = loaded.get(key) or load_tflite(stage_cfg, resolved)
+        loaded[key] = clf
         if stage.claims and stage.claims not in clf.labels:
             raise CardError(
                 f"{card.path}: stage {i} claims '{stage.claims}', which preset "

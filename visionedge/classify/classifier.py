@@ -119,6 +119,13 @@ class InputSpec:
         }
 
 
+def _check_image(image: Image) -> None:
+    if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] != 3):
+        raise FrameError(
+            f"image is {image.dtype} {image.shape}; the classifier reads H x W x 3 BGR uint8"
+        )
+
+
 class TfliteClassifier:
     """Classifies the motion region of frames (and still images) with one TFLite model."""
 
@@ -203,6 +210,11 @@ class TfliteClassifier:
         self._ignore = frozenset(self._cfg.ignore)
 
     @property
+    def min_agree(self) -> int:
+        """Classifications an event's voted label must top (the card's ``vote.min_agree``)."""
+        return self.card.min_agree if self.card is not None else 1
+
+    @property
     def reports_raw_labels(self) -> bool:
         """Whether classifications carry the model's own label behind a mapped one."""
         return self.label_map is not None
@@ -214,14 +226,7 @@ class TfliteClassifier:
 
     def input_tensor(self, image: Image, box: Box | None = None) -> npt.NDArray[np.generic]:
         """The exact tensor the model gets for ``image`` (BGR) and ``box`` (normalised)."""
-        if (
-            image.dtype != np.uint8
-            or image.ndim not in (2, 3)
-            or (image.ndim == 3 and image.shape[2] != 3)
-        ):
-            raise FrameError(
-                f"image is {image.dtype} {image.shape}; the classifier reads H x W x 3 BGR uint8"
-            )
+        _check_image(image)
         m = self._model
         rect = crop_rect(box, image.shape[1], image.shape[0], m.width / m.height, self._cfg.margin)
         pixels = model_pixels(
@@ -229,9 +234,40 @@ class TfliteClassifier:
         )
         return self._quantize(pixels)
 
+    def tile_tensors(self, image: Image, box: Box | None, n: int) -> list[npt.NDArray[np.generic]]:
+        """The crop of :meth:`input_tensor`, resized to ``n`` times the model's size and cut
+        into ``n`` x ``n`` model inputs, row by row (one resize for all the tiles).
+
+        Resized with OpenCV, not the board's exact resize: no board runs tiles (the cascades
+        that use them are Pi presets), and the exact resize costs 4x more at this size.
+        """
+        _check_image(image)
+        m = self._model
+        rect = crop_rect(box, image.shape[1], image.shape[0], m.width / m.height, self._cfg.margin)
+        pixels = model_pixels(image, rect, m.width * n, m.height * n, m.channels, exact=False)
+        return [
+            self._quantize(np.ascontiguousarray(
+                pixels[j * m.height : (j + 1) * m.height, i * m.width : (i + 1) * m.width]
+            ))
+            for j in range(n)
+            for i in range(n)
+        ]
+
+    def tiled_user_scores(
+        self, image: Image, box: Box | None, n: int
+    ) -> tuple[npt.NDArray[np.float32], Prediction | None]:
+        """Per label the best score over the ``n`` x ``n`` tiles of the crop, with the raw
+        label of the tile that gave the best label its score (label maps only)."""
+        answers = [self._user_scores_of(self._run(t)) for t in self.tile_tensors(image, box, n)]
+        best: npt.NDArray[np.float32] = np.max(np.stack([a[0] for a in answers]), axis=0)
+        top = int(np.argmax(best))
+        return best, max(answers, key=lambda a: float(a[0][top]))[1]
+
     def scores(self, image: Image, box: Box | None = None) -> npt.NDArray[np.float32]:
         """Every label's score (dequantized; softmaxed for logit models), in output order."""
-        tensor = self.input_tensor(image, box)
+        return self._run(self.input_tensor(image, box))
+
+    def _run(self, tensor: npt.NDArray[np.generic]) -> npt.NDArray[np.float32]:
         self._interp.set_tensor(self._model.input.index, tensor)
         self._interp.invoke()
         raw = self._interp.get_tensor(self._model.output.index)
@@ -246,7 +282,11 @@ class TfliteClassifier:
         self, image: Image, box: Box | None = None
     ) -> tuple[npt.NDArray[np.float32], Prediction | None]:
         """Scores in :attr:`labels` order, and the model's own top label (label maps only)."""
-        scores = self.scores(image, box)
+        return self._user_scores_of(self.scores(image, box))
+
+    def _user_scores_of(
+        self, scores: npt.NDArray[np.float32]
+    ) -> tuple[npt.NDArray[np.float32], Prediction | None]:
         if self.label_map is None:
             return scores, None
         user = self.label_map(scores)

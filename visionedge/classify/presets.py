@@ -101,7 +101,8 @@ def describe(name: str) -> dict[str, object]:
     measured = preset.get("measured", {})
     ms = measured.get("ms_per_crop") if isinstance(measured, dict) else None
     if card.kind == "cascade":
-        stages = [describe(s.preset) for s in card.stages]
+        # A preset used by two stages (whole crop, then tiles) is one model: count it once.
+        stages = [describe(name) for name in dict.fromkeys(s.preset for s in card.stages)]
         size = sum(int(str(s["bytes"])) for s in stages)
         inputs = " + ".join(str(s["input"]) for s in stages)
         labels: list[str] = []

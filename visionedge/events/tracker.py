@@ -31,6 +31,8 @@ class ModelInfo:
     sha256: str
     raw_labels: bool = False
     """The model reports its own labels behind mapped ones: payloads get raw_label/raw_score."""
+    min_agree: int = 1
+    """Classifications the voted label must top (its card's ``vote.min_agree``; see LabelVote)."""
 
 
 @dataclass(slots=True)
@@ -185,6 +187,7 @@ class EventTracker:
             frame=frame.index,
             ts_ms=frame.ts_ms,
             sent_frame=frame.index,
+            vote=LabelVote(min_agree=self._model.min_agree if self._model else 1),
         )
         self._open = ev
         self.events_started += 1

@@ -17,18 +17,29 @@ class LabelVote:
     event (a classification that did not report the label counts as 0), so a label seen on
     one frame out of ten cannot outvote one seen on all ten. Ties go to the label that sorts
     first, so the result never depends on dict order.
+
+    ``min_agree`` (from the model's card; 1 = off): the winning label must also be the top
+    label of at least ``min(min_agree, count)`` classifications, or the event has no label.
+    One confident crop of moving leaves ("indri" 0.5 out of three classifications) then
+    names nothing, while an event classified once still gets that one answer.
     """
 
     count: int = 0
     sums: dict[str, float] = field(default_factory=dict)
     raw: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     """Per winning label of a classification: the model's raw top labels, [score sum, count]."""
+    min_agree: int = 1
+    wins: dict[str, int] = field(default_factory=dict)
+    """Per label: the classifications it topped."""
 
     def add(self, classification: Classification) -> None:
         """Count one classification (even one whose predictions all fell below threshold)."""
         self.count += 1
         for p in classification.top:
             self.sums[p.label] = self.sums.get(p.label, 0.0) + p.score
+        if classification.top:
+            first = classification.top[0].label
+            self.wins[first] = self.wins.get(first, 0) + 1
         if classification.raw_label and classification.top and classification.raw_score is not None:
             per = self.raw.setdefault(classification.top[0].label, {})
             entry = per.setdefault(classification.raw_label, [0.0, 0.0])
@@ -45,8 +56,13 @@ class LabelVote:
         return raw, per[raw][0] / per[raw][1]
 
     def best(self) -> tuple[str, float] | None:
-        """The winning label and its mean score, or None when nothing passed the thresholds."""
+        """The winning label and its mean score, or None when nothing passed the thresholds
+        (or the winner topped fewer classifications than ``min_agree`` asks)."""
         if self.count == 0 or not self.sums:
             return None
         label = min(self.sums, key=lambda name: (-self.sums[name], name))
+        # min_agree 1 is the plain mean vote: a label may win on its sum without topping any
+        # single classification (a steady runner-up), as before min_agree existed.
+        if self.min_agree > 1 and self.wins.get(label, 0) < min(self.min_agree, self.count):
+            return None
         return label, self.sums[label] / self.count

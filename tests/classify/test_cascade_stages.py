@@ -1,0 +1,219 @@
+"""Cascade stage settings and excluded labels, on the real models and real images."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from visionedge.classify import load_classifier
+from visionedge.classify import presets as presets_mod
+from visionedge.classify.card import read_card
+from visionedge.classify.cascade import CascadeClassifier
+from visionedge.classify.classifier import TfliteClassifier
+from visionedge.config import ClassifierConfig
+from visionedge.errors import CardError
+
+IMAGES = Path(__file__).parent / "images"
+CATS = ["tabby", "tiger cat", "Egyptian cat", "Persian cat", "Siamese cat"]
+
+
+def _presets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: dict[str, Any],
+             vote: object = None) -> Path:
+    """A presets folder: the real stage presets plus a cascade ``pva`` with ``stage`` last."""
+    root = tmp_path / "models"
+    root.mkdir(parents=True)
+    for name in ("person_detect", "mobilenet_v1_075"):
+        (root / name).symlink_to(presets_mod.PRESETS_DIR / name)
+    preset: dict[str, Any] = {
+        "kind": "cascade",
+        "stages": [{"preset": "person_detect", "claims": "person", "min_score": 0.8}, stage],
+    }
+    if vote is not None:
+        preset["vote"] = vote
+    (root / "pva").mkdir()
+    (root / "pva" / "card.json").write_text(json.dumps(
+        {"format": "visionedge-model-card/1", "name": "pva", "preset": preset}))
+    monkeypatch.setattr(presets_mod, "PRESETS_DIR", root)
+    return root / "pva" / "card.json"
+
+
+def _generalist(clf: object) -> TfliteClassifier:
+    assert isinstance(clf, CascadeClassifier)
+    last = clf.stages[-1]
+    assert isinstance(last, TfliteClassifier)
+    return last
+
+
+def test_excluded_labels_count_for_no_user_label(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cat = cv2.imread(str(IMAGES / "cat.jpg"), cv2.IMREAD_COLOR)
+    _presets(tmp_path, monkeypatch, {"preset": "mobilenet_v1_075"})
+    plain = _generalist(load_classifier(ClassifierConfig(model="pva")))
+    raw = plain.scores(cat)
+    before, _ = plain.user_scores(cat)
+    animal = plain.labels.index("animal")
+    cat_ids = [i for i, label in enumerate(plain.model_labels) if label.split(",")[0] in CATS]
+    assert len(cat_ids) == len(CATS) and raw[cat_ids].sum() > 0.3  # the image is mostly "cat"
+
+    _presets(tmp_path / "b", monkeypatch, {"preset": "mobilenet_v1_075", "exclude": CATS})
+    clf = load_classifier(ClassifierConfig(model="pva"))
+    gen = _generalist(clf)
+    after, _ = gen.user_scores(cat)
+    # The excluded labels' scores left "animal" and went to no user label; nothing else moved.
+    assert after[animal] == pytest.approx(before[animal] - raw[cat_ids].sum(), abs=1e-5)
+    assert np.delete(after, animal) == pytest.approx(np.delete(before, animal), abs=1e-6)
+    assert gen.label_map is not None
+    assert all(gen.label_map.user_label_of(i) == "" for i in cat_ids)
+
+
+def test_stage_settings_override_the_stage_presets_card(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _presets(tmp_path, monkeypatch, {"preset": "mobilenet_v1_075", "settings": {"threshold": 0.25}})
+    gen = _generalist(load_classifier(ClassifierConfig(model="pva")))
+    assert gen._cfg.threshold == 0.25
+    # A threshold the user sets still wins over the card's.
+    gen = _generalist(load_classifier(ClassifierConfig(model="pva", threshold=0.4)))
+    assert gen._cfg.threshold == 0.4
+
+
+def test_the_default_preset_is_what_its_card_says() -> None:
+    clf = load_classifier(ClassifierConfig())
+    card = read_card(presets_mod.PRESETS_DIR / presets_mod.DEFAULT_PRESET / "card.json")
+    gen = _generalist(clf)
+    assert gen._cfg.threshold == card.stages[-1].settings["threshold"] == 0.25
+    assert clf.min_agree == card.min_agree == 2
+    assert gen.label_map is not None
+    for name in ("dugong", "nematode", "great white shark"):
+        i = next(k for k, label in enumerate(gen.model_labels) if label.split(",")[0] == name)
+        assert gen.label_map.user_label_of(i) == ""
+    for name in ("tabby", "brown bear", "isopod", "sports car"):
+        i = next(k for k, label in enumerate(gen.model_labels) if label.split(",")[0] == name)
+        assert gen.label_map.user_label_of(i) in ("animal", "vehicle")
+
+
+@pytest.mark.parametrize(
+    ("stage", "vote", "match"),
+    [
+        ({"preset": "mobilenet_v1_075", "settings": {"every_n_frames": 2}}, None, "settings"),
+        ({"preset": "mobilenet_v1_075", "exclude": "dugong"}, None, "exclude"),
+        ({"preset": "mobilenet_v1_075"}, {"min_agree": 0}, "min_agree"),
+        ({"preset": "mobilenet_v1_075"}, {"min_agree": 1.5}, "min_agree"),
+        ({"preset": "mobilenet_v1_075"}, [2], "min_agree"),
+    ],
+)
+def test_bad_stage_settings_and_votes_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: dict[str, Any], vote: object, match: str
+) -> None:
+    card = _presets(tmp_path, monkeypatch, stage, vote)
+    with pytest.raises(CardError, match=match):
+        read_card(card)
+
+
+def test_excluding_a_label_the_map_does_not_have_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "cellular telephone" is an ImageNet label, but no user label counts it: naming it is a
+    # typo-class mistake (the exclusion would do nothing), so the load fails and says so.
+    _presets(tmp_path, monkeypatch, {"preset": "mobilenet_v1_075", "exclude": ["dugong", "cellular telephone"]})
+    with pytest.raises(CardError, match=r"'cellular telephone'.*does not map"):
+        load_classifier(ClassifierConfig(model="pva"))
+
+
+def _mosaic() -> np.ndarray:
+    """Four real images of 96x96 in a 192x192 frame: a person top left, then cat, traffic, cat.
+
+    At exactly twice person_detect's input size no tile is resized, so each tile's tensor is
+    the tensor of that quarter alone.
+    """
+    small = [cv2.resize(cv2.imread(str(IMAGES / n), cv2.IMREAD_COLOR), (96, 96), interpolation=cv2.INTER_AREA)
+             for n in ("grace_hopper.jpg", "cat.jpg", "traffic.jpg", "cat.jpg")]
+    return np.vstack([np.hstack(small[:2]), np.hstack(small[2:])])
+
+
+def test_tiled_scores_are_the_best_quarter() -> None:
+    pd = load_classifier(ClassifierConfig(model="person_detect"))
+    assert isinstance(pd, TfliteClassifier)
+    m = _mosaic()
+    quarters = [m[:96, :96], m[:96, 96:], m[96:, :96], m[96:, 96:]]
+    each = [float(pd.user_scores(q)[0][0]) for q in quarters]
+    tiled, raw = pd.tiled_user_scores(m, None, 2)
+    assert float(tiled[0]) == max(each) == each[0]  # the person quarter
+    assert raw is not None and raw.label == "person"
+    # The same quarters from a box: tiles cut the box's crop, not the frame.
+    frame = np.zeros((400, 600, 3), np.uint8)
+    frame[100:292, 200:392] = m
+    from visionedge.protocols import Box
+
+    boxed, _ = pd.tiled_user_scores(frame, Box(200 / 600, 100 / 400, 392 / 600, 292 / 400), 2)
+    assert float(boxed[0]) == float(tiled[0])
+
+
+def test_a_tile_stage_claims_when_a_quarter_is_sure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    m = _mosaic()
+    pd = load_classifier(ClassifierConfig(model="person_detect"))
+    assert isinstance(pd, TfliteClassifier)
+    whole, best = float(pd.user_scores(m)[0][0]), float(pd.tiled_user_scores(m, None, 2)[0][0])
+    assert whole < best  # 0.91 vs 0.945 with the builtin kernels
+    between = (whole + best) / 2
+
+    def cascade(tile_stage: dict[str, Any] | None, name: str) -> Any:
+        root = tmp_path / name / "models"
+        root.mkdir(parents=True)
+        for p in ("person_detect", "mobilenet_v1_075"):
+            (root / p).symlink_to(presets_mod.PRESETS_DIR / p)
+        stages: list[dict[str, Any]] = [{"preset": "person_detect", "claims": "person", "min_score": between}]
+        stages += [tile_stage] if tile_stage else []
+        stages.append({"preset": "mobilenet_v1_075"})
+        (root / "c").mkdir()
+        (root / "c" / "card.json").write_text(json.dumps({"format": "visionedge-model-card/1", "name": "c",
+                                                          "preset": {"kind": "cascade", "stages": stages}}))
+        monkeypatch.setattr(presets_mod, "PRESETS_DIR", root)
+        return load_classifier(ClassifierConfig(model="c"))
+
+    tiles = {"preset": "person_detect", "claims": "person", "min_score": between, "tiles": 2}
+    clf = cascade(tiles, "a")
+    assert clf.stages[0] is clf.stages[1]  # one interpreter for both person_detect stages
+    r = clf.classify_image(m)
+    assert r.best is not None and (r.best.label, r.best.score) == ("person", best)
+    # Without the tile stage the whole crop falls short and the ImageNet stage answers.
+    r = cascade(None, "b").classify_image(m)
+    assert r.best is None or r.best.label != "person" or r.raw_label != "person"
+    # A veto the ImageNet stage's vehicles and animals reach overrules the tile claim.
+    r = cascade({**tiles, "veto": 0.01}, "c").classify_image(m)
+    assert r.raw_label != "person"
+
+
+@pytest.mark.parametrize(
+    "stage",
+    [
+        {"preset": "person_detect", "claims": "person", "tiles": 0},
+        {"preset": "person_detect", "claims": "person", "tiles": 5},
+        {"preset": "person_detect", "claims": "person", "tiles": "two"},
+    ],
+)
+def test_bad_tiles_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: dict[str, Any]) -> None:
+    root = tmp_path / "models" / "c"
+    root.mkdir(parents=True)
+    (root / "card.json").write_text(json.dumps({"format": "visionedge-model-card/1", "preset": {
+        "kind": "cascade", "stages": [stage, {"preset": "mobilenet_v1_075"}]}}))
+    with pytest.raises(CardError, match="tiles"):
+        read_card(root / "card.json")
+
+
+def test_tiles_on_the_answering_stage_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "card.json").write_text(json.dumps({"format": "visionedge-model-card/1", "preset": {
+        "kind": "cascade", "stages": [{"preset": "person_detect", "claims": "person"},
+                                      {"preset": "mobilenet_v1_075", "tiles": 2}]}}))
+    with pytest.raises(CardError, match="tiles"):
+        read_card(tmp_path / "card.json")
+
+
+def test_model_list_counts_a_model_two_stages_share_once() -> None:
+    from visionedge.classify.presets import describe
+
+    row = describe(presets_mod.DEFAULT_PRESET)
+    sizes = sum(int(str(describe(p)["bytes"])) for p in ("person_detect", "mobilenet_v1_075"))
+    assert row["bytes"] == sizes <= 5 * 1024 * 1024

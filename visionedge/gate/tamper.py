@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import cv2
@@ -21,7 +22,13 @@ from visionedge.config import TamperConfig
 from visionedge.frame import Plane
 from visionedge.protocols import TamperState
 
-__all__ = ["PlaneStats", "TamperDetector", "plane_stats", "structure_agreement"]
+__all__ = [
+    "PlaneStats",
+    "TamperDetector",
+    "plane_stats",
+    "stats_from_sums",
+    "structure_agreement",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +73,12 @@ def plane_stats(plane: Plane) -> PlaneStats:
     return PlaneStats(mean, std, lap_var)
 
 
+def stats_from_sums(sums: tuple[int, ...]) -> PlaneStats:
+    """The §3 statistics from the exact sums ``(n, Σp, Σp², m, ΣL, ΣL²)`` of the compiled pass."""
+    n, s, ss, m, sl, sll = sums
+    return PlaneStats(s / n, math.sqrt(_variance(n, s, ss)), _variance(m, sl, sll))
+
+
 def structure_agreement(snapshot: Plane, current: Plane, threshold: int) -> tuple[int, int]:
     """Count (strong, agreeing) neighbour pairs between a snapshot and the current plane (§3.4)."""
     strong = 0
@@ -93,6 +106,8 @@ class TamperDetector:
         self.cfg = cfg
         self.pixel_threshold = pixel_threshold
         self.check_every, self.persist_frames = check_every, persist_frames
+        self.native: ModuleType | None = None
+        """The compiled core (visionedge.gate.native) for the structure counts, or None."""
         self.reset()
 
     def reset(self) -> None:
@@ -133,12 +148,17 @@ class TamperDetector:
         if self.snapshot is not None:
             self.snapshot_age += 1
 
-    def condition(self, plane: Plane, blurred: Plane) -> str:
-        """Evaluate one check (first match wins); may drop the snapshot. Empty: no condition."""
+    def condition(
+        self, plane: Plane, blurred: Plane, sums: tuple[int, ...] | None = None
+    ) -> str:
+        """Evaluate one check (first match wins); may drop the snapshot. Empty: no condition.
+
+        ``sums`` are the plane's sums when the compiled pass already made them.
+        """
         cfg = self.cfg
         if self.snapshot is not None and self.snapshot_age > 10 * self.persist_frames:
             self.snapshot = None
-        stats = plane_stats(plane)
+        stats = plane_stats(plane) if sums is None else stats_from_sums(sums)
         self.last_stats = stats
         if stats.mean <= cfg.dark_level:
             return "dark"
@@ -147,16 +167,24 @@ class TamperDetector:
         if cfg.focus_min > 0 and stats.lap_var < cfg.focus_min:
             return "defocused"
         if self.snapshot is not None:
-            strong, agree = structure_agreement(self.snapshot, blurred, self.pixel_threshold)
+            if self.native is not None:
+                h, w = blurred.shape
+                strong, agree = self.native.structure_counts(
+                    self.snapshot, blurred, w, h, self.pixel_threshold
+                )
+            else:
+                strong, agree = structure_agreement(
+                    self.snapshot, blurred, self.pixel_threshold
+                )
             if strong == 0 or 2 * agree >= strong:
                 self.snapshot = None
                 return ""
             return "scene_changed"
         return ""
 
-    def check(self, plane: Plane, blurred: Plane) -> None:
-        """Run one check and apply the persistence rule."""
-        found = self.condition(plane, blurred)
+    def check(self, plane: Plane, blurred: Plane, sums: tuple[int, ...] | None = None) -> None:
+        """Run one check and apply the persistence rule (``sums``: see :meth:`condition`)."""
+        found = self.condition(plane, blurred, sums)
         if self.state is TamperState.OK:
             self._streak = self._streak + 1 if found else 0
             if self._streak >= self.need:

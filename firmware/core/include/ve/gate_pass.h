@@ -81,40 +81,46 @@ inline void blur_row(const uint8_t* __restrict up, const uint8_t* __restrict mid
 }
 
 // Steps 3-4 and 9 on one row: C row (0 or the active byte), its count, bg stepped in place.
+// Everything stays in 8 bits (|a - b| as max - min, the clamp as saturating add/subtract
+// and min/max), so vector units work on 16 (SSE2/NEON) or 32 (AVX2) pixels at a time.
 template <Reference R, bool Masked>
 inline uint32_t diff_row(const uint8_t* __restrict b, const uint8_t* __restrict prev,
                          uint8_t* __restrict bg, const uint8_t* __restrict active, int w,
                          int thr, int step, uint8_t* __restrict c) {
-  uint32_t count = 0;
+  const uint8_t t8 = static_cast<uint8_t>(thr);
+  const uint8_t s8 = static_cast<uint8_t>(step);
+  const uint8_t top = static_cast<uint8_t>(255 - step);
   for (int x = 0; x < w; ++x) {
-    const int bv = b[x];
-    const int g = bg[x];
-    int d;
+    const uint8_t bv = b[x];
+    const uint8_t g = bg[x];
+    uint8_t d;
     if (R == Reference::kPrevious) {
-      const int e = bv - prev[x];
-      d = e < 0 ? -e : e;
+      const uint8_t pv = prev[x];
+      d = static_cast<uint8_t>((bv > pv ? bv : pv) - (bv < pv ? bv : pv));
     } else if (R == Reference::kBackground) {
-      const int e = bv - g;
-      d = e < 0 ? -e : e;
+      d = static_cast<uint8_t>((bv > g ? bv : g) - (bv < g ? bv : g));
     } else {
-      const int e1 = bv - prev[x];
-      const int e2 = bv - g;
-      const int a1 = e1 < 0 ? -e1 : e1;
-      const int a2 = e2 < 0 ? -e2 : e2;
-      d = a1 < a2 ? a1 : a2;
+      const uint8_t pv = prev[x];
+      const uint8_t d1 = static_cast<uint8_t>((bv > pv ? bv : pv) - (bv < pv ? bv : pv));
+      const uint8_t d2 = static_cast<uint8_t>((bv > g ? bv : g) - (bv < g ? bv : g));
+      d = d1 < d2 ? d1 : d2;
     }
     const uint8_t on = Masked ? active[x] : static_cast<uint8_t>(255);
-    const uint8_t cv = d > thr ? on : static_cast<uint8_t>(0);
-    c[x] = cv;
-    count += cv & 1u;
-    // bg += clamp(B - bg, -step, step)
-    int lo = g - step;
-    lo = lo < 0 ? 0 : lo;
-    int hi = g + step;
-    hi = hi > 255 ? 255 : hi;
-    int nb = bv < lo ? lo : bv;
-    nb = nb > hi ? hi : nb;
-    bg[x] = static_cast<uint8_t>(nb);
+    c[x] = d > t8 ? on : static_cast<uint8_t>(0);
+    // bg += clamp(B - bg, -step, step), i.e. min(max(B, bg -sat step), bg +sat step)
+    const uint8_t lo = static_cast<uint8_t>(g > s8 ? g - s8 : 0);
+    const uint8_t hi = static_cast<uint8_t>(g < top ? g + s8 : 255);
+    const uint8_t m = bv > lo ? bv : lo;
+    bg[x] = m < hi ? m : hi;
+  }
+  // The count in its own loop: a byte-wise sum vectorises, a widening one inside the loop
+  // above would not.
+  uint32_t count = 0;
+  for (int x0 = 0; x0 < w; x0 += 255 * 32) {
+    const int x1 = x0 + 255 * 32 < w ? x0 + 255 * 32 : w;
+    uint16_t part = 0;
+    for (int x = x0; x < x1; ++x) part = static_cast<uint16_t>(part + (c[x] & 1u));
+    count += part;
   }
   return count;
 }

@@ -3,8 +3,9 @@
 Everything else is declared in setup.cfg. The extension is optional: without a C++ compiler
 and the Python headers (scripts/setup.sh installs g++ and python3-dev) the build only warns
 and the gate runs its numpy/OpenCV path, which gives the same bytes (docs/gate.md, "Native
-gate"). The sources are the firmware core's own (firmware/core), so the daemon and the boards
-run one implementation of the gate's pixel loops.
+gate"); ``VISIONEDGE_REQUIRE_NATIVE=1`` turns that warning into a failed install (CI). The
+sources are the firmware core's own (firmware/core), so the daemon and the boards run one
+implementation of the gate's pixel loops.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ native = Extension(
     ],
     # Python's own CFLAGS carry -fwrapv, which keeps GCC from vectorising the index arithmetic
     # (the downscale measured 3x slower with it); the core never relies on signed wrap-around.
-    extra_compile_args=["-std=c++17", "-O3", "-fno-wrapv", "-fno-exceptions", "-fno-rtti"],
+    extra_compile_args=["-std=c++17", "-O3", "-g0", "-fno-wrapv", "-fno-exceptions", "-fno-rtti"],
     language="c++",
     optional=os.environ.get("VISIONEDGE_REQUIRE_NATIVE", "") != "1",
 )

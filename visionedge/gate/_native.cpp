@@ -46,11 +46,21 @@ struct ByteSink {
   int w;
   int64_t plane;
   int64_t* zone_changed;
+  uint8_t* cells;  // gh x gw region cells (§6 step 1), 255 where any pixel changed; or nullptr
+  int gw, gh;
 
   const uint8_t* active_row(int y) { return active == nullptr ? nullptr : active + static_cast<int64_t>(y) * w; }
   uint8_t* changed_row(int y) { return changed + static_cast<int64_t>(y) * w; }
   void row_done(int y, const uint8_t* c, uint32_t count) {
     if (count == 0) return;
+    if (cells != nullptr && (y >> 3) < gh) {
+      uint8_t* cr = cells + static_cast<int64_t>(y >> 3) * gw;
+      for (int cx = 0; cx < gw; ++cx) {
+        uint64_t eight;
+        std::memcpy(&eight, c + cx * 8, 8);
+        if (eight != 0) cr[cx] = 255;
+      }
+    }
     for (int z = 0; z < zone_count; ++z) {
       const uint8_t* zr = zones + z * plane + static_cast<int64_t>(y) * w;
       uint32_t n = 0;
@@ -82,15 +92,16 @@ VE_MULTIVERSION void run_downscale(const uint8_t* src, int stride, int w, int h,
 }
 
 PyObject* gate_pass(PyObject*, PyObject* args) {
-  Py_buffer plane{}, cur{}, prev{}, bg{}, changed{}, active{}, zones{};
+  Py_buffer plane{}, cur{}, prev{}, bg{}, changed{}, active{}, zones{}, cells{};
   Buffers hold;
   int w = 0, h = 0, zone_count = 0, threshold = 0, step = 0, reference = 0, blur = 0, first = 0,
       sums_wanted = 0;
   PyObject* active_obj = nullptr;
   PyObject* zones_obj = nullptr;
-  if (!PyArg_ParseTuple(args, "y*w*y*w*w*OOiiiiiippp:gate_pass", &plane, &cur, &prev, &bg, &changed,
+  PyObject* cells_obj = Py_None;
+  if (!PyArg_ParseTuple(args, "y*w*y*w*w*OOiiiiiippp|O:gate_pass", &plane, &cur, &prev, &bg, &changed,
                         &active_obj, &zones_obj, &w, &h, &zone_count, &threshold, &step, &reference,
-                        &blur, &first, &sums_wanted)) {
+                        &blur, &first, &sums_wanted, &cells_obj)) {
     return nullptr;
   }
   hold.add(&plane);
@@ -117,6 +128,14 @@ PyObject* gate_pass(PyObject*, PyObject* args) {
     hold.add(&zones);
     if (!need(zones, n * zone_count, "zones")) return nullptr;
   }
+  // The region cells of §6 step 1: the grid of three 2x halvings, 8x8 pixels per cell.
+  const int gw = ((w / 2) / 2) / 2, gh = ((h / 2) / 2) / 2;
+  if (cells_obj != Py_None) {
+    if (PyObject_GetBuffer(cells_obj, &cells, PyBUF_WRITABLE) != 0) return nullptr;
+    hold.add(&cells);
+    if (!need(cells, static_cast<Py_ssize_t>(gw) * gh, "cells")) return nullptr;
+    std::memset(cells.buf, 0, static_cast<size_t>(gw) * gh);
+  }
   int64_t zone_changed[kMaxZones] = {};
   ve::PlaneSums sums;
   ve::PassArgs a;
@@ -137,7 +156,9 @@ PyObject* gate_pass(PyObject*, PyObject* args) {
   ByteSink sink{active.obj != nullptr ? static_cast<const uint8_t*>(active.buf) : nullptr,
                 static_cast<uint8_t*>(changed.buf),
                 zones.obj != nullptr ? static_cast<const uint8_t*>(zones.buf) : nullptr,
-                zone_count, w, n, zone_changed};
+                zone_count, w, n, zone_changed,
+                cells.obj != nullptr && gw > 0 && gh > 0 ? static_cast<uint8_t*>(cells.buf) : nullptr,
+                gw, gh};
   uint16_t small[1024];
   uint16_t* vsum = w <= 1024 ? small : static_cast<uint16_t*>(PyMem_RawMalloc(sizeof(uint16_t) * w));
   if (vsum == nullptr) return PyErr_NoMemory();
@@ -219,7 +240,8 @@ PyObject* downscale(PyObject*, PyObject* args) {
 PyMethodDef kMethods[] = {
     {"gate_pass", gate_pass, METH_VARARGS,
      "gate_pass(plane, cur, prev, bg, changed, active, zones, w, h, zone_count, threshold, step,\n"
-     "reference, blur, first, sums) -> (changed, x0, y0, x1, y1, zone_counts, sums | None)"},
+     "reference, blur, first, sums[, cells]) -> (changed, x0, y0, x1, y1, zone_counts, sums | None)\n"
+     "cells: a writable (h/8) x (w/8) uint8 buffer for the region cells, or None"},
     {"structure_counts", structure_counts, METH_VARARGS,
      "structure_counts(snapshot, blurred, w, h, threshold) -> (strong, agree)"},
     {"downscale", downscale, METH_VARARGS, "downscale(image, factor, full_range, out) -> None"},

@@ -247,8 +247,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{'mean':>6} {'p90':>6} {'cpu':>6} {'closed':>6} {'open':>6} {'fps':>7} {'base µs':>7} {'ratio':>5} {'open%':>6} "
         f"{'recall':>18} {'false-open':>10}"
     )
+    core = "compiled core" if FrameDifferenceGate(cfg).native else "numpy/OpenCV path"
     print(
-        f"motion gate, one OpenCV thread; µs per frame: median wall time (best of {args.repeat} "
+        f"motion gate ({core}; VISIONEDGE_GATE_NATIVE=off for the other), one OpenCV thread; "
+        f"µs per frame: median wall time (best of {args.repeat} "
         "passes), mean, p90, median thread CPU time, median on frames with the gate closed / open; "
         "fps from the mean; ratio = gate / baseline median"
     )

@@ -9,10 +9,10 @@ fraction of a pass over the frame.
 The spec's downscale is a whole-factor box mean with round-half-up integer rounding.
 ``cv2.resize(..., INTER_AREA)`` computes exactly that for factors 2 and 3 (factor 2 has a
 fixed-point ``(sum + 2) >> 2`` path; for 3 the float scaling cannot reach a tie because 9 is
-odd), which tests/gate/test_plane.py checks over every possible block sum. Factors from 3 on
+odd), which tests/gate/test_plane.py checks over every possible block sum. Factors from 2 on
 use the compiled core's one-pass downscale (``ve::downscale_gray``,
 :mod:`visionedge.gate.native`) when it is built, else the integer numpy formula: at 1280 and
-1920 wide that is one memory pass instead of five or six.
+1920 wide that is one memory pass instead of five or six (the numpy path stays the fallback).
 """
 
 from __future__ import annotations
@@ -111,10 +111,10 @@ def to_motion_plane(
     nat = _native_for(native)
     h, w = gray.shape
     f = plane_factor(w, target_width)
-    # Measured (bench/gate_compare.py): factor 1 needs no pass (a view, or one table pass) and
-    # OpenCV's factor-2 area resize beats the compiled loop (9 vs 15 µs at 640x360); from 3 on
-    # the compiled loop is about one memory pass (factor 3: 37 vs 217 µs for OpenCV).
-    if nat is not None and f >= 3:
+    # Measured (bench/gate_compare.py): factor 1 needs no pass (a view, or one table pass);
+    # from 2 on the compiled loop is about one memory pass and does the table in it (640x360
+    # full range: 16 vs 25 µs for OpenCV's resize + table; factor 3: 37 vs 217 µs).
+    if nat is not None and f >= 2:
         if h // f == 0 or w // f == 0:
             raise FrameError(
                 f"image {w}x{h} is smaller than one {f}x{f} block of the motion plane"

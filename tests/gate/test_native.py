@@ -18,7 +18,7 @@ from hypothesis.extra.numpy import arrays
 
 from visionedge.config import GateConfig, TamperConfig, ZoneConfig
 from visionedge.errors import ConfigError, FrameError
-from visionedge.gate import FrameDifferenceGate, native
+from visionedge.gate import FrameDifferenceGate, RegionFinder, native
 from visionedge.gate.plane import _box_means, to_motion_plane
 from visionedge.gate.reference import ReferenceGate, ref_motion_plane
 from visionedge.protocols import GateResult
@@ -231,3 +231,33 @@ def test_bad_buffers_raise_instead_of_reading_past_them() -> None:
                       False, False)
     with pytest.raises(ValueError, match="bytes"):
         mod.downscale(np.zeros((8, 8), np.uint8), 2, False, small[:3])
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(
+    st.integers(8, 70),
+    st.integers(8, 90),
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 6),
+    st.integers(0, 40),
+)
+def test_native_regions_equal_the_numpy_finder(
+    h: int, w: int, seed: int, blobs: int, min_area: int
+) -> None:
+    # Random blobs and specks: components, leftovers of the last cell row/column, the
+    # min_area filter and the sort order must all come out the same.
+    rng = np.random.default_rng(seed)
+    changed = np.zeros((h, w), np.uint8)
+    for _ in range(blobs):
+        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+        changed[y : y + int(rng.integers(1, 14)), x : x + int(rng.integers(1, 14))] = 255
+    changed[rng.random((h, w)) < 0.01] = 255
+    finder = RegionFinder(h, w)
+    gh, gw = finder.grid
+    cells = (changed[: gh * 8, : gw * 8].reshape(gh, 8, gw, 8).max(axis=(1, 3)) > 0)
+    cells = (cells * 255).astype(np.uint8)
+    mod = native.native_module()
+    assert mod is not None
+    expected = finder.find(changed, min_area)
+    assert finder.find(changed, min_area, cells) == expected
+    assert finder.find(changed, min_area, cells, mod) == expected

@@ -233,6 +233,117 @@ PyObject* downscale(PyObject*, PyObject* args) {
   Py_RETURN_NONE;
 }
 
+// regions(changed, cells, w, h, min_area) -> [(x0, y0, x1, y1), ...] largest first: §6 steps
+// 1-4 from the cell grid the pass marked (RegionFinder.find in visionedge/gate/regions.py is
+// the same on the numpy path). Components are numbered in raster order of their first cell,
+// and the sort is stable, so ties fall to the lower number as there.
+PyObject* regions(PyObject*, PyObject* args) {
+  Py_buffer changed{}, cells{};
+  Buffers hold;
+  int w = 0, h = 0;
+  long long min_area = 0;
+  if (!PyArg_ParseTuple(args, "y*y*iiL:regions", &changed, &cells, &w, &h, &min_area)) return nullptr;
+  hold.add(&changed);
+  hold.add(&cells);
+  const int gw = ((w / 2) / 2) / 2, gh = ((h / 2) / 2) / 2;
+  if (w < 1 || h < 1 || gw < 1 || gh < 1) {
+    PyErr_SetString(PyExc_ValueError, "regions: the plane is smaller than one 8x8 cell");
+    return nullptr;
+  }
+  if (!need(changed, static_cast<Py_ssize_t>(w) * h, "changed") ||
+      !need(cells, static_cast<Py_ssize_t>(gw) * gh, "cells")) {
+    return nullptr;
+  }
+  const uint8_t* c = static_cast<const uint8_t*>(changed.buf);
+  const uint8_t* cell = static_cast<const uint8_t*>(cells.buf);
+  const int n = gw * gh;
+  int* label = static_cast<int*>(PyMem_RawCalloc(static_cast<size_t>(n) * 2, sizeof(int)));
+  if (label == nullptr) return PyErr_NoMemory();
+  int* stack = label + n;
+  struct Box { long long area; int x0, y0, x1, y1; };
+  Box* boxes = static_cast<Box*>(PyMem_RawMalloc(sizeof(Box) * static_cast<size_t>(n)));
+  if (boxes == nullptr) {
+    PyMem_RawFree(label);
+    return PyErr_NoMemory();
+  }
+  int count = 0, next = 0;
+  for (int start = 0; start < n; ++start) {
+    if (cell[start] == 0 || label[start] != 0) continue;
+    ++next;
+    int top = 0, cx0 = gw, cy0 = gh, cx1 = -1, cy1 = -1;
+    stack[top++] = start;
+    label[start] = next;
+    while (top > 0) {
+      const int i = stack[--top];
+      const int cx = i % gw, cy = i / gw;
+      if (cx < cx0) cx0 = cx;
+      if (cx > cx1) cx1 = cx;
+      if (cy < cy0) cy0 = cy;
+      if (cy > cy1) cy1 = cy;
+      for (int dy = -1; dy <= 1; ++dy) {
+        for (int dx = -1; dx <= 1; ++dx) {
+          const int nx = cx + dx, ny = cy + dy;
+          if (nx < 0 || ny < 0 || nx >= gw || ny >= gh) continue;
+          const int j = ny * gw + nx;
+          if (cell[j] != 0 && label[j] == 0) {
+            label[j] = next;
+            stack[top++] = j;
+          }
+        }
+      }
+    }
+    // The component's pixel rectangle; the last row/column of cells owns the leftovers.
+    const int x0 = cx0 * 8, y0 = cy0 * 8;
+    const int x1 = cx1 + 1 == gw ? w : (cx1 + 1) * 8;
+    const int y1 = cy1 + 1 == gh ? h : (cy1 + 1) * 8;
+    if (static_cast<long long>(x1 - x0) * (y1 - y0) < min_area) continue;
+    int bx0 = x1, by0 = y1, bx1 = -1, by1 = -1;
+    for (int y = y0; y < y1; ++y) {
+      const uint8_t* row = c + static_cast<int64_t>(y) * w;
+      int lo = x0;
+      while (lo < x1 && row[lo] == 0) ++lo;
+      if (lo == x1) continue;
+      int hi = x1 - 1;
+      while (row[hi] == 0) --hi;
+      if (lo < bx0) bx0 = lo;
+      if (hi > bx1) bx1 = hi;
+      if (y < by0) by0 = y;
+      by1 = y;
+    }
+    if (bx1 < 0) continue;
+    const long long area = static_cast<long long>(bx1 + 1 - bx0) * (by1 + 1 - by0);
+    if (area < min_area) continue;
+    boxes[count++] = Box{area, bx0, by0, bx1 + 1, by1 + 1};
+  }
+  PyMem_RawFree(label);
+  // Stable insertion sort by (-area, y0, x0): few regions per frame.
+  for (int i = 1; i < count; ++i) {
+    const Box b = boxes[i];
+    int j = i - 1;
+    while (j >= 0 && (boxes[j].area < b.area ||
+                      (boxes[j].area == b.area && (boxes[j].y0 > b.y0 ||
+                                                   (boxes[j].y0 == b.y0 && boxes[j].x0 > b.x0))))) {
+      boxes[j + 1] = boxes[j];
+      --j;
+    }
+    boxes[j + 1] = b;
+  }
+  PyObject* out = PyList_New(count);
+  if (out != nullptr) {
+    for (int i = 0; i < count; ++i) {
+      PyObject* t = Py_BuildValue("(iiii)", boxes[i].x0, boxes[i].y0, boxes[i].x1, boxes[i].y1);
+      if (t == nullptr) {
+        Py_DECREF(out);
+        out = nullptr;
+        break;
+      }
+      PyList_SET_ITEM(out, i, t);
+    }
+  }
+  PyMem_RawFree(boxes);
+  return out;
+}
+
 PyMethodDef kMethods[] = {
     {"gate_pass", gate_pass, METH_VARARGS,
      "gate_pass(plane, cur, prev, bg, changed, active, zones, w, h, zone_count, threshold, step,\n"
@@ -241,6 +352,8 @@ PyMethodDef kMethods[] = {
     {"structure_counts", structure_counts, METH_VARARGS,
      "structure_counts(snapshot, blurred, w, h, threshold) -> (strong, agree)"},
     {"downscale", downscale, METH_VARARGS, "downscale(image, factor, full_range, out) -> None"},
+    {"regions", regions, METH_VARARGS,
+     "regions(changed, cells, w, h, min_area) -> [(x0, y0, x1, y1), ...], largest first"},
     {nullptr, nullptr, 0, nullptr},
 };
 

@@ -277,7 +277,7 @@ class FrameDifferenceGate:
                 cells = buf.cells if nat is not None and buf.cells.size else None
                 regions = tuple(
                     _box(*b, w, h)
-                    for b in self._regions.find(changed, math.ceil(min_area), cells)
+                    for b in self._regions.find(changed, math.ceil(min_area), cells, nat)
                 )
         gate_us = (time.perf_counter_ns() - start) / 1000.0
         return GateResult(

@@ -300,11 +300,9 @@ PyObject* regions(PyObject*, PyObject* args) {
     int bx0 = x1, by0 = y1, bx1 = -1, by1 = -1;
     for (int y = y0; y < y1; ++y) {
       const uint8_t* row = c + static_cast<int64_t>(y) * w;
-      int lo = x0;
-      while (lo < x1 && row[lo] == 0) ++lo;
+      const int lo = ve::first_nonzero(row, x0, x1);
       if (lo == x1) continue;
-      int hi = x1 - 1;
-      while (row[hi] == 0) --hi;
+      const int hi = ve::last_nonzero(row, x0, x1);
       if (lo < bx0) bx0 = lo;
       if (hi > bx1) bx1 = hi;
       if (y < by0) by0 = y;

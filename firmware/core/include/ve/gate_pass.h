@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "ve/gate.h"
 
@@ -52,6 +53,30 @@ struct PassArgs {
   PlaneSums* sums = nullptr;       // non-null: also accumulate §3's sums of P
   uint16_t* vsum = nullptr;        // scratch: w 16-bit values
 };
+
+// First / last index in [lo, hi) with a non-zero byte (hi / lo - 1 when none), eight bytes
+// at a time: the changed mask is mostly zeros.
+inline int first_nonzero(const uint8_t* row, int lo, int hi) {
+  while (lo + 8 <= hi) {
+    uint64_t v;
+    std::memcpy(&v, row + lo, 8);
+    if (v != 0) break;
+    lo += 8;
+  }
+  while (lo < hi && row[lo] == 0) ++lo;
+  return lo;
+}
+
+inline int last_nonzero(const uint8_t* row, int lo, int hi) {
+  while (hi - 8 >= lo) {
+    uint64_t v;
+    std::memcpy(&v, row + hi - 8, 8);
+    if (v != 0) break;
+    hi -= 8;
+  }
+  while (hi > lo && row[hi - 1] == 0) --hi;
+  return hi - 1;
+}
 
 namespace pass_detail {
 
@@ -197,9 +222,8 @@ PassResult gate_pass_t(const PassArgs& a, Sink& sink) {
                                       : diff_row<R, false>(b, pr, bgr, nullptr, w, a.threshold, a.step, c);
     if (n != 0) {
       res.changed += n;
-      int lo = 0, hi = w - 1;
-      while (c[lo] == 0) ++lo;
-      while (c[hi] == 0) --hi;
+      const int lo = first_nonzero(c, 0, w);
+      const int hi = last_nonzero(c, 0, w);
       if (res.x1 < 0) {
         res.x0 = lo;
         res.y0 = y;

@@ -42,7 +42,8 @@ bool need(const Py_buffer& b, Py_ssize_t bytes, const char* name) {
 // The gate's masks as 0/255 byte planes (MaskSet in visionedge/gate/masks.py).
 struct ByteSink {
   const uint8_t* active;  // nullptr: nothing masked
-  uint8_t* changed;
+  uint8_t* changed;       // the whole C plane, or nullptr: C rows go to `row` only
+  uint8_t* row;           // w bytes of scratch
   const uint8_t* zones;   // zone_count planes of zone AND active, 0/255
   int zone_count;
   int w;
@@ -52,7 +53,7 @@ struct ByteSink {
   int gw, gh;
 
   const uint8_t* active_row(int y) { return active == nullptr ? nullptr : active + static_cast<int64_t>(y) * w; }
-  uint8_t* changed_row(int y) { return changed + static_cast<int64_t>(y) * w; }
+  uint8_t* changed_row(int y) { return changed != nullptr ? changed + static_cast<int64_t>(y) * w : row; }
   void row_done(int y, const uint8_t* c, uint32_t count) {
     if (count == 0) return;
     if (cells != nullptr && (y >> 3) < gh) {
@@ -155,18 +156,26 @@ PyObject* gate_pass(PyObject*, PyObject* args) {
   a.step = step;
   a.sums = sums_wanted ? &sums : nullptr;
   ve::PassResult r;
+  // Without cells nobody reads C after this call (the box and zone counts come from here),
+  // so it is not written out: one plane less of memory traffic on most frames.
+  uint8_t* row = static_cast<uint8_t*>(PyMem_RawMalloc(static_cast<size_t>(w)));
+  if (row == nullptr) return PyErr_NoMemory();
   ByteSink sink{active.obj != nullptr ? static_cast<const uint8_t*>(active.buf) : nullptr,
-                static_cast<uint8_t*>(changed.buf),
+                cells.obj != nullptr ? static_cast<uint8_t*>(changed.buf) : nullptr, row,
                 zones.obj != nullptr ? static_cast<const uint8_t*>(zones.buf) : nullptr,
                 zone_count, w, n, zone_changed,
                 cells.obj != nullptr && gw > 0 && gh > 0 ? static_cast<uint8_t*>(cells.buf) : nullptr,
                 gw, gh};
   uint16_t small[1024];
   uint16_t* vsum = w <= 1024 ? small : static_cast<uint16_t*>(PyMem_RawMalloc(sizeof(uint16_t) * w));
-  if (vsum == nullptr) return PyErr_NoMemory();
+  if (vsum == nullptr) {
+    PyMem_RawFree(row);
+    return PyErr_NoMemory();
+  }
   a.vsum = vsum;
   r = run_pass(a, sink);
   if (vsum != small) PyMem_RawFree(vsum);
+  PyMem_RawFree(row);
   PyObject* zc = PyTuple_New(zone_count);
   if (zc == nullptr) return nullptr;
   for (int z = 0; z < zone_count; ++z) PyTuple_SET_ITEM(zc, z, PyLong_FromLongLong(zone_changed[z]));
@@ -346,7 +355,8 @@ PyMethodDef kMethods[] = {
     {"gate_pass", gate_pass, METH_VARARGS,
      "gate_pass(plane, cur, prev, bg, changed, active, zones, w, h, zone_count, threshold, step,\n"
      "reference, blur, first, sums[, cells]) -> (changed, x0, y0, x1, y1, zone_counts, sums | None)\n"
-     "cells: a writable (h/8) x (w/8) uint8 buffer for the region cells, or None"},
+     "cells: a writable (h/8) x (w/8) uint8 buffer for the region cells, or None; the C plane\n"
+     "is written to `changed` only with cells (the regions read it)"},
     {"structure_counts", structure_counts, METH_VARARGS,
      "structure_counts(snapshot, blurred, w, h, threshold) -> (strong, agree)"},
     {"downscale", downscale, METH_VARARGS, "downscale(image, factor, full_range, out) -> None"},

@@ -97,7 +97,6 @@ class FrameDifferenceGate:
         self._tamper = TamperDetector(
             cfg.tamper, cfg.pixel_threshold, self._counts.check_every, self._counts.persist_frames
         )
-        self._tamper.native = self._native
         self._shape: tuple[int, int] | None = None
         self._buf: _Buffers | None = None
         self._masks: MaskSet | None = None
@@ -238,7 +237,7 @@ class FrameDifferenceGate:
         if rejected:
             tamper.take_snapshot(buf.prev)
         if check:
-            tamper.check(plane, cur, sums)
+            tamper.check(plane, cur, sums, nat)
         tampered = tamper.tampered
 
         # Steps 7-8.

@@ -106,8 +106,6 @@ class TamperDetector:
         self.cfg = cfg
         self.pixel_threshold = pixel_threshold
         self.check_every, self.persist_frames = check_every, persist_frames
-        self.native: ModuleType | None = None
-        """The compiled core (visionedge.gate.native) for the structure counts, or None."""
         self.reset()
 
     def reset(self) -> None:
@@ -149,11 +147,17 @@ class TamperDetector:
             self.snapshot_age += 1
 
     def condition(
-        self, plane: Plane, blurred: Plane, sums: tuple[int, ...] | None = None
+        self,
+        plane: Plane,
+        blurred: Plane,
+        sums: tuple[int, ...] | None = None,
+        native: ModuleType | None = None,
     ) -> str:
         """Evaluate one check (first match wins); may drop the snapshot. Empty: no condition.
 
-        ``sums`` are the plane's sums when the compiled pass already made them.
+        ``sums`` are the plane's sums when the compiled pass already made them; ``native``
+        is the compiled core for the structure counts (passed, not stored: the detector's
+        attributes are its state, which recordings copy and pickle).
         """
         cfg = self.cfg
         if self.snapshot is not None and self.snapshot_age > 10 * self.persist_frames:
@@ -167,9 +171,9 @@ class TamperDetector:
         if cfg.focus_min > 0 and stats.lap_var < cfg.focus_min:
             return "defocused"
         if self.snapshot is not None:
-            if self.native is not None:
+            if native is not None:
                 h, w = blurred.shape
-                strong, agree = self.native.structure_counts(
+                strong, agree = native.structure_counts(
                     self.snapshot, blurred, w, h, self.pixel_threshold
                 )
             else:
@@ -182,9 +186,15 @@ class TamperDetector:
             return "scene_changed"
         return ""
 
-    def check(self, plane: Plane, blurred: Plane, sums: tuple[int, ...] | None = None) -> None:
-        """Run one check and apply the persistence rule (``sums``: see :meth:`condition`)."""
-        found = self.condition(plane, blurred, sums)
+    def check(
+        self,
+        plane: Plane,
+        blurred: Plane,
+        sums: tuple[int, ...] | None = None,
+        native: ModuleType | None = None,
+    ) -> None:
+        """Run one check and apply the persistence rule (arguments: see :meth:`condition`)."""
+        found = self.condition(plane, blurred, sums, native)
         if self.state is TamperState.OK:
             self._streak = self._streak + 1 if found else 0
             if self._streak >= self.need:

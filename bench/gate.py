@@ -125,8 +125,13 @@ def run_once(
 
 
 def stage_costs(planes: list[Plane], cfg: GateConfig) -> dict[str, float]:
-    """Median wall µs of the gate's main steps on these planes (explains the total)."""
+    """Median wall µs of the gate's main steps on these planes (explains the total).
+
+    The numpy/OpenCV path's steps one by one, then, when the compiled core is built, its one
+    pass (all of them; with the tamper sums) and its regions.
+    """
     from visionedge.gate import RegionFinder, plane_stats
+    from visionedge.gate.native import native_module
 
     h, w = planes[0].shape
     cur, diff, mask = (np.empty((h, w), np.uint8) for _ in range(3))
@@ -163,6 +168,31 @@ def stage_costs(planes: list[Plane], cfg: GateConfig) -> dict[str, float]:
             ("regions", t4, t5),
         ):
             steps[key].append((b - a) / 1000.0)
+    nat = native_module()
+    if nat is not None:
+        prev, changed = planes[0].copy(), np.empty((h, w), np.uint8)
+        cells = np.zeros((h // 8, w // 8), np.uint8)
+        for key in ("compiled pass", "compiled pass + tamper sums", "compiled regions"):
+            steps[key] = []
+        for plane in planes[:: max(1, len(planes) // 200)]:
+            t0 = clock()
+            nat.gate_pass(plane, cur, prev, bg, changed, None, None, w, h, 0,
+                          cfg.pixel_threshold, cfg.background_step, 1, cfg.blur, False, False)
+            t1 = clock()
+            nat.gate_pass(plane, cur, prev, bg, changed, None, None, w, h, 0,
+                          cfg.pixel_threshold, cfg.background_step, 1, cfg.blur, False, True,
+                          cells)
+            t2 = clock()
+            if cells.size:
+                nat.regions(changed, cells, w, h, min_area)
+            t3 = clock()
+            prev, cur = cur, prev
+            for key, a, b in (
+                ("compiled pass", t0, t1),
+                ("compiled pass + tamper sums", t1, t2),
+                ("compiled regions", t2, t3),
+            ):
+                steps[key].append((b - a) / 1000.0)
     return {k: statistics.median(v) for k, v in steps.items()}
 
 
@@ -247,8 +277,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{'mean':>6} {'p90':>6} {'cpu':>6} {'closed':>6} {'open':>6} {'fps':>7} {'base µs':>7} {'ratio':>5} {'open%':>6} "
         f"{'recall':>18} {'false-open':>10}"
     )
+    core = "compiled core" if FrameDifferenceGate(cfg).native else "numpy/OpenCV path"
     print(
-        f"motion gate, one OpenCV thread; µs per frame: median wall time (best of {args.repeat} "
+        f"motion gate ({core}; VISIONEDGE_GATE_NATIVE=off for the other), one OpenCV thread; "
+        f"µs per frame: median wall time (best of {args.repeat} "
         "passes), mean, p90, median thread CPU time, median on frames with the gate closed / open; "
         "fps from the mean; ratio = gate / baseline median"
     )
@@ -263,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.recall:>18} {r.false_open:>10}"
         )
     print(
-        f"steps on {clips[0].name} (median µs; the tamper check runs every "
+        f"steps on {clips[0].name} (median µs; numpy path, then the compiled core; the tamper "
+        "check runs every "
         f"{cfg.tamper.check_every_s:g} s, regions only while open): "
         + ", ".join(f"{k} {v:.1f}" for k, v in costs.items())
     )

@@ -11,6 +11,8 @@ thread's CPU time of:
   with the motion regions on every open frame;
 - ``gate, no regions``: the same without the regions, as the pipeline runs it on the frames
   it will not classify (most of them);
+- ``numpy gate, no regions``: the same on the numpy/OpenCV path (``native=False``), to show
+  what the compiled core (visionedge.gate._native, ``VISIONEDGE_GATE_NATIVE``) saves;
 - ``plane + gate``: the plane from the frame's luma (``to_motion_plane``) plus the update;
 - ``base full``: ``cv2.absdiff`` + ``cv2.threshold`` + ``cv2.countNonZero`` against the
   previous frame at the frame's resolution (preallocated buffers), the usual simplest gate;
@@ -27,8 +29,9 @@ of ``cv2.findContours``' result). It needs scipy.
 
 Then the cost against resolution: for frames of 320x240 up to 1920x1080 (the synthetic
 scene rendered at that size), the median µs of one memory pass over the luma (a copy), of
-the plane extraction from luma and from BGR, of the gate update (without regions) and of
-the plain absdiff + threshold + count at that resolution. Targets (issue 11): gate
+the plane extraction from luma (compiled and numpy/OpenCV) and from BGR, of the gate update
+(without regions; compiled and numpy) and of the plain absdiff + threshold + count at that
+resolution. Targets (issue 11): gate
 <= 0.6x base at the same resolution and <= 0.12x Frigate; exit status 1 when the gate
 without regions misses either.
 """
@@ -146,6 +149,8 @@ def compare(lumas: list[Plane], frigate_cls: Any | None, cfg: GateConfig) -> dic
     gate2 = FrameDifferenceGate(cfg, fps=15.0)
     gate3 = FrameDifferenceGate(cfg, fps=15.0)
     gate3.regions_wanted = False
+    gate4 = FrameDifferenceGate(cfg, fps=15.0, native=False)
+    gate4.regions_wanted = False
     base_full = Baseline(lumas[0].shape, cfg.pixel_threshold)
     base_plane = Baseline(planes[0].shape, cfg.pixel_threshold)
     frigate = None
@@ -154,6 +159,7 @@ def compare(lumas: list[Plane], frigate_cls: Any | None, cfg: GateConfig) -> dic
     steps: dict[str, Callable[[int], object]] = {
         "gate": lambda i: gate.process_plane(planes[i], i),
         "gate, no regions": lambda i: gate3.process_plane(planes[i], i),
+        "numpy gate, no regions": lambda i: gate4.process_plane(planes[i], i),
         "plane + gate": lambda i: gate2.process_plane(to_motion_plane(lumas[i], cfg.width), i),
         "base full": lambda i: base_full.step(lumas[i]),
         "base plane": lambda i: base_plane.step(planes[i]),
@@ -172,39 +178,46 @@ def compare(lumas: list[Plane], frigate_cls: Any | None, cfg: GateConfig) -> dic
 
 
 def per_resolution(cfg: GateConfig) -> None:
-    print("\ncost against resolution (median µs per frame, one thread; base = absdiff + threshold "
-          "+ count at the frame's resolution)")
-    print(f"  {'frame':>10} {'plane':>8} {'copy Y':>7} {'plane←Y':>8} {'plane←BGR':>9} {'gate':>6} "
-          f"{'plane←Y+gate':>12} {'÷ copy':>7} {'base':>6} {'gate÷base':>9}")
+    print("\ncost against resolution (median µs per frame, one thread; copy = one memory pass over "
+          "the luma; base = absdiff + threshold + count at the frame's resolution; gate without "
+          "regions; 'np' = the numpy/OpenCV path)")
+    print(f"  {'frame':>10} {'plane':>8} {'copy Y':>7} {'plane←Y':>8} {'np':>6} {'plane←BGR':>9} "
+          f"{'gate':>6} {'np':>6} {'plane←Y+gate':>12} {'÷ copy':>7} {'base':>6} {'gate÷base':>9}")
     for w, h in ((320, 240), (640, 360), (1280, 720), (1920, 1080)):
         lumas, bgrs = synth_lumas(w, h, 60)
-        gate = FrameDifferenceGate(cfg, fps=15.0)
+        gate = FrameDifferenceGate(cfg, fps=15.0, native=None)
         gate.regions_wanted = False
+        slow = FrameDifferenceGate(cfg, fps=15.0, native=False)
+        slow.regions_wanted = False
         base = Baseline(lumas[0].shape, cfg.pixel_threshold)
         dst = np.empty_like(lumas[0])
-        t: dict[str, list[float]] = {"copy": [], "plane_y": [], "plane_bgr": [], "gate": [], "base": []}
-        cpu = time.perf_counter_ns
+        keys = ("copy", "plane_y", "plane_y_np", "plane_bgr", "gate", "gate_np", "base")
+        t: dict[str, list[float]] = {k: [] for k in keys}
+        clock = time.perf_counter_ns
         for i, (y, bgr) in enumerate(zip(lumas, bgrs, strict=True)):
-            t0 = cpu()
+            stamps = [clock()]
             np.copyto(dst, y)
-            t1 = cpu()
+            stamps.append(clock())
             plane = to_motion_plane(y, cfg.width)
-            t2 = cpu()
+            stamps.append(clock())
+            to_motion_plane(y, cfg.width, native=False)
+            stamps.append(clock())
             to_motion_plane(bgr, cfg.width)
-            t3 = cpu()
+            stamps.append(clock())
             gate.process_plane(plane, i)
-            t4 = cpu()
+            stamps.append(clock())
+            slow.process_plane(plane, i)
+            stamps.append(clock())
             base.step(y)
-            t5 = cpu()
-            for k, a, b in (("copy", t0, t1), ("plane_y", t1, t2), ("plane_bgr", t2, t3),
-                            ("gate", t3, t4), ("base", t4, t5)):
+            stamps.append(clock())
+            for k, a, b in zip(keys, stamps[:-1], stamps[1:], strict=True):
                 t[k].append((b - a) / 1000.0)
         m = {k: statistics.median(v[5:]) for k, v in t.items()}
         ph, pw = plane.shape
         both = m["plane_y"] + m["gate"]
         print(f"  {w:>5}x{h:<4} {pw:>4}x{ph:<3} {m['copy']:7.1f} {m['plane_y']:8.1f} "
-              f"{m['plane_bgr']:9.1f} {m['gate']:6.1f} {both:12.1f} {both / m['copy']:7.2f} "
-              f"{m['base']:6.1f} {m['gate'] / m['base']:9.2f}")
+              f"{m['plane_y_np']:6.1f} {m['plane_bgr']:9.1f} {m['gate']:6.1f} {m['gate_np']:6.1f} "
+              f"{both:12.1f} {both / m['copy']:7.2f} {m['base']:6.1f} {m['gate'] / m['base']:9.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,14 +241,17 @@ def main(argv: list[str] | None = None) -> int:
         what = "synthetic 640x360 scene"
     m = compare(lumas, frigate_cls, cfg)
     h, w = lumas[0].shape
+    path = "compiled core" if FrameDifferenceGate(cfg).native else "numpy/OpenCV path"
     print(f"gate update vs baselines on {len(lumas)} frames of {what} ({w}x{h}); median thread "
-          "CPU µs per frame")
+          f"CPU µs per frame; gate on the {path}")
     for k, v in m.items():
         print(f"  {k:14} {v:8.1f}")
     print(f"  gate / base full  = {m['gate'] / m['base full']:.2f}   (target <= 0.6)")
     print(f"  gate / base plane = {m['gate'] / m['base plane']:.2f}")
     print(f"  plane+gate / base full = {m['plane + gate'] / m['base full']:.2f}")
     print(f"  gate, no regions / base full = {m['gate, no regions'] / m['base full']:.2f}")
+    print(f"  numpy gate, no regions / base full = "
+          f"{m['numpy gate, no regions'] / m['base full']:.2f}")
     if "frigate" in m:
         print(f"  gate / frigate    = {m['gate'] / m['frigate']:.3f}  (target <= 0.12)")
         print(f"  gate, no regions / frigate = {m['gate, no regions'] / m['frigate']:.3f}")

@@ -12,7 +12,9 @@ its own process, best wall time of ``--repeat`` runs (CPU = user + system of the
 - ``decode bgr``: OpenCV ``VideoCapture.read`` of every frame as BGR (the usual way);
 - ``replay``: ``python -m visionedge replay CLIP --quiet`` with the default config (gate,
   events, the shipped classifier on what moved);
-- ``replay, no classifier``: the same with ``classifier.enabled = false``.
+- ``replay, no classifier``: the same with ``classifier.enabled = false``;
+- ``replay, numpy gate``: the default replay with ``VISIONEDGE_GATE_NATIVE=off`` (the gate's
+  numpy/OpenCV path instead of its compiled core), to show what the core saves.
 
 ``startup`` is the replay of the clip's first 10 frames (imports, model load, clip open),
 so ``loop`` = replay - startup is the per-clip work (against decode minus the decode of
@@ -110,10 +112,10 @@ def first_frames(src: Path, dst: Path, count: int) -> None:
             out.mux(packet)
 
 
-def timed(cmd: list[str], repeat: int) -> tuple[float, float]:
+def timed(cmd: list[str], repeat: int, **extra_env: str) -> tuple[float, float]:
     """Best wall seconds and that run's CPU seconds (user + system) of ``cmd``."""
     best = (float("inf"), 0.0)
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = dict(os.environ, OMP_NUM_THREADS="1", **extra_env)
     for _ in range(repeat):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
@@ -139,6 +141,10 @@ def bench_clip(clip: Path, tmp: Path, repeat: int) -> float:
         "replay, no classifier": timed(
             [py, "-m", "visionedge", "replay", str(clip), "--quiet", "--config", str(gate_only)],
             repeat,
+        ),
+        "replay, numpy gate": timed(
+            [py, "-m", "visionedge", "replay", str(clip), "--quiet"], repeat,
+            VISIONEDGE_GATE_NATIVE="off",
         ),
         "startup": timed([py, "-m", "visionedge", "replay", str(head), "--quiet"], repeat),
         "startup, no classifier": timed(

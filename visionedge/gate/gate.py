@@ -1,10 +1,12 @@
 """The frame-differencing motion gate (docs/gate-algorithm.md §2), the MotionGate of the pipeline.
 
 Every step is integer and matches the spec bit for bit (tests/gate compares it with the
-literal transcription in :mod:`visionedge.gate.reference`). The per-frame path works in
-buffers allocated once per plane size: ``cv2`` calls write through ``dst=``, the previous
-plane and the current one swap roles instead of being copied, and the mask/zone bitmaps are
-rebuilt only when the plane size or the configuration changes.
+literal transcription in :mod:`visionedge.gate.reference`). The per-pixel steps run either in
+the compiled core (:mod:`visionedge.gate.native`: the firmware's fused one-pass loop) or as
+numpy/OpenCV calls; both give the same bytes. The per-frame path works in buffers allocated
+once per plane size: ``cv2`` calls write through ``dst=``, the previous plane and the current
+one swap roles instead of being copied, and the mask/zone bitmaps are rebuilt only when the
+plane size or the configuration changes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from visionedge.frame import Frame, Plane
 from visionedge.gate.exposure import ExposureTracker
 from visionedge.gate.hysteresis import Hysteresis
 from visionedge.gate.masks import MaskSet, build_mask_set
+from visionedge.gate.native import load_native
 from visionedge.gate.regions import RegionFinder
 from visionedge.gate.tamper import TamperDetector
 from visionedge.gate.timing import DEFAULT_FPS, FrameCounts, frame_counts
@@ -31,6 +34,7 @@ from visionedge.protocols import Box, GateResult
 __all__ = ["FrameDifferenceGate", "check_plane"]
 
 _U8 = npt.NDArray[np.uint8]
+_REFERENCE_CODES = {"previous": 0, "background": 1, "both": 2}  # ve::Reference
 
 
 def check_plane(plane: object) -> Plane:
@@ -67,6 +71,8 @@ class _Buffers:
         self.diff, self.diff2, self.changed = u8(), u8(), u8()
         self.lo, self.hi, self.zone = u8(), u8(), u8()
         self.step, self.step_value = u8(), 0
+        # The region cells (§6 step 1) the compiled pass marks as it goes.
+        self.cells = np.zeros((h // 8, w // 8), dtype=np.uint8)
 
 
 class FrameDifferenceGate:
@@ -78,8 +84,13 @@ class FrameDifferenceGate:
     ``zones`` on every frame, as the parity contract says.
     """
 
-    def __init__(self, cfg: GateConfig, fps: float = DEFAULT_FPS) -> None:
+    def __init__(
+        self, cfg: GateConfig, fps: float = DEFAULT_FPS, *, native: bool | None = None
+    ) -> None:
         self.cfg = cfg
+        # None: as VISIONEDGE_GATE_NATIVE says (auto); True/False force the compiled core
+        # or the numpy path (visionedge.gate.native).
+        self._native = load_native(native)
         self._counts = frame_counts(cfg, fps)
         self._hyst = Hysteresis(cfg.k, cfg.n, self._counts.close_after)
         self._exposure = ExposureTracker(cfg.exposure_jump)
@@ -89,6 +100,7 @@ class FrameDifferenceGate:
         self._shape: tuple[int, int] | None = None
         self._buf: _Buffers | None = None
         self._masks: MaskSet | None = None
+        self._zone_stack: _U8 | None = None
         self._regions: RegionFinder | None = None
         self._t = 0
         self.regions_wanted = True
@@ -96,6 +108,11 @@ class FrameDifferenceGate:
         next frame sets it false: the regions cost as much as the rest of the update)."""
 
     # -- state ------------------------------------------------------------------------
+    @property
+    def native(self) -> bool:
+        """Whether the per-pixel steps run in the compiled core (else numpy/OpenCV)."""
+        return self._native is not None
+
     @property
     def frames_seen(self) -> int:
         """Frames processed since the last reset (``t`` of the spec)."""
@@ -154,7 +171,10 @@ class FrameDifferenceGate:
 
     def _build_masks(self, h: int, w: int) -> MaskSet:
         zones = [(z.name, z.polygon) for z in self.cfg.zones]
-        return build_mask_set(self.cfg.masks, zones, w, h)
+        masks = build_mask_set(self.cfg.masks, zones, w, h)
+        # The compiled pass reads the zones as one contiguous (zones, h, w) block.
+        self._zone_stack = np.ascontiguousarray(np.stack(masks.zones255)) if masks.zones255 else None
+        return masks
 
     def _setup(self, h: int, w: int) -> None:
         self._shape = (h, w)
@@ -185,32 +205,24 @@ class FrameDifferenceGate:
         buf, masks, cfg = self._buf, self._masks, self.cfg
         assert buf is not None and masks is not None and self._regions is not None
         cur = buf.cur
-        if cfg.blur:
-            cv2.GaussianBlur(plane, (3, 3), 0, dst=cur)
-        else:
-            np.copyto(cur, plane)
-
         first = self._t == 0
-        changed_px = 0
         changed = buf.changed
-        if first:
-            pct = 0.0
+        check = cfg.tamper.enabled and self._t % self._counts.check_every == 0
+        nat = self._native
+        sums: tuple[int, ...] | None = None
+        zone_counts: tuple[int, ...] = ()
+        if nat is not None:
+            # Steps 1, 3-5, the box, the zone counts and the background step in one pass.
+            changed_px, bx0, by0, bx1, by1, zone_counts, sums = nat.gate_pass(
+                plane, cur, buf.prev, buf.bg, changed, masks.active255, self._zone_stack,
+                w, h, len(masks.zone_names), cfg.pixel_threshold, cfg.background_step,
+                _REFERENCE_CODES[cfg.reference], cfg.blur, first, check,
+                buf.cells if self.regions_wanted else None,
+            )
+            pct = 0.0 if first or not masks.total else (100.0 * changed_px) / masks.total
         else:
-            ref = cfg.reference
-            diff = buf.diff
-            if ref == "previous":
-                cv2.absdiff(cur, buf.prev, dst=diff)
-            elif ref == "background":
-                cv2.absdiff(cur, buf.bg, dst=diff)
-            else:
-                cv2.absdiff(cur, buf.prev, dst=diff)
-                cv2.absdiff(cur, buf.bg, dst=buf.diff2)
-                cv2.min(diff, buf.diff2, dst=diff)
-            cv2.threshold(diff, cfg.pixel_threshold, 255, cv2.THRESH_BINARY, dst=changed)
-            if masks.active255 is not None:
-                cv2.bitwise_and(changed, masks.active255, dst=changed)
-            changed_px = cv2.countNonZero(changed)
-            pct = (100.0 * changed_px) / masks.total if masks.total else 0.0
+            changed_px, pct = self._numpy_steps(plane, first)
+            bx0 = by0 = bx1 = by1 = 0
 
         # Step 6: global change, exposure jump.
         exposure_jump = self._exposure.update(metadata)
@@ -224,8 +236,8 @@ class FrameDifferenceGate:
         tamper = self._tamper
         if rejected:
             tamper.take_snapshot(buf.prev)
-        if cfg.tamper.enabled and self._t % self._counts.check_every == 0:
-            tamper.check(plane, cur)
+        if check:
+            tamper.check(plane, cur, sums, nat)
         tampered = tamper.tampered
 
         # Steps 7-8.
@@ -236,21 +248,11 @@ class FrameDifferenceGate:
             reason = "motion"
 
         # Step 9: prev <- B by swapping buffers; background update.
-        if rejected or first:
+        # (The compiled pass stepped the background already and set it on a first frame.)
+        if rejected or (first and nat is None):
             np.copyto(buf.bg, cur)
-        else:
-            # Kept up to date even with reference = "previous": a runtime switch to
-            # "background" must find the background the spec would have (§5).
-            step = cfg.background_step
-            if buf.step_value != step:
-                buf.step.fill(step)
-                buf.step_value = step
-            # Saturating 8-bit add/subtract give the spec's clamp (B is in range anyway);
-            # an array operand is twice as fast as a scalar one in cv2.
-            cv2.subtract(buf.bg, buf.step, dst=buf.lo)
-            cv2.add(buf.bg, buf.step, dst=buf.hi)
-            cv2.max(cur, buf.lo, dst=buf.lo)
-            cv2.min(buf.lo, buf.hi, dst=buf.bg)
+        elif nat is None:
+            self._numpy_background_step()
         buf.prev, buf.cur = cur, buf.prev
         self._t += 1
         tamper.age()
@@ -260,14 +262,21 @@ class FrameDifferenceGate:
         regions: tuple[Box, ...] = ()
         zones: tuple[str, ...] = ()
         if changed_px and not rejected:
-            x, y, bw, bh = cv2.boundingRect(changed)
-            box = _box(x, y, x + bw, y + bh, w, h)
-            if masks.zone_names:
-                zones = self._zones(changed, masks, buf.zone)
+            if nat is not None:
+                box = _box(bx0, by0, bx1 + 1, by1 + 1, w, h)
+                if masks.zone_names:
+                    zones = self._zones_of(zone_counts, masks)
+            else:
+                x, y, bw, bh = cv2.boundingRect(changed)
+                box = _box(x, y, x + bw, y + bh, w, h)
+                if masks.zone_names:
+                    zones = self._zones(changed, masks, buf.zone)
             if tr.open and self.regions_wanted:
                 min_area = cfg.min_region_pct * h * w / 100.0
+                cells = buf.cells if nat is not None and buf.cells.size else None
                 regions = tuple(
-                    _box(*b, w, h) for b in self._regions.find(changed, math.ceil(min_area))
+                    _box(*b, w, h)
+                    for b in self._regions.find(changed, math.ceil(min_area), cells, nat)
                 )
         gate_us = (time.perf_counter_ns() - start) / 1000.0
         return GateResult(
@@ -284,6 +293,58 @@ class FrameDifferenceGate:
             tamper=tamper.state,
             tamper_reason=tamper.reason,
             gate_us=gate_us,
+        )
+
+    def _numpy_steps(self, plane: Plane, first: bool) -> tuple[int, float]:
+        """Steps 1 and 3-5 with numpy/OpenCV: B into ``cur``, C into ``changed``; (count, %)."""
+        buf, masks, cfg = self._buf, self._masks, self.cfg
+        assert buf is not None and masks is not None
+        cur, changed = buf.cur, buf.changed
+        if cfg.blur:
+            cv2.GaussianBlur(plane, (3, 3), 0, dst=cur)
+        else:
+            np.copyto(cur, plane)
+        if first:
+            return 0, 0.0
+        ref = cfg.reference
+        diff = buf.diff
+        if ref == "previous":
+            cv2.absdiff(cur, buf.prev, dst=diff)
+        elif ref == "background":
+            cv2.absdiff(cur, buf.bg, dst=diff)
+        else:
+            cv2.absdiff(cur, buf.prev, dst=diff)
+            cv2.absdiff(cur, buf.bg, dst=buf.diff2)
+            cv2.min(diff, buf.diff2, dst=diff)
+        cv2.threshold(diff, cfg.pixel_threshold, 255, cv2.THRESH_BINARY, dst=changed)
+        if masks.active255 is not None:
+            cv2.bitwise_and(changed, masks.active255, dst=changed)
+        changed_px = int(cv2.countNonZero(changed))
+        return changed_px, (100.0 * changed_px) / masks.total if masks.total else 0.0
+
+    def _numpy_background_step(self) -> None:
+        """Step 9's bounded background step with four saturating OpenCV operations."""
+        buf = self._buf
+        assert buf is not None
+        # Kept up to date even with reference = "previous": a runtime switch to
+        # "background" must find the background the spec would have (§5).
+        step = self.cfg.background_step
+        if buf.step_value != step:
+            buf.step.fill(step)
+            buf.step_value = step
+        # Saturating 8-bit add/subtract give the spec's clamp (B is in range anyway);
+        # an array operand is twice as fast as a scalar one in cv2.
+        cv2.subtract(buf.bg, buf.step, dst=buf.lo)
+        cv2.add(buf.bg, buf.step, dst=buf.hi)
+        cv2.max(buf.cur, buf.lo, dst=buf.lo)
+        cv2.min(buf.lo, buf.hi, dst=buf.bg)
+
+    def _zones_of(self, counts: tuple[int, ...], masks: MaskSet) -> tuple[str, ...]:
+        start = self.cfg.start_pct
+        return tuple(
+            name
+            for name, n, total in zip(masks.zone_names, counts, masks.zone_totals, strict=True)
+            if total and (100.0 * n) / total >= start
         )
 
     def _zones(self, changed: _U8, masks: MaskSet, scratch: _U8) -> tuple[str, ...]:

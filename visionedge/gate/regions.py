@@ -11,6 +11,8 @@ pixels apart merge; each region's box is then tightened to the changed pixels in
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -37,22 +39,46 @@ class RegionFinder:
             self._levels.append(np.empty((h, w), dtype=np.uint8))
         self._gh, self._gw = h, w
 
-    def find(self, changed: npt.NDArray[np.uint8], min_area: int) -> list[PixelBox]:
+    @property
+    def grid(self) -> tuple[int, int]:
+        """``(rows, columns)`` of the cell grid (0 on planes smaller than one cell)."""
+        return self._gh, self._gw
+
+    def find(
+        self,
+        changed: npt.NDArray[np.uint8],
+        min_area: int,
+        cells: npt.NDArray[np.uint8] | None = None,
+        native: ModuleType | None = None,
+    ) -> list[PixelBox]:
         """Boxes of the changed regions (non-zero pixels of ``changed``), largest first.
 
         Regions whose box covers fewer than ``min_area`` pixels are dropped. On planes too
-        small for the grid the whole changed area is one region.
+        small for the grid the whole changed area is one region. ``cells`` is the cell grid
+        when the compiled gate pass already made it (255 where a cell has a changed pixel);
+        without it the grid comes from the halvings. With ``cells`` and the compiled core
+        (``native``) the whole search runs there (same boxes, same order).
         """
         if self._gh == 0 or self._gw == 0:
             x, y, w, h = cv2.boundingRect(changed)
             whole = [(x, y, x + w, y + h)] if w and h else []
             return [b for b in whole if (b[2] - b[0]) * (b[3] - b[1]) >= min_area]
+        if cells is not None and native is not None:
+            found: list[PixelBox] = native.regions(
+                changed, cells, self.width, self.height, min_area
+            )
+            return found
         src = changed
-        for dst in self._levels:
-            dh, dw = dst.shape
-            # Cropping to an even size keeps OpenCV on its exact 2x path.
-            cv2.resize(src[: dh * 2, : dw * 2], (dw, dh), dst=dst, interpolation=cv2.INTER_AREA)
-            src = dst
+        if cells is not None:
+            src = cells
+        else:
+            for dst in self._levels:
+                dh, dw = dst.shape
+                # Cropping to an even size keeps OpenCV on its exact 2x path.
+                cv2.resize(
+                    src[: dh * 2, : dw * 2], (dw, dh), dst=dst, interpolation=cv2.INTER_AREA
+                )
+                src = dst
         # 16-bit labels are faster; components of an 8-connected grid number at most a
         # quarter of its cells, far below 65535 for any plane width the config allows.
         count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(

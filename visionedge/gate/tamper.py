@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import cv2
@@ -21,7 +22,13 @@ from visionedge.config import TamperConfig
 from visionedge.frame import Plane
 from visionedge.protocols import TamperState
 
-__all__ = ["PlaneStats", "TamperDetector", "plane_stats", "structure_agreement"]
+__all__ = [
+    "PlaneStats",
+    "TamperDetector",
+    "plane_stats",
+    "stats_from_sums",
+    "structure_agreement",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +71,12 @@ def plane_stats(plane: Plane) -> PlaneStats:
         m = (h - 2) * (w - 2)
         lap_var = _variance(m, _sum(inner), _sum(cv2.multiply(inner, inner, dtype=cv2.CV_32S)))
     return PlaneStats(mean, std, lap_var)
+
+
+def stats_from_sums(sums: tuple[int, ...]) -> PlaneStats:
+    """The §3 statistics from the exact sums ``(n, Σp, Σp², m, ΣL, ΣL²)`` of the compiled pass."""
+    n, s, ss, m, sl, sll = sums
+    return PlaneStats(s / n, math.sqrt(_variance(n, s, ss)), _variance(m, sl, sll))
 
 
 def structure_agreement(snapshot: Plane, current: Plane, threshold: int) -> tuple[int, int]:
@@ -133,12 +146,23 @@ class TamperDetector:
         if self.snapshot is not None:
             self.snapshot_age += 1
 
-    def condition(self, plane: Plane, blurred: Plane) -> str:
-        """Evaluate one check (first match wins); may drop the snapshot. Empty: no condition."""
+    def condition(
+        self,
+        plane: Plane,
+        blurred: Plane,
+        sums: tuple[int, ...] | None = None,
+        native: ModuleType | None = None,
+    ) -> str:
+        """Evaluate one check (first match wins); may drop the snapshot. Empty: no condition.
+
+        ``sums`` are the plane's sums when the compiled pass already made them; ``native``
+        is the compiled core for the structure counts (passed, not stored: the detector's
+        attributes are its state, which recordings copy and pickle).
+        """
         cfg = self.cfg
         if self.snapshot is not None and self.snapshot_age > 10 * self.persist_frames:
             self.snapshot = None
-        stats = plane_stats(plane)
+        stats = plane_stats(plane) if sums is None else stats_from_sums(sums)
         self.last_stats = stats
         if stats.mean <= cfg.dark_level:
             return "dark"
@@ -147,16 +171,30 @@ class TamperDetector:
         if cfg.focus_min > 0 and stats.lap_var < cfg.focus_min:
             return "defocused"
         if self.snapshot is not None:
-            strong, agree = structure_agreement(self.snapshot, blurred, self.pixel_threshold)
+            if native is not None:
+                h, w = blurred.shape
+                strong, agree = native.structure_counts(
+                    self.snapshot, blurred, w, h, self.pixel_threshold
+                )
+            else:
+                strong, agree = structure_agreement(
+                    self.snapshot, blurred, self.pixel_threshold
+                )
             if strong == 0 or 2 * agree >= strong:
                 self.snapshot = None
                 return ""
             return "scene_changed"
         return ""
 
-    def check(self, plane: Plane, blurred: Plane) -> None:
-        """Run one check and apply the persistence rule."""
-        found = self.condition(plane, blurred)
+    def check(
+        self,
+        plane: Plane,
+        blurred: Plane,
+        sums: tuple[int, ...] | None = None,
+        native: ModuleType | None = None,
+    ) -> None:
+        """Run one check and apply the persistence rule (arguments: see :meth:`condition`)."""
+        found = self.condition(plane, blurred, sums, native)
         if self.state is TamperState.OK:
             self._streak = self._streak + 1 if found else 0
             if self._streak >= self.need:

@@ -1,6 +1,8 @@
 // docs/gate-algorithm.md, step by step; the step numbers in comments refer to §2 and §3 there.
 #include "ve/gate.h"
 
+#include "ve/gate_pass.h"
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -35,21 +37,46 @@ ExposureInfo ExposureInfo::none() {
 
 namespace {
 
-inline int reflect101(int i, int n) {
-  if (n == 1) return 0;
-  if (i < 0) return -i;
-  if (i >= n) return 2 * n - 2 - i;
-  return i;
-}
-
-inline int absdiff(int a, int b) { return a > b ? a - b : b - a; }
-
 bool finite_positive(double v) { return std::isfinite(v) && v > 0.0; }
+
+double variance(int64_t n, int64_t s, int64_t ss) {
+  if (n == 0) return 0.0;
+  return static_cast<double>(n * ss - s * s) / (static_cast<double>(n) * static_cast<double>(n));
+}
 
 }  // namespace
 
-MotionGate::MotionGate() = default;
+// The fused pass's view of the gate's bit-packed masks (ve/gate_pass.h): the active row is
+// unpacked into bytes, each C row packed into the changed bitmap and counted per zone.
+struct GateRowSink {
+  MotionGate& g;
+  int w;
+  int* zone_changed;
 
+  const uint8_t* active_row(int y) {
+    if (g.p_.mask_bits == nullptr) return nullptr;
+    uint8_t* row = g.row_active_;
+    const int base = y * w;
+    for (int x = 0; x < w; ++x) row[x] = bitmap_get(g.p_.mask_bits, base + x) ? 0 : 255;
+    return row;
+  }
+  uint8_t* changed_row(int) { return g.row_changed_; }
+  void row_done(int y, const uint8_t* c, uint32_t count) {
+    if (count == 0) return;
+    const int base = y * w;
+    uint8_t* out = g.changed_out_;
+    for (int x = 0; x < w; ++x) {
+      if (c[x] == 0) continue;
+      const int i = base + x;
+      if (out != nullptr) out[i >> 3] = static_cast<uint8_t>(out[i >> 3] | (1u << (i & 7)));
+      for (int z = 0; z < g.p_.zone_count; ++z) {
+        if (bitmap_get(g.p_.zones[z].bits, i)) ++zone_changed[z];
+      }
+    }
+  }
+};
+
+MotionGate::MotionGate() = default;
 Status MotionGate::configure(const GateParams& params) {
   if (params.plane_w < 1 || params.plane_h < 1) return Status::kBadConfig;
   if (params.plane_w > kMaxPlaneW || params.plane_h > kMaxPlaneH) return Status::kPlaneTooLarge;
@@ -96,77 +123,22 @@ void MotionGate::reset() {
   snapshot_age_ = 0;
 }
 
-void MotionGate::blur_into(const uint8_t* plane, uint8_t* out) const {
-  const int w = p_.plane_w, h = p_.plane_h;
-  static constexpr int kW[3] = {1, 2, 1};
-  for (int y = 0; y < h; ++y) {
-    const uint8_t* rows[3] = {plane + reflect101(y - 1, h) * w, plane + y * w,
-                              plane + reflect101(y + 1, h) * w};
-    for (int x = 0; x < w; ++x) {
-      const int xs[3] = {reflect101(x - 1, w), x, reflect101(x + 1, w)};
-      int sum = 0;
-      for (int i = 0; i < 3; ++i) {
-        for (int j = 0; j < 3; ++j) sum += kW[i] * kW[j] * rows[i][xs[j]];
-      }
-      out[y * w + x] = static_cast<uint8_t>((sum + 8) >> 4);
-    }
-  }
-}
-
-TamperReason MotionGate::tamper_check(const uint8_t* plane, const uint8_t* blurred) {
+TamperReason MotionGate::tamper_check(const PlaneSums& sums, const uint8_t* blurred) {
   const TamperParams& tp = p_.tamper;
   const int w = p_.plane_w, h = p_.plane_h;
-  const int64_t n = static_cast<int64_t>(w) * h;
   if (snapshot_held_ && snapshot_age_ > 10u * static_cast<uint32_t>(tp.persist_frames)) {
     snapshot_held_ = false;
   }
-  int64_t s = 0, ss = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t v = plane[i];
-    s += v;
-    ss += v * v;
-  }
-  const double mean = static_cast<double>(s) / static_cast<double>(n);
-  const double var = static_cast<double>(n * ss - s * s) / (static_cast<double>(n) * static_cast<double>(n));
-  const double stdev = std::sqrt(var);
+  const double mean = static_cast<double>(sums.s) / static_cast<double>(sums.n);
+  const double stdev = std::sqrt(variance(sums.n, sums.s, sums.ss));
   if (mean <= static_cast<double>(tp.dark_level)) return TamperReason::kDark;
   if (stdev < tp.flat_std) return TamperReason::kFlat;
-  if (tp.focus_min > 0.0) {
-    double lap_var = 0.0;
-    const int64_t m = (h >= 3 && w >= 3) ? static_cast<int64_t>(h - 2) * (w - 2) : 0;
-    if (m > 0) {
-      int64_t sl = 0, sll = 0;
-      for (int y = 1; y < h - 1; ++y) {
-        for (int x = 1; x < w - 1; ++x) {
-          const int i = y * w + x;
-          const int64_t l = static_cast<int64_t>(plane[i - w]) + plane[i + w] + plane[i - 1] +
-                            plane[i + 1] - 4 * static_cast<int64_t>(plane[i]);
-          sl += l;
-          sll += l * l;
-        }
-      }
-      lap_var = static_cast<double>(m * sll - sl * sl) / (static_cast<double>(m) * static_cast<double>(m));
-    }
-    if (lap_var < tp.focus_min) return TamperReason::kDefocused;
+  if (tp.focus_min > 0.0 && variance(sums.m, sums.sl, sums.sll) < tp.focus_min) {
+    return TamperReason::kDefocused;
   }
   if (snapshot_held_) {
-    const int thr = p_.pixel_threshold;
     int64_t strong = 0, agree = 0;
-    auto pair = [&](int pi, int qi) {
-      const int ds = static_cast<int>(snapshot_[qi]) - snapshot_[pi];
-      if (ds > thr || -ds > thr) {
-        ++strong;
-        const int db = static_cast<int>(blurred[qi]) - blurred[pi];
-        const int adb = db < 0 ? -db : db;
-        if (static_cast<int64_t>(ds) * db > 0 && 4 * adb > thr) ++agree;
-      }
-    };
-    for (int y = 0; y < h; ++y) {
-      for (int x = 0; x + 1 < w; ++x) pair(y * w + x, y * w + x + 1);
-    }
-    for (int y = 0; y + 1 < h; ++y) {
-      for (int x = 0; x < w; ++x) pair(y * w + x, (y + 1) * w + x);
-    }
+    structure_counts(snapshot_, blurred, w, h, p_.pixel_threshold, &strong, &agree);
     if (strong == 0 || 2 * agree >= strong) {
       snapshot_held_ = false;  // the scene has come back
       return TamperReason::kNone;
@@ -211,55 +183,37 @@ Status MotionGate::process(const uint8_t* plane, int w, int h, uint32_t index,
   r.index = index;
   if (changed_out_ != nullptr) std::memset(changed_out_, 0, static_cast<size_t>(bitmap_bytes(w, h)));
 
-  // 1. Blur.
-  if (p_.blur) {
-    blur_into(plane, cur_);
-  } else {
-    std::memcpy(cur_, plane, static_cast<size_t>(n));
-  }
-
+  // 1.-5. and the background step of 9 in one pass (ve/gate_pass.h); on tamper-check frames
+  // the pass also sums P for §3.
   const bool first = (t_ == 0);
+  const bool check = p_.tamper.enabled && (t_ % static_cast<uint32_t>(p_.tamper.check_every)) == 0;
   bool rejected = false;
-  int bx0 = w, by0 = h, bx1 = -1, by1 = -1;
   int zone_changed[kMaxZones] = {};
+  PlaneSums sums;
+  PassArgs a;
+  a.plane = plane;
+  a.stride = w;
+  a.w = w;
+  a.h = h;
+  a.cur = cur_;
+  a.prev = prev_;
+  a.bg = bg_;
+  a.blur = p_.blur;
+  a.first = first;
+  a.reference = p_.reference;
+  a.threshold = p_.pixel_threshold;
+  a.step = p_.background_step;
+  a.sums = check ? &sums : nullptr;
+  a.vsum = row_vsum_;
+  GateRowSink sink{*this, w, zone_changed};
+  const PassResult pass = gate_pass(a, sink);
+  int bx0 = pass.x0, by0 = pass.y0, bx1 = pass.x1, by1 = pass.y1;
   if (first) {
-    // 2. First frame: baseline.
-    std::memcpy(prev_, cur_, static_cast<size_t>(n));
-    std::memcpy(bg_, cur_, static_cast<size_t>(n));
+    // 2. First frame: baseline (bg = B was written by the pass; prev = B by the swap below).
     r.changed_pct = 0.0;
   } else {
-    // 3.-5. Difference, changed mask, percentage (and the box/zone counts in the same pass).
-    const int thr = p_.pixel_threshold;
-    int changed = 0;
-    for (int y = 0; y < h; ++y) {
-      for (int x = 0; x < w; ++x) {
-        const int i = y * w + x;
-        const int b = cur_[i];
-        int d;
-        switch (p_.reference) {
-          case Reference::kPrevious: d = absdiff(b, prev_[i]); break;
-          case Reference::kBackground: d = absdiff(b, bg_[i]); break;
-          default: {
-            const int dp = absdiff(b, prev_[i]);
-            const int db = absdiff(b, bg_[i]);
-            d = dp < db ? dp : db;
-          }
-        }
-        if (d > thr && active(i)) {
-          ++changed;
-          if (changed_out_ != nullptr) changed_out_[i >> 3] = static_cast<uint8_t>(changed_out_[i >> 3] | (1u << (i & 7)));
-          if (x < bx0) bx0 = x;
-          if (x > bx1) bx1 = x;
-          if (y < by0) by0 = y;
-          if (y > by1) by1 = y;
-          for (int z = 0; z < p_.zone_count; ++z) {
-            if (bitmap_get(p_.zones[z].bits, i)) ++zone_changed[z];
-          }
-        }
-      }
-    }
     r.changed_pct = active_total_ == 0 ? 0.0
-                                       : (100.0 * static_cast<double>(changed)) /
+                                       : (100.0 * static_cast<double>(pass.changed)) /
                                              static_cast<double>(active_total_);
     // 6. Global change.
     if (r.changed_pct > p_.global_pct) {
@@ -284,9 +238,7 @@ Status MotionGate::process(const uint8_t* plane, int w, int h, uint32_t index,
     snapshot_age_ = 0;
   }
   // §3 Tamper check, between steps 6 and 7.
-  if (p_.tamper.enabled && (t_ % static_cast<uint32_t>(p_.tamper.check_every)) == 0) {
-    tamper_update(tamper_check(plane, cur_));
-  }
+  if (check) tamper_update(tamper_check(sums, cur_));
   // 7. Frame motion into the k-of-n window.
   r.frame_motion = !rejected && !tampered_ && r.changed_pct >= p_.start_pct;
   window_[window_pos_] = r.frame_motion;
@@ -312,23 +264,11 @@ Status MotionGate::process(const uint8_t* plane, int w, int h, uint32_t index,
     }
   }
   r.motion = open_;
-  // 9. Update.
-  if (rejected) {
-    std::memcpy(prev_, cur_, static_cast<size_t>(n));
-    std::memcpy(bg_, cur_, static_cast<size_t>(n));
-  } else if (!first) {
-    const int step = p_.background_step;
-    for (int i = 0; i < n; ++i) {
-      const int b = cur_[i];
-      int g = bg_[i];
-      int d = b - g;
-      if (d > step) d = step;
-      if (d < -step) d = -step;
-      g += d;
-      bg_[i] = static_cast<uint8_t>(g);
-    }
-    std::memcpy(prev_, cur_, static_cast<size_t>(n));
-  }
+  // 9. Update: the pass stepped bg already; a rejected frame re-baselines it. prev = B.
+  if (rejected) std::memcpy(bg_, cur_, static_cast<size_t>(n));
+  uint8_t* const old_prev = prev_;
+  prev_ = cur_;
+  cur_ = old_prev;
   t_ += 1;
   if (snapshot_held_) snapshot_age_ += 1;
   // 10.-11. Box and zones (not on rejected frames).

@@ -105,6 +105,8 @@ struct ExposureInfo {
   static ExposureInfo none();
 };
 
+struct PlaneSums;  // ve/gate_pass.h
+
 class MotionGate {
  public:
   // Defined out of line on purpose: a non-constexpr constructor keeps a static MotionGate in
@@ -133,9 +135,10 @@ class MotionGate {
 
  private:
   bool active(int i) const { return p_.mask_bits == nullptr || !bitmap_get(p_.mask_bits, i); }
-  void blur_into(const uint8_t* plane, uint8_t* out) const;
-  // §3: returns the condition found by this check (kNone when none).
-  TamperReason tamper_check(const uint8_t* plane, const uint8_t* blurred);
+  friend struct GateRowSink;
+  // §3: returns the condition found by this check (kNone when none), from the sums of P the
+  // frame's pass accumulated (ve/gate_pass.h).
+  TamperReason tamper_check(const PlaneSums& sums, const uint8_t* blurred);
   void tamper_update(TamperReason found);
 
   GateParams p_{};
@@ -158,10 +161,17 @@ class MotionGate {
   bool snapshot_held_ = false;
   uint32_t snapshot_age_ = 0;
 
-  uint8_t prev_[kMaxPlanePixels] = {};
+  // prev and the current blurred plane swap roles every frame (no copy); see ve/gate_pass.h.
+  uint8_t plane_a_[kMaxPlanePixels] = {};
+  uint8_t plane_b_[kMaxPlanePixels] = {};
+  uint8_t* prev_ = plane_a_;
+  uint8_t* cur_ = plane_b_;
   uint8_t bg_[kMaxPlanePixels] = {};
-  uint8_t cur_[kMaxPlanePixels] = {};
   uint8_t snapshot_[kMaxPlanePixels] = {};
+  // One row of scratch each for the fused pass: vertical blur sums, the C row, the active row.
+  uint16_t row_vsum_[kMaxPlaneW] = {};
+  uint8_t row_changed_[kMaxPlaneW] = {};
+  uint8_t row_active_[kMaxPlaneW] = {};
 };
 
 }  // namespace ve

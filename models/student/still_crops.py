@@ -2,17 +2,18 @@
 
 Stills have no motion for the gate to find, so the box comes from the teacher instead: the
 PASCAL segmenter's animal pixels (bird, cat, cow, dog, horse, sheep), largest connected
-blob, or a box given by hand in the spec when the segmenter misses (night IR stills). Each
+blob, or a box drawn by hand (``box_xyxy``) where the segmenter misses (night IR stills). Each
 box is cut as the footage set's crops are (box + 15 % per side), plus one wider context
 crop (1.5x), written as ``OUT/animal/<id>[_wide].png`` with a manifest.csv row in the
 footage set's format (``file,clip,split,class,frame,x0,y0,x1,y1``; ``clip`` = the still's id,
 so a by-clip split keeps one still on one side). A contact sheet ``OUT/sheet.png`` is
 written to check every crop by eye before training.
 
-    python models/student/still_crops.py SPEC.json OUT --teacher deeplab_pascal
+    python models/student/still_crops.py models/student/stills.json IMAGES OUT
 
-SPEC.json: ``[{"id", "file", "source", "licence", "box": [x0, y0, x1, y1] (optional,
-normalised)}]``. The photos are never committed; models/student/README.md lists them.
+stills.json: ``[{"id", "source": "REPO @ COMMIT PATH", "licence", "box": "teacher"|"hand",
+"box_xyxy": [x0, y0, x1, y1] (hand boxes, normalised)}]``; IMAGES holds each still as
+``<id><suffix of PATH>`` (``git show COMMIT:PATH``). The photos are never committed.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ def main() -> int:
     """Cut the crops, write the manifest rows and the contact sheet."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("spec", type=Path)
+    ap.add_argument("images", type=Path)
     ap.add_argument("out", type=Path)
     ap.add_argument("--teacher", default="deeplab_pascal")
     args = ap.parse_args()
@@ -81,10 +83,11 @@ def main() -> int:
     (args.out / "animal").mkdir(parents=True, exist_ok=True)
     rows, tiles = [], []
     for item in spec:
-        bgr = cv2.imread(item["file"], cv2.IMREAD_COLOR)
+        file = args.images / (item["id"] + Path(item["source"].rsplit(" ", 1)[1]).suffix)
+        bgr = cv2.imread(str(file), cv2.IMREAD_COLOR)
         if bgr is None:
-            raise SystemExit(f"{item['file']}: not a readable image")
-        box = tuple(item["box"]) if "box" in item else teacher_box(interp, bgr)
+            raise SystemExit(f"{file}: not a readable image")
+        box = tuple(item["box_xyxy"]) if "box_xyxy" in item else teacher_box(interp, bgr)
         if box is None:
             print(f"{item['id']}: no animal found by the teacher; give a box in the spec")
             continue

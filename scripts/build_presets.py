@@ -195,7 +195,10 @@ def student_preset(export_dir: Path, realdata: Path, name: str = STUDENT,
         # background is a class of its own: mapped to nothing, it never becomes an event label.
         "label_map": {"person": ["person"], "vehicle": ["vehicle"], "animal": ["animal"]},
         "threshold": 0.5,
-        "margin": 0.0,
+        # tiny_pva crops tight on the Pi; a board crops with the config's classifier.margin
+        # (its gate_config.h), so the MCU preset leaves the margin to the config: the daemon
+        # and the board then cut the same crop from the same config.
+        **({"margin": 0.0} if name == STUDENT else {}),
         "mcu": {"arena_bytes": arena, "arena_source": "visionedge model export: " + card["tflm"]["arena_method"]},
         "licence": APACHE,
         "source": {"trained": "here, by the tiny-data loop (models/student/README.md)",

@@ -20,8 +20,9 @@ exported card gets a ``preset`` section (label map, thresholds, MCU arena, prove
 sources and licences of the training clips (models/student/split.json names them).
 Re-running with ``--student visionedge/data/models/tiny_pva`` rewrites the card in place.
 ``--name tiny_pva_gray --report models/student/gray`` makes the gray MCU preset the same way
-(its split.json in that report folder); ``--stills models/student/stills.json`` gives the
-provenance of training crops cut from still photos (models/student/still_crops.py).
+(its split.json in that report folder); ``--extra models/student/extra_sources.json`` gives
+the provenance of training crops from outside the footage folder: still photos
+(models/student/still_crops.py) and clips collected with ``visionedge dataset collect``.
 """
 
 from __future__ import annotations
@@ -150,7 +151,7 @@ STUDENT_TEACHER = {
 
 
 def student_preset(export_dir: Path, realdata: Path, name: str = STUDENT,
-                   report: Path = ROOT / "models" / "student", stills: Path | None = None) -> None:
+                   report: Path = ROOT / "models" / "student", extra: Path | None = None) -> None:
     """A student preset (``tiny_pva``, ``tiny_pva_gray``): the exported model, its card plus
     a ``preset`` section; ``report`` is its training report folder (split.json)."""
     card: dict[str, Any] = json.loads((export_dir / "card.json").read_text())
@@ -164,8 +165,11 @@ def student_preset(export_dir: Path, realdata: Path, name: str = STUDENT,
     trained_on = sorted(set(split["groups"].values()) - test)
     manifest: Any = json.loads((realdata / "manifest.json").read_text())
     by_file = {e["file"]: e for e in manifest["clips"]}
-    still_list: list[dict[str, Any]] = json.loads(stills.read_text()) if stills else []
-    by_still = {e["id"]: e for e in still_list}
+    extra_list: list[dict[str, Any]] = json.loads(extra.read_text()) if extra else []
+    by_still = {e["id"]: e for e in extra_list if e["kind"] == "still"}
+    by_file.update({e["id"]: {"file": e["id"], "classes": e["classes"], "licence": e["licence"],
+                              "source": {"origin": e["source"]}}
+                    for e in extra_list if e["kind"] == "clip"})
     trained_on = [c for c in trained_on if c not in by_still]
     missing = [c for c in [*trained_on, *test] if c not in by_file]
     assert not missing, f"not in {realdata}/manifest.json: {missing}"
@@ -297,7 +301,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--name", default=STUDENT, help="preset name of the student (default tiny_pva)")
     ap.add_argument("--report", type=Path, default=ROOT / "models" / "student",
                     help="the student's report folder (split.json, report.md)")
-    ap.add_argument("--stills", type=Path, help="provenance of the still-photo crops trained on")
+    ap.add_argument("--extra", type=Path, help="provenance of training crops from outside REALDATA")
     args = ap.parse_args(argv)
     if len(args.git_dirs) not in (0, 2) or (args.student is None) != (args.realdata is None):
         ap.error("give CORAL_GIT TFLM_GIT, and/or --student DIR with --realdata DIR")
@@ -306,7 +310,7 @@ def main(argv: list[str]) -> int:
     if args.git_dirs:
         upstream(*args.git_dirs)
     if args.student is not None:
-        student_preset(args.student, args.realdata, args.name, args.report, args.stills)
+        student_preset(args.student, args.realdata, args.name, args.report, args.extra)
     return 0
 
 

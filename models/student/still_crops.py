@@ -9,10 +9,11 @@ footage set's format (``file,clip,split,class,frame,x0,y0,x1,y1``; ``clip`` = th
 so a by-clip split keeps one still on one side). A contact sheet ``OUT/sheet.png`` is
 written to check every crop by eye before training.
 
-    python models/student/still_crops.py models/student/stills.json IMAGES OUT
+    python models/student/still_crops.py models/student/extra_sources.json IMAGES OUT
 
-stills.json: ``[{"id", "source": "REPO @ COMMIT PATH", "licence", "box": "teacher"|"hand",
-"box_xyxy": [x0, y0, x1, y1] (hand boxes, normalised)}]``; IMAGES holds each still as
+extra_sources.json: ``[{"id", "kind": "still", "source": "REPO @ COMMIT PATH", "licence",
+"box": "teacher"|"hand", "box_xyxy": [x0, y0, x1, y1] (hand boxes, normalised)}]`` (entries
+of another kind, e.g. collected clips, are skipped); IMAGES holds each still as
 ``<id><suffix of PATH>`` (``git show COMMIT:PATH``). The photos are never committed.
 """
 
@@ -79,7 +80,7 @@ def main() -> int:
 
     interp = tf.lite.Interpreter(model_path=str(card.model_file))
     interp.allocate_tensors()
-    spec = json.loads(args.spec.read_text())
+    spec = [e for e in json.loads(args.spec.read_text()) if e.get("kind", "still") == "still"]
     (args.out / "animal").mkdir(parents=True, exist_ok=True)
     rows, tiles = [], []
     for item in spec:

@@ -15,7 +15,10 @@ when qemu-system-arm is installed, so the numbers are of an image that works, an
 checks that it stayed within the stack and heap reserves (boards/mps2_an386/startup.c).
 
     .venv/bin/python bench/firmware_size.py [--plane 160x120] [--config CONFIG.toml]
-        [--tflm-root DIR --tflm-lib libtensorflow-microlite.a]
+        [--model tiny_pva_gray|demo|PRESET] [--tflm-root DIR --tflm-lib libtensorflow-microlite.a]
+
+``--model`` is the firmware's ``VE_MODEL`` (default: the firmware's default, the gray MCU
+preset ``tiny_pva_gray``).
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--plane", default="160x120", help="motion-plane size (default 160x120)")
     ap.add_argument("--config", help="config file for the gate header (default: the defaults)")
+    ap.add_argument("--model", default="tiny_pva_gray",
+                    help="the model linked in: an MCU preset or demo (firmware's VE_MODEL)")
     ap.add_argument("--tflm-root", default=os.environ.get("TFLM_ROOT", ""), help="tflite-micro checkout")
     ap.add_argument(
         "--tflm-lib",
@@ -86,6 +91,7 @@ def main() -> int:
             f"-DCMAKE_TOOLCHAIN_FILE={FIRMWARE / 'cmake' / 'arm-none-eabi.cmake'}",
             "-DVE_TARGET=mps2_an386", "-DCMAKE_BUILD_TYPE=MinSizeRel",
             f"-DVE_MAX_PLANE_W={pw}", f"-DVE_MAX_PLANE_H={ph}", f"-DVE_GATE_CONFIG_DIR={gen}",
+            f"-DVE_MODEL={args.model}",
         ]
         with_tflm = bool(args.tflm_root and args.tflm_lib)
         if with_tflm:
@@ -110,7 +116,8 @@ def main() -> int:
             ran_ok = proc.returncode == 0
             reserves = next((ln for ln in proc.stderr.splitlines() if ln.startswith("reserves:")), "")
 
-    card = json.loads((ROOT / "visionedge" / "data" / "demo_card.json").read_text(encoding="utf-8"))
+    card_path = ROOT / "visionedge" / "data" / "models" / args.model / "card.json"
+    card = json.loads(card_path.read_text(encoding="utf-8"))
     model = int(card["bytes"])
     arena = int(card["tflm"]["arena_bytes"])
     flash, ram = text + data, data + bss
@@ -118,7 +125,7 @@ def main() -> int:
           f"model linked as const data), {pw}x{ph} motion plane, "
           f"{card['input']['shape'][1]}x{card['input']['shape'][2]} model input")
     print(size_out.rstrip())
-    print(f"  model {model} B, tensor arena {arena} B (card)")
+    print(f"  model {card.get('name', args.model)} {model} B, tensor arena {arena} B (card)")
     app = symbols.get("g_app", 0)
     print(f"  board state (ve::BoardApp, as the Nano 33 BLE sketch allocates it) {app} B: arena {arena}, "
           f"gate state {4 * pw * ph}, camera frame = motion plane {pw * ph}, changed mask {(pw * ph + 7) // 8}, "

@@ -19,6 +19,10 @@ exported card gets a ``preset`` section (label map, thresholds, MCU arena, prove
 ``--realdata`` is the footage folder it was trained on; its ``manifest.json`` gives the
 sources and licences of the training clips (models/student/split.json names them).
 Re-running with ``--student visionedge/data/models/tiny_pva`` rewrites the card in place.
+``--name tiny_pva_gray --report models/student/gray`` makes the gray MCU preset the same way
+(its split.json in that report folder); ``--extra models/student/extra_sources.json`` gives
+the provenance of training crops from outside the footage folder: still photos
+(models/student/still_crops.py) and clips collected with ``visionedge dataset collect``.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ APACHE = "Apache-2.0"
 # bench/labels.py on the realdata test crops (575 hand-checked gate crops of 5 test clips):
 # median CPU ms of classify_image on one thread of the development machine.
 MEASURED = {"person_detect": 0.7, "mobilenet_v1_075": 7.1, "deeplab_pascal": 48.7,
-            "person_vehicle_animal": 11.3, "tiny_pva": 0.7}
+            "person_vehicle_animal": 11.3, "tiny_pva": 0.7, "tiny_pva_gray": 0.7}
 MEASURED_ON = "bench/labels.py, realdata test crops, CPU ms per crop, 1 thread, dev machine"
 
 # ImageNet (TF-Slim 1001 outputs, 0 = background): outputs 1..398 are animals.
@@ -149,19 +153,27 @@ STUDENT_TEACHER = {
 }
 
 
-def student_preset(export_dir: Path, realdata: Path) -> None:
-    """The ``tiny_pva`` preset: the exported student, its card plus a ``preset`` section."""
+def student_preset(export_dir: Path, realdata: Path, name: str = STUDENT,
+                   report: Path = ROOT / "models" / "student", extra: Path | None = None) -> None:
+    """A student preset (``tiny_pva``, ``tiny_pva_gray``): the exported model, its card plus
+    a ``preset`` section; ``report`` is its training report folder (split.json)."""
     card: dict[str, Any] = json.loads((export_dir / "card.json").read_text())
     src = export_dir / card["file"]
     content = src.read_bytes()
     sha = hashlib.sha256(content).hexdigest()
     assert sha == card["sha256"] and len(content) == card["bytes"], "card is not this model's"
     assert card["labels"] == ["animal", "background", "person", "vehicle"], card["labels"]
-    split = json.loads((ROOT / "models" / "student" / "split.json").read_text())
+    split = json.loads((report / "split.json").read_text())
     test = set(split["test_groups"])
     trained_on = sorted(set(split["groups"].values()) - test)
     manifest: Any = json.loads((realdata / "manifest.json").read_text())
     by_file = {e["file"]: e for e in manifest["clips"]}
+    extra_list: list[dict[str, Any]] = json.loads(extra.read_text()) if extra else []
+    by_still = {e["id"]: e for e in extra_list if e["kind"] == "still"}
+    by_file.update({e["id"]: {"file": e["id"], "classes": e["classes"], "licence": e["licence"],
+                              "source": {"origin": e["source"]}}
+                    for e in extra_list if e["kind"] == "clip"})
+    trained_on = [c for c in trained_on if c not in by_still]
     missing = [c for c in [*trained_on, *test] if c not in by_file]
     assert not missing, f"not in {realdata}/manifest.json: {missing}"
 
@@ -173,31 +185,39 @@ def student_preset(export_dir: Path, realdata: Path) -> None:
         return {"clip": name, "classes": e["classes"], "source": where, "licence": e["licence"]}
 
     arena = int(card["tflm"]["arena_bytes"])
-    name = STUDENT
     fname = f"{name}.tflite"
+    colour = "gray" if card["input"]["shape"][3] == 1 else "RGB"
+    used_stills = sorted(set(split["groups"].values()) & set(by_still))
     card.update({
         "name": name,
         "file": fname,
-        "description": "MobileNet v1 0.25 student (96x96 RGB int8) trained here on hand-checked "
-                       "crops of real public clips: person / vehicle / animal / background.",
+        "description": f"MobileNet v1 0.25 student (96x96 {colour} int8) trained here on hand-checked "
+                       "crops of real public clips" + (" and animal stills" if used_stills else "")
+                       + ": person / vehicle / animal / background.",
     })
+    rel = report.resolve().relative_to(ROOT)
     card["preset"] = {
         "kind": "classifier",
         "input_range": [0.0, 1.0],
         # background is a class of its own: mapped to nothing, it never becomes an event label.
         "label_map": {"person": ["person"], "vehicle": ["vehicle"], "animal": ["animal"]},
         "threshold": 0.5,
-        "margin": 0.0,
+        # tiny_pva crops tight on the Pi; a board crops with the config's classifier.margin
+        # (its gate_config.h), so the MCU preset leaves the margin to the config: the daemon
+        # and the board then cut the same crop from the same config.
+        **({"margin": 0.0} if name == STUDENT else {}),
         "mcu": {"arena_bytes": arena, "arena_source": "visionedge model export: " + card["tflm"]["arena_method"]},
         "licence": APACHE,
         "source": {"trained": "here, by the tiny-data loop (models/student/README.md)",
                    "sha256": sha, "licence": APACHE, "backbone": STUDENT_BACKBONE,
                    "teacher": STUDENT_TEACHER,
-                   "recipe": "models/student/train.json, models/student/split.json",
-                   "report": "models/student/report.md"},
+                   "recipe": f"{rel}/train.json, {rel}/split.json",
+                   "report": f"{rel}/report.md"},
         "data": {"what": "gate crops of the clips below, each checked by hand; clips are never "
                          "shipped (development footage, licences below)",
                  "train_clips": [clip(c) for c in trained_on],
+                 **({"train_stills": [{k: by_still[s][k] for k in ("id", "source", "licence")}
+                                      for s in used_stills]} if used_stills else {}),
                  "test_clips": [clip(c) for c in sorted(test)]},
         "measured": {"ms_per_crop": MEASURED[name], "how": MEASURED_ON},
     }
@@ -205,13 +225,15 @@ def student_preset(export_dir: Path, realdata: Path) -> None:
     d.mkdir(parents=True, exist_ok=True)
     if src.resolve() != (d / fname).resolve():
         shutil.copyfile(src, d / fname)
-    licences = sorted({c["licence"] for c in card["preset"]["data"]["train_clips"]})
+    licences = sorted({c["licence"] for c in card["preset"]["data"]["train_clips"]}
+                      | {by_still[s]["licence"] for s in used_stills})
     notice = (
         f"{fname}\n  trained in this project (visionedge) by the tiny-data loop; "
         f"sha256 {sha}\n  licence {APACHE}, as visionedge.\n"
         f"  backbone weights: {STUDENT_BACKBONE['path']} from {STUDENT_BACKBONE['repository']} "
         f"at commit {CORAL[1]} ({APACHE}).\n"
-        "  training data: gate crops of public clips, not shipped; their licences:\n"
+        "  training data: gate crops of public clips" + (" and crops of still photos" if used_stills else "")
+        + ", not shipped; their licences:\n"
         + "".join(f"    - {x}\n" for x in licences)
         + "  the per-clip sources are in card.json (preset.data) and models/student/README.md.\n"
     )
@@ -292,6 +314,10 @@ def main(argv: list[str]) -> int:
     ap.add_argument("git_dirs", nargs="*", metavar="GIT_DIR")
     ap.add_argument("--student", type=Path, help="model export folder of the student")
     ap.add_argument("--realdata", type=Path, help="footage folder the student was trained on")
+    ap.add_argument("--name", default=STUDENT, help="preset name of the student (default tiny_pva)")
+    ap.add_argument("--report", type=Path, default=ROOT / "models" / "student",
+                    help="the student's report folder (split.json, report.md)")
+    ap.add_argument("--extra", type=Path, help="provenance of training crops from outside REALDATA")
     args = ap.parse_args(argv)
     if len(args.git_dirs) not in (0, 2) or (args.student is None) != (args.realdata is None):
         ap.error("give CORAL_GIT TFLM_GIT, and/or --student DIR with --realdata DIR")
@@ -300,7 +326,7 @@ def main(argv: list[str]) -> int:
     if args.git_dirs:
         upstream(*args.git_dirs)
     if args.student is not None:
-        student_preset(args.student, args.realdata)
+        student_preset(args.student, args.realdata, args.name, args.report, args.extra)
     return 0
 
 

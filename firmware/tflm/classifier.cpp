@@ -54,6 +54,14 @@ Status Classifier::init(const uint8_t* model, size_t model_len, uint8_t* arena, 
       return Status::kModelOps;
     }
   }
+  // Below the card's measured arena TFLM may not fail cleanly: some kernels abort or crash
+  // when their scratch tensors do not fit (seen with the MobileNet students between 12 and
+  // 28 KB), so a smaller arena is refused before TFLM sees it.
+  if (arena_len < ve_model::kArenaBytes) {
+    std::snprintf(why, why_cap, "a %u-byte arena is below the model card's %u bytes",
+                  static_cast<unsigned>(arena_len), static_cast<unsigned>(ve_model::kArenaBytes));
+    return Status::kArenaTooSmall;
+  }
   interp_ = new (storage_) tflite::MicroInterpreter(m, resolver_, arena, arena_len);
   if (interp_->AllocateTensors() != kTfLiteOk) {
     std::snprintf(why, why_cap, "AllocateTensors failed with a %u-byte arena (the card says %u)",

@@ -1,4 +1,9 @@
-# Generates, from the model card (card.json written by `visionedge model export`):
+# Which model the firmware links, and the sources generated from its model card.
+#
+# ve_resolve_model(DATA_DIR): VE_MODEL_TFLITE and VE_MODEL_CARD in the caller's scope, from
+#   VE_MODEL (a preset under DATA_DIR/models/ whose card targets the MCU: tflm.arena_bytes)
+#   unless both were given.
+# ve_generate_model_sources() generates, from the model card (card.json written by `visionedge model export`):
 #   model_ops.h   - the MicroMutableOpResolver with exactly the card's operators, the arena
 #                   size, input shape/range and labels
 #   model_data.cc - the .tflite as a 16-byte aligned C array (ve_model_data / ve_model_data_len)
@@ -99,4 +104,38 @@ ${bytes}
 extern const size_t ve_model_data_len = ${nbytes};
 ")
   file(COPY_FILE "${VE_GEN_DIR}/model_data.cc.tmp" "${VE_GEN_DIR}/model_data.cc" ONLY_IF_DIFFERENT)
+endfunction()
+
+function(ve_resolve_model data_dir)
+  if(VE_MODEL_CARD AND VE_MODEL_TFLITE)
+    return()
+  elseif(VE_MODEL_CARD OR VE_MODEL_TFLITE)
+    message(FATAL_ERROR "pass both -DVE_MODEL_TFLITE= and -DVE_MODEL_CARD= (your own model), or neither and -DVE_MODEL=NAME (a shipped one)")
+  endif()
+  set(card "${data_dir}/models/${VE_MODEL}/card.json")
+  set(mcu "")
+  file(GLOB cards "${data_dir}/models/*/card.json")
+  foreach(c IN LISTS cards)
+    file(READ "${c}" text)
+    string(JSON a ERROR_VARIABLE err GET "${text}" tflm arena_bytes)
+    if(NOT err)
+      get_filename_component(d "${c}" DIRECTORY)
+      get_filename_component(n "${d}" NAME)
+      list(APPEND mcu "${n}")
+    endif()
+  endforeach()
+  list(SORT mcu)
+  string(REPLACE ";" ", " mcu "${mcu}")
+  if(NOT EXISTS "${card}")
+    message(FATAL_ERROR "VE_MODEL=${VE_MODEL}: no such preset; the MCU presets are: ${mcu}")
+  endif()
+  file(READ "${card}" text)
+  string(JSON a ERROR_VARIABLE err GET "${text}" tflm arena_bytes)
+  if(err)
+    message(FATAL_ERROR "VE_MODEL=${VE_MODEL}: not an MCU preset (its card has no tflm.arena_bytes); the MCU presets are: ${mcu}")
+  endif()
+  string(JSON f GET "${text}" file)
+  set(tflite "${data_dir}/models/${VE_MODEL}/${f}")
+  set(VE_MODEL_CARD "${card}" PARENT_SCOPE)
+  set(VE_MODEL_TFLITE "${tflite}" PARENT_SCOPE)
 endfunction()

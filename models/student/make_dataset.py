@@ -9,7 +9,12 @@ The test clips are printed for ``model train --test-clips``; ``OUT/representativ
 (300 training crops, seeded) is the calibration set for ``model quantize``. Clips whose licence does not
 allow use in a model we ship (non-commercial, or no licence stated) are left out.
 
+``--extra DIR`` adds crops made elsewhere, always to training: a folder in the footage set's
+layout (``DIR/manifest.csv`` with paths relative to DIR, e.g. the animal stills of
+``still_crops.py``) or a reviewed ``visionedge dataset collect`` folder (``dataset.json``).
+
     python models/student/make_dataset.py REALDATA OUT [--teacher MODEL --teacher-labels L]
+        [--extra DIR ...]
 """
 
 from __future__ import annotations
@@ -23,12 +28,25 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from visionedge.dataset.manifest import ManifestRow, write_manifest
+from visionedge.dataset.manifest import ManifestRow, load_dataset, write_manifest
 from visionedge.protocols import Box
 
 SIZE = 128
 MARGIN = 0.15  # the footage set's crops: the box grown by 15 % per side
 PASSAGE_FRAMES = 50  # no gate openings recorded there: cut clips into 50-frame passages
+
+
+def collected(root: Path, out: Path) -> list[ManifestRow]:
+    """The reviewed crops of a ``visionedge dataset collect`` folder, copied into ``out``."""
+    rows = []
+    for item in load_dataset(root).items:
+        img = cv2.imread(str(root / item.rel), cv2.IMREAD_COLOR)
+        name = Path(item.rel).name
+        (out / item.label).mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(out / item.label / name), cv2.resize(img, (SIZE, SIZE), interpolation=cv2.INTER_AREA))
+        assert item.row is not None, f"{root}: {item.rel} has no manifest row"
+        rows.append(item.row)
+    return rows
 
 
 def main() -> int:
@@ -38,6 +56,8 @@ def main() -> int:
     ap.add_argument("out", type=Path)
     ap.add_argument("--teacher", default="")
     ap.add_argument("--teacher-labels", default="")
+    ap.add_argument("--extra", type=Path, action="append", default=[],
+                    help="a crops folder with its own manifest.csv (training only)")
     ap.add_argument("--exclude-licence", action="append", default=None,
                     help="leave out clips whose licence contains this (default: NC, not stated)")
     args = ap.parse_args()
@@ -52,29 +72,37 @@ def main() -> int:
     meta = json.loads((args.realdata / "manifest.json").read_text())["clips"]
     clips = {c["id"]: c["file"] for c in meta}
     skip = {c["id"] for c in meta if any(e in c["licence"] for e in excluded)}
-    with (args.realdata / "crops" / "manifest.csv").open(newline="") as f:
-        for r in csv.DictReader(f):
-            if r["clip"] in skip:
-                continue
-            img = cv2.imread(str(args.realdata / "crops" / r["file"]), cv2.IMREAD_COLOR)
-            if img is None:
-                continue
-            (args.out / r["class"]).mkdir(parents=True, exist_ok=True)
-            name = Path(r["file"]).name
-            small = cv2.resize(img, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
-            cv2.imwrite(str(args.out / r["class"] / name), small)
-            inner = MARGIN / (1 + 2 * MARGIN)
-            soft = teacher.soft(img, Box(inner, inner, 1 - inner, 1 - inner)) if teacher else {}
-            top = max(soft, key=lambda k: soft[k]) if soft else ""
-            clip = clips.get(r["clip"], r["clip"])
-            if r["split"] == "test":
-                test.add(clip)
-            rows.append(ManifestRow(
-                file=name, clip=clip, frame=int(r["frame"]), ts_ms=0,
-                passage=int(r["frame"]) // PASSAGE_FRAMES,
-                box=(float(r["x0"]), float(r["y0"]), float(r["x1"]), float(r["y1"])),
-                rect=(0, 0, img.shape[1], img.shape[0]), teacher_label=top,
-                teacher_score=soft.get(top, 0.0), soft=soft))
+    for d in args.extra:
+        if (d / "dataset.json").is_file():
+            rows += collected(d, args.out)
+    sources = [(args.realdata / "crops", False)]
+    sources += [(d, True) for d in args.extra if not (d / "dataset.json").is_file()]
+    for base, extra in sources:
+        with (base / "manifest.csv").open(newline="") as f:
+            for r in csv.DictReader(f):
+                if r["clip"] in skip:
+                    continue
+                if extra and r["split"] != "train":
+                    raise SystemExit(f"{base}: extra crops are for training only, not {r['split']!r}")
+                img = cv2.imread(str(base / r["file"]), cv2.IMREAD_COLOR)
+                if img is None:
+                    continue
+                (args.out / r["class"]).mkdir(parents=True, exist_ok=True)
+                name = Path(r["file"]).name
+                small = cv2.resize(img, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+                cv2.imwrite(str(args.out / r["class"] / name), small)
+                inner = MARGIN / (1 + 2 * MARGIN)
+                soft = teacher.soft(img, Box(inner, inner, 1 - inner, 1 - inner)) if teacher else {}
+                top = max(soft, key=lambda k: soft[k]) if soft else ""
+                clip = clips.get(r["clip"], r["clip"])
+                if r["split"] == "test":
+                    test.add(clip)
+                rows.append(ManifestRow(
+                    file=name, clip=clip, frame=int(r["frame"]), ts_ms=0,
+                    passage=int(r["frame"]) // PASSAGE_FRAMES,
+                    box=(float(r["x0"]), float(r["y0"]), float(r["x1"]), float(r["y1"])),
+                    rect=(0, 0, img.shape[1], img.shape[0]), teacher_label=top,
+                    teacher_score=soft.get(top, 0.0), soft=soft))
     write_manifest(args.out / "manifest.csv", rows)
     train = sorted(r.file for r in rows if r.clip not in test)
     pick = np.random.default_rng(0).permutation(len(train))[:300]

@@ -92,3 +92,33 @@ def test_backbone_weights_read_back_from_tflite(tmp_path: Path) -> None:
     b = sub_ref(pixels / 128.0 - 1.0).numpy()
     # The first convolution absorbed pixel/255 -> [-1, 1]: identical away from the padding.
     np.testing.assert_allclose(a[:, 1:-1, 1:-1], b[:, 1:-1, 1:-1], atol=1e-4)
+
+
+def test_gray_backbone_sees_a_gray_image_as_the_rgb_one_does(tmp_path: Path) -> None:
+    """--colour gray with a pretrained backbone: one input channel whose first convolution is
+    the RGB one summed over its channels, so a gray crop gives the RGB backbone's features."""
+    from visionedge.errors import TrainingError
+    from visionedge.train import load_tf, seed_everything
+    from visionedge.train.quantize import to_tflite_fp32
+    from visionedge.train.transfer import mobilenet_from_tflite
+
+    _, keras = load_tf()
+    seed_everything(4)
+    layers = keras.layers
+    inp = keras.Input((24, 24, 3))
+    x = layers.ReLU(6.0)(layers.Conv2D(6, 3, strides=2, padding="same")(inp))
+    x = layers.ReLU(6.0)(layers.DepthwiseConv2D(3, padding="same")(x))
+    out = layers.Dense(3, activation="softmax")(layers.GlobalAveragePooling2D()(x))
+    path = tmp_path / "mini.tflite"
+    path.write_bytes(to_tflite_fp32(keras.Model(inp, out)))
+
+    rgb = mobilenet_from_tflite(path, (24, 24, 3), 2, dropout=0.0)
+    gray = mobilenet_from_tflite(path, (24, 24, 1), 2, dropout=0.0)
+    assert gray.input_shape == (None, 24, 24, 1)
+    assert gray.get_layer("bb0_conv").get_weights()[0].shape[2] == 1
+    pixels = np.random.default_rng(1).integers(0, 256, (3, 24, 24, 1)).astype(np.float32) / 255.0
+    feats = [keras.Model(m.input, m.get_layer("pool").output) for m in (rgb, gray)]
+    np.testing.assert_allclose(feats[1](pixels).numpy(), feats[0](np.repeat(pixels, 3, axis=3)).numpy(),
+                               rtol=1e-5, atol=1e-5)
+    with pytest.raises(TrainingError, match="RGB or gray"):
+        mobilenet_from_tflite(path, (24, 24, 2), 2)

@@ -25,6 +25,18 @@ SANITIZER_ENV = {
 RUN_TIMEOUT_S = 120
 
 
+def firmware_model() -> tuple[str, Path, dict[str, Any]]:
+    """The preset the firmware links by default (``VE_MODEL`` in firmware/CMakeLists.txt):
+    its name, .tflite and card, read from the build file so the tests follow it."""
+    import re
+
+    found = re.search(r'set\(VE_MODEL "([^"]+)" CACHE', (FIRMWARE / "CMakeLists.txt").read_text("utf-8"))
+    assert found, "firmware/CMakeLists.txt sets no default VE_MODEL"
+    folder = ROOT / "visionedge" / "data" / "models" / found.group(1)
+    card: dict[str, Any] = json.loads((folder / "card.json").read_text("utf-8"))
+    return found.group(1), (folder / card["file"]).resolve(), card
+
+
 def missing_tools(*tools: str) -> list[str]:
     """Names of the tools not on PATH."""
     return [t for t in tools if shutil.which(t) is None]

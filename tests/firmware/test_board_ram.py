@@ -11,16 +11,15 @@ in both.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from fwkit import FIRMWARE, ROOT, missing_tools
+from fwkit import FIRMWARE, firmware_model, missing_tools
 
 CAMERA = 160 * 120
-CARD = json.loads((ROOT / "visionedge" / "data" / "demo_card.json").read_text(encoding="utf-8"))
+CARD = firmware_model()[2]  # the model the firmware links by default
 
 
 def _static_ram(obj: Path) -> dict[str, int]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from fwkit import Runner, cmake_build, load_export, write_params
+from fwkit import Runner, cmake_build, firmware_model, load_export, write_params
 
 from visionedge.protocols import Box
 
@@ -85,9 +85,9 @@ def _python_inputs(config: str, frames: Path, images: Path, size: tuple[int, int
     from visionedge.gate import FrameDifferenceGate
 
     cfg = parse_config(tomllib.loads(config))
-    # The firmware runs the demo model (its C array); name it: the default for a file is a cascade.
+    # The model the firmware links by default (its C array), by preset name.
     classifier = load_classifier(
-        cfg.classifier.model_copy(update={"enabled": True, "model": "demo"})
+        cfg.classifier.model_copy(update={"enabled": True, "model": firmware_model()[0]})
     )
     spec = classifier.input_spec
     manifest, planes = load_export(frames)

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fwkit import FIRMWARE, ROOT, Runner, cmake_build, missing_tools
+from fwkit import FIRMWARE, Runner, cmake_build, firmware_model, missing_tools
 
 from visionedge.classify.normalization import range_to_normalization
 from visionedge.classify.preprocess import InputQuantizer, crop_rect, crop_resize, to_model_colour
 from visionedge.replay.export_frames import write_pgm
 
-MODEL = ROOT / "visionedge" / "data" / "demo_int8.tflite"
+MODEL = firmware_model()[1]  # what ve_tflm_host links (the firmware default)
 TFLM_ROOT = os.environ.get("TFLM_ROOT", "")
 TFLM_LIB = os.environ.get("TFLM_LIB", "")
 TFLM_LIB_M4 = os.environ.get("TFLM_LIB_M4", "")
@@ -187,8 +187,10 @@ def test_truncated_model(tflm_host: Runner, tmp_path: Path) -> None:
 
 
 def test_arena_too_small(tflm_host: Runner) -> None:
-    line = _error_line(tflm_host.run("--arena", "16384"))
-    assert line.startswith("error arena_too_small (6): AllocateTensors failed with a 16384-byte arena"), line
+    # Every size below the card's arena, including those where TFLM's kernels would abort.
+    for size in (4096, 16384, 25600, int(firmware_model()[2]["tflm"]["arena_bytes"]) - 16):
+        line = _error_line(tflm_host.run("--arena", str(size)))
+        assert line.startswith(f"error arena_too_small (6): a {size}-byte arena is below the model card's"), line
 
 
 def test_crop_of_wrong_size(tflm_host: Runner, tmp_path: Path) -> None:

@@ -35,10 +35,10 @@ __all__ = [
 PRESETS_DIR = Path(__file__).resolve().parent.parent / "data" / "models"
 DEFAULT_PRESET = "person_vehicle_animal"
 """Chosen by measurement on real footage within the Pi budget (docs/classify.md)."""
-MCU_PRESET = "tiny_pva"
+MCU_PRESET = "tiny_pva_gray"
 """The preset that fits the microcontroller target (model ≤ 300 KB, arena ≤ 150 KB): the
-student trained here; on real test footage it beats ``person_detect`` for person / vehicle /
-animal (docs/classify.md)."""
+student trained here, gray as boards' cameras deliver, and what the firmware links by default
+(firmware/CMakeLists.txt); models/student/README.md has its figures."""
 DEMO_PRESET = "demo"
 """The model trained on generated shapes: honest only on the generated demo clip."""
 

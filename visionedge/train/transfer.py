@@ -12,7 +12,8 @@ first convolution absorbs the change (``w' = w * 255/128``, ``b' = b - sum(w)``)
 keeps the project's input contract and needs no extra operator. (Only zero padding at the
 bottom/right edge differs: it now means black instead of mid-gray.) At alpha 0.25 the
 backbone holds ~0.2 M weights: ~220 KB int8, an MCU-size model with ImageNet features, which
-is what lets ~50 crops per class give a usable classifier.
+is what lets ~50 crops per class give a usable classifier. A gray model (``input_shape``
+with one channel) sums the first convolution's three input channels into one.
 """
 
 from __future__ import annotations
@@ -90,15 +91,19 @@ def mobilenet_from_tflite(
     trainable: bool = False,
     drop_blocks: int = 0,
 ) -> Any:
-    """The backbone of ``path`` with its weights, a new softmax head; inputs in [0, 1] RGB.
+    """The backbone of ``path`` with its weights, a new softmax head; inputs in [0, 1].
+
+    RGB (3 channels) or gray (1 channel: the first convolution's RGB filters are summed
+    into one, what boards with a gray camera need).
 
     ``drop_blocks`` leaves out the last N depthwise + pointwise blocks: MobileNet v1 0.25's
     last block alone holds 66 K of its 211 K weights, so dropping it keeps an int8 export
     well under 300 KB.
     """
     _, keras = load_tf()
-    if input_shape[2] != 3:
-        raise TrainingError("a pretrained MobileNet backbone reads RGB; train with --colour rgb")
+    if input_shape[2] not in (1, 3):
+        raise TrainingError(f"a MobileNet backbone reads RGB or gray, not {input_shape[2]} channels; "
+                            "train with --colour rgb or --colour gray")
     conv = backbone_layers(path)
     if drop_blocks:
         if 2 * drop_blocks >= len(conv):
@@ -107,8 +112,12 @@ def mobilenet_from_tflite(
         conv = conv[: len(conv) - 2 * drop_blocks]
     kind, stride, k0, b0 = conv[0]
     # Fold pixel / 255 -> (pixel - 128) / 128 into the first convolution.
-    conv[0] = (kind, stride, k0 * (255.0 / 128.0),
-               b0 - k0.sum(axis=(0, 1, 2)).astype(np.float32))
+    k0, b0 = k0 * (255.0 / 128.0), b0 - k0.sum(axis=(0, 1, 2)).astype(np.float32)
+    if input_shape[2] == 1:
+        # A gray pixel is R = G = B, so the RGB filter applied to it equals the sum of its
+        # three channel slices applied to the one gray channel: the same features, exactly.
+        k0 = k0.sum(axis=2, keepdims=True)
+    conv[0] = (kind, stride, k0.astype(np.float32), b0)
     layers = keras.layers
     inp = keras.Input(shape=input_shape, name="image")
     x = inp

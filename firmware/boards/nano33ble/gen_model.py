@@ -10,12 +10,15 @@ fw = Path(env.subst("$PROJECT_DIR")).resolve().parents[1]  # noqa: F821
 gen = Path(env.subst("$BUILD_DIR")) / "gen"  # noqa: F821
 gen.mkdir(parents=True, exist_ok=True)
 data = fw.parent / "visionedge" / "data"
+# The MCU preset linked in (visionedge/data/models/NAME); `custom_ve_model = demo` in
+# platformio.ini links the generated-shapes demo model instead.
+model = env.GetProjectOption("custom_ve_model", "tiny_pva_gray")  # noqa: F821
 script = gen / "generate.cmake"
 script.write_text(
-    f'set(VE_MODEL_CARD "{data / "demo_card.json"}")\n'
-    f'set(VE_MODEL_TFLITE "{data / "demo_int8.tflite"}")\n'
+    f'set(VE_MODEL "{model}")\n'
     f'set(VE_GEN_DIR "{gen}")\n'
     f'include("{fw / "tflm" / "model_from_card.cmake"}")\n'
+    f've_resolve_model("{data}")\n'
     "ve_generate_model_sources()\n"
 )
 subprocess.run(["cmake", "-P", str(script)], check=True, timeout=120)

@@ -23,6 +23,7 @@ from visionedge.config import Config
 from visionedge.errors import FirmwareError
 from visionedge.gate.plane import plane_factor
 from visionedge.gate.timing import FrameCounts, frame_counts
+from visionedge.objects.geometry import milli, polygon_to_sub
 
 __all__ = [
     "FirmwareSpec",
@@ -135,7 +136,48 @@ def _scalar_items(spec: FirmwareSpec) -> list[tuple[str, str]]:
         ("events_min_frames", str(e.min_frames)),
         ("min_region_px", str(min_region_pixels(spec))),
         ("classify_margin", repr(float(spec.config.classifier.margin))),
+        ("classify_every_n_frames", str(spec.config.classifier.every_n_frames)),
+        ("classify_max_per_event", str(spec.config.classifier.max_per_event)),
+        *_object_items(spec),
     ]
+
+
+def _object_items(spec: FirmwareSpec) -> list[tuple[str, str]]:
+    """The ``[objects]`` scalars (docs/gate-algorithm.md §7): seconds and percentages as the
+    integers ``milli()`` makes of them, so the firmware never rounds a double itself."""
+    o = spec.config.objects
+    return [
+        ("obj_mode", o.mode),
+        ("obj_min_hits", str(o.min_hits)),
+        ("obj_coast_frames", str(o.coast_frames)),
+        ("obj_lost_ms", str(milli(o.lost_s))),
+        ("obj_merge_frames", str(o.merge_frames)),
+        ("obj_stationary_after_ms", str(milli(o.stationary_after_s))),
+        ("obj_stationary_max_ms", str(milli(o.stationary_max_s))),
+        ("obj_max_objects", str(o.max_objects)),
+        ("obj_classify_per_frame", str(o.classify_per_frame)),
+        ("obj_min_travel_m", str(milli(o.min_travel))),
+        ("obj_min_travel_pct_m", str(milli(o.min_travel_pct))),
+        ("obj_path_points", str(o.path_points)),
+    ]
+
+
+def _object_lines(spec: FirmwareSpec) -> list[str]:
+    """The ``[objects]`` lists of the params file: labels, filters, required zones, and per
+    gate zone its polygon in 1/16 plane pixels and its objects.zones label rule."""
+    o = spec.config.objects
+    lines = [f"obj_label {label}" for label in o.labels]
+    lines += [
+        f"obj_filter {name} {float(f.min_score)!r} {milli(f.min_area_pct)} {milli(f.max_area_pct)}"
+        for name, f in o.filters.items()
+    ]
+    lines += [f"obj_required_zone {name}" for name in o.required_zones]
+    rules = {z.name: z.labels for z in o.zones}
+    for i, z in enumerate(spec.config.gate.zones):
+        pts = polygon_to_sub(z.polygon, spec.plane_w, spec.plane_h)
+        lines.append(f"zone_poly {i} {len(pts)} " + " ".join(f"{x} {y}" for x, y in pts))
+        lines += [f"obj_zone_label {i} {label}" for label in rules.get(z.name, [])]
+    return lines
 
 
 def min_region_pixels(spec: FirmwareSpec) -> int:
@@ -152,6 +194,7 @@ def render_params(spec: FirmwareSpec) -> str:
         lines.append("mask " + pack_bits(spec.mask).hex())
     for name, bitmap in spec.zones:
         lines.append(f"zone {name} " + pack_bits(bitmap).hex())
+    lines += _object_lines(spec)
     return "\n".join(lines) + "\n"
 
 

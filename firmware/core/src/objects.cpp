@@ -1,0 +1,596 @@
+// A line-by-line port of visionedge/objects/events.py and measures.py (docs/gate-algorithm.md
+// §7 E1-E6) and of TrackingStage._classify (stage.py); see those files for the why.
+#include "ve/objects.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "ve/json.h"
+#include "ve/sha1.h"
+
+namespace ve {
+namespace {
+
+int64_t abs64(int64_t v) { return v < 0 ? -v : v; }
+
+// Python's int(v * 1000.0 + 0.5) for a non-negative double (milli() of geometry.py).
+int64_t milli(double v) { return static_cast<int64_t>(v * 1000.0 + 0.5); }
+
+int64_t shared_shift(int64_t d0, int64_t d1) {
+  if (d0 > 0 && d1 > 0) return d0 < d1 ? d0 : d1;
+  if (d0 < 0 && d1 < 0) return d0 > d1 ? d0 : d1;
+  return 0;
+}
+
+// measures.py _axis: an edge on the frame border in both sightings does not count.
+int64_t axis_shift(int64_t a0, int64_t a1, int64_t b0, int64_t b1, int64_t size) {
+  if (a0 <= 0 && b0 <= 0) return (a1 < size || b1 < size) ? b1 - a1 : 0;
+  if (a1 >= size && b1 >= size) return b0 - a0;
+  return shared_shift(b0 - a0, b1 - a1);
+}
+
+// E2: the steady move from sighting a to b; false for a jump.
+bool travel_step(const PixelBox& a, const PixelBox& b, int w, int h, int64_t* tx, int64_t* ty) {
+  *tx = axis_shift(a.x0, a.x1, b.x0, b.x1, w);
+  *ty = axis_shift(a.y0, a.y1, b.y0, b.y1, h);
+  const int64_t m = abs64(*tx) > abs64(*ty) ? abs64(*tx) : abs64(*ty);
+  const int64_t bw = b.x1 - b.x0, bh = b.y1 - b.y0;
+  return !(2 * m > (bw > bh ? bw : bh));
+}
+
+bool travelled(int64_t tx, int64_t ty, const PixelBox& b, int w, int h, int64_t min_travel_m,
+               int64_t min_travel_pct_m) {
+  const int64_t ax = abs64(tx), ay = abs64(ty);
+  const int64_t size = (static_cast<int64_t>(b.x1) - b.x0) + (static_cast<int64_t>(b.y1) - b.y0);
+  const bool own = (ax + ay) * 2000 >= size * min_travel_m;
+  const bool frame = (ax * h + ay * w) * 100000 >= min_travel_pct_m * w * h;
+  return own && frame;
+}
+
+// E5: (whole, area x (1000 + central) x (1000 + conf)).
+void best_key(const PixelBox& b, int w, int h, int64_t conf_pm, int* whole, int64_t* key) {
+  const int m = w / 100 > 1 ? w / 100 : 1;
+  *whole = (b.x0 > m && b.y0 > m && b.x1 < w - m && b.y1 < h - m) ? 1 : 0;
+  const int64_t offx = 1000 * abs64(static_cast<int64_t>(b.x0) + b.x1 - w) / w;
+  const int64_t offy = 1000 * abs64(static_cast<int64_t>(b.y0) + b.y1 - h) / h;
+  const int64_t central = 1000 - (offx > offy ? offx : offy);
+  *key = box_area(b) * (1000 + central) * (1000 + conf_pm);
+}
+
+PixelBox clamp_box(const PixelBox& b, int w, int h) {
+  auto c = [](int v, int hi) { return v < 0 ? 0 : (v > hi ? hi : v); };
+  return PixelBox{c(b.x0, w), c(b.y0, h), c(b.x1, w), c(b.y1, h)};
+}
+
+void write_box(JsonWriter& j, const PixelBox& b, int w, int h) {
+  const PixelBox c = clamp_box(b, w, h);
+  j.begin_array();
+  j.decimal(round_decimals(static_cast<double>(c.x0) / w, 4), 4);
+  j.decimal(round_decimals(static_cast<double>(c.y0) / h, 4), 4);
+  j.decimal(round_decimals(static_cast<double>(c.x1) / w, 4), 4);
+  j.decimal(round_decimals(static_cast<double>(c.y1) / h, 4), 4);
+  j.end_array();
+}
+
+double unit(int64_t v, int size2) {
+  const double x = static_cast<double>(v) / size2;
+  return x < 0.0 ? 0.0 : (x > 1.0 ? 1.0 : x);
+}
+
+// E1: crossing number of the 1/16-pixel point (px, py), integer only.
+bool inside_polygon(int64_t px, int64_t py, const int32_t* xy, int n) {
+  bool inside = false;
+  for (int i = 0; i < n; ++i) {
+    const int64_t xa = xy[2 * i], ya = xy[2 * i + 1];
+    const int k = (i + 1) % n;
+    const int64_t xb = xy[2 * k], yb = xy[2 * k + 1];
+    if ((ya <= py) != (yb <= py)) {
+      const int64_t cross = (xb - xa) * (py - ya) - (px - xa) * (yb - ya);
+      if ((cross > 0) == (yb > ya)) inside = !inside;
+    }
+  }
+  return inside;
+}
+
+}  // namespace
+
+const char* object_mode_name(ObjectMode m) {
+  switch (m) {
+    case ObjectMode::kMotion: return "motion";
+    case ObjectMode::kObject: return "object";
+    case ObjectMode::kBoth: return "both";
+  }
+  return "motion";
+}
+
+bool parse_object_mode(const char* text, ObjectMode* out) {
+  if (text == nullptr || out == nullptr) return false;
+  static const ObjectMode kModes[] = {ObjectMode::kMotion, ObjectMode::kObject, ObjectMode::kBoth};
+  for (ObjectMode m : kModes) {
+    if (std::strcmp(text, object_mode_name(m)) == 0) {
+      *out = m;
+      return true;
+    }
+  }
+  return false;
+}
+
+ObjectStage::ObjectStage() {}
+
+Status ObjectStage::configure(const ObjectParams& params, const EventParams& events, const GateParams& gate,
+                              RandomBytes rng) {
+  if (events.device == nullptr || events.camera == nullptr || events.update_every < 1 ||
+      events.label_count < 0 || events.label_count > kMaxLabels ||
+      (events.label_count > 0 && events.labels == nullptr) || (!events.deterministic_ids && rng == nullptr) ||
+      (events.classify && (events.model_name == nullptr || events.model_sha256 == nullptr)) ||
+      params.path_points < 2 || params.path_points > kMaxPathPoints || params.classify_per_frame < 0 ||
+      (events.classify && params.classify_per_frame > kMaxClassifyPerFrame) || params.min_travel_m < 0 ||
+      params.min_travel_pct_m < 0 || params.label_count < 0 || (params.label_count > 0 && params.labels == nullptr) ||
+      params.filter_count < 0 || (params.filter_count > 0 && params.filters == nullptr) ||
+      params.required_count < 0 || (params.required_count > 0 && params.required_zones == nullptr) ||
+      gate.zone_count > kMaxZones) {
+    return Status::kBadConfig;
+  }
+  if (params.zones != nullptr) {
+    for (int z = 0; z < gate.zone_count; ++z) {
+      const ObjectZone& oz = params.zones[z];
+      if (oz.points < 0 || oz.points > kMaxZonePoints || (oz.points > 0 && oz.xy == nullptr) ||
+          oz.label_count < 0 || (oz.label_count > 0 && oz.labels == nullptr)) {
+        return Status::kBadConfig;
+      }
+    }
+  }
+  const Status st = tracker_.configure(params.tracker, gate.plane_w, gate.plane_h);
+  if (st != Status::kOk) return st;
+  p_ = params;
+  ev_ = events;
+  gate_ = gate;
+  rng_ = rng;
+  // Required zones by gate zone index (a name no gate zone has is never entered).
+  required_mask_ = 0;
+  for (int i = 0; i < p_.required_count; ++i) {
+    for (int z = 0; z < gate_.zone_count; ++z) {
+      if (std::strcmp(p_.required_zones[i], gate_.zones[z].name) == 0) required_mask_ |= 1u << z;
+    }
+  }
+  for (int s = 0; s < kMaxObjects; ++s) objs_[s].active = false;
+  pending_n_ = 0;
+  configured_ = true;
+  return Status::kOk;
+}
+
+void ObjectStage::track(const FrameInfo& frame, const PixelBox* regions, int count, bool blind) {
+  frame_ = frame.index;
+  ts_ = frame.ts_ms;
+  const char* src = (frame.source != nullptr && frame.source[0] != '\0') ? frame.source : ev_.camera;
+  std::snprintf(source_, sizeof source_, "%s", src);
+  pending_n_ = 0;
+  tracker_.update(regions, count, frame.index, frame.ts_ms, blind);
+}
+
+int ObjectStage::due(int every_n_frames, int max_per_event, ObjectPick* out, int cap) {
+  // Candidates: (classification count, id) of seen objects within their budget and cadence;
+  // the step's tracks are the live ones (by id) and then the confirmed births.
+  struct Cand {
+    int count;
+    uint32_t id;
+    PixelBox box;
+  };
+  Cand cand[kMaxObjects];
+  int n = 0;
+  for (int i = 0; i < tracker_.live_count(); ++i) {
+    const Track& t = tracker_.live(i);
+    if (t.state != TrackState::kSeen) continue;
+    const ObjState& o = objs_[tracker_.live_slot(i)];
+    const bool known = o.active && o.id == t.id;
+    const int count = known ? o.vote.count : 0;
+    if (count >= max_per_event) continue;
+    if (known && o.has_classified && static_cast<int64_t>(frame_) - o.last_classified < every_n_frames) continue;
+    cand[n++] = Cand{count, t.id, t.box};
+  }
+  for (int i = 0; i < tracker_.birth_count() && n < kMaxObjects; ++i) {
+    const Birth& b = tracker_.birth(i);
+    if (b.id == 0 || max_per_event <= 0) continue;
+    cand[n++] = Cand{0, b.id, b.box};
+  }
+  int limit = p_.classify_per_frame < cap ? p_.classify_per_frame : cap;
+  if (limit > kMaxClassifyPerFrame) limit = kMaxClassifyPerFrame;
+  // Pick the `limit` smallest (count, id), then report them in the step's order.
+  bool chosen[kMaxObjects] = {};
+  for (int k = 0; k < limit; ++k) {
+    int best = -1;
+    for (int i = 0; i < n; ++i) {
+      if (chosen[i]) continue;
+      if (best < 0 || cand[i].count < cand[best].count ||
+          (cand[i].count == cand[best].count && cand[i].id < cand[best].id)) {
+        best = i;
+      }
+    }
+    if (best < 0) break;
+    chosen[best] = true;
+  }
+  int m = 0;
+  for (int i = 0; i < n; ++i) {
+    if (chosen[i]) out[m++] = ObjectPick{cand[i].id, cand[i].box};
+  }
+  return m;
+}
+
+Status ObjectStage::classified(uint32_t id, const Prediction* top, int count) {
+  if (count < 0 || (count > 0 && top == nullptr)) return Status::kNullArgument;
+  if (pending_n_ >= kMaxClassifyPerFrame || count > kMaxTop) return Status::kBadConfig;
+  for (int i = 0; i < count; ++i) {
+    if (top[i].label < 0 || top[i].label >= ev_.label_count) return Status::kModelIo;
+  }
+  Pending& p = pending_[pending_n_++];
+  p.id = id;
+  p.count = count;
+  for (int i = 0; i < count; ++i) p.top[i] = top[i];
+  return Status::kOk;
+}
+
+const ObjectStage::Pending* ObjectStage::pending_for(uint32_t id) const {
+  for (int i = 0; i < pending_n_; ++i) {
+    if (pending_[i].id == id) return &pending_[i];
+  }
+  return nullptr;
+}
+
+ObjectStage::ObjState& ObjectStage::state_for(int slot, const Track& t) {
+  ObjState& o = objs_[slot];
+  if (!o.active || o.id != t.id) {
+    o = ObjState{};
+    o.active = true;
+    o.id = t.id;
+    o.first_frame = t.first_frame;
+    o.first_ts = t.first_ts;
+    o.last_ts = t.first_ts;
+  }
+  return o;
+}
+
+bool ObjectStage::label(const ObjState& o, int* idx, double* score) const {
+  if (!ev_.classify || o.vote.count == 0) return false;
+  int bi = -1;
+  for (int i = 0; i < ev_.label_count; ++i) {
+    if (!o.vote.seen[i]) continue;
+    if (bi < 0 || o.vote.sums[i] > o.vote.sums[bi] ||
+        (o.vote.sums[i] == o.vote.sums[bi] && std::strcmp(ev_.labels[i], ev_.labels[bi]) < 0)) {
+      bi = i;
+    }
+  }
+  if (bi < 0) return false;
+  *idx = bi;
+  *score = o.vote.sums[bi] / o.vote.count;
+  return true;
+}
+
+bool ObjectStage::label_in(int idx, const char* const* names, int n) const {
+  if (idx < 0) return false;
+  for (int i = 0; i < n; ++i) {
+    if (std::strcmp(names[i], ev_.labels[idx]) == 0) return true;
+  }
+  return false;
+}
+
+bool ObjectStage::qualifies(const ObjState& o) const {
+  if (!o.travelled) return false;
+  int li = -1;
+  double score = 0.0;
+  const bool has = label(o, &li, &score);
+  const char* name = has ? ev_.labels[li] : "";
+  // filters.get(label or "", filters.get("*"))
+  const ObjectFilter* f = nullptr;
+  for (int i = 0; i < p_.filter_count && f == nullptr; ++i) {
+    if (std::strcmp(p_.filters[i].label, name) == 0) f = &p_.filters[i];
+  }
+  for (int i = 0; i < p_.filter_count && f == nullptr; ++i) {
+    if (std::strcmp(p_.filters[i].label, "*") == 0) f = &p_.filters[i];
+  }
+  if (f != nullptr) {
+    const int64_t a = box_area(o.largest) * 100000;
+    const int64_t fa = static_cast<int64_t>(gate_.plane_w) * gate_.plane_h;
+    if (!(a >= f->min_area_m * fa && a <= f->max_area_m * fa)) return false;
+  }
+  if (p_.label_count > 0 && (!has || !label_in(li, p_.labels, p_.label_count))) return false;
+  if (f != nullptr && f->min_score > 0.0 && (!has || score < f->min_score)) return false;
+  return p_.required_count == 0 || (o.entered_mask & required_mask_) != 0;
+}
+
+void ObjectStage::add_path(ObjState& o, const PixelBox& b) {
+  if (o.path_seen % o.path_stride == 0) {
+    o.path[o.path_n][0] = static_cast<int16_t>(b.x0 + b.x1);
+    o.path[o.path_n][1] = static_cast<int16_t>(b.y0 + b.y1);
+    ++o.path_n;
+    if (o.path_n > p_.path_points) {  // keep every other point (the first kept), double the stride
+      int k = 0;
+      for (int i = 0; i < o.path_n; i += 2) {
+        o.path[k][0] = o.path[i][0];
+        o.path[k][1] = o.path[i][1];
+        ++k;
+      }
+      o.path_n = k;
+      o.path_stride *= 2;
+    }
+  }
+  ++o.path_seen;
+}
+
+void ObjectStage::observe(ObjState& o, const Track& t, const Pending* c) {
+  const int w = gate_.plane_w, h = gate_.plane_h;
+  o.frames += t.state != TrackState::kMissing ? 1u : 0u;
+  int li = -1;
+  double score = 0.0;
+  const bool has = label(o, &li, &score);
+  // E1: zones of the box's bottom centre.
+  uint32_t now = 0;
+  if (p_.zones != nullptr) {
+    const int64_t ax = (static_cast<int64_t>(t.box.x0) + t.box.x1) * 8, ay = static_cast<int64_t>(t.box.y1) * 16;
+    for (int z = 0; z < gate_.zone_count; ++z) {
+      const ObjectZone& oz = p_.zones[z];
+      if (oz.label_count > 0 && !(has && label_in(li, oz.labels, oz.label_count))) continue;
+      if (inside_polygon(ax, ay, oz.xy, oz.points)) now |= 1u << z;
+    }
+  }
+  const int64_t dt = static_cast<int64_t>(ts_) - o.last_ts;
+  for (int z = 0; z < gate_.zone_count; ++z) {
+    if ((o.zones & now) & (1u << z)) o.dwell[z] += dt;
+  }
+  uint32_t fresh = now & ~o.zones;
+  while (fresh != 0) {  // in name order, like sorted(now - zones)
+    int pick = -1;
+    for (int z = 0; z < gate_.zone_count; ++z) {
+      if ((fresh & (1u << z)) && (pick < 0 || std::strcmp(gate_.zones[z].name, gate_.zones[pick].name) < 0)) pick = z;
+    }
+    if (pick < 0) break;
+    fresh &= ~(1u << pick);
+    if (!(o.entered_mask & (1u << pick))) {
+      o.entered_mask |= 1u << pick;
+      o.dwell[pick] = 0;
+      o.entered[o.entered_n++] = static_cast<uint8_t>(pick);
+    }
+  }
+  o.zones = now;
+  o.last_ts = ts_;
+  if (t.state != TrackState::kSeen) return;
+  // E2: travel.
+  int64_t tx = 0, ty = 0;
+  const bool step = o.has_origin && travel_step(o.origin, t.box, w, h, &tx, &ty);
+  if (!o.has_first) {
+    o.first = t.box;
+    o.has_first = true;
+  }
+  if (step && !o.travelled) {
+    o.tx += tx;
+    o.ty += ty;
+    const PixelBox& f = o.first;
+    const int64_t nx = abs64(static_cast<int64_t>(t.box.x0) + t.box.x1 - f.x0 - f.x1) / 2;
+    const int64_t ny = abs64(static_cast<int64_t>(t.box.y0) + t.box.y1 - f.y0 - f.y1) / 2;
+    o.travelled = travelled(o.tx, o.ty, t.box, w, h, p_.min_travel_m, p_.min_travel_pct_m) &&
+                  travelled(nx, ny, t.box, w, h, p_.min_travel_m, p_.min_travel_pct_m);
+  }
+  o.origin = t.box;
+  o.has_origin = true;
+  if (box_area(t.box) > box_area(o.largest)) o.largest = t.box;
+  add_path(o, t.box);
+  // E5: best view.
+  const bool top = c != nullptr && c->count > 0;
+  int whole = 0;
+  int64_t key = 0;
+  best_key(t.box, w, h, top ? milli(c->top[0].score) : 0, &whole, &key);
+  if (!o.has_best || whole > o.best_whole || (whole == o.best_whole && key > o.best_key)) {
+    o.has_best = true;
+    o.best_whole = whole;
+    o.best_key = key;
+    o.best_frame = t.last_seen_frame;
+    o.best_ts = t.last_seen_ts;
+    o.best_box = t.box;
+    o.best_label = top ? c->top[0].label : -1;
+    o.best_score = top ? round_decimals(c->top[0].score, 4) : 0.0;
+  }
+}
+
+Status ObjectStage::message(ObjState& o, const Track& t, const char* kind, const char* end_reason,
+                            EventSink& sink) {
+  const int w = gate_.plane_w, h = gate_.plane_h;
+  const bool ended = std::strcmp(kind, "end") == 0;
+  int li = -1;
+  double score = 0.0;
+  const bool has = label(o, &li, &score);
+  JsonWriter j(json_, sizeof json_);
+  j.begin_object();
+  j.key("schema"); j.integer(kObjectSchemaVersion);
+  j.key("type"); j.string(kind);
+  j.key("event_id"); j.string(o.event_id);
+  j.key("object_id"); j.integer(o.id);
+  j.key("seq"); j.integer(o.seq);
+  j.key("device"); j.string(ev_.device);
+  j.key("camera"); j.string(ev_.camera);
+  j.key("source"); j.string(source_);
+  j.key("start_frame"); j.integer(o.first_frame);
+  j.key("start_ts_ms"); j.integer(o.first_ts);
+  j.key("frame"); j.integer(frame_);
+  j.key("ts_ms"); j.integer(ts_);
+  j.key("end_frame"); if (ended) j.integer(t.last_seen_frame); else j.null();
+  j.key("end_ts_ms"); if (ended) j.integer(t.last_seen_ts); else j.null();
+  j.key("duration_ms"); j.integer(static_cast<int64_t>(t.last_seen_ts) - o.first_ts);
+  j.key("frames"); j.integer(o.frames > 0 ? o.frames : 1);
+  j.key("end_reason"); if (end_reason != nullptr) j.string(end_reason); else j.null();
+  j.key("state"); j.string(track_state_name(t.state));
+  j.key("stationary"); j.boolean(t.stationary);
+  j.key("box"); write_box(j, t.box, w, h);
+  j.key("area_pct");
+  j.decimal(round_decimals(100.0 * static_cast<double>(box_area(clamp_box(t.box, w, h))) / (w * h), 3), 3);
+  j.key("path");
+  j.begin_array();
+  if (o.path_n == 0) {
+    j.begin_array();
+    j.decimal(round_decimals(unit(static_cast<int64_t>(t.box.x0) + t.box.x1, 2 * w), 4), 4);
+    j.decimal(round_decimals(unit(static_cast<int64_t>(t.box.y0) + t.box.y1, 2 * h), 4), 4);
+    j.end_array();
+  }
+  for (int i = 0; i < o.path_n; ++i) {
+    j.begin_array();
+    j.decimal(round_decimals(unit(o.path[i][0], 2 * w), 4), 4);
+    j.decimal(round_decimals(unit(o.path[i][1], 2 * h), 4), 4);
+    j.end_array();
+  }
+  j.end_array();
+  // Zones by name (sorted), entered zones in entry order, dwell by name.
+  uint32_t order[kMaxZones];
+  int zn = 0;
+  for (uint32_t left = o.entered_mask; left != 0;) {
+    int pick = -1;
+    for (int z = 0; z < gate_.zone_count; ++z) {
+      if ((left & (1u << z)) && (pick < 0 || std::strcmp(gate_.zones[z].name, gate_.zones[pick].name) < 0)) pick = z;
+    }
+    if (pick < 0) break;
+    left &= ~(1u << pick);
+    order[zn++] = static_cast<uint32_t>(pick);
+  }
+  j.key("zones");
+  j.begin_array();
+  for (int i = 0; i < zn; ++i) {
+    if (o.zones & (1u << order[i])) j.string(gate_.zones[order[i]].name);
+  }
+  j.end_array();
+  j.key("entered_zones");
+  j.begin_array();
+  for (int i = 0; i < o.entered_n; ++i) j.string(gate_.zones[o.entered[i]].name);
+  j.end_array();
+  j.key("zone_dwell_ms");
+  j.begin_object();
+  for (int i = 0; i < zn; ++i) {
+    j.key(gate_.zones[order[i]].name);
+    j.integer(o.dwell[order[i]]);
+  }
+  j.end_object();
+  j.key("label"); if (has) j.string(ev_.labels[li]); else j.null();
+  j.key("score"); if (has) j.decimal(round_decimals(score, 4), 4); else j.null();
+  j.key("classified_frames"); j.integer(ev_.classify ? o.vote.count : 0);
+  j.key("model");
+  if (ev_.classify) {
+    j.begin_object();
+    j.key("name"); j.string(ev_.model_name);
+    j.key("sha256"); j.string(ev_.model_sha256);
+    j.end_object();
+  } else {
+    j.null();
+  }
+  j.key("best");
+  if (o.has_best) {
+    j.begin_object();
+    j.key("frame"); j.integer(o.best_frame);
+    j.key("ts_ms"); j.integer(o.best_ts);
+    j.key("box"); write_box(j, o.best_box, w, h);
+    j.key("label"); if (o.best_label >= 0) j.string(ev_.labels[o.best_label]); else j.null();
+    j.key("score"); if (o.best_label >= 0) j.decimal(o.best_score, 4); else j.null();
+    j.end_object();
+  } else {
+    j.null();
+  }
+  j.end_object();
+  ++o.seq;
+  o.sent_frame = frame_;
+  o.sent_label = has ? li : -1;
+  o.sent_zones = o.zones;
+  o.sent_stationary = t.stationary;
+  if (j.status() != Status::kOk) return j.status();
+  return sink.publish(j.c_str(), j.size());
+}
+
+Status ObjectStage::observe_and_emit(int slot, Track& t, EventSink& sink) {
+  ObjState& o = state_for(slot, t);
+  const Pending* c = pending_for(t.id);
+  if (c != nullptr) {
+    ++o.vote.count;
+    for (int i = 0; i < c->count; ++i) {
+      o.vote.sums[c->top[i].label] += c->top[i].score;
+      o.vote.seen[c->top[i].label] = true;
+    }
+    o.has_classified = true;
+    o.last_classified = frame_;
+  }
+  observe(o, t, c);
+  if (!o.counts && qualifies(o)) {
+    o.counts = true;
+    char name[160];
+    const int n = std::snprintf(name, sizeof name, "%s#%u:%u", source_, static_cast<unsigned>(t.id),
+                                static_cast<unsigned>(t.first_frame));
+    if (ev_.deterministic_ids) {
+      uuid5(kEventIdNamespace, name, n > 0 ? static_cast<size_t>(n) : 0, o.event_id);
+    } else {
+      uint8_t b[16];
+      rng_(b, sizeof b);
+      b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
+      b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
+      static const char kHex[] = "0123456789abcdef";
+      int k = 0;
+      for (int i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) o.event_id[k++] = '-';
+        o.event_id[k++] = kHex[b[i] >> 4];
+        o.event_id[k++] = kHex[b[i] & 15];
+      }
+      o.event_id[k] = '\0';
+    }
+    ++started_;
+    return message(o, t, "start", nullptr, sink);
+  }
+  if (o.counts) {
+    int li = -1;
+    double score = 0.0;
+    const int label_now = label(o, &li, &score) ? li : -1;
+    const bool due = static_cast<int64_t>(frame_) - o.sent_frame >= ev_.update_every && !t.stationary;
+    if (due || label_now != o.sent_label || o.zones != o.sent_zones || t.stationary != o.sent_stationary) {
+      return message(o, t, "update", nullptr, sink);
+    }
+  }
+  return Status::kOk;
+}
+
+Status ObjectStage::emit(EventSink& sink) {
+  if (!configured_) return Status::kBadConfig;
+  Status st = Status::kOk;
+  for (int i = 0; i < tracker_.live_count() && st == Status::kOk; ++i) {
+    st = observe_and_emit(tracker_.live_slot(i), tracker_.live(i), sink);
+  }
+  for (int i = 0; i < tracker_.ended_count() && st == Status::kOk; ++i) {
+    ObjState& o = objs_[tracker_.ended_slot(i)];
+    const Track& t = tracker_.ended(i);
+    if (o.active && o.id == t.id) {
+      o.active = false;
+      if (o.counts) st = message(o, t, "end", track_end_name(t.ended), sink);
+    }
+  }
+  tracker_.commit();
+  // Births confirmed at once (min_hits <= 1) are observed on their first frame; they cannot
+  // count yet (no travel without a previous sighting), so nothing is published for them.
+  for (int i = 0; i < tracker_.birth_count() && st == Status::kOk; ++i) {
+    if (tracker_.birth(i).id == 0) continue;
+    const int slot = tracker_.born_slot(i);
+    st = observe_and_emit(slot, tracker_.slot(slot), sink);
+  }
+  pending_n_ = 0;
+  return st;
+}
+
+Status ObjectStage::finish(uint32_t frame, uint32_t ts_ms, const char* reason, EventSink& sink) {
+  if (!configured_) return Status::kBadConfig;
+  frame_ = frame;
+  ts_ = ts_ms;
+  int slots[kMaxObjects];
+  const int n = tracker_.finish(slots);
+  Status st = Status::kOk;
+  for (int i = 0; i < n; ++i) {
+    ObjState& o = objs_[slots[i]];
+    const Track& t = tracker_.slot(slots[i]);
+    if (o.active && o.id == t.id) {
+      o.active = false;
+      if (o.counts && st == Status::kOk) st = message(o, t, "end", reason, sink);
+    }
+  }
+  for (int s = 0; s < kMaxObjects; ++s) objs_[s].active = false;
+  return st;
+}
+
+}  // namespace ve

@@ -1,0 +1,73 @@
+#include "runner_objects.h"
+
+#include <cstdio>
+
+namespace ve {
+
+Status RunnerObjects::configure(const LoadedParams& params, const RunnerEvents& events, MotionGate* gate,
+                                int every_n_frames, int max_per_event, char* why, size_t why_cap) {
+  enabled_ = params.objects.mode != ObjectMode::kMotion;
+  if (!enabled_) return Status::kOk;
+  gate_ = gate->params();
+  min_region_px_ = params.classify.min_region_px;
+  every_n_ = every_n_frames;
+  max_per_event_ = max_per_event;
+  if (gate->changed_output() == nullptr) gate->set_changed_output(own_changed_);
+  changed_ = gate->changed_output();
+  const EventParams& ev = events.params();
+  classify_ = ev.classify;
+  const Status st = stage_.configure(params.objects, ev, gate_);
+  if (st != Status::kOk) {
+    std::snprintf(why, why_cap,
+                  "object parameters rejected (max_objects <= %d, path_points <= %d, classify_per_frame <= %d, "
+                  "zone polygons of <= %d points)",
+                  kMaxObjects, kMaxPathPoints, kMaxClassifyPerFrame, kMaxZonePoints);
+  }
+  return st;
+}
+
+Status RunnerObjects::on_frame(const FrameInfo& f, const GateResult& r, char* why, size_t why_cap) {
+  if (!enabled_) return Status::kOk;
+  // Regions exist where the Python gate makes them: changed pixels on a frame that is not
+  // rejected, while the gate is open. A rejected frame is blind.
+  int n = 0;
+  if (r.has_box && r.motion) n = finder_.find(changed_, gate_.plane_w, gate_.plane_h, min_region_px_, regions_, kMaxRegions);
+  const bool blind = r.reason != Reason::kNone && !r.opened;
+  stage_.track(f, regions_, n, blind);
+  if (classify_) {
+    ObjectPick picks[kMaxClassifyPerFrame];
+    const int k = stage_.due(every_n_, max_per_event_, picks, kMaxClassifyPerFrame);
+    for (int i = 0; i < k; ++i) {
+      int count = 0;
+      const Prediction* top = RunnerEvents::object_classification(f.index, picks[i].id, &count);
+      if (top == nullptr) {
+        std::snprintf(why, why_cap, "frame %u: object %u is due for classification but the classifications file has no '%u #%u' line",
+                      static_cast<unsigned>(f.index), static_cast<unsigned>(picks[i].id), static_cast<unsigned>(f.index),
+                      static_cast<unsigned>(picks[i].id));
+        return Status::kParse;
+      }
+      const Status st = stage_.classified(picks[i].id, top, count);
+      if (st != Status::kOk) {
+        std::snprintf(why, why_cap, "frame %u: classification of object %u rejected", static_cast<unsigned>(f.index),
+                      static_cast<unsigned>(picks[i].id));
+        return st;
+      }
+    }
+  }
+  const Status st = stage_.emit(*this);
+  if (st != Status::kOk) std::snprintf(why, why_cap, "object event JSON");
+  return st;
+}
+
+Status RunnerObjects::finish(const FrameInfo& last, const char* reason) {
+  if (!enabled_) return Status::kOk;
+  return stage_.finish(last.index, last.ts_ms, reason, *this);
+}
+
+Status RunnerObjects::publish(const char* json, size_t len) {
+  std::fwrite(json, 1, len, stdout);
+  std::fputc('\n', stdout);
+  return Status::kOk;
+}
+
+}  // namespace ve

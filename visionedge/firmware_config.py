@@ -240,6 +240,7 @@ def render_header(spec: FirmwareSpec, source: str = "") -> str:
         "#include <cstdint>",
         "",
         '#include "ve/events.h"',
+        '#include "ve/objects.h"',
         '#include "ve/gate.h"',
         "",
         f"#define VE_PLANE_W {spec.plane_w}",
@@ -317,7 +318,79 @@ def render_header(spec: FirmwareSpec, source: str = "") -> str:
         "  return p;",
         "}",
         "",
+        *_render_objects(spec),
         "}  // namespace ve_config",
         "",
     ]
     return "\n".join(out)
+
+
+_MODE = {"motion": "kMotion", "object": "kObject", "both": "kBoth"}
+
+
+def _c_names(name: str, names: list[str]) -> list[str]:
+    if not names:
+        return []
+    return [f"static const char* const {name}[] = {{" + ", ".join(_c_string(n) for n in names) + "};"]
+
+
+def _render_objects(spec: FirmwareSpec) -> list[str]:
+    """``object_params()``: objects.mode, the tracker, filters and zone polygons (1/16 px).
+
+    A board's tables are fixed at build time (VE_MAX_OBJECTS, VE_MAX_PATH_POINTS): it uses
+    at most those, which behaves as the config with max_objects/path_points lowered to them.
+    """
+    o = spec.config.objects
+    items = dict(_object_items(spec))
+    rules = {z.name: z.labels for z in o.zones}
+    out = ["// [objects] (docs/gate-algorithm.md §7): times and percentages as milli() integers."]
+    out += _c_names("kObjectLabels", list(o.labels))
+    out += _c_names("kRequiredZones", list(o.required_zones))
+    if o.filters:
+        out.append("static const ve::ObjectFilter kObjectFilters[] = {")
+        out += [
+            f"    {{{_c_string(name)}, {float(f.min_score)!r}, {milli(f.min_area_pct)}, {milli(f.max_area_pct)}}},"
+            for name, f in o.filters.items()
+        ]
+        out.append("};")
+    zones = spec.config.gate.zones
+    for i, z in enumerate(zones):
+        pts = polygon_to_sub(z.polygon, spec.plane_w, spec.plane_h)
+        out.append(f"static const int32_t kZone{i}Poly[] = {{" + ", ".join(f"{x}, {y}" for x, y in pts) + "};")
+        out += _c_names(f"kZone{i}Labels", list(rules.get(z.name, [])))
+    if zones:
+        out.append("static const ve::ObjectZone kObjectZones[] = {")
+        for i, z in enumerate(zones):
+            n_labels = len(rules.get(z.name, []))
+            labels = f"kZone{i}Labels" if n_labels else "nullptr"
+            out.append(f"    {{kZone{i}Poly, {len(z.polygon)}, {labels}, {n_labels}}},")
+        out.append("};")
+    out += [
+        "",
+        "inline ve::ObjectParams object_params() {",
+        "  ve::ObjectParams p;",
+        f"  p.mode = ve::ObjectMode::{_MODE[o.mode]};",
+        f"  p.tracker.min_hits = {items['obj_min_hits']};",
+        f"  p.tracker.coast_frames = {items['obj_coast_frames']};",
+        f"  p.tracker.lost_ms = {items['obj_lost_ms']};",
+        f"  p.tracker.merge_frames = {items['obj_merge_frames']};",
+        f"  p.tracker.stationary_after_ms = {items['obj_stationary_after_ms']};",
+        f"  p.tracker.stationary_max_ms = {items['obj_stationary_max_ms']};",
+        f"  p.tracker.max_objects = {o.max_objects} < ve::kMaxObjects ? {o.max_objects} : ve::kMaxObjects;",
+        f"  p.classify_per_frame = {o.classify_per_frame} < ve::kMaxClassifyPerFrame ? "
+        f"{o.classify_per_frame} : ve::kMaxClassifyPerFrame;",
+        f"  p.min_travel_m = {items['obj_min_travel_m']};",
+        f"  p.min_travel_pct_m = {items['obj_min_travel_pct_m']};",
+        f"  p.path_points = {o.path_points} < ve::kMaxPathPoints ? {o.path_points} : ve::kMaxPathPoints;",
+        f"  p.labels = {'kObjectLabels' if o.labels else 'nullptr'};",
+        f"  p.label_count = {len(o.labels)};",
+        f"  p.filters = {'kObjectFilters' if o.filters else 'nullptr'};",
+        f"  p.filter_count = {len(o.filters)};",
+        f"  p.zones = {'kObjectZones' if zones else 'nullptr'};",
+        f"  p.required_zones = {'kRequiredZones' if o.required_zones else 'nullptr'};",
+        f"  p.required_count = {len(o.required_zones)};",
+        "  return p;",
+        "}",
+        "",
+    ]
+    return out

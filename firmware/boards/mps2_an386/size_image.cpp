@@ -50,8 +50,11 @@ int main() {
   }
   st = g_app.finish(1600, 15, sink);
   if (st != ve::Status::kOk) return fail("finish", st);
-  std::printf("size image ok: model %u bytes (hash %08x), %d events, %d classifications, app %u bytes\n",
+  std::printf("size image ok: model %u bytes (hash %08x), %d events, %d classifications, app %u bytes, "
+              "object stage %u bytes for %d objects (per object: track %u + event state %u)\n",
               static_cast<unsigned>(ve_model_data_len), static_cast<unsigned>(sum), sink.count,
-              g_app.classifications(), static_cast<unsigned>(sizeof g_app));
+              g_app.classifications(), static_cast<unsigned>(sizeof g_app),
+              static_cast<unsigned>(sizeof(ve::ObjectStage)), ve::kMaxObjects,
+              static_cast<unsigned>(sizeof(ve::Track)), static_cast<unsigned>(ve::ObjectStage::state_bytes()));
   return 0;
 }

@@ -117,6 +117,8 @@ bool parse_object_mode(const char* text, ObjectMode* out) {
 
 ObjectStage::ObjectStage() {}
 
+size_t ObjectStage::state_bytes() { return sizeof(ObjState); }
+
 Status ObjectStage::configure(const ObjectParams& params, const EventParams& events, const GateParams& gate,
                               RandomBytes rng) {
   if (events.device == nullptr || events.camera == nullptr || events.update_every < 1 ||
@@ -159,7 +161,7 @@ Status ObjectStage::configure(const ObjectParams& params, const EventParams& eve
   return Status::kOk;
 }
 
-void ObjectStage::track(const FrameInfo& frame, const PixelBox* regions, int count, bool blind) {
+void ObjectStage::track(const FrameInfo& frame, PixelBox* regions, int count, bool blind) {
   frame_ = frame.index;
   ts_ = frame.ts_ms;
   const char* src = (frame.source != nullptr && frame.source[0] != '\0') ? frame.source : ev_.camera;

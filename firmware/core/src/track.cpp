@@ -151,7 +151,7 @@ void ObjectTracker::sort_live_by_id() {
   }
 }
 
-void ObjectTracker::update(const PixelBox* regions, int count, uint32_t frame, uint32_t ts, bool blind) {
+void ObjectTracker::update(PixelBox* regions, int count, uint32_t frame, uint32_t ts, bool blind) {
   live_n_ = ended_n_ = birth_n_ = 0;
   if (blind) {
     for (int i = 0; i < count_; ++i) {
@@ -159,9 +159,10 @@ void ObjectTracker::update(const PixelBox* regions, int count, uint32_t frame, u
     }
     return;
   }
-  // T1: regions with an area.
+  // T1: regions with an area (kept in order, in place).
+  regions_ = regions;
   region_n_ = 0;
-  for (int i = 0; i < count && region_n_ < kMaxRegions; ++i) {
+  for (int i = 0; i < count && i < kMaxRegions; ++i) {
     if (box_area(regions[i]) > 0) regions_[region_n_++] = regions[i];
   }
   const int n = count_;

@@ -94,8 +94,9 @@ class ObjectStage {
   // plane size and zone names. Live ids need `rng` unless events.deterministic_ids.
   Status configure(const ObjectParams& params, const EventParams& events, const GateParams& gate,
                    RandomBytes rng = nullptr);
-  // The gate's regions of this frame (plane pixels, largest first); blind = rejected frame.
-  void track(const FrameInfo& frame, const PixelBox* regions, int count, bool blind);
+  // The gate's regions of this frame (plane pixels, largest first; the array is scratch, see
+  // ObjectTracker::update); blind = a frame the gate rejected.
+  void track(const FrameInfo& frame, PixelBox* regions, int count, bool blind);
   // Objects to classify on this frame (stage.py _classify), at most classify_per_frame.
   int due(int every_n_frames, int max_per_event, ObjectPick* out, int cap);
   // The classification of a due object (top predictions, best first; count may be 0).
@@ -107,6 +108,8 @@ class ObjectStage {
   const ObjectParams& params() const { return p_; }
   uint32_t events_started() const { return started_; }
   const ObjectTracker& tracker() const { return tracker_; }
+  // RAM of one object's event state (the size report; a Track adds sizeof(Track)).
+  static size_t state_bytes();
 
  private:
   struct Vote {

@@ -88,9 +88,10 @@ class ObjectTracker {
 
   // Validates (max_objects <= kMaxObjects, ...) and empties the table; ids restart at 1.
   Status configure(const TrackerParams& params, int plane_w, int plane_h);
-  // T1-T8 for one frame (regions in plane pixels, the gate's order). `blind`: a frame the
+  // T1-T8 for one frame (regions in plane pixels, the gate's order; T1 drops the empty ones
+  // in place, so the array is the caller's scratch, at most kMaxRegions). `blind`: a frame the
   // gate rejected; nothing changes. Afterwards live()/ended()/births() describe the frame.
-  void update(const PixelBox* regions, int count, uint32_t frame, uint32_t ts_ms, bool blind);
+  void update(PixelBox* regions, int count, uint32_t frame, uint32_t ts_ms, bool blind);
   // Drop the ended tracks and place the reserved births (call once after each update()).
   void commit();
 
@@ -132,7 +133,7 @@ class ObjectTracker {
   int count_ = 0;
 
   // Per-frame scratch, static like everything else.
-  PixelBox regions_[kMaxRegions];
+  PixelBox* regions_ = nullptr;  // the caller's array, during update()
   int region_n_ = 0;
   PixelBox pred_[kMaxObjects];
   int16_t track_region_[kMaxObjects] = {};  // by table position: matched region or -1

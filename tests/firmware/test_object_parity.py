@@ -147,7 +147,8 @@ def test_blind_frames_default_scene_both_modes(scene_export: tuple[str, Path, li
                                                tmp_path: Path) -> None:
     """The demo scene: a light switch (blind frames) and a covered lens, both streams."""
     config, frames, _ = scene_export
-    config = config + '\n[objects]\nmode = "both"\n'
+    config = config.replace('mode = "motion"', 'mode = "both"')
+    assert 'mode = "both"' in config
     expected, _ = python_pipeline(config, frames)
     assert any(json.loads(e)["schema"] == 2 for e in expected)
     assert runner_events(host_runner, config, frames, tmp_path) == expected

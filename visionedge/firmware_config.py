@@ -35,6 +35,8 @@ __all__ = [
 ]
 
 PARAMS_MAGIC = "visionedge-firmware-params 1"
+MAX_ZONE_POINTS = 32
+"""Points per zone polygon the firmware's object zones hold (``VE_MAX_ZONE_POINTS``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,12 @@ def build_spec(
         raise FirmwareError(
             f"{len(gate.zones)} zones configured; the firmware reports at most 32 (one bit each)"
         )
+    for z in gate.zones:
+        if len(z.polygon) > MAX_ZONE_POINTS:
+            raise FirmwareError(
+                f"zone {z.name!r} has {len(z.polygon)} points; the firmware's object zones hold at "
+                f"most {MAX_ZONE_POINTS} (VE_MAX_ZONE_POINTS): simplify the polygon"
+            )
     mask = None
     if gate.masks:
         mask = rasterize_polygons([list(map(list, p)) for p in gate.masks], plane_w, plane_h)

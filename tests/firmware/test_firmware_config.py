@@ -172,3 +172,12 @@ def test_params_and_header_carry_the_objects_section() -> None:
     header = render_header(spec)
     assert "p.mode = ve::ObjectMode::kBoth;" in header
     assert "static const int32_t kZone0Poly[] = {128, 768, 768, 768, 768, 1920};" in header
+
+
+def test_a_zone_polygon_the_firmware_cannot_hold_is_refused() -> None:
+    from visionedge.errors import FirmwareError
+
+    ring = [[0.5 + 0.4 * np.cos(a), 0.5 + 0.4 * np.sin(a)] for a in np.linspace(0, 6.2, 33)]
+    cfg = parse_config({"gate": {"zones": [{"name": "round", "polygon": ring}]}})
+    with pytest.raises(FirmwareError, match="at most 32"):
+        build_spec(cfg, 160, 120)

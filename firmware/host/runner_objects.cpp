@@ -1,6 +1,7 @@
 #include "runner_objects.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace ve {
 
@@ -8,6 +9,7 @@ Status RunnerObjects::configure(const LoadedParams& params, const RunnerEvents& 
                                 int every_n_frames, int max_per_event, char* why, size_t why_cap) {
   enabled_ = params.objects.mode != ObjectMode::kMotion;
   if (!enabled_) return Status::kOk;
+  trace_ = std::getenv("VE_TRACE_OBJECTS") != nullptr;
   gate_ = gate->params();
   min_region_px_ = params.classify.min_region_px;
   every_n_ = every_n_frames;
@@ -56,6 +58,17 @@ Status RunnerObjects::on_frame(const FrameInfo& f, const GateResult& r, char* wh
   }
   const Status st = stage_.emit(*this);
   if (st != Status::kOk) std::snprintf(why, why_cap, "object event JSON");
+  if (trace_) {
+    std::printf("objects %u", static_cast<unsigned>(f.index));
+    for (int i = 0; i < n; ++i) std::printf(" r%d,%d,%d,%d", regions_[i].x0, regions_[i].y0, regions_[i].x1, regions_[i].y1);
+    const ObjectTracker& t = stage_.tracker();
+    for (int i = 0; i < t.table_size(); ++i) {
+      const Track& k = t.at(i);
+      std::printf(" %u/%u:%d,%d,%d,%d:%s", static_cast<unsigned>(k.serial), static_cast<unsigned>(k.id), k.box.x0,
+                  k.box.y0, k.box.x1, k.box.y1, track_state_name(k.state));
+    }
+    std::printf("\n");
+  }
   return st;
 }
 

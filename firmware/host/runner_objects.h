@@ -30,6 +30,7 @@ class RunnerObjects final : public EventSink {
  private:
   bool enabled_ = false;
   bool classify_ = false;
+  bool trace_ = false;  // VE_TRACE_OBJECTS set: an "objects ..." line per frame (regions, table)
   int every_n_ = 5, max_per_event_ = 20;
   int min_region_px_ = 0;
   GateParams gate_{};

@@ -128,13 +128,15 @@ def parse_output(text: str) -> tuple[list[FrameLine], list[str]]:
     return frames, events
 
 
-def write_params(config_toml: str, plane: tuple[int, int], out: Path) -> Path:
-    """``visionedge firmware config --format params`` for a config text and plane size."""
+def write_params(config_toml: str, plane: tuple[int, int], out: Path, fps: float | None = None) -> Path:
+    """``visionedge firmware config --format params`` for a config text and plane size (and the
+    clip's frame rate, which turns the gate's seconds into frames; default ``source.fps``)."""
     cfg = out.with_suffix(".toml")
     cfg.write_text(config_toml, encoding="utf-8")
+    rate = ["--fps", repr(float(fps))] if fps is not None else []
     proc = subprocess.run(
         [sys.executable, "-m", "visionedge", "firmware", "config", str(cfg), "--format", "params",
-         "--plane", f"{plane[0]}x{plane[1]}", "-o", str(out)],
+         "--plane", f"{plane[0]}x{plane[1]}", *rate, "-o", str(out)],
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
@@ -246,6 +248,7 @@ class _PlaneSource:
 
     def __init__(self, directory: Path) -> None:
         self.manifest, self.planes = load_export(directory)
+        self.fps = float(self.manifest["fps"])  # the pipeline's gate counts frames at this rate
 
     def __enter__(self) -> _PlaneSource:
         return self
@@ -304,7 +307,8 @@ def runner_events(
 ) -> list[str]:
     """The runner's event lines for an export directory (and a classifications file)."""
     manifest, _ = load_export(directory)
-    params = write_params(config_toml, (manifest["width"], manifest["height"]), tmp_path / "p.txt")
+    params = write_params(config_toml, (manifest["width"], manifest["height"]), tmp_path / "p.txt",
+                          manifest["fps"])
     args = ["--params", str(params), "--frames", str(directory)]
     if classifications is not None:
         cls = tmp_path / "cls.txt"

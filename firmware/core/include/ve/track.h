@@ -112,6 +112,7 @@ class ObjectTracker {
   int finish(int* slots_out);
   void clear();
   int table_size() const { return count_; }
+  const Track& at(int i) const { return slots_[order_[i]]; }  // table order
   int width() const { return w_; }
   int height() const { return h_; }
 

@@ -36,8 +36,9 @@ constexpr int kMaxPathPoints = VE_MAX_PATH_POINTS;
 constexpr int kMaxZonePoints = VE_MAX_ZONE_POINTS;
 constexpr int kMaxClassifyPerFrame = VE_MAX_CLASSIFY_PER_FRAME;
 constexpr int kMaxTop = VE_MAX_TOP;
-// A payload's longest parts are the path (<= 20 bytes a point) and the zone lists.
-constexpr size_t kObjectJsonBytes = 1280 + 20 * (kMaxPathPoints + 1) + 120 * kMaxZones;
+// A payload's longest parts are the path (<= 20 bytes a point) and the zone lists; the rest
+// (names of up to 64 characters, ids, the model) fits 1.5 KB. A longer line is kBufferFull.
+constexpr size_t kObjectJsonBytes = 1536 + 20 * (kMaxPathPoints + 1) + 120 * kMaxZones;
 
 // objects.mode: which events a run publishes.
 enum class ObjectMode : uint8_t { kMotion = 0, kObject, kBoth };

@@ -184,8 +184,8 @@ int main(int argc, char** argv) {
   // objects.mode: "object" publishes object events only, "both" motion events then object events.
   events.set_quiet(params.objects.mode == ve::ObjectMode::kObject);
   static ve::RunnerObjects objects;
-  st = objects.configure(params, events, &g_gate, params.classify.every_n_frames, params.classify.max_per_event, why,
-                         sizeof why);
+  st = objects.configure(params, events, &g_gate, params.classify.every_n_frames, params.classify.max_per_event,
+                         &input, why, sizeof why);
   if (st != ve::Status::kOk) return fail(st, why);
 
   uint32_t last_index = 0;
@@ -221,9 +221,12 @@ int main(int argc, char** argv) {
     print_frame(r, params.gate);
     st = events.on_gate(r);
     if (st != ve::Status::kOk) return fail(st, "event JSON");
+    // The motion event's classifier input (not in object mode: the objects' inputs print after it).
+    if (params.objects.mode != ve::ObjectMode::kObject) {
+      st = input.on_frame(index, r, events.tracker(), why, sizeof why);
+      if (st != ve::Status::kOk) return fail(st, why);
+    }
     st = objects.on_frame(events.frame_info(index), r, why, sizeof why);
-    if (st != ve::Status::kOk) return fail(st, why);
-    st = input.on_frame(index, r, events.tracker(), why, sizeof why);
     if (st != ve::Status::kOk) return fail(st, why);
     last_index = index;
     any = true;

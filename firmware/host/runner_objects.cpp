@@ -6,7 +6,9 @@
 namespace ve {
 
 Status RunnerObjects::configure(const LoadedParams& params, const RunnerEvents& events, MotionGate* gate,
-                                int every_n_frames, int max_per_event, char* why, size_t why_cap) {
+                                int every_n_frames, int max_per_event, RunnerInput* input, char* why,
+                                size_t why_cap) {
+  input_ = input;
   enabled_ = params.objects.mode != ObjectMode::kMotion;
   if (!enabled_) return Status::kOk;
   trace_ = std::getenv("VE_TRACE_OBJECTS") != nullptr;
@@ -47,6 +49,18 @@ Status RunnerObjects::on_frame(const FrameInfo& f, const GateResult& r, char* wh
                       static_cast<unsigned>(f.index), static_cast<unsigned>(picks[i].id), static_cast<unsigned>(f.index),
                       static_cast<unsigned>(picks[i].id));
         return Status::kParse;
+      }
+      if (input_ != nullptr && input_->enabled()) {
+        // The crop box is the object's box, normalised and rounded like every gate box.
+        const PixelBox& b = picks[i].box;
+        const double box[4] = {round_decimals(static_cast<double>(b.x0) / gate_.plane_w, 4),
+                               round_decimals(static_cast<double>(b.y0) / gate_.plane_h, 4),
+                               round_decimals(static_cast<double>(b.x1) / gate_.plane_w, 4),
+                               round_decimals(static_cast<double>(b.y1) / gate_.plane_h, 4)};
+        char from[32];
+        std::snprintf(from, sizeof from, "object:%u", static_cast<unsigned>(picks[i].id));
+        const Status ist = input_->emit(f.index, from, box, why, why_cap);
+        if (ist != Status::kOk) return ist;
       }
       const Status st = stage_.classified(picks[i].id, top, count);
       if (st != Status::kOk) {

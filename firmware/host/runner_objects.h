@@ -9,6 +9,7 @@
 
 #include "params_file.h"
 #include "runner_events.h"
+#include "runner_input.h"
 #include "ve/gate.h"
 #include "ve/objects.h"
 #include "ve/regions.h"
@@ -20,8 +21,9 @@ class RunnerObjects final : public EventSink {
  public:
   // After RunnerEvents is configured (and its classifications loaded): takes its event
   // parameters (model, labels). Makes the gate write its changed mask when nobody else does.
+  // `input` (may be disabled): the classifier input of each picked object is printed too.
   Status configure(const LoadedParams& params, const RunnerEvents& events, MotionGate* gate,
-                   int every_n_frames, int max_per_event, char* why, size_t why_cap);
+                   int every_n_frames, int max_per_event, RunnerInput* input, char* why, size_t why_cap);
   bool enabled() const { return enabled_; }
   Status on_frame(const FrameInfo& f, const GateResult& r, char* why, size_t why_cap);
   Status finish(const FrameInfo& last, const char* reason);
@@ -34,6 +36,7 @@ class RunnerObjects final : public EventSink {
   int every_n_ = 5, max_per_event_ = 20;
   int min_region_px_ = 0;
   GateParams gate_{};
+  RunnerInput* input_ = nullptr;
   const uint8_t* changed_ = nullptr;
   ObjectStage stage_;
   RegionFinder finder_;

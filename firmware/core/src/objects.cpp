@@ -1,96 +1,19 @@
-// A line-by-line port of visionedge/objects/events.py and measures.py (docs/gate-algorithm.md
-// §7 E1-E6) and of TrackingStage._classify (stage.py); see those files for the why.
+// A line-by-line port of visionedge/objects/events.py (docs/gate-algorithm.md §7 E0-E6: the
+// per-object state, counting, updates, ends) and of TrackingStage._classify (stage.py); see
+// those files for the why. The integer measures are in object_measures.cpp, the payload in
+// object_message.cpp.
 #include "ve/objects.h"
 
 #include <cstdio>
 #include <cstring>
 
-#include "ve/json.h"
+#include "ve/object_measures.h"
 #include "ve/sha1.h"
 
 namespace ve {
 namespace {
 
 int64_t abs64(int64_t v) { return v < 0 ? -v : v; }
-
-// Python's int(v * 1000.0 + 0.5) for a non-negative double (milli() of geometry.py).
-int64_t milli(double v) { return static_cast<int64_t>(v * 1000.0 + 0.5); }
-
-int64_t shared_shift(int64_t d0, int64_t d1) {
-  if (d0 > 0 && d1 > 0) return d0 < d1 ? d0 : d1;
-  if (d0 < 0 && d1 < 0) return d0 > d1 ? d0 : d1;
-  return 0;
-}
-
-// measures.py _axis: an edge on the frame border in both sightings does not count.
-int64_t axis_shift(int64_t a0, int64_t a1, int64_t b0, int64_t b1, int64_t size) {
-  if (a0 <= 0 && b0 <= 0) return (a1 < size || b1 < size) ? b1 - a1 : 0;
-  if (a1 >= size && b1 >= size) return b0 - a0;
-  return shared_shift(b0 - a0, b1 - a1);
-}
-
-// E2: the steady move from sighting a to b; false for a jump.
-bool travel_step(const PixelBox& a, const PixelBox& b, int w, int h, int64_t* tx, int64_t* ty) {
-  *tx = axis_shift(a.x0, a.x1, b.x0, b.x1, w);
-  *ty = axis_shift(a.y0, a.y1, b.y0, b.y1, h);
-  const int64_t m = abs64(*tx) > abs64(*ty) ? abs64(*tx) : abs64(*ty);
-  const int64_t bw = b.x1 - b.x0, bh = b.y1 - b.y0;
-  return !(2 * m > (bw > bh ? bw : bh));
-}
-
-bool travelled(int64_t tx, int64_t ty, const PixelBox& b, int w, int h, int64_t min_travel_m,
-               int64_t min_travel_pct_m) {
-  const int64_t ax = abs64(tx), ay = abs64(ty);
-  const int64_t size = (static_cast<int64_t>(b.x1) - b.x0) + (static_cast<int64_t>(b.y1) - b.y0);
-  const bool own = (ax + ay) * 2000 >= size * min_travel_m;
-  const bool frame = (ax * h + ay * w) * 100000 >= min_travel_pct_m * w * h;
-  return own && frame;
-}
-
-// E5: (whole, area x (1000 + central) x (1000 + conf)).
-void best_key(const PixelBox& b, int w, int h, int64_t conf_pm, int* whole, int64_t* key) {
-  const int m = w / 100 > 1 ? w / 100 : 1;
-  *whole = (b.x0 > m && b.y0 > m && b.x1 < w - m && b.y1 < h - m) ? 1 : 0;
-  const int64_t offx = 1000 * abs64(static_cast<int64_t>(b.x0) + b.x1 - w) / w;
-  const int64_t offy = 1000 * abs64(static_cast<int64_t>(b.y0) + b.y1 - h) / h;
-  const int64_t central = 1000 - (offx > offy ? offx : offy);
-  *key = box_area(b) * (1000 + central) * (1000 + conf_pm);
-}
-
-PixelBox clamp_box(const PixelBox& b, int w, int h) {
-  auto c = [](int v, int hi) { return v < 0 ? 0 : (v > hi ? hi : v); };
-  return PixelBox{c(b.x0, w), c(b.y0, h), c(b.x1, w), c(b.y1, h)};
-}
-
-void write_box(JsonWriter& j, const PixelBox& b, int w, int h) {
-  const PixelBox c = clamp_box(b, w, h);
-  j.begin_array();
-  j.decimal(round_decimals(static_cast<double>(c.x0) / w, 4), 4);
-  j.decimal(round_decimals(static_cast<double>(c.y0) / h, 4), 4);
-  j.decimal(round_decimals(static_cast<double>(c.x1) / w, 4), 4);
-  j.decimal(round_decimals(static_cast<double>(c.y1) / h, 4), 4);
-  j.end_array();
-}
-
-double unit(int64_t v, int size2) {
-  const double x = static_cast<double>(v) / size2;
-  return x < 0.0 ? 0.0 : (x > 1.0 ? 1.0 : x);
-}
-
-// E1: crossing number of the 1/16-pixel point (px, py), integer only.
-bool inside_polygon(int64_t px, int64_t py, const int32_t* xy, int n) {
-  bool inside = false;
-  for (int i = 0; i < n; ++i) {
-    const int64_t xa = xy[2 * i], ya = xy[2 * i + 1];
-    const int k = (i + 1) % n;
-    const int64_t xb = xy[2 * k], yb = xy[2 * k + 1];
-    if ((ya <= py) != (yb <= py)) {
-      const int64_t cross = (xb - xa) * (py - ya) - (px - xa) * (yb - ya);
-      if ((cross > 0) == (yb > ya)) inside = !inside;
-    }
-  }
-  return inside;
-}
 
 }  // namespace
 
@@ -390,115 +313,6 @@ void ObjectStage::observe(ObjState& o, const Track& t, const Pending* c) {
     o.best_label = top ? c->top[0].label : -1;
     o.best_score = top ? round_decimals(c->top[0].score, 4) : 0.0;
   }
-}
-
-Status ObjectStage::message(ObjState& o, const Track& t, const char* kind, const char* end_reason,
-                            EventSink& sink) {
-  const int w = gate_.plane_w, h = gate_.plane_h;
-  const bool ended = std::strcmp(kind, "end") == 0;
-  int li = -1;
-  double score = 0.0;
-  const bool has = label(o, &li, &score);
-  JsonWriter j(json_, sizeof json_);
-  j.begin_object();
-  j.key("schema"); j.integer(kObjectSchemaVersion);
-  j.key("type"); j.string(kind);
-  j.key("event_id"); j.string(o.event_id);
-  j.key("object_id"); j.integer(o.id);
-  j.key("seq"); j.integer(o.seq);
-  j.key("device"); j.string(ev_.device);
-  j.key("camera"); j.string(ev_.camera);
-  j.key("source"); j.string(source_);
-  j.key("start_frame"); j.integer(o.first_frame);
-  j.key("start_ts_ms"); j.integer(o.first_ts);
-  j.key("frame"); j.integer(frame_);
-  j.key("ts_ms"); j.integer(ts_);
-  j.key("end_frame"); if (ended) j.integer(t.last_seen_frame); else j.null();
-  j.key("end_ts_ms"); if (ended) j.integer(t.last_seen_ts); else j.null();
-  j.key("duration_ms"); j.integer(static_cast<int64_t>(t.last_seen_ts) - o.first_ts);
-  j.key("frames"); j.integer(o.frames > 0 ? o.frames : 1);
-  j.key("end_reason"); if (end_reason != nullptr) j.string(end_reason); else j.null();
-  j.key("state"); j.string(track_state_name(t.state));
-  j.key("stationary"); j.boolean(t.stationary);
-  j.key("box"); write_box(j, t.box, w, h);
-  j.key("area_pct");
-  j.decimal(round_decimals(100.0 * static_cast<double>(box_area(clamp_box(t.box, w, h))) / (w * h), 3), 3);
-  j.key("path");
-  j.begin_array();
-  if (o.path_n == 0) {
-    j.begin_array();
-    j.decimal(round_decimals(unit(static_cast<int64_t>(t.box.x0) + t.box.x1, 2 * w), 4), 4);
-    j.decimal(round_decimals(unit(static_cast<int64_t>(t.box.y0) + t.box.y1, 2 * h), 4), 4);
-    j.end_array();
-  }
-  for (int i = 0; i < o.path_n; ++i) {
-    j.begin_array();
-    j.decimal(round_decimals(unit(o.path[i][0], 2 * w), 4), 4);
-    j.decimal(round_decimals(unit(o.path[i][1], 2 * h), 4), 4);
-    j.end_array();
-  }
-  j.end_array();
-  // Zones by name (sorted), entered zones in entry order, dwell by name.
-  uint32_t order[kMaxZones];
-  int zn = 0;
-  for (uint32_t left = o.entered_mask; left != 0;) {
-    int pick = -1;
-    for (int z = 0; z < gate_.zone_count; ++z) {
-      if ((left & (1u << z)) && (pick < 0 || std::strcmp(gate_.zones[z].name, gate_.zones[pick].name) < 0)) pick = z;
-    }
-    if (pick < 0) break;
-    left &= ~(1u << pick);
-    order[zn++] = static_cast<uint32_t>(pick);
-  }
-  j.key("zones");
-  j.begin_array();
-  for (int i = 0; i < zn; ++i) {
-    if (o.zones & (1u << order[i])) j.string(gate_.zones[order[i]].name);
-  }
-  j.end_array();
-  j.key("entered_zones");
-  j.begin_array();
-  for (int i = 0; i < o.entered_n; ++i) j.string(gate_.zones[o.entered[i]].name);
-  j.end_array();
-  j.key("zone_dwell_ms");
-  j.begin_object();
-  for (int i = 0; i < zn; ++i) {
-    j.key(gate_.zones[order[i]].name);
-    j.integer(o.dwell[order[i]]);
-  }
-  j.end_object();
-  j.key("label"); if (has) j.string(ev_.labels[li]); else j.null();
-  j.key("score"); if (has) j.decimal(round_decimals(score, 4), 4); else j.null();
-  j.key("classified_frames"); j.integer(ev_.classify ? o.vote.count : 0);
-  j.key("model");
-  if (ev_.classify) {
-    j.begin_object();
-    j.key("name"); j.string(ev_.model_name);
-    j.key("sha256"); j.string(ev_.model_sha256);
-    j.end_object();
-  } else {
-    j.null();
-  }
-  j.key("best");
-  if (o.has_best) {
-    j.begin_object();
-    j.key("frame"); j.integer(o.best_frame);
-    j.key("ts_ms"); j.integer(o.best_ts);
-    j.key("box"); write_box(j, o.best_box, w, h);
-    j.key("label"); if (o.best_label >= 0) j.string(ev_.labels[o.best_label]); else j.null();
-    j.key("score"); if (o.best_label >= 0) j.decimal(o.best_score, 4); else j.null();
-    j.end_object();
-  } else {
-    j.null();
-  }
-  j.end_object();
-  ++o.seq;
-  o.sent_frame = frame_;
-  o.sent_label = has ? li : -1;
-  o.sent_zones = o.zones;
-  o.sent_stationary = t.stationary;
-  if (j.status() != Status::kOk) return j.status();
-  return sink.publish(j.c_str(), j.size());
 }
 
 Status ObjectStage::observe_and_emit(int slot, Track& t, EventSink& sink) {

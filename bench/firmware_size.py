@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,13 @@ def _run(cmd: list[str], timeout: float = 900) -> str:
     if proc.returncode != 0:
         sys.exit(f"firmware_size: {' '.join(cmd[:3])}... failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return proc.stdout
+
+
+def board_limits() -> dict[str, int]:
+    """The object-table sizes a board is built with (the Nano 33 BLE sketch's -D flags)."""
+    ini = (FIRMWARE / "boards" / "nano33ble" / "platformio.ini").read_text(encoding="utf-8")
+    found = dict(re.findall(r"-D(VE_MAX_OBJECTS|VE_MAX_PATH_POINTS)=(\d+)", ini))
+    return {k: int(v) for k, v in found.items()}
 
 
 def _ram_symbols(nm_out: str) -> dict[str, int]:
@@ -92,6 +100,7 @@ def main() -> int:
             "-DVE_TARGET=mps2_an386", "-DCMAKE_BUILD_TYPE=MinSizeRel",
             f"-DVE_MAX_PLANE_W={pw}", f"-DVE_MAX_PLANE_H={ph}", f"-DVE_GATE_CONFIG_DIR={gen}",
             f"-DVE_MODEL={args.model}",
+            *(f"-D{k}={v}" for k, v in board_limits().items()),
         ]
         with_tflm = bool(args.tflm_root and args.tflm_lib)
         if with_tflm:
@@ -101,7 +110,8 @@ def main() -> int:
         elf = build / "boards" / "mps2_an386" / "ve_size.elf"
         size_out = _run(["arm-none-eabi-size", str(elf)])
         text, data, bss = (int(v) for v in size_out.splitlines()[1].split()[:3])
-        symbols = _ram_symbols(_run(["arm-none-eabi-nm", "-S", "-C", str(elf)]))
+        nm_out = _run(["arm-none-eabi-nm", "-S", "-C", str(elf)])
+        symbols = _ram_symbols(nm_out)
         ran = "not run (qemu-system-arm missing)"
         reserves = ""
         ran_ok = True

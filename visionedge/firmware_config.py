@@ -23,6 +23,7 @@ from visionedge.config import Config
 from visionedge.errors import FirmwareError
 from visionedge.gate.plane import plane_factor
 from visionedge.gate.timing import FrameCounts, frame_counts
+from visionedge.objects.geometry import milli, polygon_to_sub
 
 __all__ = [
     "FirmwareSpec",
@@ -34,6 +35,8 @@ __all__ = [
 ]
 
 PARAMS_MAGIC = "visionedge-firmware-params 1"
+MAX_ZONE_POINTS = 32
+"""Points per zone polygon the firmware's object zones hold (``VE_MAX_ZONE_POINTS``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,12 @@ def build_spec(
         raise FirmwareError(
             f"{len(gate.zones)} zones configured; the firmware reports at most 32 (one bit each)"
         )
+    for z in gate.zones:
+        if len(z.polygon) > MAX_ZONE_POINTS:
+            raise FirmwareError(
+                f"zone {z.name!r} has {len(z.polygon)} points; the firmware's object zones hold at "
+                f"most {MAX_ZONE_POINTS} (VE_MAX_ZONE_POINTS): simplify the polygon"
+            )
     mask = None
     if gate.masks:
         mask = rasterize_polygons([list(map(list, p)) for p in gate.masks], plane_w, plane_h)
@@ -135,7 +144,48 @@ def _scalar_items(spec: FirmwareSpec) -> list[tuple[str, str]]:
         ("events_min_frames", str(e.min_frames)),
         ("min_region_px", str(min_region_pixels(spec))),
         ("classify_margin", repr(float(spec.config.classifier.margin))),
+        ("classify_every_n_frames", str(spec.config.classifier.every_n_frames)),
+        ("classify_max_per_event", str(spec.config.classifier.max_per_event)),
+        *_object_items(spec),
     ]
+
+
+def _object_items(spec: FirmwareSpec) -> list[tuple[str, str]]:
+    """The ``[objects]`` scalars (docs/gate-algorithm.md §7): seconds and percentages as the
+    integers ``milli()`` makes of them, so the firmware never rounds a double itself."""
+    o = spec.config.objects
+    return [
+        ("obj_mode", o.mode),
+        ("obj_min_hits", str(o.min_hits)),
+        ("obj_coast_frames", str(o.coast_frames)),
+        ("obj_lost_ms", str(milli(o.lost_s))),
+        ("obj_merge_frames", str(o.merge_frames)),
+        ("obj_stationary_after_ms", str(milli(o.stationary_after_s))),
+        ("obj_stationary_max_ms", str(milli(o.stationary_max_s))),
+        ("obj_max_objects", str(o.max_objects)),
+        ("obj_classify_per_frame", str(o.classify_per_frame)),
+        ("obj_min_travel_m", str(milli(o.min_travel))),
+        ("obj_min_travel_pct_m", str(milli(o.min_travel_pct))),
+        ("obj_path_points", str(o.path_points)),
+    ]
+
+
+def _object_lines(spec: FirmwareSpec) -> list[str]:
+    """The ``[objects]`` lists of the params file: labels, filters, required zones, and per
+    gate zone its polygon in 1/16 plane pixels and its objects.zones label rule."""
+    o = spec.config.objects
+    lines = [f"obj_label {label}" for label in o.labels]
+    lines += [
+        f"obj_filter {name} {float(f.min_score)!r} {milli(f.min_area_pct)} {milli(f.max_area_pct)}"
+        for name, f in o.filters.items()
+    ]
+    lines += [f"obj_required_zone {name}" for name in o.required_zones]
+    rules = {z.name: z.labels for z in o.zones}
+    for i, z in enumerate(spec.config.gate.zones):
+        pts = polygon_to_sub(z.polygon, spec.plane_w, spec.plane_h)
+        lines.append(f"zone_poly {i} {len(pts)} " + " ".join(f"{x} {y}" for x, y in pts))
+        lines += [f"obj_zone_label {i} {label}" for label in rules.get(z.name, [])]
+    return lines
 
 
 def min_region_pixels(spec: FirmwareSpec) -> int:
@@ -152,6 +202,7 @@ def render_params(spec: FirmwareSpec) -> str:
         lines.append("mask " + pack_bits(spec.mask).hex())
     for name, bitmap in spec.zones:
         lines.append(f"zone {name} " + pack_bits(bitmap).hex())
+    lines += _object_lines(spec)
     return "\n".join(lines) + "\n"
 
 
@@ -197,6 +248,7 @@ def render_header(spec: FirmwareSpec, source: str = "") -> str:
         "#include <cstdint>",
         "",
         '#include "ve/events.h"',
+        '#include "ve/objects.h"',
         '#include "ve/gate.h"',
         "",
         f"#define VE_PLANE_W {spec.plane_w}",
@@ -274,7 +326,79 @@ def render_header(spec: FirmwareSpec, source: str = "") -> str:
         "  return p;",
         "}",
         "",
+        *_render_objects(spec),
         "}  // namespace ve_config",
         "",
     ]
     return "\n".join(out)
+
+
+_MODE = {"motion": "kMotion", "object": "kObject", "both": "kBoth"}
+
+
+def _c_names(name: str, names: list[str]) -> list[str]:
+    if not names:
+        return []
+    return [f"static const char* const {name}[] = {{" + ", ".join(_c_string(n) for n in names) + "};"]
+
+
+def _render_objects(spec: FirmwareSpec) -> list[str]:
+    """``object_params()``: objects.mode, the tracker, filters and zone polygons (1/16 px).
+
+    A board's tables are fixed at build time (VE_MAX_OBJECTS, VE_MAX_PATH_POINTS): it uses
+    at most those, which behaves as the config with max_objects/path_points lowered to them.
+    """
+    o = spec.config.objects
+    items = dict(_object_items(spec))
+    rules = {z.name: z.labels for z in o.zones}
+    out = ["// [objects] (docs/gate-algorithm.md §7): times and percentages as milli() integers."]
+    out += _c_names("kObjectLabels", list(o.labels))
+    out += _c_names("kRequiredZones", list(o.required_zones))
+    if o.filters:
+        out.append("static const ve::ObjectFilter kObjectFilters[] = {")
+        out += [
+            f"    {{{_c_string(name)}, {float(f.min_score)!r}, {milli(f.min_area_pct)}, {milli(f.max_area_pct)}}},"
+            for name, f in o.filters.items()
+        ]
+        out.append("};")
+    zones = spec.config.gate.zones
+    for i, z in enumerate(zones):
+        pts = polygon_to_sub(z.polygon, spec.plane_w, spec.plane_h)
+        out.append(f"static const int32_t kZone{i}Poly[] = {{" + ", ".join(f"{x}, {y}" for x, y in pts) + "};")
+        out += _c_names(f"kZone{i}Labels", list(rules.get(z.name, [])))
+    if zones:
+        out.append("static const ve::ObjectZone kObjectZones[] = {")
+        for i, z in enumerate(zones):
+            n_labels = len(rules.get(z.name, []))
+            labels = f"kZone{i}Labels" if n_labels else "nullptr"
+            out.append(f"    {{kZone{i}Poly, {len(z.polygon)}, {labels}, {n_labels}}},")
+        out.append("};")
+    out += [
+        "",
+        "inline ve::ObjectParams object_params() {",
+        "  ve::ObjectParams p;",
+        f"  p.mode = ve::ObjectMode::{_MODE[o.mode]};",
+        f"  p.tracker.min_hits = {items['obj_min_hits']};",
+        f"  p.tracker.coast_frames = {items['obj_coast_frames']};",
+        f"  p.tracker.lost_ms = {items['obj_lost_ms']};",
+        f"  p.tracker.merge_frames = {items['obj_merge_frames']};",
+        f"  p.tracker.stationary_after_ms = {items['obj_stationary_after_ms']};",
+        f"  p.tracker.stationary_max_ms = {items['obj_stationary_max_ms']};",
+        f"  p.tracker.max_objects = {o.max_objects} < ve::kMaxObjects ? {o.max_objects} : ve::kMaxObjects;",
+        f"  p.classify_per_frame = {o.classify_per_frame} < ve::kMaxClassifyPerFrame ? "
+        f"{o.classify_per_frame} : ve::kMaxClassifyPerFrame;",
+        f"  p.min_travel_m = {items['obj_min_travel_m']};",
+        f"  p.min_travel_pct_m = {items['obj_min_travel_pct_m']};",
+        f"  p.path_points = {o.path_points} < ve::kMaxPathPoints ? {o.path_points} : ve::kMaxPathPoints;",
+        f"  p.labels = {'kObjectLabels' if o.labels else 'nullptr'};",
+        f"  p.label_count = {len(o.labels)};",
+        f"  p.filters = {'kObjectFilters' if o.filters else 'nullptr'};",
+        f"  p.filter_count = {len(o.filters)};",
+        f"  p.zones = {'kObjectZones' if zones else 'nullptr'};",
+        f"  p.required_zones = {'kRequiredZones' if o.required_zones else 'nullptr'};",
+        f"  p.required_count = {len(o.required_zones)};",
+        "  return p;",
+        "}",
+        "",
+    ]
+    return out

@@ -27,6 +27,7 @@
 #include "pgm.h"
 #include "runner_events.h"
 #include "runner_input.h"
+#include "runner_objects.h"
 #include "ve/format.h"
 #include "ve/gate.h"
 
@@ -180,6 +181,12 @@ int main(int argc, char** argv) {
     st = events.load_classifications(classifications, model_name, model_sha, labels, why, sizeof why);
     if (st != ve::Status::kOk) return fail(st, why);
   }
+  // objects.mode: "object" publishes object events only, "both" motion events then object events.
+  events.set_quiet(params.objects.mode == ve::ObjectMode::kObject);
+  static ve::RunnerObjects objects;
+  st = objects.configure(params, events, &g_gate, params.classify.every_n_frames, params.classify.max_per_event,
+                         &input, why, sizeof why);
+  if (st != ve::Status::kOk) return fail(st, why);
 
   uint32_t last_index = 0;
   bool any = false;
@@ -214,13 +221,23 @@ int main(int argc, char** argv) {
     print_frame(r, params.gate);
     st = events.on_gate(r);
     if (st != ve::Status::kOk) return fail(st, "event JSON");
-    st = input.on_frame(index, r, events.tracker(), why, sizeof why);
+    // The motion event's classifier input (not in object mode: the objects' inputs print after it).
+    if (params.objects.mode != ve::ObjectMode::kObject) {
+      st = input.on_frame(index, r, events.tracker(), why, sizeof why);
+      if (st != ve::Status::kOk) return fail(st, why);
+    }
+    st = objects.on_frame(events.frame_info(index), r, why, sizeof why);
     if (st != ve::Status::kOk) return fail(st, why);
     last_index = index;
     any = true;
   }
   st = any ? events.finish(last_index) : ve::Status::kOk;
   if (st != ve::Status::kOk) return fail(st, "event JSON");
+  st = any ? objects.finish(events.frame_info(last_index), "end_of_clip") : ve::Status::kOk;
+  if (st != ve::Status::kOk) return fail(st, "object event JSON");
+  if (objects.enabled() && events.unused_object_classification() >= 0) {
+    return fail(ve::Status::kParse, "the classifications file has an object line for an object the stage never picked");
+  }
   std::fflush(stdout);
   return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "ve/events.h"
 #include "ve/gate.h"
+#include "ve/objects.h"
 #include "ve/status.h"
 
 namespace ve {
@@ -16,12 +17,15 @@ namespace ve {
 struct ClassifyParams {
   int min_region_px = 0;  // ceil(gate.min_region_pct * h * w / 100)
   double margin = 0.15;   // classifier.margin
+  int every_n_frames = 5;  // classifier.every_n_frames (objects: per object)
+  int max_per_event = 20;  // classifier.max_per_event (objects: per object)
 };
 
 struct LoadedParams {
   GateParams gate;
   EventParams events;
   ClassifyParams classify;
+  ObjectParams objects;  // [objects] (mode, tracker, filters, zone polygons)
 };
 
 // Parse `path`; on error returns the status and writes a one-line reason into `why`.

@@ -14,6 +14,8 @@ constexpr int kMaxClassified = 4096;
 constexpr int kMaxTop = 8;
 struct Classified {
   uint32_t frame;
+  uint32_t object;  // 0: the motion event's classification; else "FRAME #ID ..." of an object
+  bool used;
   int count;
   Prediction top[kMaxTop];
 };
@@ -117,8 +119,21 @@ Status RunnerEvents::load_classifications(const char* path, const char* model_na
     }
     Classified& c = g_classified[g_classified_count++];
     c.frame = static_cast<uint32_t>(frame);
+    c.object = 0;
+    c.used = false;
     c.count = 0;
     cur = end;
+    while (*cur == ' ') ++cur;
+    if (*cur == '#') {
+      const unsigned long id = std::strtoul(cur + 1, &end, 10);
+      if (end == cur + 1 || id == 0) {
+        std::snprintf(why, why_cap, "%s: bad object id near '%.20s' (want #ID)", path, cur);
+        st = Status::kParse;
+        break;
+      }
+      c.object = static_cast<uint32_t>(id);
+      cur = end;
+    }
     for (;;) {
       while (*cur == ' ') ++cur;
       if (*cur == '\0' || *cur == '\n' || *cur == '\r') break;
@@ -155,7 +170,7 @@ Status RunnerEvents::on_gate(const GateResult& r) {
   Status st = tracker_.on_gate(frame_info(r.index), r, *this);
   // Like the Python pipeline: a frame's classification follows its gate result.
   for (int i = 0; st == Status::kOk && i < g_classified_count; ++i) {
-    if (g_classified[i].frame == r.index) st = tracker_.on_classification(g_classified[i].top, g_classified[i].count, *this);
+    if (g_classified[i].frame == r.index && g_classified[i].object == 0) st = tracker_.on_classification(g_classified[i].top, g_classified[i].count, *this);
   }
   return st;
 }
@@ -165,7 +180,27 @@ Status RunnerEvents::finish(uint32_t last_index) {
   return tracker_.finish(f.ts_ms, last_index, EndReason::kEndOfClip, *this);
 }
 
+const Prediction* RunnerEvents::object_classification(uint32_t frame, uint32_t id, int* count) {
+  for (int i = 0; i < g_classified_count; ++i) {
+    Classified& c = g_classified[i];
+    if (c.frame == frame && c.object == id) {
+      c.used = true;
+      *count = c.count;
+      return c.top;
+    }
+  }
+  return nullptr;
+}
+
+int RunnerEvents::unused_object_classification() const {
+  for (int i = 0; i < g_classified_count; ++i) {
+    if (g_classified[i].object != 0 && !g_classified[i].used) return i;
+  }
+  return -1;
+}
+
 Status RunnerEvents::publish(const char* json, size_t len) {
+  if (quiet_) return Status::kOk;  // objects.mode = "object": motion events are not published
   std::fwrite(json, 1, len, stdout);
   std::fputc('\n', stdout);
   return Status::kOk;

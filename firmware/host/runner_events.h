@@ -25,6 +25,14 @@ class RunnerEvents final : public EventSink {
                               const char* labels_csv, char* why, size_t why_cap);
   Status finish(uint32_t last_index);
   const EventTracker& tracker() const { return tracker_; }
+  const EventParams& params() const { return params_; }
+  // Keep the motion events to itself (objects.mode = "object": they drive nothing printed).
+  void set_quiet(bool quiet) { quiet_ = quiet; }
+  // The classifications file's "FRAME #ID ..." line for object `id` on `frame` (marked used);
+  // nullptr when there is none.
+  static const Prediction* object_classification(uint32_t frame, uint32_t id, int* count);
+  // Index of an object classification line never asked for (-1: none).
+  int unused_object_classification() const;
   Status publish(const char* json, size_t len) override;
 
  private:
@@ -35,6 +43,7 @@ class RunnerEvents final : public EventSink {
   bool have_manifest_ = false;
   char clip_id_[96] = {};
   double fps_ = 10.0;
+  bool quiet_ = false;
 };
 
 }  // namespace ve

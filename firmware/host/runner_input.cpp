@@ -40,7 +40,11 @@ Status RunnerInput::on_frame(uint32_t index, const GateResult& r, const EventTra
   double box[4];
   const CropSource source = classify_box(regions_, changed_, r, gate_, cls_.min_region_px, tracker, box);
   if (source == CropSource::kNone) return Status::kOk;
-  const char* from = source == CropSource::kRegion ? "region" : "event";
+  return emit(index, source == CropSource::kRegion ? "region" : "event", box, why, why_cap);
+}
+
+Status RunnerInput::emit(uint32_t index, const char* from, const double box[4], char* why, size_t why_cap) {
+  if (!enabled()) return Status::kOk;
   char path[1024];
   std::snprintf(path, sizeof path, "%s/image_%06u.bgr", opt_.images_dir, static_cast<unsigned>(index));
   FILE* f = std::fopen(path, "rb");

@@ -35,6 +35,9 @@ class RunnerInput {
   bool enabled() const { return opt_.images_dir != nullptr; }
   // After the gate and the event tracker saw frame `index`: print its input line when due.
   Status on_frame(uint32_t index, const GateResult& r, const EventTracker& tracker, char* why, size_t why_cap);
+  // Crop `box` (normalised) of frame `index`'s camera image into the model input and print its
+  // input line with from=`from` (the object mode's picks: "object:<id>").
+  Status emit(uint32_t index, const char* from, const double box[4], char* why, size_t why_cap);
 
  private:
   InputOptions opt_{};

@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 from replaykit import ROOT, console_script, run_script
 
-from visionedge.events import load_schema
+from visionedge.objects import load_object_schema
 
 
 def test_run_plays_a_file_source_to_its_end(clip: Callable[[str], Path], tmp_path: Path) -> None:
@@ -26,7 +26,8 @@ def test_run_plays_a_file_source_to_its_end(clip: Callable[[str], Path], tmp_pat
     assert r.code == 0, r.err
     events = [json.loads(line) for line in r.out.splitlines()]
     assert events and out_file.read_text() == r.out
-    validator = jsonschema.Draft202012Validator(load_schema())
+    # The default object events (schema 2).
+    validator = jsonschema.Draft202012Validator(load_object_schema())
     for e in events:
         validator.validate(e)
     assert events[0]["type"] == "start" and events[-1]["type"] == "end"

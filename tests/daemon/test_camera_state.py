@@ -44,8 +44,9 @@ def _camera_states(sub: Subscriber) -> list[str]:
 
 def _config(tmp: Path, camera: MjpegCamera, port: int) -> Path:
     source = dict(CAMERA_SOURCE, path=camera.url)
+    # The motion event (ended when the camera dies) and the motion state: mode = "motion".
     return daemon_config(tmp, Path("unused"), port, source=source,
-                         gate={"close_after_s": 2.0, "width": 160})
+                         gate={"close_after_s": 2.0, "width": 160}, objects={"mode": "motion"})
 
 
 def test_a_camera_that_dies_ends_the_event_resets_motion_and_reports_its_state(

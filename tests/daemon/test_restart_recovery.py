@@ -32,7 +32,8 @@ def test_kill_9_mid_event_then_restart_ends_the_event_through_the_spool(
     run_daemon: Callable[..., Any],
 ) -> None:
     sub = subscriber_factory(broker, [EVENTS])
-    cfg = daemon_config(tmp_path, clip, broker.port, gate={"close_after_s": 0.5})
+    # The open motion event is what the spool keeps across a crash (visionedge/events/openstate.py).
+    cfg = daemon_config(tmp_path, clip, broker.port, gate={"close_after_s": 0.5}, objects={"mode": "motion"})
     state = tmp_path / "state"
     d1 = run_daemon(cfg)
     # An update after the start: the kept message moves on with the event.

@@ -27,7 +27,8 @@ class ScriptedGate:
 
 def _pipeline(store: OpenEventStore, total: int = 50) -> tuple[object, MemorySink]:
     sink = MemorySink()
-    cfg = Config.model_validate({"classifier": {"enabled": False}, "events": {"update_every": 5}})
+    cfg = Config.model_validate({"classifier": {"enabled": False}, "events": {"update_every": 5},
+                                 "objects": {"mode": "motion"}})
     p = build_pipeline(cfg, source=object(), sinks=[sink], classifier=None,  # type: ignore[arg-type]
                        gate=ScriptedGate(total), deterministic_ids=True)
     p.open_store = store

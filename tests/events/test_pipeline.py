@@ -71,7 +71,10 @@ class ListSource:
 
 
 def config(**classifier: Any) -> Config:
-    return Config.model_validate({"classifier": classifier, "events": {"update_every": 1000}})
+    # These tests are about the per-motion-period events: the mode says so (object is the default).
+    return Config.model_validate(
+        {"classifier": classifier, "events": {"update_every": 1000}, "objects": {"mode": "motion"}}
+    )
 
 
 def build(results: list[GateResult], cfg: Config, clf: Any = None, n: int | None = None) -> Any:
@@ -257,7 +260,7 @@ def test_the_gate_computes_regions_only_on_frames_that_may_be_classified() -> No
         return out
 
     for enabled in (True, False):
-        cfg = Config()
+        cfg = Config.model_validate({"objects": {"mode": "motion"}})
         cfg.classifier.enabled = enabled
         cfg.classifier.every_n_frames = 4
         gate = FrameDifferenceGate(cfg.gate)

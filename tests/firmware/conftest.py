@@ -70,6 +70,8 @@ def _replay_export(clip: Path, config_toml: str, out: Path) -> tuple[Path, list[
 SCENE_CONFIG = """
 [classifier]
 enabled = false
+[objects]
+mode = "motion"
 [gate]
 width = 160
 [[gate.zones]]
@@ -97,6 +99,8 @@ def scene_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, l
 SMALL_CONFIG = """
 [classifier]
 enabled = false
+[objects]
+mode = "motion"
 [events]
 update_every = 4
 [gate]

@@ -140,13 +140,15 @@ def parse_output(text: str) -> tuple[list[FrameLine], list[str]]:
     return frames, events
 
 
-def write_params(config_toml: str, plane: tuple[int, int], out: Path) -> Path:
-    """``visionedge firmware config --format params`` for a config text and plane size."""
+def write_params(config_toml: str, plane: tuple[int, int], out: Path, fps: float | None = None) -> Path:
+    """``visionedge firmware config --format params`` for a config text and plane size (and the
+    clip's frame rate, which turns the gate's seconds into frames; default ``source.fps``)."""
     cfg = out.with_suffix(".toml")
     cfg.write_text(config_toml, encoding="utf-8")
+    rate = ["--fps", repr(float(fps))] if fps is not None else []
     proc = subprocess.run(
         [sys.executable, "-m", "visionedge", "firmware", "config", str(cfg), "--format", "params",
-         "--plane", f"{plane[0]}x{plane[1]}", "-o", str(out)],
+         "--plane", f"{plane[0]}x{plane[1]}", *rate, "-o", str(out)],
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
@@ -219,3 +221,112 @@ def assert_same_frames(cpp: list[FrameLine], py: list[FrameLine]) -> None:
         assert c == FrameLine(**{**p.__dict__, "pct_text": c.pct_text}), (
             f"frame {p.index} differs:\n  C++    {c}\n  Python {p}"
         )
+
+
+LABELS = ("animal", "background", "person", "vehicle")
+"""Label names of the seeded classifier below (the demo model's, by output index)."""
+
+
+class SeededClassifier:
+    """A stand-in model for the label-vote parity checks: seeded predictions per frame and box.
+
+    The parity tests compare what the two ports do with classifications (vote, filters, zone
+    rules, best view); the model itself is compared in test_tflm*.py and test_input_parity.py.
+    """
+
+    name = "demo_int8"
+    sha256 = "5eed" * 4  # short: the QEMU command line holds 255 characters
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def classify(self, frame: Any, box: Any) -> Any:
+        from visionedge.protocols import Classification, Prediction
+
+        key = (self.seed, frame.index, *(round(v * 10000) for v in (box.x0, box.y0, box.x1, box.y1)))
+        rng = np.random.default_rng(list(key))
+        k = int(rng.integers(0, 4))
+        picks = rng.choice(len(LABELS), size=k, replace=False)
+        scores = sorted((round(float(rng.uniform(0.3, 1.0)), 6) for _ in range(k)), reverse=True)
+        top = tuple(Prediction(LABELS[i], int(i), s) for i, s in zip(picks, scores, strict=True))
+        return Classification(frame.index, top, box)
+
+
+class _PlaneSource:
+    """The planes of an export directory as a frame source (ids and times of its manifest)."""
+
+    name = "planes"
+    state = "ok"
+
+    def __init__(self, directory: Path) -> None:
+        self.manifest, self.planes = load_export(directory)
+        self.fps = float(self.manifest["fps"])  # the pipeline's gate counts frames at this rate
+
+    def __enter__(self) -> _PlaneSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def frames(self) -> Any:
+        from visionedge.frame import Frame
+
+        for f, plane in zip(self.manifest["frames"], self.planes, strict=True):
+            yield Frame(f["index"], f["ts_ms"], plane, (lambda p=plane: p), f["metadata"] or {},
+                        self.manifest["clip_id"])
+
+
+def python_pipeline(
+    config_toml: str, directory: Path, classifier: SeededClassifier | None = None
+) -> tuple[list[str], list[str]]:
+    """The daemon's pipeline (gate, motion events, objects) on an export directory.
+
+    Returns the event lines and, with a classifier, the classifications file the runner reads
+    (``FRAME L:S ...`` for the motion event, ``FRAME #ID L:S ...`` per object).
+    """
+    import tomllib
+
+    from visionedge.config import parse_config
+    from visionedge.pipeline import build_pipeline
+    from visionedge.sinks.memory import MemorySink
+
+    cfg = parse_config(tomllib.loads(config_toml))
+    sink = MemorySink()
+    lines: list[str] = []
+
+    def line(frame: int, c: Any, oid: int | None) -> str:
+        head = f"{frame}" + (f" #{oid}" if oid is not None else "")
+        return " ".join([head, *(f"{p.index}:{p.score!r}" for p in c.top)])
+
+    def hook(frame: Any, trace: Any) -> None:
+        if trace.extra["classification"] is not None:
+            lines.append(line(frame.index, trace.extra["classification"], None))
+        objs = trace.extra["objects"]
+        if objs is not None:
+            for oid in sorted(objs.classifications):
+                lines.append(line(frame.index, objs.classifications[oid], oid))
+
+    pipe = build_pipeline(cfg, source=_PlaneSource(directory), sinks=[sink], classifier=classifier,  # type: ignore[arg-type]
+                          deterministic_ids=True)
+    pipe.run(on_frame=hook)
+    from visionedge.events.payload import encode_event
+
+    return [encode_event(e) for e in sink.events], lines
+
+
+def runner_events(
+    runner: Runner, config_toml: str, directory: Path, tmp_path: Path, classifications: list[str] | None = None
+) -> list[str]:
+    """The runner's event lines for an export directory (and a classifications file)."""
+    manifest, _ = load_export(directory)
+    params = write_params(config_toml, (manifest["width"], manifest["height"]), tmp_path / "p.txt",
+                          manifest["fps"])
+    args = ["--params", str(params), "--frames", str(directory)]
+    if classifications is not None:
+        cls = tmp_path / "cls.txt"
+        cls.write_text("\n".join(classifications) + "\n", encoding="utf-8")
+        args += ["--classifications", str(cls), "--labels", ",".join(LABELS),
+                 "--model-name", SeededClassifier.name, "--model-sha256", SeededClassifier.sha256]
+    proc = runner.run(*args)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    return parse_output(proc.stdout)[1]

@@ -160,3 +160,29 @@ def test_the_host_runner_is_instrumented(host_runner: Runner) -> None:
         env={"ASAN_OPTIONS": "help=1"},
     )
     assert "Available flags for AddressSanitizer" in proc.stderr + proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("objects", "name", "code", "fragment"),
+    [
+        ("max_objects = 65", "bad_config", 3, "VE_MAX_OBJECTS 64"),
+        ("path_points = 65", "bad_config", 3, "VE_MAX_PATH_POINTS 64"),
+    ],
+)
+def test_object_tables_larger_than_the_build(
+    objects: str, name: str, code: int, fragment: str, host_runner: Runner, tmp_path: Path
+) -> None:
+    params = write_params(CONFIG + f"[objects]\n{objects}\n", (48, 36), tmp_path / "p.txt")
+    proc = host_runner.run("--params", str(params), "--frames", str(_frames(tmp_path)))
+    _expect_error(proc, name, code, fragment, "rebuild with")
+
+
+def test_object_lines_in_a_params_file_are_checked(host_runner: Runner, tmp_path: Path) -> None:
+    params = write_params(CONFIG, (48, 36), tmp_path / "p.txt")
+    bad = params.read_text().replace("obj_mode object", "obj_mode objects")
+    params.write_text(bad)
+    proc = host_runner.run("--params", str(params), "--frames", str(_frames(tmp_path)))
+    _expect_error(proc, "parse", 11, "obj_mode")
+    params.write_text(bad.replace("obj_mode objects", "obj_mode object") + "zone_poly 0 40 1 2\n")
+    proc = host_runner.run("--params", str(params), "--frames", str(_frames(tmp_path)))
+    _expect_error(proc, "parse", 11, "zone_poly")

@@ -11,6 +11,8 @@ in both.
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +22,9 @@ from fwkit import FIRMWARE, firmware_model, missing_tools
 
 CAMERA = 160 * 120
 CARD = firmware_model()[2]  # the model the firmware links by default
+# The object table of a board build (the sketch's own -D flags; bench/firmware_size.py uses them too).
+LIMITS = re.findall(r"-D(VE_MAX_OBJECTS|VE_MAX_PATH_POINTS)=(\d+)",
+                    (FIRMWARE / "boards" / "nano33ble" / "platformio.ini").read_text(encoding="utf-8"))
 
 
 def _static_ram(obj: Path) -> dict[str, int]:
@@ -48,6 +53,7 @@ def objects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, int
     flags = ["arm-none-eabi-g++", "-std=gnu++17", "-Os", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard",
              "-mfpu=fpv4-sp-d16", "-fno-exceptions", "-fno-rtti", "-fno-threadsafe-statics",
              "-DVE_MAX_PLANE_W=160", "-DVE_MAX_PLANE_H=120", f"-DVE_ARENA_BYTES={CARD['tflm']['arena_bytes']}",
+             *(f"-D{k}={v}" for k, v in LIMITS),
              f"-I{FIRMWARE / 'core' / 'include'}", f"-I{FIRMWARE / 'boards' / 'common'}", f"-I{tmp}",
              f"-I{Path(__file__).parent / 'arduino_stub'}", "-c"]
     found = {}
@@ -65,9 +71,16 @@ def test_the_sketch_keeps_every_buffer_in_the_board_app(objects: dict[str, dict[
     nano = dict(objects["nano"])
     app = nano.pop("(anonymous namespace)::g_app")
     assert sum(nano.values()) <= 64, f"the sketch allocates RAM outside ve::BoardApp: {nano}"
-    # One camera buffer (= the motion plane), the arena and the gate's 4 planes, not more.
+    # One camera buffer (= the motion plane), the arena and the gate's 4 planes, the object
+    # table (about 650 B per object: track and event state; plus 4 KB for the frame's region
+    # list and the object JSON line), not more.
     arena = int(CARD["tflm"]["arena_bytes"])
-    assert arena + 5 * CAMERA <= app <= arena + 5 * CAMERA + 8 * 1024, app
+    objects = int(dict(LIMITS)["VE_MAX_OBJECTS"])
+    assert arena + 5 * CAMERA <= app <= arena + 5 * CAMERA + 12 * 1024 + 800 * objects, app
+
+
+def test_the_board_build_has_an_object_table() -> None:
+    assert {k for k, _ in LIMITS} == {"VE_MAX_OBJECTS", "VE_MAX_PATH_POINTS"}, LIMITS
 
 
 def test_the_size_image_measures_the_same_board_state(objects: dict[str, dict[str, int]]) -> None:

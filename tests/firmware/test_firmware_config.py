@@ -139,3 +139,45 @@ def test_cli_missing_config(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 3 and "config file not found" in proc.stderr
+
+
+def test_the_firmware_default_mode_is_the_config_default() -> None:
+    """objects.mode has one default: ve::kDefaultObjectMode must say what ObjectsConfig says."""
+    import re
+
+    from visionedge.config import ObjectsConfig
+
+    header = (FIRMWARE / "core" / "include" / "ve" / "objects.h").read_text(encoding="utf-8")
+    found = re.search(r"kDefaultObjectMode = ObjectMode::k(\w+);", header)
+    assert found, "kDefaultObjectMode not found in ve/objects.h"
+    assert found.group(1).lower() == ObjectsConfig().mode == "object"
+
+
+def test_params_and_header_carry_the_objects_section() -> None:
+    """Milli() integers, zone polygons in 1/16 px, filters, rules: what the runners and boards read."""
+    from visionedge.firmware_config import render_header
+
+    cfg = parse_config({
+        "gate": {"zones": [{"name": "door", "polygon": [[0.05, 0.4], [0.3, 0.4], [0.3, 1.0]]}]},
+        "objects": {"mode": "both", "lost_s": 0.25, "labels": ["person"], "required_zones": ["door"],
+                    "filters": {"person": {"min_score": 0.5, "min_area_pct": 0.0015}},
+                    "zones": [{"name": "door", "labels": ["person"]}]},
+    })
+    spec = build_spec(cfg, 160, 120)
+    params = render_params(spec).splitlines()
+    for line in ("obj_mode both", "obj_lost_ms 250", "obj_label person", "obj_required_zone door",
+                 "obj_filter person 0.5 2 100000", "zone_poly 0 3 128 768 768 768 768 1920",
+                 "obj_zone_label 0 person"):
+        assert line in params, line
+    header = render_header(spec)
+    assert "p.mode = ve::ObjectMode::kBoth;" in header
+    assert "static const int32_t kZone0Poly[] = {128, 768, 768, 768, 768, 1920};" in header
+
+
+def test_a_zone_polygon_the_firmware_cannot_hold_is_refused() -> None:
+    from visionedge.errors import FirmwareError
+
+    ring = [[0.5 + 0.4 * np.cos(a), 0.5 + 0.4 * np.sin(a)] for a in np.linspace(0, 6.2, 33)]
+    cfg = parse_config({"gate": {"zones": [{"name": "round", "polygon": ring}]}})
+    with pytest.raises(FirmwareError, match="at most 32"):
+        build_spec(cfg, 160, 120)

@@ -1,4 +1,5 @@
-"""The committed golden replays (tests/golden/, gate-only cases) reproduced by the firmware.
+"""The committed golden replays (tests/golden/, cases without the classifier: motion events and
+the default object events) reproduced by the firmware.
 
 The clips are regenerated exactly as scripts/record_golden.sh makes them, replayed once by
 Python to export the motion planes, and run through the C++ runner: its event lines must be
@@ -25,7 +26,8 @@ from fwkit import (
 )
 
 GOLDEN = ROOT / "tests" / "golden"
-CASES = [c for c in json.loads((GOLDEN / "cases.json").read_text()) if c["config"] == "gate_only.toml"]
+CASES = [c for c in json.loads((GOLDEN / "cases.json").read_text())
+         if c["config"] in ("gate_only.toml", "objects.toml")]
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +72,15 @@ def test_host_reproduces_golden(
     assert_same_frames(cpp_frames, python_gate_lines(config, frames))
 
 
-def test_qemu_reproduces_small_golden(golden_exports: dict[str, Path], qemu_runner: Runner, tmp_path: Path) -> None:
-    case = next(c for c in CASES if c["scene"] == "small")
+def test_the_cases_cover_both_modes() -> None:
+    assert {c["config"] for c in CASES} == {"gate_only.toml", "objects.toml"}
+
+
+@pytest.mark.parametrize("config", ["gate_only.toml", "objects.toml"])
+def test_qemu_reproduces_small_golden(
+    config: str, golden_exports: dict[str, Path], qemu_runner: Runner, tmp_path: Path
+) -> None:
+    case = next(c for c in CASES if c["scene"] == "small" and c["config"] == config)
     config = (GOLDEN / case["config"]).read_text(encoding="utf-8")
     _, cpp_events = _run(qemu_runner, golden_exports[case["golden"]], config, tmp_path)
     assert cpp_events == (GOLDEN / case["golden"]).read_text(encoding="utf-8").splitlines()

@@ -195,3 +195,85 @@ def test_cpp_tflm_labels_of_the_runner_tensors_equal_the_daemons(
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     tops = [int(line.rsplit("top=", 1)[1]) for line in proc.stdout.splitlines() if line.startswith("crop ")]
     assert tops == [top1[line.index] for line in got]
+
+
+@pytest.fixture(scope="module")
+def object_case(clip_case: tuple[str, Path, Path, tuple[int, int]]) -> tuple[str, list[InputLine], list[str]]:
+    """Object mode (the default): the daemon's pipeline classifies each picked object on its own
+    box; its input lines, and its classifications as the runner's ``FRAME #ID ...`` lines."""
+    import tomllib
+
+    from visionedge.classify import load_classifier
+    from visionedge.classify.preprocess import crop_rect
+    from visionedge.config import parse_config
+    from visionedge.frame import Frame
+    from visionedge.pipeline import build_pipeline
+
+    config, frames, images, (w, h) = clip_case
+    config = config.replace('mode = "motion"', 'mode = "object"').replace(
+        "[classifier]\nenabled = false", '[classifier]\nenabled = true\nmodel = "demo"')
+    cfg = parse_config(tomllib.loads(config))
+    classifier = load_classifier(cfg.classifier)
+    spec = classifier.input_spec
+    manifest, planes = load_export(frames)
+
+    class Source:
+        name = "images"
+        state = "ok"
+        fps = float(manifest["fps"])
+
+        def __enter__(self) -> Source:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def frames(self) -> object:
+            for f, plane in zip(manifest["frames"], planes, strict=True):
+                image = np.frombuffer((images / f"image_{f['index']:06d}.bgr").read_bytes(),
+                                      np.uint8).reshape(h, w, 3)
+                yield Frame(f["index"], f["ts_ms"], plane, (lambda i=image: i), f["metadata"] or {},
+                            manifest["clip_id"])
+
+    lines: list[InputLine] = []
+    cls: list[str] = []
+
+    def hook(frame: Frame, trace: object) -> None:
+        objs = trace.extra["objects"]  # type: ignore[attr-defined]
+        for oid in sorted(objs.classifications):
+            c = objs.classifications[oid]
+            box = c.box
+            tensor = np.asarray(classifier.input_tensor(frame.image(), box)).tobytes()
+            rect = crop_rect(box, w, h, spec.width / spec.height, cfg.classifier.margin)
+            lines.append(InputLine(frame.index, f"object:{oid}", (box.x0, box.y0, box.x1, box.y1), rect,
+                                   hashlib.sha1(tensor).hexdigest()))
+            cls.append(" ".join([f"{frame.index} #{oid}", *(f"{p.index}:{p.score!r}" for p in c.top)]))
+
+    build_pipeline(cfg, source=Source(), sinks=[], classifier=classifier,  # type: ignore[arg-type]
+                   deterministic_ids=True).run(on_frame=hook)
+    assert len(lines) >= 3, "no object was classified: the check would be empty"
+    return config, lines, cls
+
+
+@pytest.mark.parametrize("target", ["host", "qemu"])
+def test_object_inputs_equal_the_daemons(
+    target: str, clip_case: tuple[str, Path, Path, tuple[int, int]], expected: Expected,
+    object_case: tuple[str, list[InputLine], list[str]], request: pytest.FixtureRequest,
+) -> None:
+    """Each object the runner's stage picks is cropped from the camera image like the daemon's."""
+    runner: Runner = request.getfixturevalue(f"{target}_runner")
+    _, frames, images, (w, h) = clip_case
+    config, lines, cls = object_case
+    spec = expected[3].input_spec  # type: ignore[attr-defined]
+    manifest, _ = load_export(frames)
+    # Beside the images: QEMU's semihosting command line holds 255 characters of short paths.
+    params = write_params(config, (manifest["width"], manifest["height"]), images / f"p_{target}.txt",
+                          manifest["fps"])
+    (images / "c.txt").write_text("\n".join(cls) + "\n", encoding="utf-8")
+    proc = runner.run(
+        "--params", str(params), "--frames", str(frames), "--images", str(images), "--image-size", f"{w}x{h}",
+        "--input", f"{spec.width}x{spec.height}x{spec.channels}",
+        "--quant", f"{spec.scale!r},{spec.zero_point},{spec.mean[0]!r},{spec.std[0]!r}",
+        "--classifications", str(images / "c.txt"), "--labels", "animal,background,person,vehicle")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert _parse(proc.stdout) == lines

@@ -14,9 +14,12 @@ import numpy.typing as npt
 import pytest
 from fwkit import (
     Runner,
+    SeededClassifier,
     assert_same_frames,
     parse_output,
     python_gate_lines,
+    python_pipeline,
+    runner_events,
     write_frames,
     write_params,
 )
@@ -153,3 +156,89 @@ def test_random_sequences_qemu(qemu_runner: Runner, tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stdout[-2000:]
         cpp, _ = parse_output(proc.stdout)
         assert_same_frames(cpp, python_gate_lines(config, frames))
+
+
+def random_objects(rng: np.random.Generator, zones: list[str]) -> str:
+    """An [objects] section at the corners: tiny tables (max_objects), short paths, no travel
+    needed or a lot, immediate ids (min_hits 1), label and zone rules."""
+    lines = [
+        "[objects]",
+        f"mode = \"{rng.choice(['object', 'both'])}\"",
+        f"min_hits = {int(rng.integers(1, 4))}",
+        f"coast_frames = {int(rng.integers(0, 6))}",
+        f"lost_s = {int(rng.integers(2, 16)) / 10}",
+        f"merge_frames = {int(rng.choice([0, 3, 30]))}",
+        f"stationary_after_s = {int(rng.integers(3, 20)) / 10}",
+        f"stationary_max_s = {int(rng.integers(5, 50)) / 10}",
+        f"max_objects = {int(rng.integers(1, 9))}",
+        f"classify_per_frame = {int(rng.integers(0, 4))}",
+        f"min_travel = {float(rng.choice([0.0, 0.25, 0.5, 2.0]))}",
+        f"min_travel_pct = {float(rng.choice([0.0, 1.0, 5.0]))}",
+        f"path_points = {int(rng.integers(2, 9))}",
+    ]
+    if rng.random() < 0.3:
+        lines.append('labels = ["person", "vehicle"]')
+    if zones and rng.random() < 0.4:
+        lines.append(f'required_zones = ["{zones[0]}"]')
+    if rng.random() < 0.5:
+        lines += ['[objects.filters."*"]', f"min_area_pct = {float(rng.choice([0.0, 1.0, 5.0]))}",
+                  f"max_area_pct = {float(rng.choice([30.0, 100.0]))}"]
+    if rng.random() < 0.4:
+        lines += ["[objects.filters.person]", f"min_score = {float(rng.choice([0.3, 0.6]))}"]
+    if zones and rng.random() < 0.5:
+        lines += ["[[objects.zones]]", f'name = "{zones[-1]}"', 'labels = ["person", "animal"]']
+    return "\n".join(lines) + "\n"
+
+
+def _object_case(seed: int, tmp_path: Path) -> tuple[str, Path, bool]:
+    rng = np.random.default_rng(1000 + seed)
+    h, w = SHAPES[seed % len(SHAPES)]
+    config = random_config(rng)
+    zones = [line.split('"')[1] for line in config.splitlines() if line.startswith("name = ")]
+    classify = bool(rng.random() < 0.5)
+    config = config.replace("[gate]", "[classifier]\nenabled = " + ("true" if classify else "false") + "\n[gate]")
+    config += random_objects(rng, zones)
+    planes, meta = random_planes(rng, h, w, 72)
+    frames = write_frames(tmp_path / f"frames{seed}", planes, clip_id=f"obj{seed}", metadata=meta)
+    return config, frames, classify
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_random_sequences_objects_host(seed: int, host_runner: Runner, tmp_path: Path) -> None:
+    """Object events (and motion events in "both" mode) of random sequences, byte for byte."""
+    config, frames, classify = _object_case(seed, tmp_path)
+    clf = SeededClassifier(seed) if classify else None
+    expected, cls = python_pipeline(config, frames, clf)
+    got = runner_events(host_runner, config, frames, tmp_path, cls if classify else None)
+    assert got == expected, f"config:\n{config}"
+
+
+def test_random_object_sequences_make_objects(tmp_path: Path) -> None:
+    """The seeds above publish object events, several objects, ends and labels."""
+    import json
+
+    seen: set[str] = set()
+    for seed in range(16):
+        config, frames, classify = _object_case(seed, tmp_path)
+        events, _ = python_pipeline(config, frames, SeededClassifier(seed) if classify else None)
+        for line in events:
+            e = json.loads(line)
+            if e["schema"] != 2:
+                continue
+            seen.add(e["type"])
+            seen.add(f"id{min(e['object_id'], 3)}")
+            if e["end_reason"]:
+                seen.add(e["end_reason"])
+            if e["label"]:
+                seen.add("label")
+    assert {"start", "update", "end", "id1", "id3", "label"} <= seen, seen
+
+
+def test_random_object_sequences_qemu(qemu_runner: Runner, tmp_path: Path) -> None:
+    for seed in (1, 4):
+        config, frames, classify = _object_case(seed, tmp_path)
+        clf = SeededClassifier(seed) if classify else None
+        expected, cls = python_pipeline(config, frames, clf)
+        run_dir = tmp_path / f"run{seed}"
+        run_dir.mkdir()
+        assert runner_events(qemu_runner, config, frames, run_dir, cls if classify else None) == expected

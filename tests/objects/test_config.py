@@ -8,8 +8,8 @@ from visionedge.config import Config, default_config_toml, parse_config
 from visionedge.errors import ConfigError
 
 
-def test_default_is_motion_mode_and_the_defaults_file_parses_back() -> None:
-    assert Config().objects.mode == "motion"
+def test_default_is_object_mode_and_the_defaults_file_parses_back() -> None:
+    assert Config().objects.mode == "object"
     import tomllib
 
     assert parse_config(tomllib.loads(default_config_toml())).objects == Config().objects

@@ -75,6 +75,9 @@ def live_config(tmp: Path, clip: Path, **recording: Any) -> Path:
         "output": {"stdout": False, "file": str(tmp / "live.jsonl")},
         "daemon": {"state_dir": str(tmp / "state")},
         "recording": rec,
+        # The recording windows here follow motion events (cut at events.max_duration_s);
+        # object events are the default since the firmware ports them (docs/objects.md).
+        "objects": {"mode": "motion"},
     }))
     return cfg
 

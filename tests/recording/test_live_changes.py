@@ -21,6 +21,7 @@ def test_reconfigure_and_pause_cut_and_every_part_replays(rec_clip: Path, tmp_pa
                                   post_roll_s=0.5, keyframe_s=0.5, min_free_mb=0),
     )
     config.classifier.enabled = False
+    config.objects.mode = "motion"  # motion-event windows; object recordings: objects2's tests
     sink = MemorySink()
     source = open_source(config.source, config.gate.width)
     pipeline = build_pipeline(config, source=source, sinks=[sink], deterministic_ids=False)

@@ -63,6 +63,7 @@ def test_labels_reach_events_and_trace_and_replay_is_byte_identical(
         "[classifier]\n"
         f'model = "{colour_model}"\nlabels = "{colour_model.with_name("colour_int8_labels.txt")}"\n'
         "threshold = 0.0\nevery_n_frames = 3\nmax_per_event = 6\n"
+        '[objects]\nmode = "motion"\n'
     )
     trace = tmp_path / "t.csv"
     args = ["replay", str(clip("small")), "--config", str(cfg)]

@@ -11,6 +11,7 @@ import pytest
 from replaykit import GOLDEN, run_inproc, run_script
 
 from visionedge.events import load_schema
+from visionedge.objects import load_object_schema
 
 CASES = json.loads((GOLDEN / "cases.json").read_text())
 
@@ -27,11 +28,12 @@ def test_replay_equals_the_golden_file_twice_in_a_row(
     assert first.code == 0, first.err
     assert second.code == 0, second.err
     assert first.out == second.out == golden.read_text(encoding="utf-8")
-    validator = jsonschema.Draft202012Validator(load_schema())
+    validators = {1: jsonschema.Draft202012Validator(load_schema()),
+                  2: jsonschema.Draft202012Validator(load_object_schema())}
     events = [json.loads(line) for line in first.out.splitlines()]
     assert events, "a golden replay without events tests nothing"
     for e in events:
-        validator.validate(e)
+        validators[e["schema"]].validate(e)
 
 
 def test_golden_events_match_the_ground_truth_of_the_small_scene(clip: Callable[[str], Path]) -> None:

@@ -12,8 +12,10 @@ from visionedge.sources import open_source
 
 
 def replay(path: Path, **sections: object) -> MemorySink:
+    # Motion events (the per-motion-period zones and states); object events: tests/objects.
     cfg = Config.model_validate(
-        {"source": {"kind": "file", "path": str(path)}, "classifier": {"enabled": False}, **sections}
+        {"source": {"kind": "file", "path": str(path)}, "classifier": {"enabled": False},
+         "objects": {"mode": "motion"}, **sections}
     )
     sink = MemorySink()
     p = build_pipeline(cfg, source=open_source(cfg.source, cfg.gate.width), sinks=[sink], deterministic_ids=True)

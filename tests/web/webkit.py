@@ -87,6 +87,9 @@ realtime = true  # paced like a camera
 [classifier]
 enabled = false
 
+[objects]
+mode = "motion"  # the event list of recorded motion events (object snapshots: docs/recordings.md)
+
 [output]
 stdout = false
 

@@ -39,16 +39,17 @@ class ObjectZoneConfig(_Model):
 
 
 class ObjectsConfig(_Model):
-    """Per-object tracking and events; ``mode = "motion"`` keeps one event per motion period.
+    """Per-object tracking and events (the default); ``mode = "motion"`` keeps one event per
+    motion period.
 
-    ``"object"`` becomes the default once the firmware ports the tracker (the parity
-    contract covers motion events only until then).
+    The firmware ports the tracker and the object events byte for byte (docs/gate-algorithm.md
+    §7); its default mode is this one (``ve::kDefaultObjectMode``, checked by tests/firmware).
     """
 
     mode: Literal["motion", "object", "both"] = Field(
-        "motion",
-        description="motion: one event per motion period (firmware parity); object: one event "
-        "per tracked object; both: the two streams side by side.",
+        "object",
+        description="object: one event per tracked object; motion: one event per motion "
+        "period; both: the two streams side by side (all three with firmware parity).",
     )
     min_hits: int = Field(
         3, ge=1, le=100, description="Frames an object must be seen before it gets an id."

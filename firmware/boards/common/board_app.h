@@ -5,7 +5,9 @@
 // Per frame (docs/gate-algorithm.md): motion plane (§1; the camera frame itself when the
 // camera delivers the plane size, so there is one buffer, not two), gate (§2-§3), events, and
 // on the frames the daemon classifies (§6) the crop box, area resize, quantization and the
-// classifier, with the header's per-event budget and cadence.
+// classifier, with the header's per-event budget and cadence. With objects.mode "object" or
+// "both" (§7) the motion regions also go to the object tracker, the objects the stage picks
+// are classified on their own boxes, and object events are published ("object": only them).
 //
 // Needs gate_config.h (visionedge firmware config) on the include path, and with
 // VE_WITH_TFLM the classifier (firmware/tflm) and the generated model_ops.h.
@@ -17,6 +19,7 @@
 #include "gate_config.h"
 #include "ve/events.h"
 #include "ve/gate.h"
+#include "ve/objects.h"
 #include "ve/plane.h"
 #include "ve/quantize.h"
 #include "ve/regions.h"
@@ -65,10 +68,14 @@ class BoardApp {
   Status step(uint32_t index, uint32_t ts_ms, EventSink& sink);
   Status finish(uint32_t ts_ms, uint32_t index, EventSink& sink);
   const EventTracker& tracker() const { return tracker_; }
+  const ObjectStage& objects() const { return objects_; }
   int classifications() const { return classifications_; }
 
  private:
   Status classify(uint32_t index, EventSink& sink);
+  Status crop(const double box[4]);
+  Status step_motion_classify(uint32_t index, const GateResult& r, EventSink& sink);
+  Status step_objects(uint32_t index, uint32_t ts_ms, const GateResult& r, EventSink& sink);
 
   alignas(4) uint8_t frame_[VE_CAMERA_W * VE_CAMERA_H];
 #ifndef VE_PLANE_IS_CAMERA
@@ -78,6 +85,8 @@ class BoardApp {
   RegionFinder regions_;
   MotionGate gate_;
   EventTracker tracker_;
+  ObjectStage objects_;                 // tracker + object events (§7), VE_MAX_OBJECTS slots
+  PixelBox boxes_[kMaxRegions];         // this frame's motion regions, largest first
   int8_t table_[256];
   alignas(16) uint8_t arena_[VE_APP_ARENA_BYTES];  // TFLM's tensors (the model input inside)
 #ifdef VE_WITH_TFLM
@@ -86,6 +95,7 @@ class BoardApp {
 #endif
   InputSpec spec_;
   bool classify_ = false;
+  ObjectMode mode_ = ObjectMode::kMotion;
   int last_classified_ = -1000000;
   int classifications_ = 0;
 };

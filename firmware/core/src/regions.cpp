@@ -31,17 +31,17 @@ bool better(const PixelBox& a, const PixelBox& b) {
 
 }  // namespace
 
-bool RegionFinder::largest(const uint8_t* changed_bits, int w, int h, int min_area, PixelBox* out) {
-  if (changed_bits == nullptr || out == nullptr || w < 1 || h < 1 || w > kMaxPlaneW || h > kMaxPlaneH) {
-    return false;
+int RegionFinder::find(const uint8_t* changed_bits, int w, int h, int min_area, PixelBox* out, int cap) {
+  if (changed_bits == nullptr || out == nullptr || cap < 1 || w < 1 || h < 1 || w > kMaxPlaneW || h > kMaxPlaneH) {
+    return 0;
   }
   // Three 2x halvings, each dropping an odd last row/column: the grid Python builds.
   const int gw = ((w / 2) / 2) / 2, gh = ((h / 2) / 2) / 2;
   if (gw == 0 || gh == 0) {
     PixelBox b;
-    if (!bitmap_bounds(changed_bits, w, 0, 0, w, h, &b) || area(b) < min_area) return false;
-    *out = b;
-    return true;
+    if (!bitmap_bounds(changed_bits, w, 0, 0, w, h, &b) || area(b) < min_area) return 0;
+    out[0] = b;
+    return 1;
   }
   // 1. Cells: 1 when any pixel of the 8x8 block changed (label 0xFFFF = set, not yet labelled).
   for (int gy = 0; gy < gh; ++gy) {
@@ -59,8 +59,7 @@ bool RegionFinder::largest(const uint8_t* changed_bits, int w, int h, int min_ar
     }
   }
   // 2. 8-connected components in raster order of their first cell (cv2's label order).
-  bool found = false;
-  PixelBox best;
+  int n = 0;
   uint16_t next = 1;
   for (int start = 0; start < gw * gh; ++start) {
     if (label_[start] != 0xFFFFu) continue;
@@ -94,13 +93,32 @@ bool RegionFinder::largest(const uint8_t* changed_bits, int w, int h, int min_ar
     if ((x1 - x0) * (y1 - y0) < min_area) continue;
     PixelBox b;
     if (!bitmap_bounds(changed_bits, w, x0, y0, x1, y1, &b) || area(b) < min_area) continue;
-    if (!found || better(b, best)) {  // strict: an equal box found later keeps the earlier one
-      best = b;
-      found = true;
+    // 4. Insert in order (stable: an equal box found later goes after the earlier one).
+    if (n < cap) {
+      int k = n++;
+      while (k > 0 && better(b, out[k - 1])) {
+        out[k] = out[k - 1];
+        --k;
+      }
+      out[k] = b;
+    } else if (better(b, out[cap - 1])) {
+      int k = cap - 1;
+      while (k > 0 && better(b, out[k - 1])) {
+        out[k] = out[k - 1];
+        --k;
+      }
+      out[k] = b;
     }
   }
-  if (found) *out = best;
-  return found;
+  return n;
+}
+
+bool RegionFinder::largest(const uint8_t* changed_bits, int w, int h, int min_area, PixelBox* out) {
+  if (out == nullptr) return false;
+  PixelBox best;
+  if (find(changed_bits, w, h, min_area, &best, 1) == 0) return false;
+  *out = best;
+  return true;
 }
 
 bool classification_due(const GateResult& r, const EventTracker& tracker) {

@@ -1,5 +1,5 @@
-// ESP32-S3 camera board: camera -> motion plane -> gate -> events (+ classifier while open)
-// -> MQTT, on the daemon's topics (docs/mqtt.md): <prefix>/<device>/events, .../motion,
+// ESP32-S3 camera board: camera -> motion plane -> gate -> events (+ classifier while open;
+// objects.mode "object"/"both": tracker, per-object classification, object events) -> MQTT, on the daemon's topics (docs/mqtt.md): <prefix>/<device>/events, .../motion,
 // .../tamper, .../availability. Everything testable lives in firmware/core; this file only
 // wires the ESP-IDF drivers to it. Buffers are static or allocated once before the loop.
 #include <cstdio>
@@ -23,6 +23,7 @@
 #include "nvs_flash.h"
 #include "ve/events.h"
 #include "ve/gate.h"
+#include "ve/objects.h"
 #include "ve/plane.h"
 #include "ve/quantize.h"
 
@@ -47,6 +48,8 @@ char g_topic_events[192], g_topic_motion[192], g_topic_tamper[192], g_topic_avai
 
 ve::MotionGate g_gate;
 ve::EventTracker g_tracker;
+ve::ObjectStage g_objects;                 // objects.mode "object"/"both" (docs/gate-algorithm.md §7)
+ve::PixelBox g_boxes[ve::kMaxRegions];     // the frame's motion regions, the tracker's input
 ve::Classifier g_classifier;
 uint8_t g_plane[VE_PLANE_W * VE_PLANE_H];
 uint8_t g_changed[ve::bitmap_bytes(VE_PLANE_W, VE_PLANE_H)];  // the gate's changed mask, for the crop box
@@ -63,6 +66,12 @@ void publish(const char* topic, const char* payload, int len, int qos, bool reta
     ESP_LOGW(TAG, "MQTT outbox full; dropped a message on %s", topic);
   }
 }
+
+// objects.mode = "object": the motion events still drive the motion state, but are not sent.
+class NullSink final : public ve::EventSink {
+ public:
+  ve::Status publish(const char*, size_t) override { return ve::Status::kOk; }
+};
 
 class MqttSink final : public ve::EventSink {
  public:
@@ -211,11 +220,18 @@ extern "C" void app_main(void) {
   }
   st = g_tracker.configure(ep, g_gate.params(), &fill_random);
   if (st != ve::Status::kOk) fail_forever("event parameters", st);
+  const ve::ObjectParams op = ve_config::object_params();
+  if (op.mode != ve::ObjectMode::kMotion) {
+    st = g_objects.configure(op, ep, g_gate.params(), &fill_random);
+    if (st != ve::Status::kOk) fail_forever("object parameters", st);
+  }
   if (!start_camera()) fail_forever("camera", ve::Status::kIo);
   start_network();
   publish(g_topic_motion, "OFF", 3, 1, true);
 
   MqttSink sink;
+  NullSink quiet;
+  ve::EventSink& motion_sink = op.mode == ve::ObjectMode::kObject ? static_cast<ve::EventSink&>(quiet) : sink;
   const int64_t t0 = esp_timer_get_time();
   const TickType_t period = pdMS_TO_TICKS(1000 / CONFIG_VE_FPS);
   TickType_t wake = xTaskGetTickCount();
@@ -242,10 +258,10 @@ extern "C" void app_main(void) {
       continue;
     }
     const uint32_t ts = static_cast<uint32_t>((esp_timer_get_time() - t0) / 1000);
-    g_tracker.on_gate(ve::FrameInfo{index, ts, ""}, r, sink);
+    g_tracker.on_gate(ve::FrameInfo{index, ts, ""}, r, motion_sink);
     double box[4];
     // docs/gate-algorithm.md §6: the frame's largest motion region, else the event's union box.
-    if (classify && ve::classification_due(r, g_tracker) &&
+    if (classify && op.mode != ve::ObjectMode::kObject && ve::classification_due(r, g_tracker) &&
         g_tracker.classified_frames() < ve_config::kClassifyMaxPerEvent &&
         static_cast<int>(index) - last_classified >= ve_config::kClassifyEveryNFrames &&
         ve::classify_box(g_regions, g_changed, r, g_gate.params(), ve_config::kMinRegionPixels, g_tracker, box) !=
@@ -260,9 +276,42 @@ extern "C" void app_main(void) {
         const ve::TensorInfo& o = g_classifier.output_info();
         const int n = ve::rank_outputs(g_classifier.output(), o.count, o.scale, o.zero_point,
                                        ve_config::kClassifyThreshold, g_ignore, ve_config::kTopK, top, 8);
-        g_tracker.on_classification(top, n, sink);
+        g_tracker.on_classification(top, n, motion_sink);
         last_classified = static_cast<int>(index);
       }
+    }
+    if (op.mode != ve::ObjectMode::kMotion) {
+      // §7: every motion region of an open, not rejected frame; each picked object on its box.
+      const ve::GateParams& g = g_gate.params();
+      const int nr = (r.has_box && r.motion) ? g_regions.find(g_changed, g.plane_w, g.plane_h,
+                                                              ve_config::kMinRegionPixels, g_boxes, ve::kMaxRegions)
+                                             : 0;
+      g_objects.track(ve::FrameInfo{index, ts, ""}, g_boxes, nr, r.reason != ve::Reason::kNone && !r.opened);
+      ve::ObjectPick picks[ve::kMaxClassifyPerFrame];
+      const int k = classify ? g_objects.due(ve_config::kClassifyEveryNFrames, ve_config::kClassifyMaxPerEvent,
+                                             picks, ve::kMaxClassifyPerFrame)
+                             : 0;
+      for (int i = 0; i < k; ++i) {
+        const double ob[4] = {ve::round_decimals(static_cast<double>(picks[i].box.x0) / g.plane_w, 4),
+                              ve::round_decimals(static_cast<double>(picks[i].box.y0) / g.plane_h, 4),
+                              ve::round_decimals(static_cast<double>(picks[i].box.x1) / g.plane_w, 4),
+                              ve::round_decimals(static_cast<double>(picks[i].box.y1) / g.plane_h, 4)};
+        const ve::InputSpec spec = g_classifier.input_spec();
+        const ve::CropRect rect = ve::crop_rect(ob, fw, fh, static_cast<double>(spec.width) / spec.height,
+                                                ve_config::kClassifyMargin);
+        ve::Prediction top[ve::kMaxTop];
+        int n = 0;
+        if (ve::crop_resize_quantize(fb->buf, fw, fh, ve::PixelFormat::kGray8, rect, spec, g_table,
+                                     g_classifier.input()) == ve::Status::kOk &&
+            g_classifier.invoke() == ve::Status::kOk) {
+          const ve::TensorInfo& o = g_classifier.output_info();
+          n = ve::rank_outputs(g_classifier.output(), o.count, o.scale, o.zero_point,
+                               ve_config::kClassifyThreshold, g_ignore, ve_config::kTopK, top, ve::kMaxTop);
+        }
+        g_objects.classified(picks[i].id, top, n);
+      }
+      st = g_objects.emit(sink);
+      if (st != ve::Status::kOk) ESP_LOGE(TAG, "object event: %s", ve::status_message(st));
     }
     esp_camera_fb_return(fb);
     if (g_tracker.is_open() != was_open) {

@@ -128,6 +128,7 @@ class MotionGate {
   // bytes, bit-packed like the masks; all clear on a first frame), for the classifier's
   // region crop (ve/regions.h). nullptr (the default) turns it off.
   void set_changed_output(uint8_t* bits) { changed_out_ = bits; }
+  uint8_t* changed_output() const { return changed_out_; }
 
   const GateParams& params() const { return p_; }
   int zone_total(int z) const { return zone_total_[z]; }

@@ -26,6 +26,10 @@ class RegionFinder {
   // `changed_bits`: the w x h changed mask, bit-packed (MotionGate::set_changed_output()).
   // Returns false (and leaves `out` alone) when no region is at least min_area pixels.
   bool largest(const uint8_t* changed_bits, int w, int h, int min_area, PixelBox* out);
+  // Every region of at least min_area pixels, in RegionFinder.find()'s order (largest first,
+  // then smaller y0, x0, then raster order): the object tracker's input. Returns how many were
+  // written (at most `cap`; kMaxRegions always holds them all).
+  int find(const uint8_t* changed_bits, int w, int h, int min_area, PixelBox* out, int cap);
 
  private:
   uint16_t label_[kMaxGridW * kMaxGridH > 0 ? kMaxGridW * kMaxGridH : 1] = {};

@@ -11,7 +11,6 @@ in both.
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys

@@ -36,6 +36,7 @@ from visionedge.events import EventTracker, ModelInfo, StateWatcher, random_ids
 from visionedge.events import deterministic_ids as _deterministic_ids
 from visionedge.events.openstate import OpenEventStore
 from visionedge.frame import Frame
+from visionedge.objects.openstate import OpenObjectStore
 from visionedge.protocols import (
     Box,
     Classification,
@@ -98,6 +99,8 @@ class Pipeline:
     ) -> None:
         self.config = config
         self.open_store = open_store
+        self.object_store: OpenObjectStore | None = None
+        """Open object events kept on disk (visionedge.objects.openstate); None: not kept."""
         self.objects = objects
         self.gate = gate
         self.tracker = tracker
@@ -346,17 +349,34 @@ class Pipeline:
                 self._publish([end])
             return end
 
+    def end_crashed_objects(self) -> list[dict[str, Any]]:
+        """Publish the ``end`` (``restarted``) of every object event a crashed run left open,
+        then a count of 0 for each label a previous run may have left counted."""
+        if self.object_store is None:
+            return []
+        with self._lock:
+            found = self.object_store.recover()
+            try:
+                self._publish(found.ends)
+            finally:
+                for label in found.labels:
+                    self._state("count", "0", {"label": label})
+            return found.ends
+
     # -- output ---------------------------------------------------------------------------
     def _live_sinks(self) -> list[EventSink]:
         return [s for s in self.sinks if id(s) not in self._failed]
 
     def _publish(self, payloads: list[dict[str, Any]]) -> None:
         first: SinkError | None = None
-        store = self.open_store
         for payload in payloads:
             if self.recorder is not None:
                 payload = self.recorder.annotate(payload)
             self.stats.messages += 1
+            # Motion events (schema 1) and object events (schema 2) are kept apart.
+            store: OpenEventStore | OpenObjectStore | None = (
+                self.object_store if "object_id" in payload else self.open_store
+            )
             if store is not None:
                 store.record(payload)
             failed = False

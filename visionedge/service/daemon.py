@@ -17,7 +17,9 @@
   ``end_reason = "source_lost"`` and motion OFF. A live camera down at start is retried
   with backoff instead of exiting 4; a missing clip still exits 4 at once.
 - An event a crash left open is ended on the next start (``end_reason = "restarted"``)
-  from ``open-event.json`` beside the spool (:mod:`visionedge.events.openstate`).
+  from ``open-event.json`` beside the spool (:mod:`visionedge.events.openstate`); so is
+  every open object event, from ``open-objects.json`` (:mod:`visionedge.objects.openstate`),
+  and the per-label counts it left are reset to 0.
 - Live sources (and ``source.realtime`` replays) feed a bounded queue that drops the
   *oldest* frame when analysis falls behind (counted in ``dropped_frames``), so latency stays
   bounded. Non-realtime replays block instead: a clip is analysed frame by frame.
@@ -46,6 +48,7 @@ from visionedge.config import ClassifierConfig, Config, load_config
 from visionedge.errors import ConfigError, ModelError, VisionEdgeError
 from visionedge.events.openstate import OpenEventStore, state_dir
 from visionedge.frame import Frame
+from visionedge.objects.openstate import keep_open_objects
 from visionedge.protocols import EventSink, FrameSource, FrameTrace, SnapshotSink
 from visionedge.service.capture import Captured, FrameQueue, SourceState, WatchdogGate, capture
 from visionedge.service.control import Controller
@@ -234,6 +237,7 @@ class Daemon:
                         "event %s was left open by the previous run (crash or kill); "
                         "ended it (end_reason restarted)", end["event_id"],
                     )
+                keep_open_objects(pipeline, cfg, directory)
             controller = Controller(self, max_payload_bytes=cfg.mqtt.max_payload_bytes)
             for sink in sinks:
                 if hasattr(sink, "controller"):

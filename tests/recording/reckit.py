@@ -63,7 +63,8 @@ def rec_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def live_config(tmp: Path, clip: Path, **recording: Any) -> Path:
+def live_config(tmp: Path, clip: Path, mode: str = "motion", **recording: Any) -> Path:
+    """A live run config; ``mode`` is ``objects.mode`` (motion: the windows follow motion events)."""
     rec = {"enabled": True, "path": str(tmp / "recordings"), "pre_roll_s": 1.0,
            "post_roll_s": 0.5, "keyframe_s": 0.7, "max_s": 3.0, "min_free_mb": 0.0}
     rec.update(recording)
@@ -77,7 +78,7 @@ def live_config(tmp: Path, clip: Path, **recording: Any) -> Path:
         "recording": rec,
         # The recording windows here follow motion events (cut at events.max_duration_s);
         # object events are the default since the firmware ports them (docs/objects.md).
-        "objects": {"mode": "motion"},
+        "objects": {"mode": mode},
     }))
     return cfg
 

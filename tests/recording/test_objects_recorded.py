@@ -15,8 +15,8 @@ from reckit import live_config, visionedge
 @pytest.fixture(scope="module")
 def object_run(rec_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     tmp = tmp_path_factory.mktemp("objlive")
-    cfg = live_config(tmp, rec_clip)
-    cfg.write_text(cfg.read_text() + '[objects]\nmode = "object"\n[classifier]\nmodel = "demo"\n')
+    cfg = live_config(tmp, rec_clip, mode="object")
+    cfg.write_text(cfg.read_text() + '[classifier]\nmodel = "demo"\n')
     r = visionedge("run", "--config", str(cfg))
     assert r.code == 0, r.err
     return tmp, (tmp / "live.jsonl").read_text().splitlines()

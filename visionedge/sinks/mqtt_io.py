@@ -96,7 +96,6 @@ class MqttIo(MqttSession):
         if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or client.socket() is None:
             self._connection_lost(mqtt.error_string(rc))
             return
-        self._settle_acks()
         if self.connected.is_set():
             self._after_connect()
             self._send_retained()
@@ -105,6 +104,8 @@ class MqttIo(MqttSession):
             if self._closing.is_set() and self._offline_mid is None:
                 info = client.publish(self.topics.availability, b"offline", qos=1, retain=True)
                 self._offline_mid = info.mid
+        # After the pump: a new event goes out before the deletes of acknowledged ones.
+        self._settle_acks()
         if now - last_expire[0] > 60.0:
             last_expire[0] = now
             self.spool.expire()

@@ -37,7 +37,8 @@ ROW_OVERHEAD_BYTES = 48
 
 WAL_CHECKPOINT_PAGES = 16
 """Checkpoint the WAL after this many pages (64 KiB): every commit appends at least a page,
-and a WAL that grew to SQLite's default 4 MB could fill a small disk on its own."""
+and a WAL that grew to SQLite's default 4 MB could fill a small disk on its own. The
+checkpoint runs off the writing thread (:mod:`visionedge.spool.checkpoint`)."""
 
 RESERVE_BYTES = 64 * 1024
 """Size of ``<spool>.reserve``, a file kept beside the spool and given up on a full disk:
@@ -106,7 +107,9 @@ def open_db(path: Path, synchronous: str) -> sqlite3.Connection:
             db = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(f"PRAGMA synchronous={synchronous.upper()}")
-            db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+            # Checkpoints run on their own thread (visionedge.spool.checkpoint), not inside
+            # the commit that crosses the threshold: that commit is an event on its way out.
+            db.execute("PRAGMA wal_autocheckpoint=0")
             # After a checkpoint the WAL file is cut back to this size (bytes), so a
             # burst that grew it does not keep the disk space.
             db.execute(f"PRAGMA journal_size_limit={WAL_CHECKPOINT_PAGES * 4096 * 2}")

@@ -10,7 +10,8 @@ Durability: the database runs in WAL mode. ``synchronous=FULL`` (the default) fs
 WAL on every commit, so a committed event also survives a power cut. ``synchronous=NORMAL``
 survives process crashes and ``kill -9`` (the WAL is in the OS page cache) but may lose the
 last commits on power loss. The WAL is checkpointed every :data:`WAL_CHECKPOINT_PAGES`
-pages so it stays small next to the data on a small disk.
+pages so it stays small next to the data on a small disk, by a thread of its own
+(:mod:`visionedge.spool.checkpoint`): a commit pays its own fsync, never a checkpoint.
 
 Bounds: the total payload size is kept under ``max_bytes`` and rows older than
 ``max_age_s`` are dropped, oldest first (the ``drop_oldest`` policy); every dropped row is
@@ -36,6 +37,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from visionedge.burstlog import BurstLog
+from visionedge.spool.checkpoint import PAGE_BYTES, Checkpointer
 from visionedge.spool.db import (
     RESERVE_BYTES,
     ROW_OVERHEAD_BYTES,
@@ -96,6 +98,7 @@ class Spool:
         self.drop_report = BurstLog(log, "spool: dropped %d event(s) (%s)", DROP_LOG_INTERVAL_S)
         self._held: dict[int, int] = {}  # row id -> bytes, rows handed to the client
         self._db = open_db(self.path, synchronous)
+        self._checkpointer = Checkpointer(self.path, synchronous)
         self._reserve = self.path.with_name(self.path.name + ".reserve")
         make_reserve(self._reserve)
         self._tx_drops: list[tuple[int, str]] = []
@@ -156,6 +159,8 @@ class Spool:
                     return out
                 self.commits += 1
                 self.commit_seconds.append(time.perf_counter() - t0)
+                if self._checkpointer.wrote(need + 2 * PAGE_BYTES):
+                    self._checkpointer.checkpoint(self._db)
                 self._count += len(keep)
                 self._bytes += need
                 for i, rid in zip(keep, ids, strict=True):
@@ -189,6 +194,8 @@ class Spool:
                 self._db.execute("BEGIN IMMEDIATE")
                 removed = self._delete_locked(id_list)
                 self._db.execute("COMMIT")
+                if self._checkpointer.wrote(2 * PAGE_BYTES * (1 + len(id_list) // 64)):
+                    self._checkpointer.checkpoint(self._db)
                 return removed
             except sqlite3.Error as exc:
                 # The rows stay and are sent again later: a duplicate, never a loss.
@@ -210,6 +217,8 @@ class Spool:
                 n = self._expire_locked()
                 self._db.execute("COMMIT")
                 self._settle_tx(True)
+                if n and self._checkpointer.wrote(2 * PAGE_BYTES * (1 + n // 64)):
+                    self._checkpointer.checkpoint(self._db)
                 return n
             except sqlite3.Error as exc:
                 self._settle_tx(False)
@@ -247,6 +256,7 @@ class Spool:
 
     def close(self) -> None:
         """Report drops not logged yet, checkpoint the WAL and close the database."""
+        self._checkpointer.close()
         with self._lock:
             self.drop_report.flush()
             with contextlib.suppress(sqlite3.Error):

@@ -227,14 +227,14 @@ def test_commits_leave_the_wal_checkpoint_to_its_thread(tmp_path: Path) -> None:
 
 def test_the_wal_stays_small_under_a_sustained_write_rate(tmp_path: Path) -> None:
     # A checkpoint beside a writer that keeps appending never lets the WAL restart: without
-    # the in-place fallback this grew to ~36 MB; SQLite's own checkpoint kept ~128 KiB.
+    # the in-place fallback this grew to ~20-36 MB (checkpoints every 512 KiB otherwise).
     sp = Spool(tmp_path / "s.sqlite3", synchronous="normal")
     wal = tmp_path / "s.sqlite3-wal"
     largest = 0
     for i in range(2000):
         sp.ack([sp.put("visionedge/cam/events", b"%06d" % i + b"x" * 700) or 0])
         largest = max(largest, wal.stat().st_size)
-    assert largest < 1024 * 1024, largest
+    assert largest < 2 * 1024 * 1024, largest
     assert sp._checkpointer.inline > 0
     sp.close()
 

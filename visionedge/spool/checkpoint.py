@@ -1,19 +1,20 @@
-"""WAL checkpoints off the writing thread: a spool commit pays its own fsync and nothing more.
+"""WAL checkpoints off the writing thread: a spool commit pays its own fsync and little more.
 
 SQLite's automatic checkpoint runs inside the COMMIT that crosses ``wal_autocheckpoint``, so
 that commit (an event on its way to the broker) also paid the checkpoint: with
-``synchronous=full`` two more fsyncs (the WAL, then the database) and the page copies. An
-insert and its delete append ~3 WAL pages, so with a 16-page threshold about one event in
-three paid it (strace: 70 fdatasync for 40 events instead of 40). The spool therefore turns
-the automatic checkpoint off (:func:`visionedge.spool.db.open_db`) and :class:`Checkpointer`
-runs a PASSIVE checkpoint on its own thread and connection once about
-:data:`~visionedge.spool.db.WAL_CHECKPOINT_PAGES` pages were written.
+``synchronous=full`` two more fsyncs (the WAL, then the database) and the page copies, and
+the next commit, which restarts the WAL, one more (the new WAL header). An event and its
+delete append ~3 WAL pages, so with the former 16-page threshold about one event in six paid
+two extra fsyncs and another one in six paid one (strace, 200 events: 318 fsyncs). The
+spool therefore turns the automatic checkpoint off (:func:`visionedge.spool.db.open_db`) and
+:class:`Checkpointer` runs a PASSIVE checkpoint on its own thread and connection once about
+:data:`~visionedge.spool.db.WAL_CHECKPOINT_PAGES` pages were written; only the WAL restart's
+header fsync stays with a commit, one event in ~40 (229 fsyncs, 6 events with a second).
 
 A PASSIVE checkpoint never blocks the writer (in WAL mode the writer appends while the
-checkpoint copies older frames), so the WAL stays as small as before. Durability is
-unchanged: the checkpoint connection uses the spool's ``synchronous`` setting, so the
-database file is fsync'd before SQLite reuses the WAL, and every commit is still fsync'd
-with ``synchronous=full``.
+checkpoint copies older frames). Durability is unchanged: the checkpoint connection uses the
+spool's ``synchronous`` setting, so the database file is fsync'd before SQLite reuses the
+WAL, and every commit is still fsync'd with ``synchronous=full``.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ IDLE_WAKE_S = 1.0
 CHECKPOINT_WAIT_S = 10.0
 """Longest wait for the checkpoint in progress before one in place (then skipped)."""
 
-OVERDUE_FACTOR = 4
+OVERDUE_FACTOR = 2
 """A commit checkpoints in place (RESTART) once this many thresholds were written since the
 WAL was last fully checkpointed. The WAL restarts from its beginning only when every frame
 was copied; a checkpoint beside a writer that keeps appending never gets there, so under a

@@ -10,8 +10,10 @@ measured in the same run on the same machine:
    shipped int8 classifier, event tracker, MQTT sink with its SQLite spool,
    ``synchronous=full``), with ``events.update_every = 1`` so every open-event frame
    produces a message. The clock starts just before ``Pipeline.step(frame)`` and stops in
-   the subscriber's ``on_message``. Baseline: a bare paho QoS 1 publish → receive on the
-   same broker (the transport's own floor).
+   the subscriber's ``on_message``. Baselines: a bare paho QoS 1 publish → receive on the
+   same broker (the transport's own floor) and, since with ``synchronous=full`` an event is
+   fsync'd before it is sent, one ``fdatasync`` of a 4 KiB append beside the spool (the
+   disk's floor; on a shared VM it moves several-fold from one minute to the next).
 2. **Sustained events/s through the spool at QoS 1**: N events handed to
    ``MqttSink.publish`` as fast as possible; the clock stops when the subscriber has all N
    and the spool is empty (every PUBACK processed). Both ``synchronous`` modes; the group

@@ -14,9 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 # Never needed by `run`/`replay` with the default config: training, plotting, test-only
-# schema validation; nor what this config turns off (metrics endpoint, MQTT, demo scene).
+# schema validation; nor what this config turns off (metrics endpoint, MQTT and its spool,
+# demo scene, recordings, the web page, replay's trace/frame export, issue 11 "Startup").
 HEAVY = ("tensorflow", "tf_keras", "keras", "visionedge.train", "matplotlib", "visionedge.replay.plot",
-         "jsonschema", "prometheus_client", "paho", "visionedge.synth")
+         "jsonschema", "prometheus_client", "paho", "visionedge.synth", "visionedge.spool", "sqlite3",
+         "visionedge.recording", "visionedge.web", "visionedge.replay.trace",
+         "visionedge.replay.export_frames", "http.server", "asyncio", "multiprocessing",
+         "concurrent.futures", "subprocess")
 
 
 def _imported(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[set[str], str, int]:

@@ -71,7 +71,9 @@ def test_unit_has_the_service_contract(unit: Path) -> None:
                  "DeviceAllow=char-video4linux rw",
                  "LoadCredential=mqtt-password:/etc/visionedge/mqtt-password",
                  # The default when the password file is missing: the unit still starts.
-                 "SetCredential=mqtt-password:\\n"):
+                 "SetCredential=mqtt-password:\\n",
+                 # Issue 11: fewer malloc arenas, less RSS and address space (docs/gate.md).
+                 "Environment=MALLOC_ARENA_MAX=2"):
         assert line in text, line
     assert re.search(r"^WatchdogSec=\d+", text, re.M)
     assert re.search(r"^StartLimitBurst=\d+", text, re.M)

@@ -427,3 +427,20 @@ def test_an_event_the_broker_refuses_is_counted_not_retried_forever(
     finally:
         sink.close(2)
         strict.stop()
+
+
+def test_a_running_sink_hands_the_gil_over_within_a_millisecond(
+    broker: Broker, tmp_path: Path
+) -> None:
+    # Issue 11: at Python's 5 ms switch interval the I/O thread waited for the analysis
+    # thread's GIL for most of the way from commit to subscriber.
+    from visionedge.sinks.mqtt import GIL_SWITCH_S
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
+    sink = MqttSink(sink_config(broker.port, tmp_path)).start()
+    try:
+        assert sys.getswitchinterval() <= GIL_SWITCH_S <= 0.001
+    finally:
+        sink.close(2)
+        sys.setswitchinterval(before)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -107,3 +108,42 @@ def test_a_file_without_video_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="no video stream") as err:
         VideoDecoder(wav, "convert it")
     assert str(wav) in str(err.value) and err.value.exit_code == 4
+
+
+def test_two_threads_asking_for_the_same_image_get_it_without_deadlock(tmp_path: Path) -> None:
+    # The pipeline's classifier crop and the web page's encoder ask for the same frame's BGR
+    # image at once: two conversions on PyAV's per-frame swscale context deadlocked (the web
+    # thread hung for good, found by tests/web leaving the interpreter unable to exit).
+    import threading
+
+    path = tmp_path / "wide.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=Fraction(10))
+        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
+        stream.options = {"preset": "ultrafast"}
+        rng = np.random.default_rng(5)
+        for _ in range(60):
+            img = rng.integers(0, 255, (360, 640, 3), dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    decoder = VideoDecoder(path, "")
+    try:
+        for frame in decoder.frames():
+            both = threading.Barrier(2)
+            got: list[np.ndarray] = []
+
+            def convert(f: Any, barrier: threading.Barrier, out: list[np.ndarray]) -> None:
+                barrier.wait(5)
+                out.append(f.image())
+
+            worker = threading.Thread(target=convert, args=(frame, both, got), daemon=True)
+            worker.start()
+            both.wait(5)
+            mine = frame.image()
+            worker.join(10)
+            assert not worker.is_alive(), "the second conversion hung"
+            assert got[0] is mine
+    finally:
+        decoder.close()

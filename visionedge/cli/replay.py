@@ -14,10 +14,13 @@ import argparse
 import difflib
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from visionedge.cli._args import accept_negative_ranges, parse_input_range
 from visionedge.errors import ReplayMismatchError, SinkError, SourceError
+
+if TYPE_CHECKING:
+    from visionedge.replay.export_frames import FrameExporter
 
 __all__ = ["compare_events", "register"]
 
@@ -117,14 +120,13 @@ def _replay(args: argparse.Namespace) -> int:
     from visionedge.frame import Frame
     from visionedge.pipeline import build_pipeline, load_configured_classifier
     from visionedge.protocols import EventSink, FrameTrace
-    from visionedge.replay.export_frames import FrameExporter
-    from visionedge.replay.trace import TraceWriter
     from visionedge.sinks.jsonl import JsonLinesSink
     from visionedge.sinks.memory import MemorySink
     from visionedge.sources import open_source
 
     input_range = parse_input_range(args.input_range) if args.input_range else None
-    if args.clip is not None:
+    if args.clip is not None and Path(args.clip).is_dir():
+        # Only a folder can be a recording: a clip does not import the recording package.
         from visionedge.recording import is_recording
 
         if is_recording(Path(args.clip)):
@@ -139,7 +141,11 @@ def _replay(args: argparse.Namespace) -> int:
     pipeline = build_pipeline(
         config, source=source, sinks=sinks, classifier=classifier, deterministic_ids=True
     )
-    trace = TraceWriter(args.trace) if args.trace else None
+    trace = None
+    if args.trace:
+        from visionedge.replay.trace import TraceWriter
+
+        trace = TraceWriter(args.trace)
     exporters: list[FrameExporter] = []
     timeline: tuple[list[int], list[float]] = ([], [])
 
@@ -148,6 +154,8 @@ def _replay(args: argparse.Namespace) -> int:
             trace.write(t)
         if args.export_frames:
             if not exporters:
+                from visionedge.replay.export_frames import FrameExporter
+
                 # Made on the first frame: the source knows its clip id and rate once open.
                 exporters.append(
                     FrameExporter(
@@ -223,7 +231,11 @@ def _replay_recording(args: argparse.Namespace, input_range: tuple[float, float]
     sinks: list[EventSink] = [memory]
     if not args.quiet:
         sinks.append(JsonLinesSink(sys.stdout))
-    trace = TraceWriter(args.trace) if args.trace else None
+    trace = None
+    if args.trace:
+        from visionedge.replay.trace import TraceWriter
+
+        trace = TraceWriter(args.trace)
 
     def on_frame(frame: Frame, t: FrameTrace) -> None:
         if trace is not None:

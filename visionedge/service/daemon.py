@@ -37,35 +37,36 @@
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from types import FrameType
+from collections.abc import Mapping
 from typing import Any
 
-from visionedge.config import ClassifierConfig, Config, load_config
-from visionedge.errors import ConfigError, ModelError, VisionEdgeError
+from visionedge.config import Config
 from visionedge.events.openstate import OpenEventStore, state_dir
-from visionedge.frame import Frame
 from visionedge.objects.openstate import keep_open_objects
-from visionedge.protocols import EventSink, FrameSource, FrameTrace, SnapshotSink
+from visionedge.protocols import EventSink, FrameSource, FrameTrace
 from visionedge.service.capture import Captured, FrameQueue, SourceState, WatchdogGate, capture
 from visionedge.service.control import Controller
 from visionedge.service.metrics import Metrics
-from visionedge.service.reload import changed_keys, merge_reloadable
+from visionedge.service.reload import merge_reloadable
+from visionedge.service.runtime import RuntimeChanges
 from visionedge.service.sdnotify import Notifier
+from visionedge.service.snapshots import SnapshotPicker
 from visionedge.sources.link import LinkState
 
 __all__ = ["Daemon", "FrameQueue", "WatchdogGate", "merge_reloadable", "run_daemon"]
 # FrameQueue and WatchdogGate live in visionedge.service.capture; re-exported for existing users.
+# The class is split by job: stats/STATUS= (service.status), control and reloads
+# (service.runtime), event snapshots (service.snapshots); the run loop stays here.
 
 log = logging.getLogger(__name__)
 
 STATUS_EVERY_S = 5.0
 """How often ``STATUS=`` is refreshed."""
 
-class Daemon:
+
+class Daemon(RuntimeChanges, SnapshotPicker):
     """One run of the service; also the :class:`~visionedge.service.control.ControlTarget`."""
 
     def __init__(
@@ -107,89 +108,6 @@ class Daemon:
         rec.close()
         if not rec.writer.close(timeout):
             log.warning("recordings: the writer did not finish within %.0f s", timeout)
-
-    # -- ControlTarget (called from the MQTT thread) ----------------------------------------
-
-    def current_config(self) -> Config:
-        """The config in force, including an accepted change not applied yet."""
-        with self._lock:
-            return self._pending_config or self.config
-
-    def apply_config(self, config: Config) -> None:
-        """Apply ``config`` before the next frame."""
-        with self._lock:
-            self._pending_config = config
-
-    def check_classifier(self, cfg: ClassifierConfig) -> None:
-        """ConfigError if ``cfg`` names labels the loaded model does not have."""
-        pipeline = self._pipeline
-        check = getattr(pipeline.classifier, "check_config", None) if pipeline else None
-        if check is not None:
-            check(cfg)
-
-    def request_reload(self) -> None:
-        """Re-read the config file before the next frame, as SIGHUP does (the web page)."""
-        self._reload_requested = True
-
-    def set_enabled(self, enabled: bool) -> None:
-        """Pause or resume analysis before the next frame."""
-        with self._lock:
-            self._pending_enabled = enabled
-
-    # -- stats ------------------------------------------------------------------------------
-
-    def stats(self) -> dict[str, Any]:
-        """Counters for the stats topic, STATUS= and Prometheus."""
-        out: dict[str, Any] = {"uptime_s": round(time.monotonic() - self.started, 1)}
-        pipeline = self._pipeline
-        if pipeline is not None:
-            s = pipeline.stats
-            out.update(
-                frames=s.frames,
-                gate_open_frames=s.gate_open_frames,
-                gate_open_ratio=round(s.gate_open_frames / s.frames, 4) if s.frames else 0.0,
-                events=s.events,
-                messages=s.messages,
-                classifications=s.classifications,
-                classify_ms=round(s.last_classify_us / 1000, 3),
-                gate_ms=round(s.last_gate_us / 1000, 3),
-            )
-        if self._queue is not None:
-            out["dropped_frames"] = self._queue.dropped
-        if self._recorder is not None:
-            ws = self._recorder.writer.stats
-            out.update(recordings=ws.recordings, recording_frames_dropped=ws.frames_dropped,
-                       recording_bytes=ws.bytes_written, recordings_skipped=self._recorder.skipped)
-        if self.camera[0]:
-            out["camera"] = self.camera[0]
-        out.update(fps=round(self._fps, 2), enabled=self.enabled, reloads=self.reloads,
-                   reload_failures=self.reload_failures)
-        for sink in self._sinks:
-            sink_stats = getattr(sink, "stats", None)
-            if callable(sink_stats):
-                extra = sink_stats()
-                out.update(extra)
-                out["mqtt_connected"] = 1 if extra.get("connected") else 0
-        return out
-
-    def status_line(self) -> str:
-        """One line for ``systemctl status``."""
-        st = self.stats()
-        parts = [
-            f"{st.get('fps', 0):.1f} fps",
-            f"gate open {100 * st.get('gate_open_ratio', 0):.1f}%",
-            f"{st.get('events', 0)} events",
-            f"{st.get('dropped_frames', 0)} frames dropped",
-        ]
-        if "spool_depth" in st:
-            parts.append(f"spool {st['spool_depth']}")
-            parts.append("mqtt connected" if st.get("connected") else "mqtt disconnected")
-        if not self.enabled:
-            parts.insert(0, "PAUSED")
-        state, why = self.camera
-        if state and state != "ok":
-            parts.insert(0, f"camera {state} ({why})" if why else f"camera {state}")
-        return ", ".join(parts)
 
     # -- the run ----------------------------------------------------------------------------
 
@@ -393,162 +311,12 @@ class Daemon:
         if self._tap is not None:
             self._tap.offer(item.frame, trace, pipeline.gate)
 
-    def _maybe_snapshot(self, frame: Frame, trace: FrameTrace) -> None:
-        targets = [s for s in self._sinks if isinstance(s, SnapshotSink)]
-        if not targets:
-            return
-        if self._object_snapshots(trace, targets):
-            return  # object mode: the motion events (and their snapshots) are not published
-        if not trace.event_id:
-            return
-        score = trace.score if trace.classified and trace.score is not None else -1.0
-        best = self._best if self._best and self._best[0] == trace.event_id else None
-        if best is not None and score <= best[1]:
-            return
-        self._best = (trace.event_id, score)
-        jpeg = self._encode(frame, trace)
-        if jpeg is not None:
-            for sink in targets:
-                sink.snapshot(trace.event_id, jpeg)
-
-    def _object_snapshots(self, trace: FrameTrace, targets: Sequence[SnapshotSink]) -> bool:
-        """Each object's best view at its start and end (objects.mode); True in "object" mode."""
-        objs = trace.extra.get("objects")
-        stage = self._pipeline.objects
-        if stage is not None and self._obj_snaps is None:
-            from visionedge.objects.snapshots import ObjectSnapshots
-
-            self._obj_snaps = ObjectSnapshots(boxes=self.config.mqtt.snapshot_boxes)
-            stage.keep_views = True  # from the next frame on (the first has no object yet)
-        if objs is not None and objs.payloads:
-            self._obj_snaps.on_payloads(objs.payloads, stage, targets)
-        return bool(self.config.objects.mode == "object")
-
-    def _encode(self, frame: Frame, trace: FrameTrace) -> bytes | None:
-        import cv2
-
-        try:
-            image = frame.image()
-        except VisionEdgeError as exc:
-            log.warning("snapshot: cannot get the frame image (%s)", exc)
-            return None
-        if self.config.mqtt.snapshot_boxes:
-            clf = trace.extra.get("classification")
-            result = trace.extra.get("result")
-            box = getattr(clf, "box", None) or getattr(result, "box", None)
-            if box is not None:
-                image = image.copy()
-                h, w = image.shape[:2]
-                p0 = (int(box.x0 * w), int(box.y0 * h))
-                p1 = (int(box.x1 * w) - 1, int(box.y1 * h) - 1)
-                cv2.rectangle(image, p0, p1, (0, 255, 0), max(1, w // 320))
-        ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
-        return bytes(buf) if ok else None
-
     def _publish_stats(self) -> None:
         stats = self.stats()
         for sink in self._sinks:
             publish_stats = getattr(sink, "publish_stats", None)
             if publish_stats is not None:
                 publish_stats(stats)
-
-    # -- runtime changes (main thread) ------------------------------------------------------
-
-    def _apply_pending(self, pipeline: Any) -> None:
-        if self._reload_requested:
-            self._reload_requested = False
-            self._reload()
-        with self._lock:
-            cfg, self._pending_config = self._pending_config, None
-            enabled, self._pending_enabled = self._pending_enabled, None
-        if cfg is not None:
-            self._apply(pipeline, cfg)
-        if enabled is not None and enabled != self.enabled:
-            self.enabled = enabled
-            if not enabled:
-                pipeline.finish("stopped")
-                log.info("control: analysis paused (set/enabled OFF)")
-            else:
-                reset = getattr(pipeline.gate, "reset", None)
-                if reset is not None:
-                    reset()  # the scene may have changed while paused
-                log.info("control: analysis resumed (set/enabled ON)")
-
-    def _apply(self, pipeline: Any, cfg: Config) -> None:
-        if cfg.classifier.enabled and pipeline.classifier is None:
-            from visionedge.pipeline import load_configured_classifier
-
-            try:
-                pipeline.set_classifier(load_configured_classifier(cfg))
-            except ModelError as exc:
-                log.error("classifier stays off: %s", exc)
-                cfg = cfg.model_copy(
-                    update={"classifier": cfg.classifier.model_copy(update={"enabled": False})}
-                )
-        try:
-            pipeline.reconfigure(cfg)
-        except ConfigError as exc:
-            # e.g. a reload naming a label the model lacks: keep running as before.
-            log.error("config change refused, keeping the running config: %s", exc)
-            pipeline.reconfigure(self.config)
-            return
-        self.config = cfg
-
-    def _reload(self) -> None:
-        self.notifier.reloading()
-        try:
-            if self.config_path is None:
-                log.warning("reload: no --config file was given; nothing to reload")
-                return
-            try:
-                new = load_config(self.config_path)
-            except ConfigError as exc:
-                self.reload_failures += 1
-                log.error("reload refused, keeping the running config: %s", exc)
-                return
-            current = self.current_config()
-            merged, restart = merge_reloadable(current, new)
-            with self._lock:
-                self._pending_config = merged
-            self.reloads += 1
-            if restart:
-                log.warning(
-                    "reload: %s changed; restart the service to apply (the rest is applied)",
-                    ", ".join(restart),
-                )
-            changed = changed_keys(current.model_dump(), merged.model_dump())
-            log.info(
-                "reload: %s re-read; applied %s",
-                self.config_path,
-                ", ".join(changed) if changed else "no changes",
-            )
-        finally:
-            self.notifier.ready(self.status_line())
-
-    def _install_signals(self) -> Any:
-        if threading.current_thread() is not threading.main_thread():
-            return lambda: None
-
-        def on_stop(signum: int, frame: FrameType | None) -> None:
-            if self.stop.is_set():
-                raise KeyboardInterrupt
-            log.info("%s: stopping", signal.Signals(signum).name)
-            self.stop.set()
-
-        def on_hup(signum: int, frame: FrameType | None) -> None:
-            self._reload_requested = True
-
-        previous = {
-            signal.SIGTERM: signal.signal(signal.SIGTERM, on_stop),
-            signal.SIGINT: signal.signal(signal.SIGINT, on_stop),
-            signal.SIGHUP: signal.signal(signal.SIGHUP, on_hup),
-        }
-
-        def restore() -> None:
-            for s, h in previous.items():
-                signal.signal(s, h)
-
-        return restore
 
 
 def run_daemon(

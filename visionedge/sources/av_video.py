@@ -11,6 +11,7 @@ would spend more CPU in total for the same pictures.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -36,11 +37,14 @@ _RANGE_JPEG = 2
 class DecodedFrame:
     """One decoded frame: its luma plane now, its BGR image when asked (then cached)."""
 
-    __slots__ = ("_bgr", "_frame", "full_range", "luma")
+    __slots__ = ("_bgr", "_frame", "_lock", "full_range", "luma")
 
     def __init__(self, frame: Any) -> None:
         self._frame = frame
         self._bgr: Image | None = None
+        # The pipeline (classifier crop) and the web page's encoder may ask at once; PyAV's
+        # per-frame swscale context is not thread-safe: two conversions at once deadlocked.
+        self._lock = threading.Lock()
         fmt = frame.format.name
         if fmt in _LIMITED_YUV or fmt in _FULL_YUV:
             plane = frame.planes[0]
@@ -55,12 +59,13 @@ class DecodedFrame:
 
     def image(self) -> Image:
         """The full-resolution BGR image (H x W x 3 uint8), converted on the first call."""
-        if self._bgr is None:
-            # Nearest-neighbour chroma upsampling: a third of swscale's default (bilinear)
-            # cost, and a classifier crop is shrunk well below the chroma resolution anyway.
-            bgr = self._frame.reformat(format="bgr24", interpolation="POINT").to_ndarray()
-            self._bgr = np.ascontiguousarray(bgr, np.uint8)
-        return self._bgr
+        with self._lock:
+            if self._bgr is None:
+                # Nearest-neighbour chroma upsampling: a third of swscale's default (bilinear)
+                # cost, and a classifier crop is shrunk well below the chroma resolution.
+                bgr = self._frame.reformat(format="bgr24", interpolation="POINT").to_ndarray()
+                self._bgr = np.ascontiguousarray(bgr, np.uint8)
+            return self._bgr
 
 
 class VideoDecoder:

@@ -10,7 +10,8 @@ Durability: the database runs in WAL mode. ``synchronous=FULL`` (the default) fs
 WAL on every commit, so a committed event also survives a power cut. ``synchronous=NORMAL``
 survives process crashes and ``kill -9`` (the WAL is in the OS page cache) but may lose the
 last commits on power loss. The WAL is checkpointed every :data:`WAL_CHECKPOINT_PAGES`
-pages so it stays small next to the data on a small disk.
+pages so it stays small next to the data on a small disk, by a thread of its own
+(:mod:`visionedge.spool.checkpoint`): a commit pays its own fsync, never a checkpoint.
 
 Bounds: the total payload size is kept under ``max_bytes`` and rows older than
 ``max_age_s`` are dropped, oldest first (the ``drop_oldest`` policy); every dropped row is
@@ -28,79 +29,44 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sqlite3
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from visionedge.burstlog import BurstLog
-from visionedge.errors import SpoolError
+from visionedge.spool.checkpoint import PAGE_BYTES, Checkpointer
+from visionedge.spool.db import (
+    RESERVE_BYTES,
+    ROW_OVERHEAD_BYTES,
+    TOTALS_SQL,
+    WAL_CHECKPOINT_PAGES,
+    Message,
+    SpoolRow,
+    is_full,
+    make_reserve,
+    open_db,
+    row_size,
+)
 
-__all__ = ["DROP_LOG_INTERVAL_S", "RESERVE_BYTES", "ROW_OVERHEAD_BYTES", "WAL_CHECKPOINT_PAGES", "Spool", "SpoolRow"]
+__all__ = [
+    "DROP_LOG_INTERVAL_S",
+    "RESERVE_BYTES",
+    "ROW_OVERHEAD_BYTES",
+    "WAL_CHECKPOINT_PAGES",
+    "Message",
+    "Spool",
+    "SpoolRow",
+]
+# The file itself (schema, rows, opening, the reserve) is in visionedge.spool.db; its
+# public names are re-exported here for existing users.
 
 log = logging.getLogger(__name__)
 
-ROW_OVERHEAD_BYTES = 48
-"""Bytes charged per row on top of topic and payload (id, timestamps, b-tree cell)."""
-
-WAL_CHECKPOINT_PAGES = 16
-"""Checkpoint the WAL after this many pages (64 KiB): every commit appends at least a page,
-and a WAL that grew to SQLite's default 4 MB could fill a small disk on its own."""
-
-RESERVE_BYTES = 64 * 1024
-"""Size of ``<spool>.reserve``, a file kept beside the spool and given up on a full disk:
-SQLite needs free space to shrink its WAL and to delete rows, so without it a full disk
-could not be recovered from."""
-
 DROP_LOG_INTERVAL_S = 30.0
 """While drops continue, at most one log line per this many seconds (with the count)."""
-
-Message = tuple[str, bytes, int]
-"""``(topic, payload, qos)``."""
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS spool (
-    id      INTEGER PRIMARY KEY AUTOINCREMENT,
-    created REAL    NOT NULL,
-    topic   TEXT    NOT NULL,
-    qos     INTEGER NOT NULL,
-    payload BLOB    NOT NULL
-)
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class SpoolRow:
-    """One stored message, in the order it was accepted."""
-
-    id: int
-    created: float
-    topic: str
-    qos: int
-    payload: bytes
-
-    @property
-    def size(self) -> int:
-        """Bytes this row counts against ``max_bytes``."""
-        return len(self.payload) + len(self.topic.encode()) + ROW_OVERHEAD_BYTES
-
-
-_TOTALS_SQL = (
-    "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload) + LENGTH(CAST(topic AS BLOB))), 0) FROM spool"
-)
-"""Rows and payload+topic bytes; ``WHERE`` may follow."""
-
-
-def _is_full(exc: sqlite3.Error) -> bool:
-    return getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or "full" in str(exc).lower()
-
-
-def _size(topic: str, payload: bytes) -> int:
-    return len(payload) + len(topic.encode()) + ROW_OVERHEAD_BYTES
 
 
 class Spool:
@@ -131,50 +97,14 @@ class Spool:
         """Wall time of the latest commits (BEGIN to COMMIT, fsync included)."""
         self.drop_report = BurstLog(log, "spool: dropped %d event(s) (%s)", DROP_LOG_INTERVAL_S)
         self._held: dict[int, int] = {}  # row id -> bytes, rows handed to the client
-        self._db = self._open(synchronous)
+        self._db = open_db(self.path, synchronous)
+        self._checkpointer = Checkpointer(self.path, synchronous)
         self._reserve = self.path.with_name(self.path.name + ".reserve")
-        self._make_reserve()
+        make_reserve(self._reserve)
         self._tx_drops: list[tuple[int, str]] = []
         self._count = 0
         self._bytes = 0
         self._resync_locked()
-
-    def _open(self, synchronous: str) -> sqlite3.Connection:
-        if synchronous not in ("full", "normal"):
-            raise SpoolError(f"spool.synchronous must be 'full' or 'normal', got {synchronous!r}")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise SpoolError(
-                f"spool {self.path}: cannot create its directory ({exc.strerror}); set "
-                "daemon.state_dir to a writable directory (systemd: StateDirectory=)"
-            ) from None
-        for attempt in (1, 2):
-            try:
-                db = sqlite3.connect(
-                    self.path, timeout=5.0, isolation_level=None, check_same_thread=False
-                )
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute(f"PRAGMA synchronous={synchronous.upper()}")
-                db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
-                # After a checkpoint the WAL file is cut back to this size (bytes), so a
-                # burst that grew it does not keep the disk space.
-                db.execute(f"PRAGMA journal_size_limit={WAL_CHECKPOINT_PAGES * 4096 * 2}")
-                db.execute(_SCHEMA)
-                return db
-            except sqlite3.DatabaseError as exc:
-                if "not a database" in str(exc) and attempt == 1:
-                    # A corrupt spool must not stop the camera: keep the file for forensics
-                    # and start an empty one.
-                    aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
-                    log.error("spool %s is not a SQLite database; moved it to %s", self.path, aside)
-                    self.path.rename(aside)
-                    continue
-                raise SpoolError(
-                    f"spool {self.path}: cannot open ({exc}); check that daemon.state_dir is "
-                    "writable and not full"
-                ) from None
-        raise AssertionError("unreachable")
 
     # -- writing -------------------------------------------------------------------------
 
@@ -192,13 +122,13 @@ class Spool:
         with self._lock:
             keep: list[int] = []
             for i, (topic, payload, _qos) in enumerate(messages):
-                if _size(topic, payload) > self.max_bytes:
+                if row_size(topic, payload) > self.max_bytes:
                     self._count_drop(1, "a message larger than spool.max_bytes")
                 else:
                     keep.append(i)
             if not keep:
                 return out
-            need = sum(_size(messages[i][0], messages[i][1]) for i in keep)
+            need = sum(row_size(messages[i][0], messages[i][1]) for i in keep)
             for attempt in (1, 2):
                 t0 = time.perf_counter()
                 try:
@@ -208,7 +138,7 @@ class Spool:
                     # Nothing older left to give up: the batch's own oldest go (drop oldest).
                     while left > 0 and len(keep) > 1:
                         i = keep.pop(0)
-                        size = _size(messages[i][0], messages[i][1])
+                        size = row_size(messages[i][0], messages[i][1])
                         left -= size
                         need -= size
                         self._tx_drop(1, "spool.max_bytes reached; oldest first")
@@ -220,15 +150,17 @@ class Spool:
                     self._rollback()
                     with contextlib.suppress(sqlite3.Error):
                         self._resync_locked()
-                    if _is_full(exc) and attempt == 1:
+                    if is_full(exc) and attempt == 1:
                         self._recover_full_locked()
                         continue
-                    if not _is_full(exc):
+                    if not is_full(exc):
                         self.write_errors += len(keep)
                     self._count_drop(len(keep), f"cannot store: {exc}")
                     return out
                 self.commits += 1
                 self.commit_seconds.append(time.perf_counter() - t0)
+                if self._checkpointer.wrote(need + 2 * PAGE_BYTES):
+                    self._checkpointer.checkpoint(self._db)
                 self._count += len(keep)
                 self._bytes += need
                 for i, rid in zip(keep, ids, strict=True):
@@ -262,6 +194,8 @@ class Spool:
                 self._db.execute("BEGIN IMMEDIATE")
                 removed = self._delete_locked(id_list)
                 self._db.execute("COMMIT")
+                if self._checkpointer.wrote(2 * PAGE_BYTES * (1 + len(id_list) // 64)):
+                    self._checkpointer.checkpoint(self._db)
                 return removed
             except sqlite3.Error as exc:
                 # The rows stay and are sent again later: a duplicate, never a loss.
@@ -283,6 +217,8 @@ class Spool:
                 n = self._expire_locked()
                 self._db.execute("COMMIT")
                 self._settle_tx(True)
+                if n and self._checkpointer.wrote(2 * PAGE_BYTES * (1 + n // 64)):
+                    self._checkpointer.checkpoint(self._db)
                 return n
             except sqlite3.Error as exc:
                 self._settle_tx(False)
@@ -320,6 +256,7 @@ class Spool:
 
     def close(self) -> None:
         """Report drops not logged yet, checkpoint the WAL and close the database."""
+        self._checkpointer.close()
         with self._lock:
             self.drop_report.flush()
             with contextlib.suppress(sqlite3.Error):
@@ -413,19 +350,6 @@ class Spool:
             self._tx_drop(len(victims), "spool.max_bytes reached; oldest first")
         return excess - freed
 
-    def _make_reserve(self) -> None:
-        if self._reserve.exists():
-            return
-        try:
-            with open(self._reserve, "wb") as f:
-                f.write(bytes(RESERVE_BYTES))
-                f.flush()
-                os.fsync(f.fileno())
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                self._reserve.unlink()
-            log.debug("spool: no room for the reserve file (%s)", exc)
-
     def _recover_full_locked(self) -> None:
         """After SQLITE_FULL: free the reserve, shrink the WAL, drop the oldest quarter."""
         with contextlib.suppress(OSError):
@@ -451,11 +375,11 @@ class Spool:
             self._count_drop(removed, "disk full; oldest first")
         with contextlib.suppress(sqlite3.Error):
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self._make_reserve()
+        make_reserve(self._reserve)
 
     def _resync_locked(self) -> None:
         """Recount rows and bytes from the database (at open, and after a failed write)."""
-        row = self._db.execute(_TOTALS_SQL).fetchone()
+        row = self._db.execute(TOTALS_SQL).fetchone()
         self._count = int(row[0])
         self._bytes = int(row[1]) + self._count * ROW_OVERHEAD_BYTES
 
@@ -465,7 +389,7 @@ class Spool:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            row = self._db.execute(f"{_TOTALS_SQL} WHERE id IN ({marks})", chunk).fetchone()
+            row = self._db.execute(f"{TOTALS_SQL} WHERE id IN ({marks})", chunk).fetchone()
             self._db.execute(f"DELETE FROM spool WHERE id IN ({marks})", chunk)
             removed += int(row[0])
             self._count -= int(row[0])

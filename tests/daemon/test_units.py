@@ -77,6 +77,16 @@ def test_merge_reloadable_takes_runtime_sections_and_names_the_rest() -> None:
     assert set(restart) == {"mqtt", "gate.width", "classifier.model"}
 
 
+def test_reload_names_an_objects_change_as_needing_a_restart() -> None:
+    # The tracker and the open object events are built from [objects]: a change must not be
+    # dropped silently (it once was), it is kept as running and named.
+    cur = Config()
+    new = parse_config({"objects": {"mode": "motion", "lost_s": 3.0}})
+    merged, restart = merge_reloadable(cur, new)
+    assert merged.objects == cur.objects
+    assert restart == ["objects"]
+
+
 def test_notifier_without_socket_is_a_noop() -> None:
     n = Notifier({})
     assert not n.enabled and not n.ready() and n.watchdog_interval() is None

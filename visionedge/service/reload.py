@@ -1,8 +1,9 @@
 """What a SIGHUP reload may change in a running daemon, and what needs a restart.
 
 Gate, event and classifier-threshold settings apply at once; the sections that build
-long-lived things (source, device, output, MQTT, spool, daemon, metrics), the plane width
-and the classifier's interpreter settings are kept as running and named in a warning.
+long-lived things (source, device, output, MQTT, spool, daemon, metrics, recording, web,
+and objects: the tracker's table and the open object events follow its settings), the plane
+width and the classifier's interpreter settings are kept as running and named in a warning.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ __all__ = ["RESTART_ONLY_CLASSIFIER", "RESTART_ONLY_SECTIONS", "changed_keys", "
 
 RESTART_ONLY_SECTIONS = (
     "device", "source", "output", "mqtt", "spool", "daemon", "metrics", "recording", "web",
+    "objects",
 )
 RESTART_ONLY_CLASSIFIER = ("model", "labels", "backend", "num_threads", "input_range", "mean", "std")
 

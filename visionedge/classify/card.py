@@ -89,6 +89,12 @@ class Card:
         return int(vote.get("min_agree", 1)) if isinstance(vote, dict) else 1
 
     @property
+    def plain_vote(self) -> bool:
+        """Whether events vote with the plain mean vote (``min_agree`` 1), the only rule the
+        firmware's C++ core implements."""
+        return self.min_agree == 1
+
+    @property
     def for_mcu(self) -> bool:
         """Whether a board runs this model: exported for TFLM, or a preset with an MCU arena."""
         tflm = self.raw.get("tflm")

@@ -246,6 +246,7 @@ def clip_events(preset: str, clip: Path, mode: str = "motion") -> list[dict[str,
     p = build_pipeline(cfg, sinks=[sink], deterministic_ids=True)
     boxes: dict[int, dict[int, tuple[float, float, float, float]]] = {}
     said: dict[int, list[tuple[int, str, str]]] = {}
+    full: dict[int, list[dict[str, Any]]] = {}
     stage = p.objects
     if isinstance(stage, TrackingStage):
         on_classify = stage._classify
@@ -259,6 +260,10 @@ def clip_events(preset: str, clip: Path, mode: str = "motion") -> list[dict[str,
             for oid, c in out.items():
                 said.setdefault(oid, []).append(
                     (frame.index, c.best.label if c.best else "-", c.raw_label or "-"))
+                b = boxes[oid][frame.index]
+                full.setdefault(oid, []).append({
+                    "frame": frame.index, "box": b, "top": [(p.label, p.score) for p in c.top],
+                    "raw": c.raw_label, "raw_score": c.raw_score})
             return out
 
         stage._classify = classify  # type: ignore[method-assign]
@@ -269,6 +274,7 @@ def clip_events(preset: str, clip: Path, mode: str = "motion") -> list[dict[str,
     for e in ends:
         e["_boxes"] = boxes.get(e["object_id"], {})
         e["_said"] = said.get(e["object_id"], [])
+        e["_full"] = full.get(e["object_id"], [])
     return ends
 
 
@@ -295,6 +301,8 @@ def main() -> int:
                     help="events per motion period (default) or per tracked object "
                     "([objects] mode; each object judged by the checked crops on its box path)")
     ap.add_argument("--clips", help="comma-separated clip file names to keep (default: all)")
+    ap.add_argument("--dump", help="object mode: write every object's classifications, box "
+                    "path and truth to this JSON file (for replaying vote rules offline)")
     ap.add_argument("--repeat", type=int, default=3,
                     help="time each crop this often and count its fastest run (default 3)")
     ap.add_argument("--teacher", default="deeplab_pascal",
@@ -326,6 +334,7 @@ def main() -> int:
     print("crops per class: " + ", ".join(f"{c}={len(v)}" for c, v in sorted(crops.items())),
           flush=True)
     failed = False
+    dumped: list[dict[str, Any]] = []
     said_by: dict[str, list[str]] = {}
     listed = list(presets)
     if crops and args.teacher and args.teacher not in presets:
@@ -382,6 +391,12 @@ def main() -> int:
                              for e in events]
                 truths = [t for t, _ in judged_by]
                 by_crops = sum(j for _, j in judged_by)
+                dumped.append({"preset": preset, "clip": clip.name, "split": split,
+                               "classes": classes, "objects": [
+                                   {"id": e["object_id"], "label": e["label"], "score": e["score"],
+                                    "truth": t, "by_crops": j, "said": e["_full"],
+                                    "start_frame": e["start_frame"], "end_frame": e["end_frame"]}
+                                   for e, (t, j) in zip(events, judged_by, strict=True)]})
             else:
                 truths = [event_truth(e, checked.get(clip.name, []), classes) for e in events]
             labels_of = [e["label"] or "" for e in events]
@@ -423,6 +438,8 @@ def main() -> int:
                 judged = "checked" if checked else "clip"
                 if preset == DEFAULT_PRESET and measure == judged and not hit:
                     failed = True
+    if args.dump:
+        Path(args.dump).write_text(json.dumps(dumped))
     teacher = said_by.get(args.teacher)
     if teacher:
         # Same crop, same answer (no label counts as an answer: background).

@@ -89,6 +89,14 @@ class Card:
         return int(vote.get("min_agree", 1)) if isinstance(vote, dict) else 1
 
     @property
+    def object_min_crop_px(self) -> int:
+        """``preset.objects.min_crop_px``: in object mode, a tracked object's box is grown
+        (about its centre, inside the frame) to at least this many full-frame pixels wide and
+        tall before it is cropped; 0 (default): the object's box as it is."""
+        objects = self.preset.get("objects")
+        return int(objects.get("min_crop_px", 0)) if isinstance(objects, dict) else 0
+
+    @property
     def plain_vote(self) -> bool:
         """Whether events vote with the plain mean vote (``min_agree`` 1), the only rule the
         firmware's C++ core implements."""
@@ -166,6 +174,11 @@ def read_card(path: Path) -> Card:
     agree = vote.get("min_agree", 1) if isinstance(vote, dict) else None
     if not isinstance(agree, int) or isinstance(agree, bool) or not 1 <= agree <= 100:
         raise _fail(path, "'vote' must be {\"min_agree\": N} with N a whole number 1..100")
+    objects = preset.get("objects", {})
+    min_crop = objects.get("min_crop_px", 0) if isinstance(objects, dict) else None
+    if (not isinstance(objects, dict) or set(objects) - {"min_crop_px"}
+            or not isinstance(min_crop, int) or isinstance(min_crop, bool) or not 0 <= min_crop <= 4096):
+        raise _fail(path, "'objects' must be {\"min_crop_px\": N} with N a whole number 0..4096")
     name = str(data.get("name") or path.parent.name)
     settings = {k: preset[k] for k in SETTINGS if k in preset}
     if kind == "cascade":

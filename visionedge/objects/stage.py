@@ -2,7 +2,8 @@
 
 Per frame: the gate's regions go to :class:`~visionedge.objects.track.ObjectTracker`; then up
 to ``objects.classify_per_frame`` objects seen on this frame are classified on their own box
-(fewest classifications first, then lowest id), each at most every
+(fewest classifications first, then lowest id; the box grown to the card's
+``objects.min_crop_px``, :mod:`visionedge.objects.crop`), each at most every
 ``classifier.every_n_frames`` frames and ``classifier.max_per_event`` times; then
 :class:`~visionedge.objects.events.ObjectEvents` makes the payloads.
 
@@ -27,6 +28,7 @@ from visionedge.config import Config
 from visionedge.events.ids import IdFactory
 from visionedge.events.tracker import ModelInfo
 from visionedge.frame import Frame
+from visionedge.objects.crop import grow_to
 from visionedge.objects.events import ObjectEvents
 from visionedge.objects.geometry import box_to_px, px_to_box
 from visionedge.objects.measures import clip_box
@@ -188,9 +190,15 @@ class TrackingStage:
         # "classify nothing that moves", not "never classify".
         chosen = {oid for _, oid in due[: max(per_frame, 1) if idle else per_frame]}
         out: dict[int, Classification] = {}
+        # The card's smallest crop (objects.min_crop_px; 0 for the board's models).
+        min_px = int(getattr(self.classifier, "object_min_crop_px", 0))
         for t in step.tracks:
             if t.object_id in chosen:
-                out[t.object_id] = self.classifier.classify(frame, px_to_box(t.box, w, h))
+                box = px_to_box(t.box, w, h)
+                if min_px > 0:
+                    full_h, full_w = frame.image().shape[:2]
+                    box = grow_to(box, full_w, full_h, min_px)
+                out[t.object_id] = self.classifier.classify(frame, box)
                 self.classifications += 1
                 self.idle_classifications += int(idle)
         return out

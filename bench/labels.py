@@ -1,6 +1,7 @@
 """Benchmark: do the shipped presets label REAL footage right?
 
-Usage: ``python bench/labels.py [--data DIR] [--presets a,b] [--all-clips] [--teacher P]``
+Usage: ``python bench/labels.py [--data DIR] [--presets a,b] [--all-clips] [--teacher P]
+[--mode motion|object] [--clips a.avi,b.mp4] [--dump FILE]``
 
 Data (never in the repository): ``--data DIR``, else ``../realdata`` beside the project
 when it holds clips, else ``../shared/data``. Clips with one known class each:
@@ -25,7 +26,12 @@ all): *clip*, the label is a class of the clip; *checked*, the label is a class 
 hand-checked crops (``crops/manifest.csv``) inside the event's frames, and no label is right
 when those crops are all ``background`` (an event of wind in the leaves over a road names
 nothing; the clip measure wants "vehicle" there). Also whether any event on a vehicle-only
-clip says person. The targets are judged on *checked* (on *clip* without hand-checked crops). Last, the agreement of
+clip says person. The targets are judged on *checked* (on *clip* without hand-checked crops).
+``--mode object``: the pipeline runs with ``[objects] mode = "object"`` and every published
+object is judged instead, by the hand-checked crops on its box path (:func:`object_truth`:
+a crop from a frame the object was tracked on whose box overlaps the object's by half the
+smaller box); ``--dump FILE`` writes each object's classifications, box path and truth as
+JSON, to replay vote rules offline. Last, the agreement of
 every preset with ``--teacher`` (default ``deeplab_pascal``, the student's teacher) on the
 crops: same top label, or both no label. Targets (issue 8): >= 90 % of events right overall,
 >= 80 % on every clip, no person on a vehicle-only clip. Exit status 1 when the default

@@ -223,10 +223,13 @@ def ready_crops(data: Path) -> dict[str, list[Crop]]:
 class _Sink:
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
+        self.starts: dict[str, dict[str, Any]] = {}
 
     def publish(self, event: Any) -> None:
         if event["type"] == "end":
             self.events.append(dict(event))
+        elif event["type"] == "start":
+            self.starts[event["event_id"]] = dict(event)
 
     def state(self, name: str, value: str, detail: Any = None) -> None:
         pass
@@ -281,6 +284,8 @@ def clip_events(preset: str, clip: Path, mode: str = "motion") -> list[dict[str,
         e["_boxes"] = boxes.get(e["object_id"], {})
         e["_said"] = said.get(e["object_id"], [])
         e["_full"] = full.get(e["object_id"], [])
+        start = sink.starts.get(e["event_id"], {})
+        e["_start"] = {k: start.get(k) for k in ("frame", "label", "classified_frames")}
     return ends
 
 
@@ -401,6 +406,7 @@ def main() -> int:
                                "classes": classes, "objects": [
                                    {"id": e["object_id"], "label": e["label"], "score": e["score"],
                                     "truth": t, "by_crops": j, "said": e["_full"],
+                                    "start": e["_start"],
                                     "start_frame": e["start_frame"], "end_frame": e["end_frame"]}
                                    for e, (t, j) in zip(events, judged_by, strict=True)]})
             else:
@@ -421,9 +427,14 @@ def main() -> int:
                     f" WRONG want {'/'.join(x or 'none' for x in t)}"
                     f" [{' '.join(f'{f}:{c}({r})' for f, c, r in e['_said'])}]")
                     for lab, e, t in zip(labels_of, events, truths, strict=True))
+                # What a user acting on `start` sees: a wrong label there is a false alert
+                # even when the end is right; no label at the start is only late.
+                starts = [e["_start"]["label"] for e in events]
+                bad_starts = sum(bool(lab) and lab not in t for lab, t in zip(starts, truths, strict=True))
                 print(f"  objects {clip.name} ({split}): {ok}/{len(events)} by clip class, "
                       f"{ok_checked}/{len(events)} by checked crops ({by_crops} judged by "
-                      f"crops, the rest by clip class): {said}", flush=True)
+                      f"crops, the rest by clip class); starts: {sum(not x for x in starts)} "
+                      f"unlabelled, {bad_starts} wrong: {said}", flush=True)
             else:
                 print(f"  events {clip.name} ({split}): {ok}/{len(events)} by clip class, "
                       f"{ok_checked}/{len(events)} by checked crops: {said}", flush=True)

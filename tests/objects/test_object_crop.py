@@ -41,7 +41,8 @@ def test_the_default_preset_grows_object_crops_the_board_models_do_not() -> None
     assert cards[MCU_PRESET].object_min_crop_px == 0 and cards["demo"].object_min_crop_px == 0
 
 
-@pytest.mark.parametrize("objects", [{"min_crop_px": -1}, {"min_crop_px": 1.5}, {"min_crop": 96}, [96]])
+@pytest.mark.parametrize("objects", [{"min_crop_px": -1}, {"min_crop_px": 1.5}, {"min_crop": 96}, [96],
+                                     {"classify_per_frame": 0}, {"classify_per_frame": True}])
 def test_a_bad_objects_section_is_refused(tmp_path: Path, objects: object) -> None:
     card = json.loads((PRESETS_DIR / "demo" / "card.json").read_text())
     card.setdefault("preset", {})["objects"] = objects
@@ -68,3 +69,28 @@ def test_the_stage_classifies_the_grown_box() -> None:
         # Same centre (unless shifted inside the frame at the edge).
         if a.x0 > 0 and a.x1 < 1:
             assert abs((a.x0 + a.x1) - (b.x0 + b.x1)) < 1e-9
+
+
+class Busy(Labeller):
+    object_classify_per_frame = 2
+
+
+def three_walkers() -> list[list[tuple[int, int, int, int]]]:
+    ws = (walker(4, 5, 26, y=5), walker(140, -5, 26, y=45), walker(4, 5, 26, y=85))
+    return [list(boxes) for boxes in zip(*ws, strict=True)] + [[]] * 20
+
+
+def per_frame_calls(objects: dict[str, object]) -> int:
+    """Most classifications on one frame, three walkers in view (0: none at all)."""
+    clf = Busy()
+    run(three_walkers(), {"objects": objects} if objects else {}, clf)
+    frames = [f for f, _ in clf.calls]
+    return max((frames.count(f) for f in set(frames)), default=0)
+
+
+def test_the_cards_classify_per_frame_replaces_only_the_built_in_default() -> None:
+    assert per_frame_calls({}) == 2
+    assert per_frame_calls({"classify_per_frame": 1}) == 2  # the built-in default: the card's
+    assert per_frame_calls({"classify_per_frame": 3}) == 3
+    # 0: moving objects are never classified (the idle sample only), whatever the card says.
+    assert per_frame_calls({"classify_per_frame": 0}) == 0

@@ -97,6 +97,13 @@ class Card:
         return int(objects.get("min_crop_px", 0)) if isinstance(objects, dict) else 0
 
     @property
+    def object_classify_per_frame(self) -> int:
+        """``preset.objects.classify_per_frame``: objects classified per frame when the config
+        leaves ``objects.classify_per_frame`` at its built-in default; 0: not set."""
+        objects = self.preset.get("objects")
+        return int(objects.get("classify_per_frame", 0)) if isinstance(objects, dict) else 0
+
+    @property
     def plain_vote(self) -> bool:
         """Whether events vote with the plain mean vote (``min_agree`` 1), the only rule the
         firmware's C++ core implements."""
@@ -175,10 +182,13 @@ def read_card(path: Path) -> Card:
     if not isinstance(agree, int) or isinstance(agree, bool) or not 1 <= agree <= 100:
         raise _fail(path, "'vote' must be {\"min_agree\": N} with N a whole number 1..100")
     objects = preset.get("objects", {})
-    min_crop = objects.get("min_crop_px", 0) if isinstance(objects, dict) else None
-    if (not isinstance(objects, dict) or set(objects) - {"min_crop_px"}
-            or not isinstance(min_crop, int) or isinstance(min_crop, bool) or not 0 <= min_crop <= 4096):
-        raise _fail(path, "'objects' must be {\"min_crop_px\": N} with N a whole number 0..4096")
+    limits = {"min_crop_px": (0, 4096), "classify_per_frame": (1, 16)}
+    if not isinstance(objects, dict) or set(objects) - set(limits) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and limits[k][0] <= v <= limits[k][1]
+        for k, v in objects.items()
+    ):
+        raise _fail(path, "'objects' may hold min_crop_px (a whole number 0..4096) and "
+                    "classify_per_frame (1..16)")
     name = str(data.get("name") or path.parent.name)
     settings = {k: preset[k] for k in SETTINGS if k in preset}
     if kind == "cascade":

@@ -1,7 +1,8 @@
 """The object stage of the pipeline: tracker, per-object classification and object events.
 
 Per frame: the gate's regions go to :class:`~visionedge.objects.track.ObjectTracker`; then up
-to ``objects.classify_per_frame`` objects seen on this frame are classified on their own box
+to ``objects.classify_per_frame`` objects (the model card's ``objects.classify_per_frame``
+when the config leaves the built-in default) seen on this frame are classified on their own box
 (fewest classifications first, then lowest id; the box grown to the card's
 ``objects.min_crop_px``, :mod:`visionedge.objects.crop`), each at most every
 ``classifier.every_n_frames`` frames and ``classifier.max_per_event`` times; then
@@ -185,7 +186,7 @@ class TrackingStage:
                 continue
             due.append((count, t.object_id))
         due.sort()
-        per_frame = self.config.objects.classify_per_frame
+        per_frame = self._per_frame()
         # The idle sample classifies one object at least: classify_per_frame = 0 means
         # "classify nothing that moves", not "never classify".
         chosen = {oid for _, oid in due[: max(per_frame, 1) if idle else per_frame]}
@@ -202,6 +203,14 @@ class TrackingStage:
                 self.classifications += 1
                 self.idle_classifications += int(idle)
         return out
+
+    def _per_frame(self) -> int:
+        """``objects.classify_per_frame``, or the card's when the config leaves the built-in
+        default (as the card's classifier settings apply: docs/classify.md, Cards)."""
+        n = self.config.objects.classify_per_frame
+        card = int(getattr(self.classifier, "object_classify_per_frame", 0))
+        default = type(self.config.objects).model_fields["classify_per_frame"].default
+        return card if card > 0 and n == default else n
 
     def _note_views(self, frame: Frame, step: TrackStep, events: ObjectEvents) -> None:
         """Keep the frame of each object whose best view is this frame."""

@@ -238,7 +238,9 @@ class _Sink:
         pass
 
 
-def clip_events(preset: str, clip: Path, mode: str = "motion") -> list[dict[str, Any]]:
+def clip_events(
+    preset: str, clip: Path, mode: str = "motion", objects: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """End events of the real pipeline on ``clip`` with ``preset`` and default settings.
 
     ``mode = "object"``: per-object end events, each with ``_boxes`` (its normalised box on
@@ -250,7 +252,7 @@ def clip_events(preset: str, clip: Path, mode: str = "motion") -> list[dict[str,
         "source": {"kind": "file", "path": str(clip)},
         "output": {"stdout": False},
         "classifier": {"model": preset},
-        "objects": {"mode": mode},
+        "objects": {"mode": mode, **(objects or {})},
     })
     p = build_pipeline(cfg, sinks=[sink], deterministic_ids=True)
     boxes: dict[int, dict[int, tuple[float, float, float, float]]] = {}
@@ -312,6 +314,8 @@ def main() -> int:
                     help="events per motion period (default) or per tracked object "
                     "([objects] mode; each object judged by the checked crops on its box path)")
     ap.add_argument("--clips", help="comma-separated clip file names to keep (default: all)")
+    ap.add_argument("--objects", action="append", default=[], metavar="KEY=VALUE",
+                    help="an [objects] setting for the run, e.g. classify_per_frame=2 (repeatable)")
     ap.add_argument("--dump", help="object mode: write every object's classifications, box "
                     "path and truth to this JSON file (for replaying vote rules offline)")
     ap.add_argument("--repeat", type=int, default=3,
@@ -324,6 +328,7 @@ def main() -> int:
         print("bench/labels: no real data (../realdata or ../shared/data); nothing measured")
         return 0
     clips = clips_of(data, ("test", "train") if args.all_clips else ("test",))
+    objects_settings = {k: json.loads(v) for k, v in (x.split("=", 1) for x in args.objects)}
     if args.clips:
         keep = set(args.clips.split(","))
         clips = [c for c in clips if c[0].name in keep or c[0].stem in keep]
@@ -396,7 +401,7 @@ def main() -> int:
         # background (event_truth). The targets are judged on "checked" when the crops exist.
         per_split: dict[str, dict[str, list[tuple[int, int, int]]]] = {"clip": {}, "checked": {}}
         for clip, classes, split in clips:
-            events = clip_events(preset, clip, args.mode)
+            events = clip_events(preset, clip, args.mode, objects_settings)
             if args.mode == "object":
                 judged_by = [object_truth(e["_boxes"], checked.get(clip.name, []), classes)
                              for e in events]

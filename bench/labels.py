@@ -1,6 +1,7 @@
 """Benchmark: do the shipped presets label REAL footage right?
 
-Usage: ``python bench/labels.py [--data DIR] [--presets a,b] [--all-clips] [--teacher P]``
+Usage: ``python bench/labels.py [--data DIR] [--presets a,b] [--all-clips] [--teacher P]
+[--mode motion|object] [--clips a.avi,b.mp4] [--dump FILE]``
 
 Data (never in the repository): ``--data DIR``, else ``../realdata`` beside the project
 when it holds clips, else ``../shared/data``. Clips with one known class each:
@@ -25,7 +26,12 @@ all): *clip*, the label is a class of the clip; *checked*, the label is a class 
 hand-checked crops (``crops/manifest.csv``) inside the event's frames, and no label is right
 when those crops are all ``background`` (an event of wind in the leaves over a road names
 nothing; the clip measure wants "vehicle" there). Also whether any event on a vehicle-only
-clip says person. The targets are judged on *checked* (on *clip* without hand-checked crops). Last, the agreement of
+clip says person. The targets are judged on *checked* (on *clip* without hand-checked crops).
+``--mode object``: the pipeline runs with ``[objects] mode = "object"`` and every published
+object is judged instead, by the hand-checked crops on its box path (:func:`object_truth`:
+a crop from a frame the object was tracked on whose box overlaps the object's by half the
+smaller box); ``--dump FILE`` writes each object's classifications, box path and truth as
+JSON, to replay vote rules offline. Last, the agreement of
 every preset with ``--teacher`` (default ``deeplab_pascal``, the student's teacher) on the
 crops: same top label, or both no label. Targets (issue 8): >= 90 % of events right overall,
 >= 80 % on every clip, no person on a vehicle-only clip. Exit status 1 when the default
@@ -52,6 +58,8 @@ import numpy as np
 from visionedge.classify import load_classifier
 from visionedge.classify.presets import DEFAULT_PRESET, PRESETS_DIR, preset_names
 from visionedge.config import ClassifierConfig, Config, OutputConfig, SourceConfig
+from visionedge.objects import TrackingStage
+from visionedge.objects.track import TrackStep
 from visionedge.pipeline import build_pipeline
 from visionedge.protocols import Box, Classification
 
@@ -100,8 +108,12 @@ def clips_of(data: Path, splits: tuple[str, ...] = ("test",)) -> list[Clip]:
     return [c for c in out if c[0].is_file()]
 
 
-def hand_checked(data: Path) -> dict[str, list[tuple[int, str]]]:
-    """(frame, class) of every hand-checked crop, per clip file name (``crops/manifest.csv``)."""
+Checked = tuple[int, str, tuple[float, float, float, float]]
+"""A hand-checked crop: frame, class, box (normalised x0, y0, x1, y1)."""
+
+
+def hand_checked(data: Path) -> dict[str, list[Checked]]:
+    """(frame, class, box) of every hand-checked crop, per clip file name (``crops/manifest.csv``)."""
     table = data / "crops" / "manifest.csv"
     manifest = data / "manifest.json"
     if not table.is_file() or not manifest.is_file():
@@ -110,16 +122,17 @@ def hand_checked(data: Path) -> dict[str, list[tuple[int, str]]]:
     if isinstance(entries, dict):
         entries = entries.get("clips", [])
     file_of = {str(e.get("id")): Path(str(e.get("file") or e.get("path", ""))).name for e in entries}
-    out: dict[str, list[tuple[int, str]]] = {}
+    out: dict[str, list[Checked]] = {}
     with table.open(newline="") as f:
         for row in csv.DictReader(f):
             name = file_of.get(row["clip"])
             if name:
-                out.setdefault(name, []).append((int(row["frame"]), row["class"]))
+                box = (float(row["x0"]), float(row["y0"]), float(row["x1"]), float(row["y1"]))
+                out.setdefault(name, []).append((int(row["frame"]), row["class"], box))
     return out
 
 
-def event_truth(event: dict[str, Any], checked: list[tuple[int, str]], classes: tuple[str, ...]) -> tuple[str, ...]:
+def event_truth(event: dict[str, Any], checked: list[Checked], classes: tuple[str, ...]) -> tuple[str, ...]:
     """The labels right for one event, from the hand-checked crops inside its frames.
 
     Crops of a class inside the event: those classes. Only ``background`` crops (moving
@@ -127,11 +140,43 @@ def event_truth(event: dict[str, Any], checked: list[tuple[int, str]], classes: 
     inside the event: the clip's classes (the coarse rule).
     """
     start, end = int(event["start_frame"]), int(event["end_frame"])
-    seen = {cls for frame, cls in checked if start <= frame <= end}
+    seen = {cls for frame, cls, _ in checked if start <= frame <= end}
     named = tuple(sorted(seen - {"background"}))
     if named:
         return named
     return ("",) if seen else classes
+
+
+OVERLAP = 0.5
+"""A crop judges an object when their boxes' intersection covers this share of the smaller."""
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    iw = min(a[2], b[2]) - max(a[0], b[0])
+    ih = min(a[3], b[3]) - max(a[1], b[1])
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return iw * ih / small if small > 0 else 0.0
+
+
+def object_truth(
+    boxes: dict[int, tuple[float, float, float, float]], checked: list[Checked], classes: tuple[str, ...]
+) -> tuple[tuple[str, ...], bool]:
+    """The labels right for one tracked object, and whether hand-checked crops decided it.
+
+    ``boxes``: the object's box on each frame it was tracked (normalised). A hand-checked
+    crop judges the object when it is from one of those frames and the two boxes overlap by
+    :data:`OVERLAP` of the smaller one (the crop around a car, or a car inside the crop of a
+    platoon). Crops of a class: those classes; only ``background`` crops (leaves, a shadow,
+    a ghost): no label is right, ``("",)``. No such crop: the clip's classes (coarse).
+    """
+    seen = {cls for frame, cls, box in checked
+            if frame in boxes and _overlap(boxes[frame], box) >= OVERLAP}
+    named = tuple(sorted(seen - {"background"}))
+    if named:
+        return named, True
+    return (("",), True) if seen else (classes, False)
 
 
 class _Recorder:
@@ -178,10 +223,13 @@ def ready_crops(data: Path) -> dict[str, list[Crop]]:
 class _Sink:
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
+        self.starts: dict[str, dict[str, Any]] = {}
 
     def publish(self, event: Any) -> None:
         if event["type"] == "end":
             self.events.append(dict(event))
+        elif event["type"] == "start":
+            self.starts[event["event_id"]] = dict(event)
 
     def state(self, name: str, value: str, detail: Any = None) -> None:
         pass
@@ -190,16 +238,57 @@ class _Sink:
         pass
 
 
-def clip_events(preset: str, clip: Path) -> list[dict[str, Any]]:
-    """End events of the real pipeline on ``clip`` with ``preset`` and default settings."""
+def clip_events(
+    preset: str, clip: Path, mode: str = "motion", objects: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """End events of the real pipeline on ``clip`` with ``preset`` and default settings.
+
+    ``mode = "object"``: per-object end events, each with ``_boxes`` (its normalised box on
+    every frame it was tracked, read from the tracker) and ``_said`` (its classifications:
+    frame, top label or "-", raw label), for :func:`object_truth` and the printout.
+    """
     sink = _Sink()
-    cfg = Config(
-        source=SourceConfig(kind="file", path=str(clip)),
-        output=OutputConfig(stdout=False),
-        classifier=ClassifierConfig(model=preset),
-    )
-    build_pipeline(cfg, sinks=[sink], deterministic_ids=True).run()
-    return sink.events
+    cfg = Config.model_validate({
+        "source": {"kind": "file", "path": str(clip)},
+        "output": {"stdout": False},
+        "classifier": {"model": preset},
+        "objects": {"mode": mode, **(objects or {})},
+    })
+    p = build_pipeline(cfg, sinks=[sink], deterministic_ids=True)
+    boxes: dict[int, dict[int, tuple[float, float, float, float]]] = {}
+    said: dict[int, list[tuple[int, str, str]]] = {}
+    full: dict[int, list[dict[str, Any]]] = {}
+    stage = p.objects
+    if isinstance(stage, TrackingStage):
+        on_classify = stage._classify
+
+        def classify(frame: Any, step: TrackStep, events: Any, idle: bool) -> dict[int, Classification]:
+            w, h = events.width, events.height
+            for t in step.tracks:
+                boxes.setdefault(t.object_id, {})[frame.index] = (
+                    t.box[0] / w, t.box[1] / h, t.box[2] / w, t.box[3] / h)
+            out = on_classify(frame, step, events, idle)
+            for oid, c in out.items():
+                said.setdefault(oid, []).append(
+                    (frame.index, c.best.label if c.best else "-", c.raw_label or "-"))
+                b = boxes[oid][frame.index]
+                full.setdefault(oid, []).append({
+                    "frame": frame.index, "box": b, "top": [(p.label, p.score) for p in c.top],
+                    "raw": c.raw_label, "raw_score": c.raw_score})
+            return out
+
+        stage._classify = classify  # type: ignore[method-assign]
+    p.run()
+    if mode == "motion":
+        return sink.events
+    ends = [e for e in sink.events if e.get("schema") == 2]
+    for e in ends:
+        e["_boxes"] = boxes.get(e["object_id"], {})
+        e["_said"] = said.get(e["object_id"], [])
+        e["_full"] = full.get(e["object_id"], [])
+        start = sink.starts.get(e["event_id"], {})
+        e["_start"] = {k: start.get(k) for k in ("frame", "label", "classified_frames")}
+    return ends
 
 
 def preset_facts(name: str) -> tuple[int, int | None]:
@@ -221,6 +310,14 @@ def main() -> int:
                     help="events on the train clips too (fair for pretrained presets, which "
                     "never saw them; not for a student trained on them)")
     ap.add_argument("--events-only", action="store_true", help="skip the crop accuracy")
+    ap.add_argument("--mode", choices=("motion", "object"), default="motion",
+                    help="events per motion period (default) or per tracked object "
+                    "([objects] mode; each object judged by the checked crops on its box path)")
+    ap.add_argument("--clips", help="comma-separated clip file names to keep (default: all)")
+    ap.add_argument("--objects", action="append", default=[], metavar="KEY=VALUE",
+                    help="an [objects] setting for the run, e.g. classify_per_frame=2 (repeatable)")
+    ap.add_argument("--dump", help="object mode: write every object's classifications, box "
+                    "path and truth to this JSON file (for replaying vote rules offline)")
     ap.add_argument("--repeat", type=int, default=3,
                     help="time each crop this often and count its fastest run (default 3)")
     ap.add_argument("--teacher", default="deeplab_pascal",
@@ -231,6 +328,10 @@ def main() -> int:
         print("bench/labels: no real data (../realdata or ../shared/data); nothing measured")
         return 0
     clips = clips_of(data, ("test", "train") if args.all_clips else ("test",))
+    objects_settings = {k: json.loads(v) for k, v in (x.split("=", 1) for x in args.objects)}
+    if args.clips:
+        keep = set(args.clips.split(","))
+        clips = [c for c in clips if c[0].name in keep or c[0].stem in keep]
     presets = args.presets.split(",") if args.presets else [p for p in preset_names() if p != "demo"]
     print(f"data {data}: {len(clips)} clips: "
           + ", ".join(f"{p.name}={'+'.join(c)} ({s})" for p, c, s in clips), flush=True)
@@ -249,6 +350,7 @@ def main() -> int:
     print("crops per class: " + ", ".join(f"{c}={len(v)}" for c, v in sorted(crops.items())),
           flush=True)
     failed = False
+    dumped: list[dict[str, Any]] = []
     said_by: dict[str, list[str]] = {}
     listed = list(presets)
     if crops and args.teacher and args.teacher not in presets:
@@ -299,8 +401,21 @@ def main() -> int:
         # background (event_truth). The targets are judged on "checked" when the crops exist.
         per_split: dict[str, dict[str, list[tuple[int, int, int]]]] = {"clip": {}, "checked": {}}
         for clip, classes, split in clips:
-            events = clip_events(preset, clip)
-            truths = [event_truth(e, checked.get(clip.name, []), classes) for e in events]
+            events = clip_events(preset, clip, args.mode, objects_settings)
+            if args.mode == "object":
+                judged_by = [object_truth(e["_boxes"], checked.get(clip.name, []), classes)
+                             for e in events]
+                truths = [t for t, _ in judged_by]
+                by_crops = sum(j for _, j in judged_by)
+                dumped.append({"preset": preset, "clip": clip.name, "split": split,
+                               "classes": classes, "objects": [
+                                   {"id": e["object_id"], "label": e["label"], "score": e["score"],
+                                    "truth": t, "by_crops": j, "said": e["_full"],
+                                    "start": e["_start"],
+                                    "start_frame": e["start_frame"], "end_frame": e["end_frame"]}
+                                   for e, (t, j) in zip(events, judged_by, strict=True)]})
+            else:
+                truths = [event_truth(e, checked.get(clip.name, []), classes) for e in events]
             labels_of = [e["label"] or "" for e in events]
             ok = sum(lab in classes for lab in labels_of)
             ok_checked = sum(lab in t for lab, t in zip(labels_of, truths, strict=True))
@@ -310,8 +425,24 @@ def main() -> int:
             said = ", ".join(f"{lab or '-'} ({e.get('raw_label') or '-'})" + (
                 "" if lab in t else f" WRONG, want {'/'.join(x or 'none' for x in t)}")
                 for lab, e, t in zip(labels_of, events, truths, strict=True))
-            print(f"  events {clip.name} ({split}): {ok}/{len(events)} by clip class, "
-                  f"{ok_checked}/{len(events)} by checked crops: {said}", flush=True)
+            if args.mode == "object":
+                # Per object: its label, then its classifications (frame:top) when wrong.
+                said = ", ".join(
+                    f"#{e['object_id']} {lab or '-'} {e['score'] or 0:.2f}" + ("" if lab in t else
+                    f" WRONG want {'/'.join(x or 'none' for x in t)}"
+                    f" [{' '.join(f'{f}:{c}({r})' for f, c, r in e['_said'])}]")
+                    for lab, e, t in zip(labels_of, events, truths, strict=True))
+                # What a user acting on `start` sees: a wrong label there is a false alert
+                # even when the end is right; no label at the start is only late.
+                starts = [e["_start"]["label"] for e in events]
+                bad_starts = sum(bool(lab) and lab not in t for lab, t in zip(starts, truths, strict=True))
+                print(f"  objects {clip.name} ({split}): {ok}/{len(events)} by clip class, "
+                      f"{ok_checked}/{len(events)} by checked crops ({by_crops} judged by "
+                      f"crops, the rest by clip class); starts: {sum(not x for x in starts)} "
+                      f"unlabelled, {bad_starts} wrong: {said}", flush=True)
+            else:
+                print(f"  events {clip.name} ({split}): {ok}/{len(events)} by clip class, "
+                      f"{ok_checked}/{len(events)} by checked crops: {said}", flush=True)
         for measure in ("clip", "checked"):
             groups = {f"{k} clips": v for k, v in sorted(per_split[measure].items())}
             if len(groups) > 1:
@@ -322,12 +453,15 @@ def main() -> int:
                 pov = sum(r[2] for r in rows)
                 overall = right / total if total else 1.0
                 hit = overall >= 0.9 and worst >= 0.8 and pov == 0
-                print(f"  events on {len(rows)} {what} ({measure}): {right}/{total} = {overall:.0%}, "
+                print(f"  {'objects' if args.mode == 'object' else 'events'} on {len(rows)} "
+                      f"{what} ({measure}): {right}/{total} = {overall:.0%}, "
                       f"worst clip {worst:.0%}, person on vehicle clips {pov}: "
                       f"{'meets' if hit else 'MISSES'} targets", flush=True)
                 judged = "checked" if checked else "clip"
                 if preset == DEFAULT_PRESET and measure == judged and not hit:
                     failed = True
+    if args.dump:
+        Path(args.dump).write_text(json.dumps(dumped))
     teacher = said_by.get(args.teacher)
     if teacher:
         # Same crop, same answer (no label counts as an answer: background).

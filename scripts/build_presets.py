@@ -299,6 +299,11 @@ def upstream(coral: str, tflm: str) -> None:
                  "exclude": NOT_ON_LAND},
             ],
             "vote": {"min_agree": 2},
+            # Object mode: a tracked object's crop is at least 128 x 128 frame pixels (far
+            # cars and people from high up are otherwise an enlarged blur), two objects
+            # classified per frame; chosen on the train clips with bench/labels.py --mode
+            # object, docs/objects.md.
+            "objects": {"min_crop_px": 128, "classify_per_frame": 2},
             "licence": APACHE,
             # Its later stages run only on some crops: the mean and the worst crop too.
             "measured": {"ms_per_crop": MEASURED["person_vehicle_animal"], "mean_ms": 9.6,

@@ -80,6 +80,7 @@ def build_spec(
     """
     from visionedge.gate.masks import rasterize_polygons
 
+    _check_vote(config)
     rate = config.source.fps if fps is None else fps
     if not (math.isfinite(rate) and 0 < rate <= 1000):
         raise FirmwareError(f"frame rate {rate!r} is not in (0, 1000]; pass --fps like 15")
@@ -105,6 +106,28 @@ def build_spec(
         for z in gate.zones
     )
     return FirmwareSpec(config, plane_w, plane_h, mask, zones, frame_counts(gate, rate))
+
+
+def _check_vote(config: Config) -> None:
+    """Refuse a ``classifier.model`` whose card votes with a rule the C++ core lacks.
+
+    The board's events vote with the plain mean vote only (``ve/events.h``); a card asking
+    more (``vote.min_agree`` > 1, e.g. the Pi cascade) would label the board's events
+    differently from the daemon's. An empty ``model`` names no card here: the board runs the
+    model it was built with (``VE_MODEL_CARD``).
+    """
+    c = config.classifier
+    if not (c.enabled and c.model.strip()):
+        return
+    from visionedge.classify.presets import MCU_PRESET, resolve_model
+
+    card = resolve_model(c.model).card
+    if card is not None and not card.plain_vote:
+        raise FirmwareError(
+            f"classifier.model '{c.model}' votes with min_agree {card.min_agree}, which the "
+            f"firmware does not implement (plain vote only); use a model whose card has "
+            f"min_agree 1, e.g. '{MCU_PRESET}'"
+        )
 
 
 def _flag(value: bool) -> str:

@@ -43,7 +43,8 @@ def test_event_truth_comes_from_the_checked_crops_inside_the_event(tmp_path: Pat
         "d.png,other,train,person,41,0,0,1,1",  # not in the manifest: ignored
     ])
     checked = bench.hand_checked(data)
-    assert checked == {"road.avi": [(12, "vehicle"), (14, "background"), (40, "background")]}
+    full = (0.0, 0.0, 1.0, 1.0)
+    assert checked == {"road.avi": [(12, "vehicle", full), (14, "background", full), (40, "background", full)]}
     road = checked["road.avi"]
     clip_classes = ("vehicle",)
     # A car inside: vehicle. Only background (leaves): no label is right. Nothing checked
@@ -65,3 +66,40 @@ def test_bench_prints_both_measures_per_clip(tmp_path: Path) -> None:
     row = next(line for line in out.splitlines() if "events road.avi (train)" in line)
     assert "by clip class" in row and "by checked crops" in row, out
     assert "(clip):" in out and "(checked):" in out
+
+
+def test_object_truth_comes_from_the_checked_crops_on_its_box_path() -> None:
+    bench = _bench()
+    checked = [
+        (10, "vehicle", (0.0, 0.0, 0.5, 0.5)),      # the car's crop
+        (11, "background", (0.6, 0.6, 1.0, 1.0)),   # leaves elsewhere on the frame
+        (30, "background", (0.5, 0.0, 1.0, 0.5)),   # leaves where the second object is
+    ]
+    car = {10: (0.1, 0.1, 0.3, 0.3), 11: (0.12, 0.1, 0.32, 0.3)}
+    leaves = {30: (0.6, 0.1, 0.8, 0.3), 31: (0.6, 0.1, 0.8, 0.3)}
+    elsewhere = {50: (0.1, 0.1, 0.3, 0.3)}
+    # Inside the crop on a frame it was tracked: the crop's class; the leaves' crop on frame
+    # 11 is not on the car's box.
+    assert bench.object_truth(car, checked, ("vehicle",)) == (("vehicle",), True)
+    # Only background crops on its path: no label is right.
+    assert bench.object_truth(leaves, checked, ("vehicle",)) == (("",), True)
+    # No crop on its path: the clip's classes, not judged by crops.
+    assert bench.object_truth(elsewhere, checked, ("vehicle",)) == (("vehicle",), False)
+    # A crop on the right frame but off its box does not judge it.
+    assert bench.object_truth({10: (0.7, 0.7, 0.9, 0.9)}, checked, ("vehicle",))[1] is False
+
+
+def test_bench_object_mode_prints_objects_per_clip(tmp_path: Path) -> None:
+    data = _folder(tmp_path / "data", ["a.png,road,train,background,0,0,0,1,1"])
+    write_clip(small_scene(seed=3, cls="vehicle"), data / "clips" / "road.avi")
+    dump = tmp_path / "dump.json"
+    out = subprocess.run(
+        [sys.executable, str(BENCH), "--data", str(data), "--presets", "demo", "--all-clips",
+         "--events-only", "--teacher", "", "--mode", "object", "--dump", str(dump)],
+        capture_output=True, text=True, timeout=300, check=False,
+    ).stdout
+    row = next(line for line in out.splitlines() if "objects road.avi (train)" in line)
+    assert "by checked crops" in row and "judged by crops" in row, out
+    dumped = json.loads(dump.read_text())
+    assert dumped[0]["clip"] == "road.avi" and dumped[0]["objects"], dumped
+    assert all(o["said"] for o in dumped[0]["objects"])

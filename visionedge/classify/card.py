@@ -89,6 +89,27 @@ class Card:
         return int(vote.get("min_agree", 1)) if isinstance(vote, dict) else 1
 
     @property
+    def object_min_crop_px(self) -> int:
+        """``preset.objects.min_crop_px``: in object mode, a tracked object's box is grown
+        (about its centre, inside the frame) to at least this many full-frame pixels wide and
+        tall before it is cropped; 0 (default): the object's box as it is."""
+        objects = self.preset.get("objects")
+        return int(objects.get("min_crop_px", 0)) if isinstance(objects, dict) else 0
+
+    @property
+    def object_classify_per_frame(self) -> int:
+        """``preset.objects.classify_per_frame``: objects classified per frame when the config
+        leaves ``objects.classify_per_frame`` at its built-in default; 0: not set."""
+        objects = self.preset.get("objects")
+        return int(objects.get("classify_per_frame", 0)) if isinstance(objects, dict) else 0
+
+    @property
+    def plain_vote(self) -> bool:
+        """Whether events vote with the plain mean vote (``min_agree`` 1), the only rule the
+        firmware's C++ core implements."""
+        return self.min_agree == 1
+
+    @property
     def for_mcu(self) -> bool:
         """Whether a board runs this model: exported for TFLM, or a preset with an MCU arena."""
         tflm = self.raw.get("tflm")
@@ -160,6 +181,14 @@ def read_card(path: Path) -> Card:
     agree = vote.get("min_agree", 1) if isinstance(vote, dict) else None
     if not isinstance(agree, int) or isinstance(agree, bool) or not 1 <= agree <= 100:
         raise _fail(path, "'vote' must be {\"min_agree\": N} with N a whole number 1..100")
+    objects = preset.get("objects", {})
+    limits = {"min_crop_px": (0, 4096), "classify_per_frame": (1, 16)}
+    if not isinstance(objects, dict) or set(objects) - set(limits) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and limits[k][0] <= v <= limits[k][1]
+        for k, v in objects.items()
+    ):
+        raise _fail(path, "'objects' may hold min_crop_px (a whole number 0..4096) and "
+                    "classify_per_frame (1..16)")
     name = str(data.get("name") or path.parent.name)
     settings = {k: preset[k] for k in SETTINGS if k in preset}
     if kind == "cascade":

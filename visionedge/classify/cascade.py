@@ -67,6 +67,10 @@ class CascadeClassifier:
         self.stages = tuple(s.classifier for s in steps)
         self.min_agree = card.min_agree
         """Classifications an event's voted label must top (the card's ``vote.min_agree``)."""
+        self.object_min_crop_px = card.object_min_crop_px
+        """Smallest crop side for a tracked object (the card's ``objects.min_crop_px``)."""
+        self.object_classify_per_frame = card.object_classify_per_frame
+        """Objects classified per frame the card asks (``objects.classify_per_frame``; 0: none)."""
 
     reports_raw_labels = True
 

@@ -215,6 +215,17 @@ class TfliteClassifier:
         return self.card.min_agree if self.card is not None else 1
 
     @property
+    def object_min_crop_px(self) -> int:
+        """Smallest crop side for a tracked object, full-frame pixels (the card's
+        ``objects.min_crop_px``; 0: the object's box)."""
+        return self.card.object_min_crop_px if self.card is not None else 0
+
+    @property
+    def object_classify_per_frame(self) -> int:
+        """Objects classified per frame the card asks (``objects.classify_per_frame``; 0: none)."""
+        return self.card.object_classify_per_frame if self.card is not None else 0
+
+    @property
     def reports_raw_labels(self) -> bool:
         """Whether classifications carry the model's own label behind a mapped one."""
         return self.label_map is not None

@@ -160,7 +160,9 @@ class ObjectEvents:
         for t in step.tracks:
             o = self._objs.get(t.object_id)
             if o is None:
-                o = self._objs[t.object_id] = _Obj(t.object_id, t.first_frame, t.first_ts_ms)
+                o = self._objs[t.object_id] = _Obj(
+                    t.object_id, t.first_frame, t.first_ts_ms, vote=self._new_vote()
+                )
                 o.last_ts_ms = t.first_ts_ms
             c = classifications.get(t.object_id)
             if c is not None:
@@ -200,6 +202,11 @@ class ObjectEvents:
         return out, self._count_changes()
 
     # -- internals -------------------------------------------------------------------------
+    def _new_vote(self) -> LabelVote:
+        # The card's vote rule, as for motion events (events/tracker.py): one definition per
+        # preset for both modes. min_agree 1 is the plain mean vote the firmware implements.
+        return LabelVote(min_agree=self._model.min_agree if self._model is not None else 1)
+
     def _end(self, t: Track, reason: str, source: str, frame: int, ts_ms: int) -> list[dict[str, Any]]:
         o = self._objs.pop(t.object_id, None)
         if o is None or not o.counts:

@@ -1,8 +1,10 @@
 """The object stage of the pipeline: tracker, per-object classification and object events.
 
 Per frame: the gate's regions go to :class:`~visionedge.objects.track.ObjectTracker`; then up
-to ``objects.classify_per_frame`` objects seen on this frame are classified on their own box
-(fewest classifications first, then lowest id), each at most every
+to ``objects.classify_per_frame`` objects (the model card's ``objects.classify_per_frame``
+when the config leaves the built-in default) seen on this frame are classified on their own box
+(fewest classifications first, then lowest id; the box grown to the card's
+``objects.min_crop_px``, :mod:`visionedge.objects.crop`), each at most every
 ``classifier.every_n_frames`` frames and ``classifier.max_per_event`` times; then
 :class:`~visionedge.objects.events.ObjectEvents` makes the payloads.
 
@@ -27,6 +29,7 @@ from visionedge.config import Config
 from visionedge.events.ids import IdFactory
 from visionedge.events.tracker import ModelInfo
 from visionedge.frame import Frame
+from visionedge.objects.crop import grow_to
 from visionedge.objects.events import ObjectEvents
 from visionedge.objects.geometry import box_to_px, px_to_box
 from visionedge.objects.measures import clip_box
@@ -183,17 +186,31 @@ class TrackingStage:
                 continue
             due.append((count, t.object_id))
         due.sort()
-        per_frame = self.config.objects.classify_per_frame
+        per_frame = self._per_frame()
         # The idle sample classifies one object at least: classify_per_frame = 0 means
         # "classify nothing that moves", not "never classify".
         chosen = {oid for _, oid in due[: max(per_frame, 1) if idle else per_frame]}
         out: dict[int, Classification] = {}
+        # The card's smallest crop (objects.min_crop_px; 0 for the board's models).
+        min_px = int(getattr(self.classifier, "object_min_crop_px", 0))
         for t in step.tracks:
             if t.object_id in chosen:
-                out[t.object_id] = self.classifier.classify(frame, px_to_box(t.box, w, h))
+                box = px_to_box(t.box, w, h)
+                if min_px > 0:
+                    full_h, full_w = frame.image().shape[:2]
+                    box = grow_to(box, full_w, full_h, min_px)
+                out[t.object_id] = self.classifier.classify(frame, box)
                 self.classifications += 1
                 self.idle_classifications += int(idle)
         return out
+
+    def _per_frame(self) -> int:
+        """``objects.classify_per_frame``, or the card's when the config leaves the built-in
+        default (as the card's classifier settings apply: docs/classify.md, Cards)."""
+        n = self.config.objects.classify_per_frame
+        card = int(getattr(self.classifier, "object_classify_per_frame", 0))
+        default = type(self.config.objects).model_fields["classify_per_frame"].default
+        return card if card > 0 and n == default else n
 
     def _note_views(self, frame: Frame, step: TrackStep, events: ObjectEvents) -> None:
         """Keep the frame of each object whose best view is this frame."""

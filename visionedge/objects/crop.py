@@ -1,0 +1,29 @@
+"""The box an object is classified on: its own box, grown to the model's smallest crop.
+
+A far car or a person seen from high up is a few dozen pixels; cut tight and enlarged to a
+192x192 ImageNet input it is a blur the model calls "wolf" or "penguin". Grown about its
+centre to ``min_px`` full-frame pixels (kept inside the frame, never shrunk), the model sees
+it at close to its own input resolution with the road or floor around it. The size comes
+from the model's card (``objects.min_crop_px``); 0 keeps the object's box, which is what the
+firmware does.
+"""
+
+from __future__ import annotations
+
+from visionedge.protocols import Box
+
+__all__ = ["grow_to"]
+
+
+def grow_to(box: Box, width: int, height: int, min_px: int) -> Box:
+    """``box`` (normalised) grown about its centre to at least ``min_px`` x ``min_px`` pixels
+    of a ``width`` x ``height`` frame, shifted inside the frame; at most the whole frame."""
+    if min_px <= 0:
+        return box
+    x0, y0, x1, y1 = box.x0 * width, box.y0 * height, box.x1 * width, box.y1 * height
+    w = min(max(x1 - x0, float(min_px)), float(width))
+    h = min(max(y1 - y0, float(min_px)), float(height))
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    nx = min(max(cx - w / 2, 0.0), width - w)
+    ny = min(max(cy - h / 2, 0.0), height - h)
+    return Box(nx / width, ny / height, (nx + w) / width, (ny + h) / height)

@@ -57,6 +57,7 @@ class Track:
     merged_run: int = 0
     state: TrackState = TrackState.SEEN
     anchor: tuple[int, int] = (0, 0)
+    anchor_box: PxBox = (0, 0, 0, 0)
     still_since_ts_ms: int = 0
     stationary: bool = False
     ended: EndReason | None = None
@@ -156,6 +157,12 @@ def _clamp_into(p: PxBox, r: PxBox) -> PxBox:
     return _shift(p, dx, dy)
 
 
+def _inside(b: PxBox, a: PxBox) -> bool:
+    """Whether ``b`` lies inside ``a`` grown by a sixteenth of its perimeter half (w + h)."""
+    g = ((a[2] - a[0]) + (a[3] - a[1])) // 16
+    return b[0] >= a[0] - g and b[1] >= a[1] - g and b[2] <= a[2] + g and b[3] <= a[3] + g
+
+
 def _shift(b: PxBox, dx: int, dy: int) -> PxBox:
     return (b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy)
 
@@ -204,8 +211,10 @@ class ObjectTracker:
 
         # Step 3: candidate pairs, taken greedily in a total order.
         # Unseen or hidden in a merged region for a while: it may have changed speed.
+        # A stationary object is matched by overlap only (a region elsewhere is another
+        # object: a parked car must not take over a passer-by).
         reach = [
-            self._reach(p, max(frame - t.last_seen_frame - 1, t.merged_run))
+            -1 if t.stationary else self._reach(p, max(frame - t.last_seen_frame - 1, t.merged_run))
             for t, p in zip(live, preds, strict=True)
         ]
         track_region: dict[int, int] = {}
@@ -302,7 +311,15 @@ class ObjectTracker:
                 if gone_ms >= milli(cfg.stationary_max_s):
                     t.ended = EndReason.STATIONARY_TIMEOUT
             elif gone_ms >= milli(cfg.lost_s):
-                t.ended = EndReason.LEFT if self._at_edge(t.seen_box) else EndReason.LOST
+                if 2 * (t.last_seen_ts_ms - t.still_since_ts_ms) >= milli(cfg.stationary_after_s):
+                    # In place for half of stationary_after_s before it vanished: the gate's
+                    # background learnt it (a parked car, 6-8 s), it did not walk off. Held
+                    # where it stood, whole, and reported stationary now.
+                    t.stationary = True
+                    t.box = t.seen_box = t.meas_box = t.anchor_box
+                    t.vx = t.vy = 0
+                else:
+                    t.ended = EndReason.LEFT if self._at_edge(t.seen_box) else EndReason.LOST
 
         # Step 8: confirmations and births (regions in the gate's order: largest first).
         kept: list[Track] = []
@@ -323,7 +340,7 @@ class ObjectTracker:
             c = _centre2(r)
             kept.append(
                 Track(self._serial, 0, r, r, frame, ts_ms, frame, ts_ms, r, frame, anchor=c,
-                      still_since_ts_ms=ts_ms)
+                      anchor_box=r, still_since_ts_ms=ts_ms)
             )
             if cfg.min_hits <= 1:
                 kept[-1].object_id = self._next_id
@@ -362,14 +379,18 @@ class ObjectTracker:
         t.state = TrackState.SEEN
 
     def _stillness(self, t: Track, ts_ms: int) -> None:
-        """Step 6b: an object whose centre stays near its anchor becomes stationary."""
+        """Step 6b: an object whose centre stays near its anchor, or whose box stays inside
+        the anchor's box (a region shrinking as the background learns it), is still."""
         if t.state is TrackState.MISSING:
             # Unseen: a stationary object stays stationary; a moving one is not "still".
             return
         cx, cy = _centre2(t.box)
         size = (t.box[2] - t.box[0]) + (t.box[3] - t.box[1])
-        if 8 * (abs(cx - t.anchor[0]) + abs(cy - t.anchor[1])) > size:
+        if 8 * (abs(cx - t.anchor[0]) + abs(cy - t.anchor[1])) > size and not _inside(
+            t.box, t.anchor_box
+        ):
             t.anchor = (cx, cy)
+            t.anchor_box = t.box
             t.still_since_ts_ms = ts_ms
             t.stationary = False
         elif ts_ms - t.still_since_ts_ms >= milli(self.cfg.stationary_after_s):

@@ -67,6 +67,7 @@ struct Track {
   int32_t hits = 1;
   int32_t merged_run = 0;
   int32_t anchor_x = 0, anchor_y = 0;  // doubled centre
+  PixelBox anchor_box;                 // the box when the anchor was set
   uint32_t still_since = 0;
   TrackState state = TrackState::kSeen;
   TrackEnd ended = TrackEnd::kNone;

@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-import numpy as np
-
 from visionedge.config import ObjectsConfig
-from visionedge.objects.geometry import SUB, PxBox, area, floor_div, intersection, iou_pm, milli
+from visionedge.objects.geometry import SUB, PxBox, area, floor_div, intersection, milli
+from visionedge.objects.matching import candidates as _candidates
+from visionedge.objects.matching import centre2 as _centre2
+from visionedge.objects.matching import clamp_into as _clamp_into
+from visionedge.objects.matching import inside as _inside
+from visionedge.objects.matching import shift as _shift
 
 __all__ = ["EndReason", "ObjectTracker", "Track", "TrackState", "TrackStep"]
 
@@ -75,96 +78,6 @@ class TrackStep:
     tracks: list[Track] = field(default_factory=list)
     ended: list[Track] = field(default_factory=list)
     confirmed: list[Track] = field(default_factory=list)
-
-
-def _centre2(b: PxBox) -> tuple[int, int]:
-    """Twice the centre, so it stays integer."""
-    return b[0] + b[2], b[1] + b[3]
-
-
-def _distance(p: PxBox, r: PxBox) -> int:
-    """Step 3's second sort key: the doubled centres' L1 distance plus twice the sizes' L1
-    difference, so of two regions equally far the one the size of the object comes first
-    (a person's legs, not its head, when it leaves a merged region)."""
-    pcx, pcy = _centre2(p)
-    rcx, rcy = _centre2(r)
-    ds = abs(p[2] - p[0] - r[2] + r[0]) + abs(p[3] - p[1] - r[3] + r[1])
-    return abs(pcx - rcx) + abs(pcy - rcy) + 2 * ds
-
-
-_SMALL = 100
-"""Up to this many track x region pairs the plain loop is faster than numpy."""
-
-
-def _candidates(
-    preds: list[PxBox], regions: list[PxBox], reach: list[int], serials: list[int]
-) -> list[tuple[int, int]]:
-    """Step 3's pairs ``(track index, region index)`` in matching order.
-
-    A pair qualifies when the boxes overlap (IoU > 0) or their doubled centres are within
-    the track's reach (L1); the order is IoU per mille descending, then the distance (the
-    centres' plus twice the sizes' difference, all L1), then the track's serial, then the
-    region's index. Vectorised with int64 numpy, which is exact for these magnitudes, so it
-    equals the per-pair loop the spec describes.
-    """
-    if not preds or not regions:
-        return []
-    if len(preds) * len(regions) <= _SMALL:
-        pairs: list[tuple[int, int, int, int, int]] = []
-        rc = [(_centre2(rb), rb) for rb in regions]
-        for ti, pb in enumerate(preds):
-            pcx, pcy = _centre2(pb)
-            for ri, ((rcx, rcy), rb) in enumerate(rc):
-                d0 = abs(pcx - rcx) + abs(pcy - rcy)
-                # Boxes that cannot overlap have IoU 0: skip the division.
-                i0 = iou_pm(pb, rb) if pb[0] < rb[2] and rb[0] < pb[2] else 0
-                if i0 > 0 or d0 <= reach[ti]:
-                    pairs.append((-i0, _distance(pb, rb), serials[ti], ri, ti))
-        pairs.sort()
-        return [(t, r0) for _, _, _, r0, t in pairs]
-    p = np.asarray(preds, dtype=np.int64)[:, None, :]
-    r = np.asarray(regions, dtype=np.int64)[None, :, :]
-    iw = np.minimum(p[..., 2], r[..., 2]) - np.maximum(p[..., 0], r[..., 0])
-    ih = np.minimum(p[..., 3], r[..., 3]) - np.maximum(p[..., 1], r[..., 1])
-    inter = np.where((iw > 0) & (ih > 0), iw * ih, 0)
-    pa = np.maximum(p[..., 2] - p[..., 0], 0) * np.maximum(p[..., 3] - p[..., 1], 0)
-    ra = (r[..., 2] - r[..., 0]) * (r[..., 3] - r[..., 1])
-    union = np.maximum(pa + ra - inter, 1)
-    iou = np.where(inter > 0, 1000 * inter // union, 0)
-    d = np.abs(p[..., 0] + p[..., 2] - r[..., 0] - r[..., 2]) + np.abs(
-        p[..., 1] + p[..., 3] - r[..., 1] - r[..., 3]
-    )
-    ok = (iou > 0) | (d <= np.asarray(reach, dtype=np.int64)[:, None])
-    tis, ris = np.nonzero(ok)
-    if tis.size == 0:
-        return []
-    ds = np.abs(p[..., 2] - p[..., 0] - r[..., 2] + r[..., 0]) + np.abs(
-        p[..., 3] - p[..., 1] - r[..., 3] + r[..., 1]
-    )
-    key = d + 2 * ds
-    ser = np.asarray(serials, dtype=np.int64)[tis]
-    order = np.lexsort((ris, ser, key[tis, ris], -iou[tis, ris]))
-    return list(zip(tis[order].tolist(), ris[order].tolist(), strict=True))
-
-
-def _clamp_into(p: PxBox, r: PxBox) -> PxBox:
-    """Shift ``p`` the least so it lies inside ``r`` along each axis where it fits."""
-    dx = dy = 0
-    if p[2] - p[0] <= r[2] - r[0]:
-        dx = max(r[0] - p[0], 0) + min(r[2] - p[2], 0)
-    if p[3] - p[1] <= r[3] - r[1]:
-        dy = max(r[1] - p[1], 0) + min(r[3] - p[3], 0)
-    return _shift(p, dx, dy)
-
-
-def _inside(b: PxBox, a: PxBox) -> bool:
-    """Whether ``b`` lies inside ``a`` grown by a sixteenth of its perimeter half (w + h)."""
-    g = ((a[2] - a[0]) + (a[3] - a[1])) // 16
-    return b[0] >= a[0] - g and b[1] >= a[1] - g and b[2] <= a[2] + g and b[3] <= a[3] + g
-
-
-def _shift(b: PxBox, dx: int, dy: int) -> PxBox:
-    return (b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy)
 
 
 class ObjectTracker:
@@ -301,6 +214,7 @@ class ObjectTracker:
             self._stillness(t, ts_ms)
 
         # Step 7: ends of unseen objects.
+        lost = milli(cfg.lost_s)
         for t in live:
             if t.state is not TrackState.MISSING or t.ended is not None:
                 continue
@@ -310,16 +224,20 @@ class ObjectTracker:
             elif t.stationary:
                 if gone_ms >= milli(cfg.stationary_max_s):
                     t.ended = EndReason.STATIONARY_TIMEOUT
-            elif gone_ms >= milli(cfg.lost_s):
-                if 2 * (t.last_seen_ts_ms - t.still_since_ts_ms) >= milli(cfg.stationary_after_s):
-                    # In place for half of stationary_after_s before it vanished: the gate's
-                    # background learnt it (a parked car, 6-8 s), it did not walk off. Held
-                    # where it stood, whole, and reported stationary now.
+                elif gone_ms >= lost and (t.vx, t.vy) != (0, 0) and self._at_edge(t.seen_box):
+                    t.ended = EndReason.LEFT  # it stood, then walked out (held ones have v = 0)
+            elif gone_ms >= lost:
+                if self._at_edge(t.seen_box):
+                    t.ended = EndReason.LEFT
+                elif 2 * (t.last_seen_ts_ms - t.still_since_ts_ms) >= milli(cfg.stationary_after_s):
+                    # In place for half of stationary_after_s before it vanished mid-frame: the
+                    # gate's background learnt it (a parked car, 6-8 s), it did not walk off.
+                    # Held where it stood, whole, and reported stationary now.
                     t.stationary = True
                     t.box = t.seen_box = t.meas_box = t.anchor_box
                     t.vx = t.vy = 0
                 else:
-                    t.ended = EndReason.LEFT if self._at_edge(t.seen_box) else EndReason.LOST
+                    t.ended = EndReason.LOST
 
         # Step 8: confirmations and births (regions in the gate's order: largest first).
         kept: list[Track] = []

@@ -318,15 +318,21 @@ void ObjectTracker::update(PixelBox* regions, int count, uint32_t frame, uint32_
     if (outside(t.box)) {
       t.ended = TrackEnd::kLeft;
     } else if (t.stationary) {
-      if (gone >= p_.stationary_max_ms) t.ended = TrackEnd::kStationaryTimeout;
+      if (gone >= p_.stationary_max_ms) {
+        t.ended = TrackEnd::kStationaryTimeout;
+      } else if (gone >= p_.lost_ms && (t.vx != 0 || t.vy != 0) && at_edge(t.seen_box)) {
+        t.ended = TrackEnd::kLeft;  // it stood, then walked out (held ones have v = 0)
+      }
     } else if (gone >= p_.lost_ms) {
-      if (2 * (static_cast<int64_t>(t.last_seen_ts) - t.still_since) >= p_.stationary_after_ms) {
+      if (at_edge(t.seen_box)) {
+        t.ended = TrackEnd::kLeft;
+      } else if (2 * (static_cast<int64_t>(t.last_seen_ts) - t.still_since) >= p_.stationary_after_ms) {
         // Learnt into the background where it stood (a parked car): held there, stationary.
         t.stationary = true;
         t.box = t.seen_box = t.meas_box = t.anchor_box;
         t.vx = t.vy = 0;
       } else {
-        t.ended = at_edge(t.seen_box) ? TrackEnd::kLeft : TrackEnd::kLost;
+        t.ended = TrackEnd::kLost;
       }
     }
   }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from visionedge.objects.geometry import PxBox, iou_pm
+from visionedge.objects.geometry import PxBox, area, iou_pm
 
 __all__ = ["candidates", "centre2", "clamp_into", "inside", "shift"]
 
@@ -30,18 +30,21 @@ _SMALL = 100
 
 
 def candidates(
-    preds: list[PxBox], regions: list[PxBox], reach: list[int], serials: list[int]
+    preds: list[PxBox], regions: list[PxBox], reach: list[int], serials: list[int],
+    floor4: list[int] | None = None,
 ) -> list[tuple[int, int]]:
     """Step 3's pairs ``(track index, region index)`` in matching order.
 
     A pair qualifies when the boxes overlap (IoU > 0) or their doubled centres are within
-    the track's reach (L1); the order is IoU per mille descending, then the distance (the
+    the track's reach (L1), and four times the region's area is at least the track's
+    ``floor4`` (0: any; a stationary object's own area); the order is IoU per mille descending, then the distance (the
     centres' plus twice the sizes' difference, all L1), then the track's serial, then the
     region's index. Vectorised with int64 numpy, which is exact for these magnitudes, so it
     equals the per-pair loop the spec describes.
     """
     if not preds or not regions:
         return []
+    f4 = floor4 if floor4 is not None else [0] * len(preds)
     if len(preds) * len(regions) <= _SMALL:
         pairs: list[tuple[int, int, int, int, int]] = []
         rc = [(centre2(rb), rb) for rb in regions]
@@ -51,7 +54,7 @@ def candidates(
                 d0 = abs(pcx - rcx) + abs(pcy - rcy)
                 # Boxes that cannot overlap have IoU 0: skip the division.
                 i0 = iou_pm(pb, rb) if pb[0] < rb[2] and rb[0] < pb[2] else 0
-                if i0 > 0 or d0 <= reach[ti]:
+                if (i0 > 0 or d0 <= reach[ti]) and 4 * area(rb) >= f4[ti]:
                     pairs.append((-i0, distance(pb, rb), serials[ti], ri, ti))
         pairs.sort()
         return [(t, r0) for _, _, _, r0, t in pairs]
@@ -67,7 +70,9 @@ def candidates(
     d = np.abs(p[..., 0] + p[..., 2] - r[..., 0] - r[..., 2]) + np.abs(
         p[..., 1] + p[..., 3] - r[..., 1] - r[..., 3]
     )
-    ok = (iou > 0) | (d <= np.asarray(reach, dtype=np.int64)[:, None])
+    ok = ((iou > 0) | (d <= np.asarray(reach, dtype=np.int64)[:, None])) & (
+        4 * ra >= np.asarray(f4, dtype=np.int64)[:, None]
+    )
     tis, ris = np.nonzero(ok)
     if tis.size == 0:
         return []

@@ -63,6 +63,8 @@ class Track:
     anchor_box: PxBox = (0, 0, 0, 0)
     still_since_ts_ms: int = 0
     stationary: bool = False
+    held: int = 0
+    """0: never held; 1: held (unseen, kept where it stood, T7); 2: seen again since."""
     ended: EndReason | None = None
 
     @property
@@ -124,15 +126,17 @@ class ObjectTracker:
 
         # Step 3: candidate pairs, taken greedily in a total order.
         # Unseen or hidden in a merged region for a while: it may have changed speed.
-        # A stationary object is matched by overlap only (a region elsewhere is another
-        # object: a parked car must not take over a passer-by).
+        # A stationary object is matched by overlap only, to a region at least a quarter of
+        # its size: a region elsewhere, or a small one within (someone stepping out from
+        # behind a parked car), is another object.
         reach = [
             -1 if t.stationary else self._reach(p, max(frame - t.last_seen_frame - 1, t.merged_run))
             for t, p in zip(live, preds, strict=True)
         ]
+        floor4 = [area(p) if t.stationary else 0 for t, p in zip(live, preds, strict=True)]
         track_region: dict[int, int] = {}
         region_track: dict[int, int] = {}
-        for ti, ri in _candidates(preds, regions, reach, [t.serial for t in live]):
+        for ti, ri in _candidates(preds, regions, reach, [t.serial for t in live], floor4):
             if ti in track_region or ri in region_track:
                 continue
             track_region[ti] = ri
@@ -211,6 +215,13 @@ class ObjectTracker:
                 t.state = TrackState.MISSING
                 if not t.confirmed:
                     t.ended = EndReason.LOST  # a tentative speck: dropped without an event
+            if t.held == 1 and t.state is not TrackState.MISSING:
+                # Seen again where it was held: it moves (leaves), or what is seen is the
+                # background it uncovered. Not stationary any more, and never held again, so
+                # that a fading ghost is not kept for stationary_max_s.
+                t.held = 2
+                t.anchor, t.anchor_box, t.still_since_ts_ms = _centre2(t.box), t.box, ts_ms
+                t.stationary = False
             self._stillness(t, ts_ms)
 
         # Step 7: ends of unseen objects.
@@ -221,18 +232,20 @@ class ObjectTracker:
             gone_ms = ts_ms - t.last_seen_ts_ms
             if self._outside(t.box):
                 t.ended = EndReason.LEFT
-            elif t.stationary:
+            elif t.held == 1:
                 if gone_ms >= milli(cfg.stationary_max_s):
                     t.ended = EndReason.STATIONARY_TIMEOUT
-                elif gone_ms >= lost and (t.vx, t.vy) != (0, 0) and self._at_edge(t.seen_box):
-                    t.ended = EndReason.LEFT  # it stood, then walked out (held ones have v = 0)
             elif gone_ms >= lost:
                 if self._at_edge(t.seen_box):
                     t.ended = EndReason.LEFT
-                elif 2 * (t.last_seen_ts_ms - t.still_since_ts_ms) >= milli(cfg.stationary_after_s):
-                    # In place for half of stationary_after_s before it vanished mid-frame: the
-                    # gate's background learnt it (a parked car, 6-8 s), it did not walk off.
-                    # Held where it stood, whole, and reported stationary now.
+                elif t.held == 0 and (
+                    t.stationary
+                    or 2 * (t.last_seen_ts_ms - t.still_since_ts_ms) >= milli(cfg.stationary_after_s)
+                ):
+                    # Stationary, or in place for half of stationary_after_s, and vanished
+                    # mid-frame: the gate's background learnt it (a parked car, 6-8 s), it did
+                    # not walk off. Held where it stood, whole, reported stationary.
+                    t.held = 1
                     t.stationary = True
                     t.box = t.seen_box = t.meas_box = t.anchor_box
                     t.vx = t.vy = 0

@@ -198,13 +198,14 @@ void ObjectTracker::update(PixelBox* regions, int count, uint32_t frame, uint32_
       const int64_t size = (static_cast<int64_t>(p.x1) - p.x0) + (static_cast<int64_t>(p.y1) - p.y0);
       // A stationary object is matched by overlap only (-1: no distance qualifies).
       const int64_t reach = t.stationary ? -1 : floor_div(size * (2 + min64(missed, 4)), 2);
+      const int64_t floor4 = t.stationary ? box_area(p) : 0;  // and only a region >= 1/4 of it
       for (int r = 0; r < region_n_; ++r) {
         if (region_track_[r] >= 0) continue;
         const PixelBox& rb = regions_[r];
         const int64_t iou = iou_pm(p, rb);
         const int64_t d = abs64(static_cast<int64_t>(p.x0) + p.x1 - rb.x0 - rb.x1) +
                           abs64(static_cast<int64_t>(p.y0) + p.y1 - rb.y0 - rb.y1);
-        if (!(iou > 0 || d <= reach)) continue;
+        if (!(iou > 0 || d <= reach) || 4 * box_area(rb) < floor4) continue;
         const int64_t key = distance_key(p, rb);
         bool better = bt < 0;
         if (!better) {
@@ -308,6 +309,15 @@ void ObjectTracker::update(PixelBox* regions, int count, uint32_t frame, uint32_
       t.state = TrackState::kMissing;
       if (!t.confirmed()) t.ended = TrackEnd::kLost;  // a tentative speck: no event
     }
+    if (t.held == 1 && t.state != TrackState::kMissing) {
+      // Seen again where it was held: moving again (or its uncovered background); never held again.
+      t.held = 2;
+      t.anchor_x = t.box.x0 + t.box.x1;
+      t.anchor_y = t.box.y0 + t.box.y1;
+      t.anchor_box = t.box;
+      t.still_since = ts;
+      t.stationary = false;
+    }
     stillness(t, ts);
   }
   // T7: ends of unseen tracks.
@@ -317,17 +327,15 @@ void ObjectTracker::update(PixelBox* regions, int count, uint32_t frame, uint32_
     const int64_t gone = static_cast<int64_t>(ts) - t.last_seen_ts;
     if (outside(t.box)) {
       t.ended = TrackEnd::kLeft;
-    } else if (t.stationary) {
-      if (gone >= p_.stationary_max_ms) {
-        t.ended = TrackEnd::kStationaryTimeout;
-      } else if (gone >= p_.lost_ms && (t.vx != 0 || t.vy != 0) && at_edge(t.seen_box)) {
-        t.ended = TrackEnd::kLeft;  // it stood, then walked out (held ones have v = 0)
-      }
+    } else if (t.held == 1) {
+      if (gone >= p_.stationary_max_ms) t.ended = TrackEnd::kStationaryTimeout;
     } else if (gone >= p_.lost_ms) {
       if (at_edge(t.seen_box)) {
         t.ended = TrackEnd::kLeft;
-      } else if (2 * (static_cast<int64_t>(t.last_seen_ts) - t.still_since) >= p_.stationary_after_ms) {
+      } else if (t.held == 0 &&
+                 (t.stationary || 2 * (static_cast<int64_t>(t.last_seen_ts) - t.still_since) >= p_.stationary_after_ms)) {
         // Learnt into the background where it stood (a parked car): held there, stationary.
+        t.held = 1;
         t.stationary = true;
         t.box = t.seen_box = t.meas_box = t.anchor_box;
         t.vx = t.vy = 0;

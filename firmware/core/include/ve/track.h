@@ -72,6 +72,7 @@ struct Track {
   TrackState state = TrackState::kSeen;
   TrackEnd ended = TrackEnd::kNone;
   bool stationary = false;
+  uint8_t held = 0;  // 0 never held; 1 held (unseen, kept where it stood, T7); 2 seen again since
   bool confirmed() const { return id > 0; }
 };
 

@@ -15,8 +15,8 @@ with the idle sample off and every 2, 5 and 10 s, under two classifier budgets:
 Per run: CPU per frame (``time.process_time`` of the whole replay: decode, gate, tracker,
 classifier), its ratio to the same budget with the idle sample off (interleaved, same
 load), classifications (all / idle), and per newcomer the detection delay: from its first
-frame in view to the first published message naming its class (blank: never), and how its
-object ended. No target; the figures are for docs/objects.md.
+frame in view to the first published message naming its class (blank: never), when it was
+reported stationary and how its object ended. No target; the figures are for docs/objects.md.
 
 With ``--clip`` a real clip (no ground truth) is replayed instead, default budget and the
 configured default classifier: CPU, classifications, and how many object labels differ
@@ -78,9 +78,13 @@ def delays(truth: GroundTruth, events: list[dict[str, Any]]) -> list[tuple[str, 
         first_ms = round(p.first_frame * 1000 / truth.fps)
         named = [e for e in events if e["label"] == p.cls and e["ts_ms"] >= first_ms]
         delay = (named[0]["ts_ms"] - first_ms) / 1000 if named else None
-        ends = [e for e in events if e["type"] == "end" and e["start_frame"] >= p.first_frame - 5
+        mine = [e for e in events if e.get("schema") == 2 and e["start_frame"] >= p.first_frame - 5
                 and e["label"] in (p.cls, None)]
-        how = f"{ends[0]['end_reason']} at {ends[0]['end_ts_ms'] / 1000:.1f} s" if ends else "-"
+        ends = [e for e in mine if e["type"] == "end"]
+        still = [e for e in mine if e["stationary"]]
+        how = f"stationary at {still[0]['ts_ms'] / 1000:.1f} s, " if still else ""
+        how += (f"{ends[0]['end_reason']} at {ends[0]['ts_ms'] / 1000:.1f} s, last seen "
+                f"{ends[0]['end_ts_ms'] / 1000:.1f} s") if ends else "-"
         out.append((p.cls, delay, how))
     return out
 

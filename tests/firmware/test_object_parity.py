@@ -1,7 +1,8 @@
 """Object events (docs/gate-algorithm.md §7): the C++ tracker and object events against
 `visionedge replay`, byte for byte, on generated scenes (host under ASan/UBSan, and QEMU).
 
-The scenes cover crossing objects, a stop long enough to be stationary, several objects at
+The scenes cover crossing objects, a stop long enough to be stationary, a parked car the
+gate's background learns (held stationary while unseen, T7), several objects at
 once, objects leaving at the frame edges, zones with required zones and label rules, area
 filters, path thinning, and blind frames (a light switch); the label-vote checks feed both
 ports the same classifications of the objects the stage picks.
@@ -35,6 +36,15 @@ stationary_after_s = 1.5
 [gate]
 width = 160
 """ + ZONES
+
+PARKED = """
+[classifier]
+enabled = false
+[objects]
+mode = "object"
+[gate]
+width = 160
+"""
 
 SEVERAL = """
 [classifier]
@@ -82,6 +92,17 @@ def cross_stop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str
 
 
 @pytest.fixture(scope="module")
+def parked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """A car drives in, parks until the background has learnt it (held stationary), drives off."""
+    from visionedge.synth import ObjectPass, SceneSpec
+
+    spec = SceneSpec(width=320, height=180, fps=10.0, seed=21, duration_s=32.0, events=[
+        ObjectPass("vehicle", 1.0, 4.0, direction=1, height_frac=0.3, ground_frac=0.8, stop_frac=0.4, stop_s=22.0),
+    ])
+    return _export(tmp_path_factory.mktemp("parked"), spec, PARKED)
+
+
+@pytest.fixture(scope="module")
 def several(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     """Four objects overlapping in time, both directions, leaving at both edges, a light switch."""
     from visionedge.synth import LightSwitch, ObjectPass, SceneSpec
@@ -123,11 +144,20 @@ def test_scenes_exercise_what_parity_claims(
     assert len(ids) >= 3, f"several objects expected, got ids {ids}"
 
 
-@pytest.mark.parametrize("scene", ["cross_stop", "several"])
+def test_parked_scene_holds_the_car_while_it_is_missing(parked: tuple[Path, list[str]]) -> None:
+    """The parked car must go unseen (learnt by the background) and stay, stationary: the
+    hold rule of T7 is what the parity below checks."""
+    events = [json.loads(e) for e in parked[1]]
+    held = [e for e in events if e["stationary"] and e["state"] == "missing"]
+    assert held, "the car was never held stationary while unseen"
+    assert {e["object_id"] for e in events} == {held[0]["object_id"]}
+
+
+@pytest.mark.parametrize("scene", ["cross_stop", "several", "parked"])
 def test_host_object_events_equal_replay(scene: str, host_runner: Runner, tmp_path: Path,
                                          request: pytest.FixtureRequest) -> None:
     frames, py_events = request.getfixturevalue(scene)
-    config = CROSS_STOP if scene == "cross_stop" else SEVERAL
+    config = {"cross_stop": CROSS_STOP, "several": SEVERAL, "parked": PARKED}[scene]
     assert runner_events(host_runner, config, frames, tmp_path) == py_events
 
 
@@ -198,6 +228,11 @@ def test_qemu_object_events_equal_replay(qemu_runner: Runner, cross_stop: tuple[
                                          tmp_path: Path) -> None:
     frames, py_events = cross_stop
     assert runner_events(qemu_runner, CROSS_STOP, frames, tmp_path) == py_events
+
+
+def test_qemu_parked_car_equals_replay(qemu_runner: Runner, parked: tuple[Path, list[str]], tmp_path: Path) -> None:
+    frames, py_events = parked
+    assert runner_events(qemu_runner, PARKED, frames, tmp_path) == py_events
 
 
 def test_qemu_label_vote_equals_python(qemu_runner: Runner, several: tuple[Path, list[str]], tmp_path: Path) -> None:

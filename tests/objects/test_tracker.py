@@ -160,7 +160,7 @@ def test_same_input_gives_the_same_tracks() -> None:
 def test_vectorised_candidates_equal_the_per_pair_loop() -> None:
     import random
 
-    from visionedge.objects import track as tr
+    from visionedge.objects import matching as tr
 
     rnd = random.Random(7)
     for _ in range(20):
@@ -174,10 +174,10 @@ def test_vectorised_candidates_equal_the_per_pair_loop() -> None:
         preds, regions = boxes(rnd.randrange(11, 30)), boxes(rnd.randrange(11, 30))
         reach = [rnd.randrange(0, 80) for _ in preds]
         serials = rnd.sample(range(1000), len(preds))
-        fast = tr._candidates(preds, regions, reach, serials)
+        fast = tr.candidates(preds, regions, reach, serials)
         small, tr._SMALL = tr._SMALL, 10**9
         try:
-            slow = tr._candidates(preds, regions, reach, serials)
+            slow = tr.candidates(preds, regions, reach, serials)
         finally:
             tr._SMALL = small
         assert fast == slow and fast

@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-import numpy as np
-
 from visionedge.config import ObjectsConfig
-from visionedge.objects.geometry import SUB, PxBox, area, floor_div, intersection, iou_pm, milli
+from visionedge.objects.geometry import SUB, PxBox, area, floor_div, intersection, milli
+from visionedge.objects.matching import candidates as _candidates
+from visionedge.objects.matching import centre2 as _centre2
+from visionedge.objects.matching import clamp_into as _clamp_into
+from visionedge.objects.matching import inside as _inside
+from visionedge.objects.matching import shift as _shift
 
 __all__ = ["EndReason", "ObjectTracker", "Track", "TrackState", "TrackStep"]
 
@@ -57,8 +60,11 @@ class Track:
     merged_run: int = 0
     state: TrackState = TrackState.SEEN
     anchor: tuple[int, int] = (0, 0)
+    anchor_box: PxBox = (0, 0, 0, 0)
     still_since_ts_ms: int = 0
     stationary: bool = False
+    held: int = 0
+    """0: never held; 1: held (unseen, kept where it stood, T7); 2: seen again since."""
     ended: EndReason | None = None
 
     @property
@@ -74,90 +80,6 @@ class TrackStep:
     tracks: list[Track] = field(default_factory=list)
     ended: list[Track] = field(default_factory=list)
     confirmed: list[Track] = field(default_factory=list)
-
-
-def _centre2(b: PxBox) -> tuple[int, int]:
-    """Twice the centre, so it stays integer."""
-    return b[0] + b[2], b[1] + b[3]
-
-
-def _distance(p: PxBox, r: PxBox) -> int:
-    """Step 3's second sort key: the doubled centres' L1 distance plus twice the sizes' L1
-    difference, so of two regions equally far the one the size of the object comes first
-    (a person's legs, not its head, when it leaves a merged region)."""
-    pcx, pcy = _centre2(p)
-    rcx, rcy = _centre2(r)
-    ds = abs(p[2] - p[0] - r[2] + r[0]) + abs(p[3] - p[1] - r[3] + r[1])
-    return abs(pcx - rcx) + abs(pcy - rcy) + 2 * ds
-
-
-_SMALL = 100
-"""Up to this many track x region pairs the plain loop is faster than numpy."""
-
-
-def _candidates(
-    preds: list[PxBox], regions: list[PxBox], reach: list[int], serials: list[int]
-) -> list[tuple[int, int]]:
-    """Step 3's pairs ``(track index, region index)`` in matching order.
-
-    A pair qualifies when the boxes overlap (IoU > 0) or their doubled centres are within
-    the track's reach (L1); the order is IoU per mille descending, then the distance (the
-    centres' plus twice the sizes' difference, all L1), then the track's serial, then the
-    region's index. Vectorised with int64 numpy, which is exact for these magnitudes, so it
-    equals the per-pair loop the spec describes.
-    """
-    if not preds or not regions:
-        return []
-    if len(preds) * len(regions) <= _SMALL:
-        pairs: list[tuple[int, int, int, int, int]] = []
-        rc = [(_centre2(rb), rb) for rb in regions]
-        for ti, pb in enumerate(preds):
-            pcx, pcy = _centre2(pb)
-            for ri, ((rcx, rcy), rb) in enumerate(rc):
-                d0 = abs(pcx - rcx) + abs(pcy - rcy)
-                # Boxes that cannot overlap have IoU 0: skip the division.
-                i0 = iou_pm(pb, rb) if pb[0] < rb[2] and rb[0] < pb[2] else 0
-                if i0 > 0 or d0 <= reach[ti]:
-                    pairs.append((-i0, _distance(pb, rb), serials[ti], ri, ti))
-        pairs.sort()
-        return [(t, r0) for _, _, _, r0, t in pairs]
-    p = np.asarray(preds, dtype=np.int64)[:, None, :]
-    r = np.asarray(regions, dtype=np.int64)[None, :, :]
-    iw = np.minimum(p[..., 2], r[..., 2]) - np.maximum(p[..., 0], r[..., 0])
-    ih = np.minimum(p[..., 3], r[..., 3]) - np.maximum(p[..., 1], r[..., 1])
-    inter = np.where((iw > 0) & (ih > 0), iw * ih, 0)
-    pa = np.maximum(p[..., 2] - p[..., 0], 0) * np.maximum(p[..., 3] - p[..., 1], 0)
-    ra = (r[..., 2] - r[..., 0]) * (r[..., 3] - r[..., 1])
-    union = np.maximum(pa + ra - inter, 1)
-    iou = np.where(inter > 0, 1000 * inter // union, 0)
-    d = np.abs(p[..., 0] + p[..., 2] - r[..., 0] - r[..., 2]) + np.abs(
-        p[..., 1] + p[..., 3] - r[..., 1] - r[..., 3]
-    )
-    ok = (iou > 0) | (d <= np.asarray(reach, dtype=np.int64)[:, None])
-    tis, ris = np.nonzero(ok)
-    if tis.size == 0:
-        return []
-    ds = np.abs(p[..., 2] - p[..., 0] - r[..., 2] + r[..., 0]) + np.abs(
-        p[..., 3] - p[..., 1] - r[..., 3] + r[..., 1]
-    )
-    key = d + 2 * ds
-    ser = np.asarray(serials, dtype=np.int64)[tis]
-    order = np.lexsort((ris, ser, key[tis, ris], -iou[tis, ris]))
-    return list(zip(tis[order].tolist(), ris[order].tolist(), strict=True))
-
-
-def _clamp_into(p: PxBox, r: PxBox) -> PxBox:
-    """Shift ``p`` the least so it lies inside ``r`` along each axis where it fits."""
-    dx = dy = 0
-    if p[2] - p[0] <= r[2] - r[0]:
-        dx = max(r[0] - p[0], 0) + min(r[2] - p[2], 0)
-    if p[3] - p[1] <= r[3] - r[1]:
-        dy = max(r[1] - p[1], 0) + min(r[3] - p[3], 0)
-    return _shift(p, dx, dy)
-
-
-def _shift(b: PxBox, dx: int, dy: int) -> PxBox:
-    return (b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy)
 
 
 class ObjectTracker:
@@ -204,13 +126,17 @@ class ObjectTracker:
 
         # Step 3: candidate pairs, taken greedily in a total order.
         # Unseen or hidden in a merged region for a while: it may have changed speed.
+        # A stationary object is matched by overlap only, to a region at least a quarter of
+        # its size: a region elsewhere, or a small one within (someone stepping out from
+        # behind a parked car), is another object.
         reach = [
-            self._reach(p, max(frame - t.last_seen_frame - 1, t.merged_run))
+            -1 if t.stationary else self._reach(p, max(frame - t.last_seen_frame - 1, t.merged_run))
             for t, p in zip(live, preds, strict=True)
         ]
+        floor4 = [area(p) if t.stationary else 0 for t, p in zip(live, preds, strict=True)]
         track_region: dict[int, int] = {}
         region_track: dict[int, int] = {}
-        for ti, ri in _candidates(preds, regions, reach, [t.serial for t in live]):
+        for ti, ri in _candidates(preds, regions, reach, [t.serial for t in live], floor4):
             if ti in track_region or ri in region_track:
                 continue
             track_region[ti] = ri
@@ -289,20 +215,42 @@ class ObjectTracker:
                 t.state = TrackState.MISSING
                 if not t.confirmed:
                     t.ended = EndReason.LOST  # a tentative speck: dropped without an event
+            if t.held == 1 and t.state is not TrackState.MISSING:
+                # Seen again where it was held: it moves (leaves), or what is seen is the
+                # background it uncovered. Not stationary any more, and never held again, so
+                # that a fading ghost is not kept for stationary_max_s.
+                t.held = 2
+                t.anchor, t.anchor_box, t.still_since_ts_ms = _centre2(t.box), t.box, ts_ms
+                t.stationary = False
             self._stillness(t, ts_ms)
 
         # Step 7: ends of unseen objects.
+        lost = milli(cfg.lost_s)
         for t in live:
             if t.state is not TrackState.MISSING or t.ended is not None:
                 continue
             gone_ms = ts_ms - t.last_seen_ts_ms
             if self._outside(t.box):
                 t.ended = EndReason.LEFT
-            elif t.stationary:
+            elif t.held == 1:
                 if gone_ms >= milli(cfg.stationary_max_s):
                     t.ended = EndReason.STATIONARY_TIMEOUT
-            elif gone_ms >= milli(cfg.lost_s):
-                t.ended = EndReason.LEFT if self._at_edge(t.seen_box) else EndReason.LOST
+            elif gone_ms >= lost:
+                if self._at_edge(t.seen_box):
+                    t.ended = EndReason.LEFT
+                elif t.held == 0 and (
+                    t.stationary
+                    or 2 * (t.last_seen_ts_ms - t.still_since_ts_ms) >= milli(cfg.stationary_after_s)
+                ):
+                    # Stationary, or in place for half of stationary_after_s, and vanished
+                    # mid-frame: the gate's background learnt it (a parked car, 6-8 s), it did
+                    # not walk off. Held where it stood, whole, reported stationary.
+                    t.held = 1
+                    t.stationary = True
+                    t.box = t.seen_box = t.meas_box = t.anchor_box
+                    t.vx = t.vy = 0
+                else:
+                    t.ended = EndReason.LOST
 
         # Step 8: confirmations and births (regions in the gate's order: largest first).
         kept: list[Track] = []
@@ -323,7 +271,7 @@ class ObjectTracker:
             c = _centre2(r)
             kept.append(
                 Track(self._serial, 0, r, r, frame, ts_ms, frame, ts_ms, r, frame, anchor=c,
-                      still_since_ts_ms=ts_ms)
+                      anchor_box=r, still_since_ts_ms=ts_ms)
             )
             if cfg.min_hits <= 1:
                 kept[-1].object_id = self._next_id
@@ -362,14 +310,18 @@ class ObjectTracker:
         t.state = TrackState.SEEN
 
     def _stillness(self, t: Track, ts_ms: int) -> None:
-        """Step 6b: an object whose centre stays near its anchor becomes stationary."""
+        """Step 6b: an object whose centre stays near its anchor, or whose box stays inside
+        the anchor's box (a region shrinking as the background learns it), is still."""
         if t.state is TrackState.MISSING:
             # Unseen: a stationary object stays stationary; a moving one is not "still".
             return
         cx, cy = _centre2(t.box)
         size = (t.box[2] - t.box[0]) + (t.box[3] - t.box[1])
-        if 8 * (abs(cx - t.anchor[0]) + abs(cy - t.anchor[1])) > size:
+        if 8 * (abs(cx - t.anchor[0]) + abs(cy - t.anchor[1])) > size and not _inside(
+            t.box, t.anchor_box
+        ):
             t.anchor = (cx, cy)
+            t.anchor_box = t.box
             t.still_since_ts_ms = ts_ms
             t.stationary = False
         elif ts_ms - t.still_since_ts_ms >= milli(self.cfg.stationary_after_s):

@@ -23,6 +23,12 @@ int64_t distance_key(const PixelBox& p, const PixelBox& r) {
   return dc + 2 * ds;
 }
 
+// Whether b lies inside a grown by (a.w + a.h) / 16 on every side (T6's stillness).
+bool inside(const PixelBox& b, const PixelBox& a) {
+  const int64_t g = ((static_cast<int64_t>(a.x1) - a.x0) + (static_cast<int64_t>(a.y1) - a.y0)) / 16;
+  return b.x0 >= a.x0 - g && b.y0 >= a.y0 - g && b.x1 <= a.x1 + g && b.y1 <= a.y1 + g;
+}
+
 PixelBox clamp_into(const PixelBox& p, const PixelBox& r) {
   int64_t dx = 0, dy = 0;
   if (p.x1 - p.x0 <= r.x1 - r.x0) dx = max64(r.x0 - p.x0, 0) + min64(r.x1 - p.x1, 0);
@@ -129,9 +135,10 @@ void ObjectTracker::stillness(Track& t, uint32_t ts) {
   if (t.state == TrackState::kMissing) return;
   const int64_t cx = static_cast<int64_t>(t.box.x0) + t.box.x1, cy = static_cast<int64_t>(t.box.y0) + t.box.y1;
   const int64_t size = (static_cast<int64_t>(t.box.x1) - t.box.x0) + (static_cast<int64_t>(t.box.y1) - t.box.y0);
-  if (8 * (abs64(cx - t.anchor_x) + abs64(cy - t.anchor_y)) > size) {
+  if (8 * (abs64(cx - t.anchor_x) + abs64(cy - t.anchor_y)) > size && !inside(t.box, t.anchor_box)) {
     t.anchor_x = static_cast<int32_t>(cx);
     t.anchor_y = static_cast<int32_t>(cy);
+    t.anchor_box = t.box;
     t.still_since = ts;
     t.stationary = false;
   } else if (static_cast<int64_t>(ts) - t.still_since >= p_.stationary_after_ms) {
@@ -189,14 +196,16 @@ void ObjectTracker::update(PixelBox* regions, int count, uint32_t frame, uint32_
       const PixelBox& p = pred_[i];
       const int64_t missed = max64(static_cast<int64_t>(frame) - t.last_seen_frame - 1, t.merged_run);
       const int64_t size = (static_cast<int64_t>(p.x1) - p.x0) + (static_cast<int64_t>(p.y1) - p.y0);
-      const int64_t reach = floor_div(size * (2 + min64(missed, 4)), 2);
+      // A stationary object is matched by overlap only (-1: no distance qualifies).
+      const int64_t reach = t.stationary ? -1 : floor_div(size * (2 + min64(missed, 4)), 2);
+      const int64_t floor4 = t.stationary ? box_area(p) : 0;  // and only a region >= 1/4 of it
       for (int r = 0; r < region_n_; ++r) {
         if (region_track_[r] >= 0) continue;
         const PixelBox& rb = regions_[r];
         const int64_t iou = iou_pm(p, rb);
         const int64_t d = abs64(static_cast<int64_t>(p.x0) + p.x1 - rb.x0 - rb.x1) +
                           abs64(static_cast<int64_t>(p.y0) + p.y1 - rb.y0 - rb.y1);
-        if (!(iou > 0 || d <= reach)) continue;
+        if (!(iou > 0 || d <= reach) || 4 * box_area(rb) < floor4) continue;
         const int64_t key = distance_key(p, rb);
         bool better = bt < 0;
         if (!better) {
@@ -300,6 +309,15 @@ void ObjectTracker::update(PixelBox* regions, int count, uint32_t frame, uint32_
       t.state = TrackState::kMissing;
       if (!t.confirmed()) t.ended = TrackEnd::kLost;  // a tentative speck: no event
     }
+    if (t.held == 1 && t.state != TrackState::kMissing) {
+      // Seen again where it was held: moving again (or its uncovered background); never held again.
+      t.held = 2;
+      t.anchor_x = t.box.x0 + t.box.x1;
+      t.anchor_y = t.box.y0 + t.box.y1;
+      t.anchor_box = t.box;
+      t.still_since = ts;
+      t.stationary = false;
+    }
     stillness(t, ts);
   }
   // T7: ends of unseen tracks.
@@ -309,10 +327,21 @@ void ObjectTracker::update(PixelBox* regions, int count, uint32_t frame, uint32_
     const int64_t gone = static_cast<int64_t>(ts) - t.last_seen_ts;
     if (outside(t.box)) {
       t.ended = TrackEnd::kLeft;
-    } else if (t.stationary) {
+    } else if (t.held == 1) {
       if (gone >= p_.stationary_max_ms) t.ended = TrackEnd::kStationaryTimeout;
     } else if (gone >= p_.lost_ms) {
-      t.ended = at_edge(t.seen_box) ? TrackEnd::kLeft : TrackEnd::kLost;
+      if (at_edge(t.seen_box)) {
+        t.ended = TrackEnd::kLeft;
+      } else if (t.held == 0 &&
+                 (t.stationary || 2 * (static_cast<int64_t>(t.last_seen_ts) - t.still_since) >= p_.stationary_after_ms)) {
+        // Learnt into the background where it stood (a parked car): held there, stationary.
+        t.held = 1;
+        t.stationary = true;
+        t.box = t.seen_box = t.meas_box = t.anchor_box;
+        t.vx = t.vy = 0;
+      } else {
+        t.ended = TrackEnd::kLost;
+      }
     }
   }
   // T8: confirmations (table order), ended lists; births reserved for commit().
@@ -366,6 +395,7 @@ void ObjectTracker::commit() {
     t.first_ts = t.last_seen_ts = t.still_since = birth_ts_;
     t.anchor_x = births_[k].box.x0 + births_[k].box.x1;
     t.anchor_y = births_[k].box.y0 + births_[k].box.y1;
+    t.anchor_box = births_[k].box;
     order_[count_++] = static_cast<int16_t>(s);
     born_slot_[k] = static_cast<int16_t>(s);
   }

@@ -67,10 +67,12 @@ struct Track {
   int32_t hits = 1;
   int32_t merged_run = 0;
   int32_t anchor_x = 0, anchor_y = 0;  // doubled centre
+  PixelBox anchor_box;                 // the box when the anchor was set
   uint32_t still_since = 0;
   TrackState state = TrackState::kSeen;
   TrackEnd ended = TrackEnd::kNone;
   bool stationary = false;
+  uint8_t held = 0;  // 0 never held; 1 held (unseen, kept where it stood, T7); 2 seen again since
   bool confirmed() const { return id > 0; }
 };
 

@@ -1,6 +1,7 @@
 """Benchmark: the whole ``visionedge replay`` process against a process that only decodes.
 
-Usage: ``python bench/replay_cost.py [--seconds 120] [--fps 15] [--repeat 3] [--clip PATH ...]``
+Usage: ``python bench/replay_cost.py [--seconds 300] [--fps 15] [--repeat 3] [--clip PATH ...]
+[--numpy] [--no-stages]``
 
 Two 640x360 H.264 clips (``yuv420p``, as cameras and most files are) are encoded at bench
 time with PyAV from the seeded synthetic scene: one with objects in view ~70 % of the time,
@@ -11,10 +12,15 @@ its own process, best wall time of ``--repeat`` runs (CPU = user + system of the
   replay a file without decoding it);
 - ``decode bgr``: OpenCV ``VideoCapture.read`` of every frame as BGR (the usual way);
 - ``replay``: ``python -m visionedge replay CLIP --quiet`` with the default config (gate,
-  events, the shipped classifier on what moved);
+  motion and object events, the default preset's classifier on what moved);
+- ``replay, demo preset``: the same with ``classifier.model = "demo"`` (one small model);
 - ``replay, no classifier``: the same with ``classifier.enabled = false``;
-- ``replay, numpy gate``: the default replay with ``VISIONEDGE_GATE_NATIVE=off`` (the gate's
-  numpy/OpenCV path instead of its compiled core), to show what the core saves.
+- ``replay, numpy gate`` (``--numpy``): the default replay with ``VISIONEDGE_GATE_NATIVE=off``
+  (the gate's numpy/OpenCV path instead of its compiled core), to show what the core saves.
+
+Then (unless ``--no-stages``) ``bench/replay_stages.py`` breaks each clip's replay down per
+stage and frame (thread CPU µs: decode, plane, gate, BGR, classifier, objects, sinks,
+pipeline, loop), with the default config and with the demo preset.
 
 ``startup`` is the replay of the clip's first 10 frames (imports, model load, clip open),
 so ``loop`` = replay - startup is the per-clip work (against decode minus the decode of
@@ -128,30 +134,40 @@ def timed(cmd: list[str], repeat: int, **extra_env: str) -> tuple[float, float]:
     return best
 
 
-def bench_clip(clip: Path, tmp: Path, repeat: int) -> float:
+def bench_clip(clip: Path, tmp: Path, repeat: int, numpy_gate: bool) -> float:
     py = sys.executable
     gate_only = tmp / "gate_only.toml"
     gate_only.write_text("[classifier]\nenabled = false\n")
+    demo = tmp / "demo.toml"
+    demo.write_text('[classifier]\nmodel = "demo"\n')
     head = tmp / f"{clip.stem}_head.mp4"
     first_frames(clip, head, 10)
     rows = {
         "decode": timed([py, "-c", DECODE, str(clip)], repeat),
         "decode bgr": timed([py, "-c", DECODE_BGR, str(clip)], repeat),
         "replay": timed([py, "-m", "visionedge", "replay", str(clip), "--quiet"], repeat),
+        "replay, demo preset": timed(
+            [py, "-m", "visionedge", "replay", str(clip), "--quiet", "--config", str(demo)],
+            repeat,
+        ),
         "replay, no classifier": timed(
             [py, "-m", "visionedge", "replay", str(clip), "--quiet", "--config", str(gate_only)],
             repeat,
         ),
-        "replay, numpy gate": timed(
+    }
+    if numpy_gate:
+        rows["replay, numpy gate"] = timed(
             [py, "-m", "visionedge", "replay", str(clip), "--quiet"], repeat,
             VISIONEDGE_GATE_NATIVE="off",
-        ),
-        "startup": timed([py, "-m", "visionedge", "replay", str(head), "--quiet"], repeat),
-        "startup, no classifier": timed(
-            [py, "-m", "visionedge", "replay", str(head), "--quiet", "--config", str(gate_only)],
-            repeat,
-        ),
-    }
+        )
+    rows["startup"] = timed([py, "-m", "visionedge", "replay", str(head), "--quiet"], repeat)
+    rows["startup, demo preset"] = timed(
+        [py, "-m", "visionedge", "replay", str(head), "--quiet", "--config", str(demo)], repeat
+    )
+    rows["startup, no classifier"] = timed(
+        [py, "-m", "visionedge", "replay", str(head), "--quiet", "--config", str(gate_only)],
+        repeat,
+    )
     base_wall, base_cpu = rows["decode"]
     head_wall, head_cpu = timed([py, "-c", DECODE, str(head)], repeat)
     print(f"\n{clip.name}")
@@ -162,7 +178,7 @@ def bench_clip(clip: Path, tmp: Path, repeat: int) -> float:
     for name, (wall, cpu) in rows.items():
         loops = ""
         if name.startswith("replay"):
-            s_wall, s_cpu = rows["startup, no classifier" if "no classifier" in name else "startup"]
+            s_wall, s_cpu = rows["startup" + name.removeprefix("replay").replace(", numpy gate", "")]
             lw = (wall - s_wall) / max(base_wall - head_wall, 1e-9)
             lc = (cpu - s_cpu) / max(base_cpu - head_cpu, 1e-9)
             loops = f"{lw:16.2f} {lc:15.2f}"
@@ -175,10 +191,12 @@ def bench_clip(clip: Path, tmp: Path, repeat: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=120.0)
+    ap.add_argument("--seconds", type=float, default=300.0)
     ap.add_argument("--fps", type=float, default=15.0)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--clip", action="append", type=Path, default=[])
+    ap.add_argument("--numpy", action="store_true", help="also replay with the numpy gate")
+    ap.add_argument("--no-stages", action="store_true", help="skip the per-stage breakdown")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
@@ -191,7 +209,17 @@ def main(argv: list[str] | None = None) -> int:
             f"whole processes, best of {args.repeat}; synthetic clips: {args.seconds:g} s at "
             f"{args.fps:g} fps, H.264 yuv420p 640x360"
         )
-        worst = max(bench_clip(clip, tmp, args.repeat) for clip in [*clips, *args.clip])
+        every = [*clips, *args.clip]
+        worst = max(bench_clip(clip, tmp, args.repeat, args.numpy) for clip in every)
+        if not args.no_stages:
+            stages = Path(__file__).with_name("replay_stages.py")
+            for config in (None, tmp / "demo.toml"):
+                print()
+                extra = ["--config", str(config)] if config is not None else []
+                subprocess.run(
+                    [sys.executable, str(stages), *map(str, every), *extra], check=True,
+                    env=dict(os.environ, OMP_NUM_THREADS="1"),
+                )
     print(f"\nworst whole replay wall / decode wall: {worst:.2f} (target <= 1.3)")
     return 0 if worst <= 1.3 else 1
 

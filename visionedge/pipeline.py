@@ -4,9 +4,8 @@
 can be passed in instead, e.g. a test's source); :class:`Pipeline` moves frames through
 them. ``step`` handles one frame and returns its :class:`~visionedge.protocols.FrameTrace`;
 ``run`` drains the source until it ends or ``stop_event`` is set, then ends the open event.
-The classifier runs only while an event is open, at most every
-``classifier.every_n_frames`` frames and ``classifier.max_per_event`` times per event, on
-the largest motion region of the frame (or the event's union box when the frame has none).
+Which frames a motion event classifies is :mod:`visionedge.pipeline_budget`; the sink
+fan-out is :mod:`visionedge.pipeline_sinks`; loading the model, :mod:`visionedge.pipeline_models`.
 With ``objects.mode`` = ``"object"`` or ``"both"`` an :class:`~visionedge.protocols.ObjectStage`
 also sees every frame and publishes per-object events (and per-label counts as
 ``state("count", n, {"label": ...})``); in ``"object"`` mode the motion events still drive the
@@ -15,10 +14,9 @@ Snapshots for :class:`~visionedge.protocols.SnapshotSink` sinks are taken by the
 (:mod:`visionedge.service.daemon`) from each step's trace (``trace.extra`` holds the gate result
 and the classification).
 
-A sink that raises :class:`~visionedge.errors.SinkError` (a full disk under the event file)
-is marked failed: the error leaves ``step`` (the run stops with exit 6), and from then on
-that sink gets nothing, while the others still get every message, including the end of
-the open event from :meth:`Pipeline.finish` (which therefore does not raise again).
+A sink that raises :class:`~visionedge.errors.SinkError` is marked failed: the error leaves
+``step`` (the run stops with exit 6); the others still get every message, including the end
+of the open event from :meth:`Pipeline.finish` (which therefore does not raise again).
 """
 
 from __future__ import annotations
@@ -31,20 +29,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from visionedge.config import Config
-from visionedge.errors import ModelError, SinkError, VisionEdgeError
-from visionedge.events import EventTracker, ModelInfo, StateWatcher, random_ids
+from visionedge.errors import SinkError, VisionEdgeError
+from visionedge.events import EventTracker, StateWatcher, random_ids
 from visionedge.events import deterministic_ids as _deterministic_ids
 from visionedge.events.openstate import OpenEventStore
 from visionedge.frame import Frame
 from visionedge.objects.openstate import OpenObjectStore
+from visionedge.pipeline_budget import classification_due, may_classify
+from visionedge.pipeline_models import load_configured_classifier, model_info
+from visionedge.pipeline_sinks import SinkFanout
 from visionedge.protocols import (
-    Box,
     Classification,
     Classifier,
     EventSink,
     FrameSource,
     FrameTrace,
-    GateResult,
     MotionGate,
     ObjectOutput,
     ObjectStage,
@@ -53,7 +52,13 @@ from visionedge.protocols import (
 if TYPE_CHECKING:
     from visionedge.recording.hook import RecorderHook
 
-__all__ = ["Pipeline", "PipelineStats", "build_pipeline", "load_configured_classifier"]
+__all__ = [
+    "Pipeline",
+    "PipelineStats",
+    "build_pipeline",
+    "load_configured_classifier",
+    "model_info",
+]
 
 FrameHook = Callable[[Frame, FrameTrace], None]
 
@@ -114,8 +119,9 @@ class Pipeline:
         self._finished = False
         self.recorder: RecorderHook | None = None
         """Recordings (docs/recordings.md): sees every payload, frame and finish; None: off."""
-        self._failed: set[int] = set()  # id() of sinks that raised SinkError
+        self._out = SinkFanout(sinks)
         self._rate: float | None = None
+        self._object_mode = config.objects.mode == "object"
 
     # -- one frame ------------------------------------------------------------------------
     def step(self, frame: Frame) -> FrameTrace:
@@ -133,113 +139,91 @@ class Pipeline:
             if set_fps is not None:
                 set_fps(self._rate)
 
+    def _classifying(self) -> bool:
+        return self.classifier is not None and self.config.classifier.enabled
+
     def _step(self, frame: Frame) -> FrameTrace:
         self._finished = False
         self._sync_rate()
         gate: Any = self.gate
+        index = frame.index
         if hasattr(gate, "regions_wanted"):
             # The object tracker matches regions on every frame; otherwise only a frame that
             # may be classified needs them.
-            gate.regions_wanted = self.objects is not None or self._may_classify(frame)
+            gate.regions_wanted = self.objects is not None or (
+                self._classifying()
+                and may_classify(
+                    self.config.classifier, self.tracker, self._last_classified, index
+                )
+            )
         t0 = time.perf_counter()
-        result = self.gate.process(frame)
+        result = gate.process(frame)
         gate_us = result.gate_us or (time.perf_counter() - t0) * 1e6
-        before = self.tracker.event_id
-        payloads = self.tracker.on_gate(frame, result)
-        event_id = self.tracker.event_id or (before if payloads else "")
-        if self.tracker.event_id and self.tracker.event_id != before:
+        tracker = self.tracker
+        before = tracker.event_id
+        payloads = tracker.on_gate(frame, result)
+        event_id = tracker.event_id or (before if payloads else "")
+        if tracker.event_id and tracker.event_id != before:
             self._last_classified = None  # a new event has its own budget
 
+        s = self.stats
         classification: Classification | None = None
         classify_us: float | None = None
-        object_mode = self.config.objects.mode == "object"
-        if not object_mode and self._classification_due(frame, result):
-            assert self.classifier is not None
-            box = result.regions[0] if result.regions else self.tracker.box
-            t1 = time.perf_counter()
-            classification = self.classifier.classify(frame, box)
-            classify_us = classification.classify_us or (time.perf_counter() - t1) * 1e6
-            self._last_classified = frame.index
-            self.stats.classifications += 1
-            self.stats.last_classify_us = classify_us
-            payloads += self.tracker.on_classification(classification)
+        object_mode = self._object_mode
+        if not object_mode and self._classifying():
+            box = classification_due(
+                self.config.classifier, tracker, self._last_classified, index, result
+            )
+            if box is not None:
+                assert self.classifier is not None
+                t1 = time.perf_counter()
+                classification = self.classifier.classify(frame, box)
+                classify_us = classification.classify_us or (time.perf_counter() - t1) * 1e6
+                self._last_classified = index
+                s.classifications += 1
+                s.last_classify_us = classify_us
+                payloads += tracker.on_classification(classification)
 
         if object_mode:
             payloads = []
         objs = self.objects.on_frame(frame, result) if self.objects is not None else None
         if objs is not None:
             payloads += objs.payloads
-            self.stats.classifications += len(objs.classifications)
-        self._publish(payloads)
-        if objs is not None:
+            s.classifications += len(objs.classifications)
+        if payloads:
+            self._publish(payloads)
+        if objs is not None and objs.counts:
             self._counts(objs)
-        for change in self._states.on_frame(result, self.tracker.is_open):
+        for change in self._states.on_frame(result, tracker.is_open):
             self._state(change.name, change.value, change.detail)
 
-        s = self.stats
         s.frames += 1
         s.gate_open_frames += int(result.motion)
-        s.events = self.tracker.events_started
+        s.events = tracker.events_started
         s.last_gate_us = gate_us
-        s.last_frame, s.last_ts_ms = frame.index, frame.ts_ms
+        s.last_frame, s.last_ts_ms = index, frame.ts_ms
         shown = classification
         if shown is None and objs is not None and objs.classifications:
             # Object mode: the trace row shows the lowest-id object classified this frame.
             shown = objs.classifications[min(objs.classifications)]
             classify_us = shown.classify_us
-        best = shown.best if shown else None
+        best = shown.best if shown is not None else None
         trace = FrameTrace(
-            frame=frame.index,
-            ts_ms=frame.ts_ms,
-            changed_pct=result.changed_pct,
-            motion=result.motion,
-            event_id=event_id,
-            classified=shown is not None,
-            label=best.label if best else "",
-            score=best.score if best else None,
-            gate_us=gate_us,
-            classify_us=classify_us,
-            extra={
-                "result": result,
-                "classification": classification,
-                "objects": objs,
-            },
+            index,
+            frame.ts_ms,
+            result.changed_pct,
+            result.motion,
+            event_id,
+            shown is not None,
+            best.label if best is not None else "",
+            best.score if best is not None else None,
+            gate_us,
+            classify_us,
+            {"result": result, "classification": classification, "objects": objs},
         )
         if self.recorder is not None:
             self.recorder.on_frame(frame, trace, self)
         return trace
-
-    def _may_classify(self, frame: Frame) -> bool:
-        """Whether this frame could be classified, judged before the gate runs.
-
-        The gate skips the motion regions on the other frames. It is false only where the
-        budget rules exclude a classification, except on the frame where an over-long event
-        is split into a continuation: that one is classified on the event's box.
-        """
-        if self.classifier is None or not self.config.classifier.enabled:
-            return False
-        cc = self.config.classifier
-        if not self.tracker.is_open:
-            return True  # an event may start on this frame, with a fresh budget
-        if self.tracker.classified_frames >= cc.max_per_event:
-            return False
-        last = self._last_classified
-        return last is None or frame.index - last >= cc.every_n_frames
-
-    def _classification_due(self, frame: Frame, result: GateResult) -> bool:
-        if self.classifier is None or not self.config.classifier.enabled:
-            return False
-        if not self.tracker.is_open or not result.motion:
-            return False
-        if result.reason and not result.opened:
-            return False  # a rejected frame (light switch, exposure jump) shows no object
-        cc = self.config.classifier
-        if self.tracker.classified_frames >= cc.max_per_event:
-            return False
-        if self._last_classified is not None and frame.index - self._last_classified < cc.every_n_frames:
-            return False
-        box: Box | None = result.regions[0] if result.regions else self.tracker.box
-        return box is not None
 
     # -- the whole source -----------------------------------------------------------------
     def run(
@@ -290,7 +274,7 @@ class Pipeline:
             s = self.stats
             try:
                 ended = self.tracker.finish(s.last_ts_ms, max(s.last_frame, 0), reason)
-                if self.config.objects.mode == "object":
+                if self._object_mode:
                     ended = []
                 objs = (
                     self.objects.finish(max(s.last_frame, 0), s.last_ts_ms, reason)
@@ -336,6 +320,7 @@ class Pipeline:
             if obj_reconf is not None:
                 obj_reconf(config)
             self.config = config
+            self._object_mode = config.objects.mode == "object"
             if self.recorder is not None:
                 self.recorder.on_reconfigure(config, self)
 
@@ -364,9 +349,6 @@ class Pipeline:
             return found.ends
 
     # -- output ---------------------------------------------------------------------------
-    def _live_sinks(self) -> list[EventSink]:
-        return [s for s in self.sinks if id(s) not in self._failed]
-
     def _publish(self, payloads: list[dict[str, Any]]) -> None:
         first: SinkError | None = None
         for payload in payloads:
@@ -379,16 +361,10 @@ class Pipeline:
             )
             if store is not None:
                 store.record(payload)
-            failed = False
-            for sink in self._live_sinks():
-                try:
-                    sink.publish(payload)
-                except SinkError as exc:
-                    self._failed.add(id(sink))
-                    first = first or exc
-                    failed = True
-            if store is not None and not failed:
+            failed = self._out.publish(payload)
+            if store is not None and failed is None:
                 store.published(payload)
+            first = first or failed
         if first is not None:
             raise first
 
@@ -397,54 +373,7 @@ class Pipeline:
             self._state("count", str(count), {"label": label})
 
     def _state(self, name: str, value: str, detail: Mapping[str, Any]) -> None:
-        first: SinkError | None = None
-        for sink in self._live_sinks():
-            try:
-                sink.state(name, value, detail)
-            except SinkError as exc:
-                self._failed.add(id(sink))
-                first = first or exc
-        if first is not None:
-            raise first
-
-
-def model_info(classifier: Classifier | None) -> ModelInfo | None:
-    """What the event tracker needs to know of ``classifier`` (None: no classifier)."""
-    if classifier is None:
-        return None
-    return ModelInfo(
-        classifier.name,
-        classifier.sha256,
-        raw_labels=bool(getattr(classifier, "reports_raw_labels", False)),
-        min_agree=int(getattr(classifier, "min_agree", 1)),
-    )
-
-
-def load_configured_classifier(
-    config: Config, *, input_range_override: tuple[float, float] | None = None
-) -> Classifier | None:
-    """The classifier the config asks for (None when ``classifier.enabled`` is false).
-
-    Raises ModelError/LabelsError/BackendError at load time, so a bad model stops the
-    process before it reports ready rather than on the first motion.
-    """
-    if not config.classifier.enabled:
-        return None
-    try:
-        from visionedge.classify import load_classifier
-    except ImportError as exc:
-        raise ModelError(
-            f"the classifier is not available in this installation ({exc}); "
-            "reinstall visionedge or set classifier.enabled = false"
-        ) from exc
-    from visionedge.classify.presets import default_preset_for
-
-    clf: Classifier = load_classifier(
-        config.classifier,
-        input_range_override=input_range_override,
-        default_preset=default_preset_for(config.source.kind),
-    )
-    return clf
+        self._out.state(name, value, detail)
 
 
 def build_pipeline(

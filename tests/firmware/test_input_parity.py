@@ -101,7 +101,7 @@ def _python_inputs(config: str, frames: Path, images: Path, size: tuple[int, int
                       source=manifest["clip_id"])
         result = gate.process_plane(plane, f["index"], f["metadata"] or None)
         tracker.on_gate(frame, result)
-        # pipeline_budget.classification_due, without the per-event budget and cadence.
+        # pipeline.budget.classification_due, without the per-event budget and cadence.
         if not tracker.is_open or not result.motion or (result.reason and not result.opened):
             continue
         box: Box | None = result.regions[0] if result.regions else tracker.box

@@ -4,8 +4,8 @@
 can be passed in instead, e.g. a test's source); :class:`Pipeline` moves frames through
 them. ``step`` handles one frame and returns its :class:`~visionedge.protocols.FrameTrace`;
 ``run`` drains the source until it ends or ``stop_event`` is set, then ends the open event.
-Which frames a motion event classifies is :mod:`visionedge.pipeline_budget`; the sink
-fan-out is :mod:`visionedge.pipeline_sinks`; loading the model, :mod:`visionedge.pipeline_models`.
+Which frames a motion event classifies is :mod:`visionedge.pipeline.budget`; the sink
+fan-out is :mod:`visionedge.pipeline.sinks`; loading the model, :mod:`visionedge.pipeline.models`.
 With ``objects.mode`` = ``"object"`` or ``"both"`` an :class:`~visionedge.protocols.ObjectStage`
 also sees every frame and publishes per-object events (and per-label counts as
 ``state("count", n, {"label": ...})``); in ``"object"`` mode the motion events still drive the
@@ -35,9 +35,9 @@ from visionedge.events import deterministic_ids as _deterministic_ids
 from visionedge.events.openstate import OpenEventStore
 from visionedge.frame import Frame
 from visionedge.objects.openstate import OpenObjectStore
-from visionedge.pipeline_budget import classification_due, may_classify
-from visionedge.pipeline_models import load_configured_classifier, model_info
-from visionedge.pipeline_sinks import SinkFanout
+from visionedge.pipeline.budget import classification_due, may_classify
+from visionedge.pipeline.models import load_configured_classifier, model_info
+from visionedge.pipeline.sinks import SinkFanout
 from visionedge.protocols import (
     Classification,
     Classifier,

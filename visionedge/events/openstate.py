@@ -25,7 +25,7 @@ from typing import Any
 from visionedge.config import Config
 from visionedge.events.payload import EVENT_FIELDS
 
-__all__ = ["OPEN_EVENT_FILE", "OpenEventStore", "state_dir"]
+__all__ = ["OPEN_EVENT_FILE", "OpenEventStore", "state_dir", "write_json_durably"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,20 @@ def state_dir(config: Config) -> Path | None:
     if chosen:
         return Path(chosen)
     return Path("state") if config.mqtt.enabled else None
+
+
+def write_json_durably(path: Path, body: Any) -> None:
+    """Replace ``path`` with ``body`` as compact JSON: temp file, fsync, rename (atomic).
+
+    A crash leaves the old file or the new one, never half of one. Raises ``OSError``.
+    """
+    tmp = path.with_suffix(".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write(json.dumps(body, separators=(",", ":")))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 class OpenEventStore:
@@ -101,14 +115,8 @@ class OpenEventStore:
         return end
 
     def _write(self, payload: Mapping[str, Any]) -> None:
-        tmp = self.path.with_suffix(".tmp")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tmp.open("w", encoding="utf-8") as f:
-                f.write(json.dumps(dict(payload), separators=(",", ":")))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
+            write_json_durably(self.path, dict(payload))
             self._warned = False
         except OSError as exc:
             # Losing crash recovery must not stop the events themselves; say so once.

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from visionedge.config import Config
+from visionedge.events.openstate import write_json_durably
 from visionedge.objects.payload import OBJECT_EVENT_FIELDS
 
 __all__ = ["MAX_LABELS", "OPEN_OBJECTS_FILE", "OpenObjectStore", "Recovered", "keep_open_objects"]
@@ -128,14 +129,8 @@ class OpenObjectStore:
 
     def _write(self) -> None:
         body = {"version": FORMAT, "objects": list(self._objects.values()), "labels": self._labels}
-        tmp = self.path.with_suffix(".tmp")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tmp.open("w", encoding="utf-8") as f:
-                f.write(json.dumps(body, separators=(",", ":")))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
+            write_json_durably(self.path, body)
             self._warned = False
         except OSError as exc:
             # Losing crash recovery must not stop the events themselves; say so once.

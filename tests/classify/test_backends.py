@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -48,3 +50,23 @@ def test_auto_with_no_runtime_says_what_to_install(monkeypatch: pytest.MonkeyPat
 def test_unknown_backend_name() -> None:
     with pytest.raises(BackendError, match="unknown"):
         backends.resolve_backend("onnx")
+
+
+@pytest.mark.skipif("tflite_runtime" not in backends.installed_backends(), reason="tflite-runtime not installed")
+def test_tflite_runtime_is_refused_by_name_after_tensorflow_was_imported() -> None:
+    # Loaded after TensorFlow, tflite-runtime reaches TensorFlow's TFLite symbols and every model
+    # then "fails to load"; the backend says why instead (and "auto" moves on to the next one).
+    code = (
+        "import tensorflow\n"
+        "from visionedge.classify import backends\n"
+        "from visionedge.errors import BackendError\n"
+        "try:\n"
+        "    backends.resolve_backend('tflite_runtime')\n"
+        "except BackendError as e:\n"
+        "    print('refused:', e)\n"
+        "print('auto:', backends.resolve_backend('auto')[0])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180,
+                         check=True).stdout
+    assert "refused:" in out and "TensorFlow is loaded" in out
+    assert "auto: tflite_runtime" not in out

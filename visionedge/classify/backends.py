@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -77,6 +78,13 @@ def _import(name: str, xnnpack: bool) -> InterpreterFactory:
         module = importlib.import_module("ai_edge_litert.interpreter")
         cls, resolver = module.Interpreter, module.OpResolverType
     elif name == "tflite_runtime":
+        if "tensorflow" in sys.modules:
+            # Both bundle their own TFLite with the same C++ symbols; loaded after
+            # TensorFlow, tflite-runtime's calls reach TensorFlow's copy and every model
+            # "fails to load" (vector::reserve, SIGSEGV). Only training commands import TF.
+            raise ImportError(
+                "TensorFlow is loaded in this process and its TFLite clashes with tflite-runtime's"
+            )
         module = importlib.import_module("tflite_runtime.interpreter")
         cls, resolver = module.Interpreter, module.OpResolverType
     else:

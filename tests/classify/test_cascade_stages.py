@@ -79,14 +79,36 @@ def test_stage_settings_override_the_stage_presets_card(tmp_path: Path, monkeypa
     assert gen._cfg.threshold == 0.4
 
 
+def test_a_stage_per_label_threshold_decides_what_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The default card lowers only the ImageNet stage's "animal" threshold: a score between
+    # the per-label and the general threshold passes for that label and no other.
+    cat = cv2.imread(str(IMAGES / "cat.jpg"), cv2.IMREAD_COLOR)
+    _presets(tmp_path, monkeypatch, {"preset": "mobilenet_v1_075"})
+    scores, _ = _generalist(load_classifier(ClassifierConfig(model="pva"))).user_scores(cat)
+    gen = _generalist(load_classifier(ClassifierConfig(model="pva")))
+    animal = float(scores[gen.labels.index("animal")])
+    assert 0.05 < animal < 0.99
+
+    def labels(settings: dict[str, Any], where: Path) -> list[str]:
+        _presets(where, monkeypatch, {"preset": "mobilenet_v1_075", "settings": settings})
+        stage = _generalist(load_classifier(ClassifierConfig(model="pva")))
+        return [p.label for p in stage.classify_image(cat).top]
+
+    above, below = animal + 0.005, animal - 0.02
+    assert labels({"threshold": above}, tmp_path / "a") == []
+    assert labels({"threshold": above, "thresholds": {"animal": below}}, tmp_path / "b") == ["animal"]
+    assert "animal" not in labels({"threshold": below, "thresholds": {"animal": above}}, tmp_path / "c")
+
+
 def test_the_default_preset_is_what_its_card_says() -> None:
     clf = load_classifier(ClassifierConfig())
     card = read_card(presets_mod.PRESETS_DIR / presets_mod.DEFAULT_PRESET / "card.json")
     gen = _generalist(clf)
     assert gen._cfg.threshold == card.stages[-1].settings["threshold"] == 0.25
+    assert gen._cfg.thresholds == card.stages[-1].settings["thresholds"] == {"animal": 0.1}
     assert clf.min_agree == card.min_agree == 2
     assert gen.label_map is not None
-    for name in ("dugong", "nematode", "great white shark"):
+    for name in ("dugong", "nematode", "great white shark", "warplane", "airliner"):
         i = next(k for k, label in enumerate(gen.model_labels) if label.split(",")[0] == name)
         assert gen.label_map.user_label_of(i) == ""
     for name in ("tabby", "brown bear", "isopod", "sports car"):

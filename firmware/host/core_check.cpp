@@ -2,6 +2,7 @@
 //   ve_core_check quant-table SCALE ZERO_POINT MEAN STD      256 int8 values
 //   ve_core_check crop-rect FW FH ASPECT MARGIN [X0 Y0 X1 Y1] x0 y0 x1 y1
 //   ve_core_check uuid5 NAME                                  the replay event id of NAME
+//   ve_core_check uuid4 HEX32                                 the live event id from 16 random bytes
 //   ve_core_check plane FACTOR IN.pgm OUT.pgm                 to_motion_plane of a gray PGM
 //   ve_core_check plane-bgr FACTOR W H IN.raw OUT.pgm         the same from raw BGR888 bytes
 //   ve_core_check rank SCALE ZP THRESHOLD TOPK Q0,Q1,... IGNORE(0/1 per output, e.g. 0100)
@@ -59,6 +60,17 @@ int main(int argc, char** argv) {
   if (argc == 3 && std::strcmp(argv[1], "uuid5") == 0) {
     char id[37];
     ve::uuid5(ve::kEventIdNamespace, argv[2], std::strlen(argv[2]), id);
+    std::printf("%s\n", id);
+    return 0;
+  }
+  if (argc == 3 && std::strcmp(argv[1], "uuid4") == 0 && std::strlen(argv[2]) == 32) {
+    uint8_t b[16];
+    for (int i = 0; i < 16; ++i) {
+      char hx[3] = {argv[2][2 * i], argv[2][2 * i + 1], '\0'};
+      b[i] = static_cast<uint8_t>(std::strtoul(hx, nullptr, 16));
+    }
+    char id[37];
+    ve::uuid_format(b, 4, id);
     std::printf("%s\n", id);
     return 0;
   }
@@ -160,6 +172,6 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  std::printf("usage: %s quant-table|crop-rect|uuid5|plane|crop-quantize|rank|region ...\n", argv[0]);
+  std::printf("usage: %s quant-table|crop-rect|uuid5|uuid4|plane|crop-quantize|rank|region ...\n", argv[0]);
   return 2;
 }

@@ -65,6 +65,13 @@ def test_uuid5_equals_python(core_check: Runner, name: str) -> None:
     assert _ok(core_check.run("uuid5", name)).strip() == str(uuid.uuid5(NAMESPACE, name))
 
 
+@pytest.mark.parametrize("raw", ["00" * 16, "ff" * 16, "0123456789abcdeffedcba9876543210"])
+def test_live_uuid4_from_random_bytes_equals_python(core_check: Runner, raw: str) -> None:
+    # Boards' live ids: 16 random bytes with the version-4 and variant bits set.
+    want = str(uuid.UUID(bytes=bytes.fromhex(raw), version=4))
+    assert _ok(core_check.run("uuid4", raw)).strip() == want
+
+
 @pytest.mark.parametrize(("w", "h", "factor"), [(640, 360, 2), (641, 363, 3), (321, 181, 4), (50, 30, 1)])
 def test_motion_plane_downscale_equals_python(core_check: Runner, tmp_path: Path, w: int, h: int, factor: int) -> None:
     rng = np.random.default_rng(w)

@@ -61,16 +61,7 @@ void EventTracker::start(const FrameInfo& f, const char* reason, const char* con
   } else {
     uint8_t b[16];
     rng_(b, sizeof b);
-    b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
-    b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
-    static const char kHex[] = "0123456789abcdef";
-    int o = 0;
-    for (int i = 0; i < 16; ++i) {
-      if (i == 4 || i == 6 || i == 8 || i == 10) id_[o++] = '-';
-      id_[o++] = kHex[b[i] >> 4];
-      id_[o++] = kHex[b[i] & 15];
-    }
-    id_[o] = '\0';
+    uuid_format(b, 4, id_);
   }
   has_continues_ = continues != nullptr;
   if (has_continues_) std::memcpy(continues_, continues, sizeof continues_);

@@ -338,16 +338,7 @@ Status ObjectStage::observe_and_emit(int slot, Track& t, EventSink& sink) {
     } else {
       uint8_t b[16];
       rng_(b, sizeof b);
-      b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
-      b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
-      static const char kHex[] = "0123456789abcdef";
-      int k = 0;
-      for (int i = 0; i < 16; ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) o.event_id[k++] = '-';
-        o.event_id[k++] = kHex[b[i] >> 4];
-        o.event_id[k++] = kHex[b[i] & 15];
-      }
-      o.event_id[k] = '\0';
+      uuid_format(b, 4, o.event_id);
     }
     ++started_;
     return message(o, t, "start", nullptr, sink);

@@ -66,22 +66,26 @@ void Sha1::finish(uint8_t digest[20]) {
   }
 }
 
+void uuid_format(uint8_t b[16], unsigned version, char out[37]) {
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | (version << 4));
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
+  static const char kHex[] = "0123456789abcdef";
+  int o = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+    out[o++] = kHex[b[i] >> 4];
+    out[o++] = kHex[b[i] & 15];
+  }
+  out[o] = '\0';
+}
+
 void uuid5(const uint8_t ns[16], const char* name, size_t name_len, char out[37]) {
   Sha1 sha;
   sha.update(ns, 16);
   sha.update(name, name_len);
   uint8_t d[20];
   sha.finish(d);
-  d[6] = static_cast<uint8_t>((d[6] & 0x0f) | 0x50);
-  d[8] = static_cast<uint8_t>((d[8] & 0x3f) | 0x80);
-  static const char kHex[] = "0123456789abcdef";
-  int o = 0;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
-    out[o++] = kHex[d[i] >> 4];
-    out[o++] = kHex[d[i] & 15];
-  }
-  out[o] = '\0';
+  uuid_format(d, 5, out);
 }
 
 }  // namespace ve

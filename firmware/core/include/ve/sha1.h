@@ -25,6 +25,10 @@ class Sha1 {
 // (visionedge/events/ids.py NAMESPACE).
 extern const uint8_t kEventIdNamespace[16];
 
+// Sets the version and RFC 4122 variant bits of b (16 bytes) and writes it as a 36-character
+// lowercase UUID plus a NUL into out[37]. With random bytes and version 4: a UUIDv4.
+void uuid_format(uint8_t b[16], unsigned version, char out[37]);
+
 // Writes the 36-character lowercase UUIDv5 of `name` in `ns` plus a NUL into out[37].
 void uuid5(const uint8_t ns[16], const char* name, size_t name_len, char out[37]);
 

@@ -13,6 +13,7 @@ import ssl
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,14 +87,10 @@ class MqttSession:
     _attempt: int
     _next_attempt: float
 
-    # Callbacks the other parts of the sink provide (mqtt_io, mqtt_control).
-    def _on_publish(
-        self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, properties: Any
-    ) -> None:
-        raise NotImplementedError
-
-    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        raise NotImplementedError
+    # Callbacks the other parts of the sink provide (mqtt_io, mqtt_control): declared for
+    # the type checker only (MqttSink combines the parts; an annotation adds no attribute).
+    _on_publish: Callable[[mqtt.Client, Any, int, Any, Any], None]
+    _on_message: Callable[[mqtt.Client, Any, mqtt.MQTTMessage], None]
 
     def _make_client(self) -> mqtt.Client:
         mc = self.config.mqtt

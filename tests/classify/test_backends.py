@@ -52,7 +52,7 @@ def test_unknown_backend_name() -> None:
         backends.resolve_backend("onnx")
 
 
-@pytest.mark.skipif("tflite_runtime" not in backends.installed_backends(), reason="tflite-runtime not installed")
+@pytest.mark.skipif("tflite_runtime" not in backends.installed_backends(), reason="tflite-runtime is not installed (scripts/setup.sh test installs it)")
 def test_tflite_runtime_is_refused_by_name_after_tensorflow_was_imported() -> None:
     # Loaded after TensorFlow, tflite-runtime reaches TensorFlow's TFLite symbols and every model
     # then "fails to load"; the backend says why instead (and "auto" moves on to the next one).

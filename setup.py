@@ -11,6 +11,7 @@ so the daemon and the boards run one implementation of the gate's pixel loops an
 from __future__ import annotations
 
 import os
+import sys
 
 from setuptools import Extension, setup
 
@@ -19,7 +20,7 @@ CORE = os.path.join("firmware", "core")
 # The core's .cpp files the extension links: the motion regions (ve::RegionFinder). regions.cpp
 # also holds the classifier-crop helpers, which call into events.cpp; --gc-sections drops them
 # (nothing here calls them), so the module carries no undefined ve:: symbol and the event
-# tracker is not compiled in.
+# tracker is not compiled in (macOS's linker calls it -dead_strip).
 CORE_SOURCES = ["regions.cpp"]
 
 native = Extension(
@@ -42,7 +43,7 @@ native = Extension(
         "-std=c++17", "-O3", "-g0", "-fno-wrapv", "-fno-exceptions", "-fno-rtti",
         "-ffunction-sections", "-fdata-sections", "-fvisibility=hidden",
     ],
-    extra_link_args=["-Wl,--gc-sections"],
+    extra_link_args=["-Wl,-dead_strip" if sys.platform == "darwin" else "-Wl,--gc-sections"],
     language="c++",
     optional=os.environ.get("VISIONEDGE_REQUIRE_NATIVE", "") != "1",
 )

@@ -171,7 +171,6 @@ def stage_costs(planes: list[Plane], cfg: GateConfig) -> dict[str, float]:
     nat = native_module()
     if nat is not None:
         prev, changed = planes[0].copy(), np.empty((h, w), np.uint8)
-        cells = np.zeros((h // 8, w // 8), np.uint8)
         for key in ("compiled pass", "compiled pass + tamper sums", "compiled regions"):
             steps[key] = []
         for plane in planes[:: max(1, len(planes) // 200)]:
@@ -181,10 +180,9 @@ def stage_costs(planes: list[Plane], cfg: GateConfig) -> dict[str, float]:
             t1 = clock()
             nat.gate_pass(plane, cur, prev, bg, changed, None, None, w, h, 0,
                           cfg.pixel_threshold, cfg.background_step, 1, cfg.blur, False, True,
-                          cells)
+                          True)
             t2 = clock()
-            if cells.size:
-                nat.regions(changed, cells, w, h, min_area)
+            nat.regions(changed, w, h, min_area)
             t3 = clock()
             prev, cur = cur, prev
             for key, a, b in (

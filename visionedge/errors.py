@@ -27,7 +27,9 @@ that escapes is a bug and exits with status 1.
     │   └── UnsupportedOpError           9   an operator TFLM's resolver cannot run
     ├── FirmwareError                   10   firmware config generation / host build problems
     ├── RecordingError                  11   the recording folder is unwritable, or full below its floor
-    ├── RecordingFormatError            12   not a recording, truncated, or made by another format version
+    ├── RecordingFormatError            12   not a recording, truncated, damaged, or not replayable exactly
+    │   └── RecordingVersionError       17   made by a newer visionedge (a format version this one
+    │                                        does not know yet: upgrade to replay it)
     ├── MissingExtraError               13   an optional feature's package is not installed
     │                                        (e.g. plots: pip install 'visionedge[plot]')
     ├── WebError                        14   the web page cannot start (port taken, bind address invalid)
@@ -65,6 +67,7 @@ __all__ = [
     "PresetError",
     "RecordingError",
     "RecordingFormatError",
+    "RecordingVersionError",
     "ReplayMismatchError",
     "SinkError",
     "SourceError",
@@ -196,9 +199,18 @@ class RecordingError(VisionEdgeError):
 
 
 class RecordingFormatError(VisionEdgeError):
-    """A recording cannot be replayed: not a recording, truncated, or another format version."""
+    """A recording cannot be replayed: not a recording, truncated, damaged, or not exactly."""
 
     exit_code = 12
+
+
+class RecordingVersionError(RecordingFormatError):
+    """A recording in a format version newer than this visionedge reads (older ones are read).
+
+    Its own status, so a script can tell "upgrade visionedge" from "this recording is damaged".
+    """
+
+    exit_code = 17
 
 
 class MissingExtraError(VisionEdgeError):

@@ -253,11 +253,34 @@ def test_native_regions_equal_the_numpy_finder(
         changed[y : y + int(rng.integers(1, 14)), x : x + int(rng.integers(1, 14))] = 255
     changed[rng.random((h, w)) < 0.01] = 255
     finder = RegionFinder(h, w)
-    gh, gw = finder.grid
-    cells = (changed[: gh * 8, : gw * 8].reshape(gh, 8, gw, 8).max(axis=(1, 3)) > 0)
-    cells = (cells * 255).astype(np.uint8)
     mod = native.native_module()
     assert mod is not None
     expected = finder.find(changed, min_area)
-    assert finder.find(changed, min_area, cells) == expected
-    assert finder.find(changed, min_area, cells, mod) == expected
+    assert finder.find(changed, min_area, mod) == expected
+    assert mod.regions(changed, w, h, min_area) == expected  # the firmware's finder itself
+
+
+@pytest.mark.parametrize(("h", "w"), [(1, 1), (5, 7), (7, 300), (300, 7), (9, 9)])
+def test_native_regions_on_planes_of_at_most_one_cell_row(h: int, w: int) -> None:
+    # Below one 8x8 cell the firmware's finder takes the whole changed area as one region, as
+    # the numpy path does; one cell row or column owns every leftover pixel.
+    mod = native.native_module()
+    assert mod is not None
+    rng = np.random.default_rng(h * w)
+    for min_area in (0, 1, 4):
+        changed = np.where(rng.random((h, w)) < 0.05, 255, 0).astype(np.uint8)
+        assert mod.regions(changed, w, h, min_area) == RegionFinder(h, w).find(changed, min_area)
+    assert mod.regions(np.zeros((h, w), np.uint8), w, h, 0) == []
+
+
+def test_planes_beyond_the_compiled_limit_take_the_numpy_regions() -> None:
+    mod = native.native_module()
+    assert mod is not None
+    h, w = 16, mod.REGIONS_MAX_W + 8
+    changed = np.zeros((h, w), np.uint8)
+    changed[2:6, w - 5 : w - 1] = 255
+    changed[9:15, 3:20] = 255
+    finder = RegionFinder(h, w)
+    assert finder.find(changed, 1, mod) == finder.find(changed, 1) == [(3, 9, 20, 15), (w - 5, 2, w - 1, 6)]
+    with pytest.raises(ValueError, match="outside"):
+        mod.regions(changed, w, h, 1)

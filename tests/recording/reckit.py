@@ -90,6 +90,23 @@ class LiveRun:
     recordings: list[Path]
 
 
+def window(live: LiveRun, rec: Path) -> list[str]:
+    """The live event lines of a recording's frame window."""
+    m = json.loads((rec / "manifest.json").read_text())
+    return [
+        line for line in live.lines
+        if m["first_frame"] <= json.loads(line)["frame"] <= m["last_frame"]
+    ]
+
+
+def one_error_line(err: str, status_text: str) -> None:
+    """``err`` holds exactly one ``visionedge: error:`` line, containing ``status_text``."""
+    lines = [line for line in err.splitlines() if line.startswith("visionedge: error:")]
+    assert len(lines) == 1, err
+    assert status_text in lines[0], err
+    assert "Traceback" not in err
+
+
 @pytest.fixture(scope="session")
 def live(rec_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> LiveRun:
     """One live run with recordings (read-only for tests: copy before changing)."""

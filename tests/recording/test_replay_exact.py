@@ -7,17 +7,9 @@ from pathlib import Path
 
 import cv2
 import jsonschema
-from reckit import LiveRun, visionedge
+from reckit import LiveRun, visionedge, window
 
 from visionedge.events import load_schema
-
-
-def window(live: LiveRun, rec: Path) -> list[str]:
-    m = json.loads((rec / "manifest.json").read_text())
-    return [
-        line for line in live.lines
-        if m["first_frame"] <= json.loads(line)["frame"] <= m["last_frame"]
-    ]
 
 
 def test_every_recording_replays_to_the_live_bytes(live: LiveRun) -> None:

@@ -1,5 +1,7 @@
 // visionedge.gate._native: the firmware core's fused gate pass (firmware/core/include/ve/
-// gate_pass.h) and plane downscale (ve/plane.h), for the Python gate.
+// gate_pass.h), plane downscale (ve/plane.h) and motion regions (ve/regions.h, compiled from
+// firmware/core/src/regions.cpp by setup.py), for the Python gate. Nothing here re-implements
+// the core: this file only adapts buffers (byte masks in, Python tuples out).
 //
 // Plain CPython C API, so building needs only a C++17 compiler and the Python headers (no
 // pybind11/nanobind at build time). Buffers arrive through the buffer protocol (numpy arrays);
@@ -16,6 +18,7 @@
 
 #include "ve/gate_pass.h"
 #include "ve/plane.h"
+#include "ve/regions.h"
 
 namespace {
 
@@ -49,21 +52,11 @@ struct ByteSink {
   int w;
   int64_t plane;
   int64_t* zone_changed;
-  uint8_t* cells;  // gh x gw region cells (§6 step 1), 255 where any pixel changed; or nullptr
-  int gw, gh;
 
   const uint8_t* active_row(int y) { return active == nullptr ? nullptr : active + static_cast<int64_t>(y) * w; }
   uint8_t* changed_row(int y) { return changed != nullptr ? changed + static_cast<int64_t>(y) * w : row; }
   void row_done(int y, const uint8_t* c, uint32_t count) {
     if (count == 0) return;
-    if (cells != nullptr && (y >> 3) < gh) {
-      uint8_t* cr = cells + static_cast<int64_t>(y >> 3) * gw;
-      for (int cx = 0; cx < gw; ++cx) {
-        uint64_t eight;
-        std::memcpy(&eight, c + cx * 8, 8);
-        if (eight != 0) cr[cx] = 255;
-      }
-    }
     for (int z = 0; z < zone_count; ++z) {
       const uint8_t* zr = zones + z * plane + static_cast<int64_t>(y) * w;
       uint32_t n = 0;
@@ -95,16 +88,15 @@ VE_MULTIVERSION void run_downscale(const uint8_t* src, int stride, int w, int h,
 }
 
 PyObject* gate_pass(PyObject*, PyObject* args) {
-  Py_buffer plane{}, cur{}, prev{}, bg{}, changed{}, active{}, zones{}, cells{};
+  Py_buffer plane{}, cur{}, prev{}, bg{}, changed{}, active{}, zones{};
   Buffers hold;
   int w = 0, h = 0, zone_count = 0, threshold = 0, step = 0, reference = 0, blur = 0, first = 0,
-      sums_wanted = 0;
+      sums_wanted = 0, keep_changed = 0;
   PyObject* active_obj = nullptr;
   PyObject* zones_obj = nullptr;
-  PyObject* cells_obj = Py_None;
-  if (!PyArg_ParseTuple(args, "y*w*y*w*w*OOiiiiiippp|O:gate_pass", &plane, &cur, &prev, &bg, &changed,
+  if (!PyArg_ParseTuple(args, "y*w*y*w*w*OOiiiiiippp|p:gate_pass", &plane, &cur, &prev, &bg, &changed,
                         &active_obj, &zones_obj, &w, &h, &zone_count, &threshold, &step, &reference,
-                        &blur, &first, &sums_wanted, &cells_obj)) {
+                        &blur, &first, &sums_wanted, &keep_changed)) {
     return nullptr;
   }
   hold.add(&plane);
@@ -131,14 +123,6 @@ PyObject* gate_pass(PyObject*, PyObject* args) {
     hold.add(&zones);
     if (!need(zones, n * zone_count, "zones")) return nullptr;
   }
-  // The region cells of §6 step 1: the grid of three 2x halvings, 8x8 pixels per cell.
-  const int gw = ((w / 2) / 2) / 2, gh = ((h / 2) / 2) / 2;
-  if (cells_obj != Py_None) {
-    if (PyObject_GetBuffer(cells_obj, &cells, PyBUF_WRITABLE) != 0) return nullptr;
-    hold.add(&cells);
-    if (!need(cells, static_cast<Py_ssize_t>(gw) * gh, "cells")) return nullptr;
-    std::memset(cells.buf, 0, static_cast<size_t>(gw) * gh);
-  }
   int64_t zone_changed[kMaxZones] = {};
   ve::PlaneSums sums;
   ve::PassArgs a;
@@ -156,16 +140,14 @@ PyObject* gate_pass(PyObject*, PyObject* args) {
   a.step = step;
   a.sums = sums_wanted ? &sums : nullptr;
   ve::PassResult r;
-  // Without cells nobody reads C after this call (the box and zone counts come from here),
+  // Without keep_changed nobody reads C after this call (the box and zone counts come from here),
   // so it is not written out: one plane less of memory traffic on most frames.
   uint8_t* row = static_cast<uint8_t*>(PyMem_RawMalloc(static_cast<size_t>(w)));
   if (row == nullptr) return PyErr_NoMemory();
   ByteSink sink{active.obj != nullptr ? static_cast<const uint8_t*>(active.buf) : nullptr,
-                cells.obj != nullptr ? static_cast<uint8_t*>(changed.buf) : nullptr, row,
+                keep_changed ? static_cast<uint8_t*>(changed.buf) : nullptr, row,
                 zones.obj != nullptr ? static_cast<const uint8_t*>(zones.buf) : nullptr,
-                zone_count, w, n, zone_changed,
-                cells.obj != nullptr && gw > 0 && gh > 0 ? static_cast<uint8_t*>(cells.buf) : nullptr,
-                gw, gh};
+                zone_count, w, n, zone_changed};
   uint16_t small[1024];
   uint16_t* vsum = w <= 1024 ? small : static_cast<uint16_t*>(PyMem_RawMalloc(sizeof(uint16_t) * w));
   if (vsum == nullptr) {
@@ -242,99 +224,61 @@ PyObject* downscale(PyObject*, PyObject* args) {
   Py_RETURN_NONE;
 }
 
-// regions(changed, cells, w, h, min_area) -> [(x0, y0, x1, y1), ...] largest first: §6 steps
-// 1-4 from the cell grid the pass marked (RegionFinder.find in visionedge/gate/regions.py is
-// the same on the numpy path). Components are numbered in raster order of their first cell,
-// and the sort is stable, so ties fall to the lower number as there.
+// The extension's plane limit for the regions: ve::RegionFinder keeps its labels and fill stack
+// in uint16 cells (ve/regions.h), so its grid must stay within 65,536 cells; setup.py sets
+// VE_MAX_PLANE_W/H (2048 x 2048: 256 x 256 cells). Larger planes take the numpy path.
+static_assert(ve::kMaxGridW * ve::kMaxGridH <= 65536, "RegionFinder indexes its cells in 16 bits");
+
+// Static so the ~256 KB of labels and stack are not zeroed per call (find() overwrites every
+// cell it reads); the GIL serialises the calls.
+ve::RegionFinder g_finder;
+
+// C (0/255 bytes) -> the core's bit-packed mask: bit (i & 7) of byte (i >> 3) is pixel i.
+void pack_bits(const uint8_t* c, int64_t n, uint8_t* bits) {
+  int64_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  // Eight bytes at a time: keep bit 0 of each, and one multiply gathers byte k's bit into bit
+  // k of the top byte (the partial products never overlap, so nothing carries).
+  for (; i + 8 <= n; i += 8) {
+    uint64_t v;
+    std::memcpy(&v, c + i, 8);
+    bits[i >> 3] = static_cast<uint8_t>(((v & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56);
+  }
+#endif
+  for (; i < n; i += 8) {
+    uint8_t b = 0;
+    for (int k = 0; k < 8 && i + k < n; ++k) b = static_cast<uint8_t>(b | ((c[i + k] & 1u) << k));
+    bits[i >> 3] = b;
+  }
+}
+
+// regions(changed, w, h, min_area) -> [(x0, y0, x1, y1), ...] largest first: §6 steps 1-4 by
+// the firmware's own ve::RegionFinder::find (RegionFinder.find in visionedge/gate/regions.py
+// is the same on the numpy path).
 PyObject* regions(PyObject*, PyObject* args) {
-  Py_buffer changed{}, cells{};
+  Py_buffer changed{};
   Buffers hold;
-  int w = 0, h = 0;
-  long long min_area = 0;
-  if (!PyArg_ParseTuple(args, "y*y*iiL:regions", &changed, &cells, &w, &h, &min_area)) return nullptr;
+  int w = 0, h = 0, min_area = 0;
+  if (!PyArg_ParseTuple(args, "y*iii:regions", &changed, &w, &h, &min_area)) return nullptr;
   hold.add(&changed);
-  hold.add(&cells);
+  if (w < 1 || h < 1 || w > ve::kMaxPlaneW || h > ve::kMaxPlaneH) {
+    PyErr_Format(PyExc_ValueError, "regions: a %dx%d plane is outside 1x1..%dx%d", w, h,
+                 ve::kMaxPlaneW, ve::kMaxPlaneH);
+    return nullptr;
+  }
+  const int64_t n = static_cast<int64_t>(w) * h;
+  if (!need(changed, static_cast<Py_ssize_t>(n), "changed")) return nullptr;
+  // Regions of an 8-connected grid are at least one empty cell apart: at most ceil(gw/2) x
+  // ceil(gh/2) of them (one, the whole plane, below one cell).
   const int gw = ((w / 2) / 2) / 2, gh = ((h / 2) / 2) / 2;
-  if (w < 1 || h < 1 || gw < 1 || gh < 1) {
-    PyErr_SetString(PyExc_ValueError, "regions: the plane is smaller than one 8x8 cell");
-    return nullptr;
-  }
-  if (!need(changed, static_cast<Py_ssize_t>(w) * h, "changed") ||
-      !need(cells, static_cast<Py_ssize_t>(gw) * gh, "cells")) {
-    return nullptr;
-  }
-  const uint8_t* c = static_cast<const uint8_t*>(changed.buf);
-  const uint8_t* cell = static_cast<const uint8_t*>(cells.buf);
-  const int n = gw * gh;
-  int* label = static_cast<int*>(PyMem_RawCalloc(static_cast<size_t>(n) * 2, sizeof(int)));
-  if (label == nullptr) return PyErr_NoMemory();
-  int* stack = label + n;
-  struct Box { long long area; int x0, y0, x1, y1; };
-  Box* boxes = static_cast<Box*>(PyMem_RawMalloc(sizeof(Box) * static_cast<size_t>(n)));
-  if (boxes == nullptr) {
-    PyMem_RawFree(label);
-    return PyErr_NoMemory();
-  }
-  int count = 0, next = 0;
-  for (int start = 0; start < n; ++start) {
-    if (cell[start] == 0 || label[start] != 0) continue;
-    ++next;
-    int top = 0, cx0 = gw, cy0 = gh, cx1 = -1, cy1 = -1;
-    stack[top++] = start;
-    label[start] = next;
-    while (top > 0) {
-      const int i = stack[--top];
-      const int cx = i % gw, cy = i / gw;
-      if (cx < cx0) cx0 = cx;
-      if (cx > cx1) cx1 = cx;
-      if (cy < cy0) cy0 = cy;
-      if (cy > cy1) cy1 = cy;
-      for (int dy = -1; dy <= 1; ++dy) {
-        for (int dx = -1; dx <= 1; ++dx) {
-          const int nx = cx + dx, ny = cy + dy;
-          if (nx < 0 || ny < 0 || nx >= gw || ny >= gh) continue;
-          const int j = ny * gw + nx;
-          if (cell[j] != 0 && label[j] == 0) {
-            label[j] = next;
-            stack[top++] = j;
-          }
-        }
-      }
-    }
-    // The component's pixel rectangle; the last row/column of cells owns the leftovers.
-    const int x0 = cx0 * 8, y0 = cy0 * 8;
-    const int x1 = cx1 + 1 == gw ? w : (cx1 + 1) * 8;
-    const int y1 = cy1 + 1 == gh ? h : (cy1 + 1) * 8;
-    if (static_cast<long long>(x1 - x0) * (y1 - y0) < min_area) continue;
-    int bx0 = x1, by0 = y1, bx1 = -1, by1 = -1;
-    for (int y = y0; y < y1; ++y) {
-      const uint8_t* row = c + static_cast<int64_t>(y) * w;
-      const int lo = ve::first_nonzero(row, x0, x1);
-      if (lo == x1) continue;
-      const int hi = ve::last_nonzero(row, x0, x1);
-      if (lo < bx0) bx0 = lo;
-      if (hi > bx1) bx1 = hi;
-      if (y < by0) by0 = y;
-      by1 = y;
-    }
-    if (bx1 < 0) continue;
-    const long long area = static_cast<long long>(bx1 + 1 - bx0) * (by1 + 1 - by0);
-    if (area < min_area) continue;
-    boxes[count++] = Box{area, bx0, by0, bx1 + 1, by1 + 1};
-  }
-  PyMem_RawFree(label);
-  // Stable insertion sort by (-area, y0, x0): few regions per frame.
-  for (int i = 1; i < count; ++i) {
-    const Box b = boxes[i];
-    int j = i - 1;
-    while (j >= 0 && (boxes[j].area < b.area ||
-                      (boxes[j].area == b.area && (boxes[j].y0 > b.y0 ||
-                                                   (boxes[j].y0 == b.y0 && boxes[j].x0 > b.x0))))) {
-      boxes[j + 1] = boxes[j];
-      --j;
-    }
-    boxes[j + 1] = b;
-  }
+  const int cap = gw < 1 || gh < 1 ? 1 : ((gw + 1) / 2) * ((gh + 1) / 2);
+  const size_t nbytes = static_cast<size_t>(ve::bitmap_bytes(w, h));
+  void* mem = PyMem_RawMalloc(nbytes + sizeof(ve::PixelBox) * static_cast<size_t>(cap));
+  if (mem == nullptr) return PyErr_NoMemory();
+  auto* boxes = static_cast<ve::PixelBox*>(mem);
+  uint8_t* bits = static_cast<uint8_t*>(mem) + sizeof(ve::PixelBox) * static_cast<size_t>(cap);
+  pack_bits(static_cast<const uint8_t*>(changed.buf), n, bits);
+  const int count = g_finder.find(bits, w, h, min_area, boxes, cap);
   PyObject* out = PyList_New(count);
   if (out != nullptr) {
     for (int i = 0; i < count; ++i) {
@@ -347,28 +291,38 @@ PyObject* regions(PyObject*, PyObject* args) {
       PyList_SET_ITEM(out, i, t);
     }
   }
-  PyMem_RawFree(boxes);
+  PyMem_RawFree(mem);
   return out;
 }
 
 PyMethodDef kMethods[] = {
     {"gate_pass", gate_pass, METH_VARARGS,
      "gate_pass(plane, cur, prev, bg, changed, active, zones, w, h, zone_count, threshold, step,\n"
-     "reference, blur, first, sums[, cells]) -> (changed, x0, y0, x1, y1, zone_counts, sums | None)\n"
-     "cells: a writable (h/8) x (w/8) uint8 buffer for the region cells, or None; the C plane\n"
-     "is written to `changed` only with cells (the regions read it)"},
+     "reference, blur, first, sums[, keep_changed]) -> (changed, x0, y0, x1, y1, zone_counts,\n"
+     "sums | None); the C plane is written to `changed` only with keep_changed (the regions\n"
+     "read it)"},
     {"structure_counts", structure_counts, METH_VARARGS,
      "structure_counts(snapshot, blurred, w, h, threshold) -> (strong, agree)"},
     {"downscale", downscale, METH_VARARGS, "downscale(image, factor, full_range, out) -> None"},
     {"regions", regions, METH_VARARGS,
-     "regions(changed, cells, w, h, min_area) -> [(x0, y0, x1, y1), ...], largest first"},
+     "regions(changed, w, h, min_area) -> [(x0, y0, x1, y1), ...], largest first"},
     {nullptr, nullptr, 0, nullptr},
 };
 
 PyModuleDef kModule = {PyModuleDef_HEAD_INIT, "_native",
-                       "The firmware core's fused gate pass and plane downscale (C++).", -1,
+                       "The firmware core's fused gate pass, plane downscale and motion regions (C++).", -1,
                        kMethods, nullptr, nullptr, nullptr, nullptr};
 
 }  // namespace
 
-PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&kModule); }
+// REGIONS_MAX_W/H: the largest plane regions() takes (setup.py's VE_MAX_PLANE_W/H).
+PyMODINIT_FUNC PyInit__native(void) {
+  PyObject* m = PyModule_Create(&kModule);
+  if (m == nullptr) return nullptr;
+  if (PyModule_AddIntConstant(m, "REGIONS_MAX_W", ve::kMaxPlaneW) < 0 ||
+      PyModule_AddIntConstant(m, "REGIONS_MAX_H", ve::kMaxPlaneH) < 0) {
+    Py_DECREF(m);
+    return nullptr;
+  }
+  return m;
+}

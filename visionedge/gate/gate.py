@@ -71,8 +71,6 @@ class _Buffers:
         self.diff, self.diff2, self.changed = u8(), u8(), u8()
         self.lo, self.hi, self.zone = u8(), u8(), u8()
         self.step, self.step_value = u8(), 0
-        # The region cells (§6 step 1) the compiled pass marks as it goes.
-        self.cells = np.zeros((h // 8, w // 8), dtype=np.uint8)
 
 
 class FrameDifferenceGate:
@@ -217,7 +215,7 @@ class FrameDifferenceGate:
                 plane, cur, buf.prev, buf.bg, changed, masks.active255, self._zone_stack,
                 w, h, len(masks.zone_names), cfg.pixel_threshold, cfg.background_step,
                 _REFERENCE_CODES[cfg.reference], cfg.blur, first, check,
-                buf.cells if self.regions_wanted else None,
+                self.regions_wanted,
             )
             pct = 0.0 if first or not masks.total else (100.0 * changed_px) / masks.total
         else:
@@ -273,10 +271,8 @@ class FrameDifferenceGate:
                     zones = self._zones(changed, masks, buf.zone)
             if tr.open and self.regions_wanted:
                 min_area = cfg.min_region_pct * h * w / 100.0
-                cells = buf.cells if nat is not None and buf.cells.size else None
                 regions = tuple(
-                    _box(*b, w, h)
-                    for b in self._regions.find(changed, math.ceil(min_area), cells, nat)
+                    _box(*b, w, h) for b in self._regions.find(changed, math.ceil(min_area), nat)
                 )
         gate_us = (time.perf_counter_ns() - start) / 1000.0
         return GateResult(

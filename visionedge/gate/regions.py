@@ -7,6 +7,11 @@ non-zero when any of its pixels changed: ``(s + 2) >> 2`` of a sum with one 255 
 at least 64, and of a 64 at least 16, and of a 16 at least 4). Cells that touch, also
 diagonally, form one region, so the pieces of one object (legs, a car's windows) a few
 pixels apart merge; each region's box is then tightened to the changed pixels inside it.
+
+With the compiled gate (:mod:`visionedge.gate.native`) the search is the firmware's own
+``ve::RegionFinder`` (firmware/core/src/regions.cpp, built into the extension), so the
+boards' crop box and the daemon's regions are one implementation; this numpy/OpenCV path
+stays as the fallback and the oracle both are tested against.
 """
 
 from __future__ import annotations
@@ -48,37 +53,32 @@ class RegionFinder:
         self,
         changed: npt.NDArray[np.uint8],
         min_area: int,
-        cells: npt.NDArray[np.uint8] | None = None,
         native: ModuleType | None = None,
     ) -> list[PixelBox]:
         """Boxes of the changed regions (non-zero pixels of ``changed``), largest first.
 
         Regions whose box covers fewer than ``min_area`` pixels are dropped. On planes too
-        small for the grid the whole changed area is one region. ``cells`` is the cell grid
-        when the compiled gate pass already made it (255 where a cell has a changed pixel);
-        without it the grid comes from the halvings. With ``cells`` and the compiled core
-        (``native``) the whole search runs there (same boxes, same order).
+        small for the grid the whole changed area is one region. With the compiled core
+        (``native``) the search runs there (same boxes, same order), except on planes larger
+        than it takes (``REGIONS_MAX_W`` x ``REGIONS_MAX_H``, 2048 x 2048).
         """
         if self._gh == 0 or self._gw == 0:
             x, y, w, h = cv2.boundingRect(changed)
             whole = [(x, y, x + w, y + h)] if w and h else []
             return [b for b in whole if (b[2] - b[0]) * (b[3] - b[1]) >= min_area]
-        if cells is not None and native is not None:
-            found: list[PixelBox] = native.regions(
-                changed, cells, self.width, self.height, min_area
-            )
+        if (
+            native is not None
+            and self.width <= native.REGIONS_MAX_W
+            and self.height <= native.REGIONS_MAX_H
+        ):
+            found: list[PixelBox] = native.regions(changed, self.width, self.height, min_area)
             return found
         src = changed
-        if cells is not None:
-            src = cells
-        else:
-            for dst in self._levels:
-                dh, dw = dst.shape
-                # Cropping to an even size keeps OpenCV on its exact 2x path.
-                cv2.resize(
-                    src[: dh * 2, : dw * 2], (dw, dh), dst=dst, interpolation=cv2.INTER_AREA
-                )
-                src = dst
+        for dst in self._levels:
+            dh, dw = dst.shape
+            # Cropping to an even size keeps OpenCV on its exact 2x path.
+            cv2.resize(src[: dh * 2, : dw * 2], (dw, dh), dst=dst, interpolation=cv2.INTER_AREA)
+            src = dst
         # 16-bit labels are faster; components of an 8-connected grid number at most a
         # quarter of its cells, far below 65535 for any plane width the config allows.
         count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(

@@ -14,6 +14,15 @@ A recording is a folder (docs/recordings.md)::
 
 ``manifest.json`` is written first with ``complete: false`` and rewritten on close, so a
 recording cut short (crash, full disk) is recognisable as truncated.
+
+Format versions (``version`` in the manifest; replay reads every one up to
+:data:`FORMAT_VERSION` and refuses a newer one with RecordingVersionError, exit 17):
+
+1. The first format. ``state.pkl`` may or may not carry the object stage's state (object
+   mode wrote it without a version bump); a recording made before the config had an
+   ``objects`` section ran motion events only.
+2. ``state.pkl`` always carries ``objects``: the object stage's state in object/both mode
+   once the stage has seen a frame, else None (checked on load, state.py).
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from visionedge.errors import RecordingFormatError
+from visionedge.errors import RecordingFormatError, RecordingVersionError
 from visionedge.frame import Plane
 
 __all__ = [
@@ -44,8 +53,8 @@ __all__ = [
 ]
 
 FORMAT_NAME = "visionedge-recording"
-FORMAT_VERSION = 1
-"""Bumped when a file changes meaning; replay refuses other versions (exit 12)."""
+FORMAT_VERSION = 2
+"""The version this visionedge writes; bumped when a file changes meaning (history above)."""
 
 MANIFEST = "manifest.json"
 STATE = "state.pkl"
@@ -85,6 +94,11 @@ class Manifest:
     def live_path(self) -> str:
         """The recording's path as the live run named it in ``end`` payloads."""
         return str(self.data["path"])
+
+    @property
+    def version(self) -> int:
+        """The format version it was written in (1 .. FORMAT_VERSION, checked on reading)."""
+        return int(self.data["version"])
 
     @property
     def complete(self) -> bool:
@@ -128,10 +142,15 @@ def read_manifest(path: Path) -> Manifest:
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
         raise RecordingFormatError(f"{mf}: not a visionedge recording manifest; pass a recording folder")
     version = data.get("version")
-    if version != FORMAT_VERSION:
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        raise RecordingVersionError(
+            f"{path}: recording format version {version} is newer than this visionedge reads "
+            f"(1 to {FORMAT_VERSION}); upgrade visionedge (pip install -U visionedge) to replay it"
+        )
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise RecordingFormatError(
-            f"{path}: recording format version {version} is not the version {FORMAT_VERSION} this "
-            "visionedge reads; replay it with the visionedge release that recorded it"
+            f"{mf}: recording format version {version!r} is not a version visionedge ever wrote "
+            "(1, 2, ...); the manifest is damaged, delete the recording"
         )
     return Manifest(path, data)
 

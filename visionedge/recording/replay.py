@@ -57,7 +57,11 @@ class Recording:
 
 
 def open_recording(path: str | Path) -> Recording:
-    """Load and check a recording; RecordingFormatError (exit 12) says why it cannot replay."""
+    """Load and check a recording; RecordingFormatError (exit 12) says why it cannot replay.
+
+    Every format version up to ``FORMAT_VERSION`` is read (format.py lists what each changed);
+    a newer one raises RecordingVersionError (exit 17).
+    """
     p = Path(path)
     man = fmt.read_manifest(p)
     status = man.status()
@@ -77,13 +81,18 @@ def open_recording(path: str | Path) -> Recording:
             "up); it cannot replay exactly; raise recording.queue_frames or use faster storage"
         )
     try:
-        config = Config.model_validate(man.data["config"])
+        recorded = dict(man.data["config"])
+        if man.version == 1 and "objects" not in recorded:
+            # Made before the config had an objects section: the live run sent motion events
+            # only, which today's default (object mode) would not reproduce.
+            recorded["objects"] = {"mode": "motion"}
+        config = Config.model_validate(recorded)
     except Exception as exc:  # a config this version rejects is a format mismatch
         raise RecordingFormatError(
             f"{p}: the recorded config does not validate with this visionedge ({exc.__class__.__name__}); "
             "replay it with the release that recorded it"
         ) from exc
-    return Recording(man, config, load_state(p / fmt.STATE))
+    return Recording(man, config, load_state(p / fmt.STATE, man.version))
 
 
 class RecordingSource:

@@ -27,10 +27,14 @@ import numpy as np
 
 from visionedge.errors import RecordingFormatError
 
-__all__ = ["PipelineState", "dump_state", "load_state", "restore", "snapshot"]
+__all__ = ["OBJECT_STATE_KEYS", "PipelineState", "dump_state", "load_state", "restore", "snapshot"]
 
 _SKIP = frozenset({"cfg", "k", "n", "close_after", "jump", "pixel_threshold"})
 """Configuration held by the state objects: restored from the recorded config instead."""
+
+OBJECT_STATE_KEYS = frozenset({"size", "tracker", "events", "source", "idle_ts"})
+"""The keys of ``TrackingStage.export_state()`` that format version 2 records (checked on
+load, so a state the object stage could not import fails as a damaged recording, exit 12)."""
 
 
 @dataclass(slots=True)
@@ -96,9 +100,8 @@ def restore(pipeline: Any, state: PipelineState) -> None:
     tracker._open = copy.deepcopy(state.tracker_open)
     tracker.events_started = state.events_started
     pipeline._last_classified = state.last_classified
-    objects = getattr(state, "objects", None)  # absent in states pickled before object mode
     if pipeline.objects is not None:
-        pipeline.objects.import_state(objects)
+        pipeline.objects.import_state(state.objects)  # load_state set it on version 1 too
 
 
 def dump_state(state: PipelineState) -> bytes:
@@ -135,8 +138,14 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a recording state")
 
 
-def load_state(path: Path) -> PipelineState:
-    """Read ``state.pkl``; a damaged or foreign file raises RecordingFormatError."""
+def load_state(path: Path, version: int = 2) -> PipelineState:
+    """Read ``state.pkl`` of a recording in format ``version``; a damaged or foreign file
+    raises RecordingFormatError.
+
+    Version 1 states may lack ``objects`` (made before object mode recorded it): they load with
+    None, i.e. the object stage starts empty. From version 2 it must be there, None or a dict
+    with :data:`OBJECT_STATE_KEYS`.
+    """
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -152,4 +161,19 @@ def load_state(path: Path) -> PipelineState:
         ) from exc
     if not isinstance(state, PipelineState):
         raise RecordingFormatError(f"{path}: not a recording start state; the recording is damaged")
+    missing = object()
+    objects = getattr(state, "objects", missing)
+    if objects is missing:
+        if version >= 2:
+            raise RecordingFormatError(
+                f"{path}: the start state has no object stage state, which format version "
+                f"{version} records; the recording is damaged"
+            )
+        state.objects = None
+    elif objects is not None and (not isinstance(objects, dict) or set(objects) != OBJECT_STATE_KEYS):
+        got = sorted(objects) if isinstance(objects, dict) else type(objects).__name__
+        raise RecordingFormatError(
+            f"{path}: the object stage state holds {got}, not {sorted(OBJECT_STATE_KEYS)}; "
+            "replay it with the visionedge release that recorded it"
+        )
     return state

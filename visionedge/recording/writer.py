@@ -25,6 +25,7 @@ from typing import Any, BinaryIO, TextIO
 import cv2
 
 from visionedge.frame import Frame, Plane
+from visionedge.objects.snapshots import encode_snapshot
 from visionedge.protocols import Box
 from visionedge.recording import format as fmt
 from visionedge.recording.retention import free_mb
@@ -275,17 +276,11 @@ class RecordingWriter:
         self.stats.bytes_written += len(blob) + len(line)
 
     def _snapshot(self, rec: _Rec, event_id: str, frame: Frame, box: Box | None) -> None:
-        image = frame.image()
-        if box is not None:
-            image = image.copy()
-            h, w = image.shape[:2]
-            p0 = (int(box.x0 * w), int(box.y0 * h))
-            p1 = (max(int(box.x1 * w) - 1, 0), max(int(box.y1 * h) - 1, 0))
-            cv2.rectangle(image, p0, p1, (0, 255, 0), max(1, w // 320))
-        ok, jpg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, rec.jpeg_quality])
-        if not ok:
-            raise ValueError(f"cannot encode the snapshot of event {event_id}")
-        (rec.path / fmt.SNAPSHOTS / f"{event_id}.jpg").write_bytes(jpg.tobytes())
+        # The same picture as the MQTT snapshots: the frame with the box drawn in green.
+        jpg = encode_snapshot(frame, box, quality=rec.jpeg_quality)
+        if jpg is None:
+            raise ValueError(f"cannot make the snapshot of event {event_id} (no frame image, or the encoder failed)")
+        (rec.path / fmt.SNAPSHOTS / f"{event_id}.jpg").write_bytes(jpg)
         self.stats.bytes_written += len(jpg)
 
     def _close(self, rec: _Rec, close: dict[str, Any]) -> None:

@@ -260,3 +260,20 @@ def test_the_demo_preset_card_repeats_the_shipped_demo_card() -> None:
         shipped.pop(key, None)
         preset.pop(key, None)
     assert preset == shipped
+
+
+def test_a_config_listing_every_key_keeps_the_cascade_stage_thresholds() -> None:
+    # A recording stores its config with every key written out (so does `visionedge config
+    # defaults`): replaying it must load the default cascade exactly as the live run did, or
+    # an object labelled "animal" at 0.24 live (the card's animal threshold 0.1) replays as
+    # no label (the generic 0.5).
+    written = ClassifierConfig.model_validate(ClassifierConfig().model_dump())
+    assert written.model_fields_set == set(ClassifierConfig.model_fields)
+    live, replayed = load_classifier(ClassifierConfig()), load_classifier(written)
+    stage = [(s._cfg.threshold, s._cfg.thresholds) for s in live.stages]
+    assert stage[-1] == (0.25, {"animal": 0.1})
+    assert [(s._cfg.threshold, s._cfg.thresholds) for s in replayed.stages] == stage
+    # A key the user really changed still reaches the answering stage.
+    mine = load_classifier(ClassifierConfig.model_validate({**ClassifierConfig().model_dump(),
+                                                            "threshold": 0.4}))
+    assert mine.stages[-1]._cfg.threshold == 0.4

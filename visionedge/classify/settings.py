@@ -23,14 +23,21 @@ def apply_card(cfg: ClassifierConfig, card: Card | None) -> ClassifierConfig:
     from it must not silently replace a preset's threshold or margin with the generic ones.
     Raises CardError when the card's settings are invalid as config values.
     """
-    if card is None or not card.settings:
-        return cfg
     fields = ClassifierConfig.model_fields
     given = {
         k
         for k in cfg.model_fields_set
         if getattr(cfg, k) is not None and getattr(cfg, k) != fields[k].get_default(call_default_factory=True)
     }
+    if card is None or not card.settings:
+        if given == cfg.model_fields_set:
+            return cfg
+        # A cascade card has no settings of its own, but its stages read which keys the
+        # user set: a config listing every key (a recording's, `config defaults`) must not
+        # replace the stages' thresholds with the generic defaults.
+        out = cfg.model_copy()
+        object.__setattr__(out, "__pydantic_fields_set__", given)
+        return out
     fill = {k: v for k, v in card.settings.items() if k not in given}
     if "input_range" in fill and cfg.mean is not None:
         del fill["input_range"]  # the config's mean/std stand for it

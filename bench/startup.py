@@ -28,16 +28,22 @@ reads VmRSS/VmHWM 8 s after READY, with glibc's defaults and with the systemd un
 files, anonymous memory).
 
 Where it goes (x86-64, Python 3.11, 2 shared cores, issue 11 note in docs/gate.md): CPU of
-importing the libraries 0.27-0.30 s (python 0.03, numpy 0.12, OpenCV 0.03, PyAV 0.06-0.08,
-pydantic 0.06, LiteRT 0.02), + visionedge.config's models 0.07-0.12, + the daemon, gate,
-events, classifier and sources modules ~0.1: run 0.45-0.53 s. RSS on a clip 120 MB: python
+importing the libraries 0.25-0.30 s (python 0.03, numpy 0.07-0.12, OpenCV 0.02-0.03, PyAV
+0.04-0.08, pydantic 0.04-0.06, LiteRT 0.01), + visionedge.config's models 0.06-0.07, + the
+daemon, gate, events, classifier and sources modules 0.04-0.05: run 0.40-0.41 s from
+bytecode (0.43-0.45 s compiling the modules). RSS on a clip 120 MB: python
 11, numpy 22, OpenCV 16, PyAV/FFmpeg 18, pydantic + config 13, LiteRT 8 (83 MB before
 any work), model 8, decoder and first frame 8, pipeline buffers 3, the first 100 frames 9.
 On a live camera (no PyAV) 98-101 MB. The import target sits below what the libraries cost
 together; the RSS target is met only where PyAV is not loaded.
 
 The clip is a generated 640x480 scene (3 s, 10 fps) unless ``--clip`` names one.
-Usage: ``.venv/bin/python bench/startup.py [--runs 5] [--clip FILE] [--no-camera]``; exits 1 when a
+Children run from compiled bytecode (caches in the temporary folder, filled by one untimed
+round), as an installed package does; ``--no-bytecode`` keeps the environment's
+``PYTHONDONTWRITEBYTECODE`` (a source checkout that compiles every module on every start).
+
+Usage: ``.venv/bin/python bench/startup.py [--runs 5] [--clip FILE] [--no-camera]
+[--no-bytecode]``; exits 1 when a
 target is missed.
 """
 

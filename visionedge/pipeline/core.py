@@ -56,7 +56,7 @@ class _Reconfigurable(Protocol):
 
 
 class Pipeline:
-    """Moves frames through the stages; see the module docstring for the classifier budget."""
+    """Moves frames through the stages (which frames are classified: pipeline/budget.py)."""
 
     def __init__(
         self,

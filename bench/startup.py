@@ -28,10 +28,11 @@ reads VmRSS/VmHWM 8 s after READY, with glibc's defaults and with the systemd un
 files, anonymous memory).
 
 Where it goes (x86-64, Python 3.11, 2 shared cores, issue 11 note in docs/gate.md): CPU of
-importing the libraries 0.25-0.30 s (python 0.03, numpy 0.07-0.12, OpenCV 0.02-0.03, PyAV
-0.04-0.08, pydantic 0.04-0.06, LiteRT 0.01), + visionedge.config's models 0.06-0.07, + the
-daemon, gate, events, classifier and sources modules 0.04-0.05: run 0.40-0.41 s from
-bytecode (0.43-0.45 s compiling the modules). RSS on a clip 120 MB: python
+importing the libraries 0.26-0.28 s (python 0.03, numpy 0.07-0.12, OpenCV 0.02-0.03, PyAV
+0.04-0.08, pydantic 0.04-0.06 and 0.02 more for its first model, LiteRT 0.01), +
+visionedge.config's models 0.04-0.05, + the daemon, gate, events, classifier and sources
+modules 0.03-0.04: run 0.34-0.35 s from bytecode on a quiet machine (0.40-0.41 s under a
+load average of 4-7; 0.03 s more compiling the modules). RSS on a clip 120 MB: python
 11, numpy 22, OpenCV 16, PyAV/FFmpeg 18, pydantic + config 13, LiteRT 8 (83 MB before
 any work), model 8, decoder and first frame 8, pipeline buffers 3, the first 100 frames 9.
 On a live camera (no PyAV) 98-101 MB. The import target sits below what the libraries cost
@@ -70,6 +71,13 @@ _IMPORT_ONLY = (
     "        importlib.import_module(m)\n"
     "    except ImportError:\n"
     "        pass\n"
+    # pydantic sets its schema machinery up when the first model is built (~0.02 s CPU,
+    # whatever the model): part of the floor of any validated config, and next to free once
+    # visionedge.config has built its own models.
+    "if 'pydantic' in sys.modules:\n"
+    "    from pydantic import BaseModel\n"
+    "    class _Floor(BaseModel):\n"
+    "        x: int = 0\n"
 )
 
 
@@ -292,7 +300,8 @@ def main() -> int:
         "numpy+cv2": (["-c", "import numpy, cv2"], None),
         "decode": (["-c", decode, str(clip)], None),
         # What run cannot do without: the array library, OpenCV, PyAV (clips), pydantic's
-        # model machinery (the validated config) and the TFLite runtime.
+        # model machinery (the validated config; its CPU includes building one trivial
+        # model, see _IMPORT_ONLY) and the TFLite runtime.
         "libraries": (["-c", "import numpy, cv2, av; from pydantic import BaseModel; "
                        "import ai_edge_litert.interpreter"], None),
         "run": (["-m", "visionedge", "run", "--config", str(cfg)], "ready: model loaded"),

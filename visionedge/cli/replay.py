@@ -11,7 +11,6 @@ timestamps are used, and the output is the event lines the live run published fo
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -77,6 +76,8 @@ def compare_events(actual: list[str], golden_path: Path) -> None:
         raise ReplayMismatchError(f"cannot read golden file {golden_path} ({exc})") from exc
     if actual == expected:
         return
+    import difflib  # only a mismatch needs it (difflib and heapq: ~2 ms of every replay start)
+
     diff = difflib.unified_diff(
         expected, actual, fromfile=str(golden_path), tofile="replay", lineterm="", n=1
     )
@@ -166,11 +167,14 @@ def _replay(args: argparse.Namespace) -> int:
                     )
                 )
             exporters[0].write(frame)
-        timeline[0].append(t.ts_ms)
-        timeline[1].append(t.changed_pct)
+        if args.plot:
+            timeline[0].append(t.ts_ms)
+            timeline[1].append(t.changed_pct)
 
+    # A plain replay needs nothing per frame beyond the pipeline: no call at all then.
+    wanted = trace is not None or args.export_frames or args.plot
     try:
-        pipeline.run(on_frame=on_frame)
+        pipeline.run(on_frame=on_frame if wanted else None)
     finally:
         if trace is not None:
             trace.close()

@@ -116,6 +116,10 @@ class ObjectTracker:
     ) -> TrackStep:
         """Advance one frame; return the live confirmed tracks and the ones that ended."""
         step = TrackStep()
+        if not self.tracks and not regions:
+            # Nothing tracked and nothing seen (a still scene): every step below would find
+            # nothing to match, end or start, and leave the state as it is.
+            return step
         if blind:
             step.tracks = [t for t in self.tracks if t.confirmed]
             return step

@@ -21,8 +21,9 @@ import itertools
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import cv2
 import numpy as np
@@ -55,6 +56,10 @@ _COUNT_SLACK_SHARE = 0.01
 """Header frame counts may overstate a little: B-frame delay, and containers without a
 frame count, for which FFmpeg estimates it from the duration. A shortfall beyond
 max(2 frames, 1 %) means frames were lost."""
+
+
+_NO_METADATA: Mapping[str, float] = MappingProxyType({})
+"""Files have no camera controls; one shared read-only mapping instead of a dict a frame."""
 
 
 def replay_ts_ms(index: int, fps: float) -> int:
@@ -96,12 +101,7 @@ class _ReplayBase(ABC):
 
     def _frame(self, index: int, plane: Plane, getter: Callable[[], Image]) -> Frame:
         return Frame(
-            index=index,
-            ts_ms=replay_ts_ms(index, self.fps),
-            plane=plane,
-            _image=getter,
-            metadata={},
-            source=self.clip_id,
+            index, replay_ts_ms(index, self.fps), plane, getter, _NO_METADATA, self.clip_id
         )
 
     def _image_frame(self, index: int, img: Image) -> Frame:
@@ -178,10 +178,14 @@ class VideoFileSource(_ReplayBase):
         # Decoding and the plane run one step ahead on a worker thread (sources/prefetch.py).
         ahead = Prefetcher(planes(), name=f"decode {self.clip_id}")
         pacer = Pacer() if self._cfg.realtime else None
+        fps, clip_id = self.fps, self.clip_id
         index = 0
         try:
             for decoded, plane in ahead:
-                frame = self._frame(index, plane, decoded.image)
+                # _frame inlined (positional, replay_ts_ms's formula): this runs every frame.
+                frame = Frame(
+                    index, round(index * 1000 / fps), plane, decoded.image, _NO_METADATA, clip_id
+                )
                 if pacer is not None:
                     pacer.wait(frame.ts_ms)
                 self.frames_read = index + 1

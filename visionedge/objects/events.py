@@ -77,6 +77,7 @@ class _Obj:
     frames: int = 0
     vote: LabelVote = field(default_factory=LabelVote)
     last_classified: int | None = None
+    last_classified_ts: int = 0
     best: _Best | None = None
     path: list[tuple[int, int]] = field(default_factory=list)
     path_stride: int = 1
@@ -135,6 +136,14 @@ class ObjectEvents:
         o = self._objs.get(object_id)
         return (o.vote.count, o.last_classified) if o else (0, None)
 
+    def settled_since(self, object_id: int, after: int) -> int | None:
+        """The stream time of the object's last classification when its label has settled
+        (:meth:`~visionedge.events.vote.LabelVote.settled` with ``after``), else None."""
+        o = self._objs.get(object_id)
+        if o is None or not o.vote.settled(after):
+            return None
+        return o.last_classified_ts
+
     @property
     def counts(self) -> dict[str, int]:
         """Objects that count and are in view, per label."""
@@ -168,6 +177,7 @@ class ObjectEvents:
             if c is not None:
                 o.vote.add(c)
                 o.last_classified = frame
+                o.last_classified_ts = ts_ms
             self._observe(o, t, c, ts_ms)
             if not o.counts and self._qualifies(o, t):
                 o.counts = True

@@ -77,7 +77,6 @@ class _Obj:
     frames: int = 0
     vote: LabelVote = field(default_factory=LabelVote)
     last_classified: int | None = None
-    last_classified_ts: int = 0
     best: _Best | None = None
     path: list[tuple[int, int]] = field(default_factory=list)
     path_stride: int = 1
@@ -96,6 +95,9 @@ class _Obj:
     travelled: bool = False
     tx: int = 0
     ty: int = 0
+    last_classified_ts: int = 0
+    """Stream time of the last classification (the settle rule's re-check clock); last of the
+    fields, so recorded states pickled before it keep the other fields in place."""
 
 
 class ObjectEvents:

@@ -15,12 +15,17 @@ its own process, best wall time of ``--repeat`` runs (CPU = user + system of the
   motion and object events, the default preset's classifier on what moved);
 - ``replay, demo preset``: the same with ``classifier.model = "demo"`` (one small model);
 - ``replay, no classifier``: the same with ``classifier.enabled = false``;
+- ``replay, settle off`` and ``replay, demo, settle off``: the default and the demo preset
+  with ``objects.settle_after = 0`` (every object classified every
+  ``classifier.every_n_frames`` up to ``classifier.max_per_event``, as before the settle
+  rule), so the rule's saving is measured in the same run;
 - ``replay, numpy gate`` (``--numpy``): the default replay with ``VISIONEDGE_GATE_NATIVE=off``
   (the gate's numpy/OpenCV path instead of its compiled core), to show what the core saves.
 
 Then (unless ``--no-stages``) ``bench/replay_stages.py`` breaks each clip's replay down per
 stage and frame (thread CPU µs: decode, plane, gate, BGR, classifier, objects, sinks,
-pipeline, loop), with the default config and with the demo preset.
+pipeline, loop; and the crops classified), with the default config and with the demo preset,
+each with the settle rule on (the default) and off.
 
 ``startup`` is the replay of the clip's first 10 frames (imports, model load, clip open),
 so ``loop`` = replay - startup is the per-clip work (against decode minus the decode of
@@ -140,14 +145,25 @@ def bench_clip(clip: Path, tmp: Path, repeat: int, numpy_gate: bool) -> float:
     gate_only.write_text("[classifier]\nenabled = false\n")
     demo = tmp / "demo.toml"
     demo.write_text('[classifier]\nmodel = "demo"\n')
+    off = tmp / "settle_off.toml"
+    off.write_text("[objects]\nsettle_after = 0\n")
+    demo_off = tmp / "demo_settle_off.toml"
+    demo_off.write_text('[classifier]\nmodel = "demo"\n[objects]\nsettle_after = 0\n')
     head = tmp / f"{clip.stem}_head.mp4"
     first_frames(clip, head, 10)
     rows = {
         "decode": timed([py, "-c", DECODE, str(clip)], repeat),
         "decode bgr": timed([py, "-c", DECODE_BGR, str(clip)], repeat),
         "replay": timed([py, "-m", "visionedge", "replay", str(clip), "--quiet"], repeat),
+        "replay, settle off": timed(
+            [py, "-m", "visionedge", "replay", str(clip), "--quiet", "--config", str(off)], repeat
+        ),
         "replay, demo preset": timed(
             [py, "-m", "visionedge", "replay", str(clip), "--quiet", "--config", str(demo)],
+            repeat,
+        ),
+        "replay, demo, settle off": timed(
+            [py, "-m", "visionedge", "replay", str(clip), "--quiet", "--config", str(demo_off)],
             repeat,
         ),
         "replay, no classifier": timed(
@@ -172,18 +188,21 @@ def bench_clip(clip: Path, tmp: Path, repeat: int, numpy_gate: bool) -> float:
     head_wall, head_cpu = timed([py, "-c", DECODE, str(head)], repeat)
     print(f"\n{clip.name}")
     print(
-        f"  {'process':24} {'wall s':>7} {'cpu s':>7} {'wall/decode':>11} {'cpu/decode':>10} "
+        f"  {'process':26} {'wall s':>7} {'cpu s':>7} {'wall/decode':>11} {'cpu/decode':>10} "
         f"{'loop wall/decode':>16} {'loop cpu/decode':>15}"
     )
     for name, (wall, cpu) in rows.items():
         loops = ""
         if name.startswith("replay"):
-            s_wall, s_cpu = rows["startup" + name.removeprefix("replay").replace(", numpy gate", "")]
+            # The settle rule and the numpy gate change nothing before the first frame.
+            variant = name.removeprefix("replay").replace(", numpy gate", "")
+            variant = variant.replace(", demo, settle off", ", demo preset").replace(", settle off", "")
+            s_wall, s_cpu = rows["startup" + variant]
             lw = (wall - s_wall) / max(base_wall - head_wall, 1e-9)
             lc = (cpu - s_cpu) / max(base_cpu - head_cpu, 1e-9)
             loops = f"{lw:16.2f} {lc:15.2f}"
         print(
-            f"  {name:24} {wall:7.2f} {cpu:7.2f} {wall / base_wall:11.2f} {cpu / base_cpu:10.2f} "
+            f"  {name:26} {wall:7.2f} {cpu:7.2f} {wall / base_wall:11.2f} {cpu / base_cpu:10.2f} "
             f"{loops}"
         )
     return rows["replay"][0] / base_wall
@@ -213,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         worst = max(bench_clip(clip, tmp, args.repeat, args.numpy) for clip in every)
         if not args.no_stages:
             stages = Path(__file__).with_name("replay_stages.py")
-            for config in (None, tmp / "demo.toml"):
+            for config in (None, tmp / "settle_off.toml", tmp / "demo.toml", tmp / "demo_settle_off.toml"):
                 print()
                 extra = ["--config", str(config)] if config is not None else []
                 subprocess.run(

@@ -84,14 +84,21 @@ class _TimedClassifier:
 
     def __init__(self, inner: Any, clock: Clock) -> None:
         self._inner = inner
-        self.classify = clock.wrap("classifier", inner.classify)
+        timed = clock.wrap("classifier", inner.classify)
+        self.calls = 0
+
+        def classify(*a: Any, **k: Any) -> Any:
+            self.calls += 1
+            return timed(*a, **k)
+
+        self.classify = classify
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
 
-def breakdown(clip: Path, config_path: Path | None) -> tuple[int, dict[str, int]]:
-    """Frames and thread CPU ns per stage for one replay of ``clip``."""
+def breakdown(clip: Path, config_path: Path | None) -> tuple[int, dict[str, int], int]:
+    """Frames, thread CPU ns per stage and classifier calls (crops) for one replay of ``clip``."""
     config = load_config(config_path)
     config = config.model_copy(
         update={"source": SourceConfig(kind="file", path=str(clip), fps=config.source.fps)}
@@ -139,7 +146,7 @@ def breakdown(clip: Path, config_path: Path | None) -> tuple[int, dict[str, int]
     total = time.thread_time_ns() - t0
     decoder.close()
     clock.ns["loop"] = total - sum(v for k, v in clock.ns.items() if k != "loop")
-    return n, dict(clock.ns)
+    return n, dict(clock.ns), classifier.calls if classifier is not None else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,11 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", type=Path, default=None)
     args = ap.parse_args(argv)
     print(f"thread CPU µs per frame ({args.config or 'default config'})")
-    print(f"  {'clip':28} {'frames':>6} " + " ".join(f"{s:>10}" for s in STAGES) + "      total")
+    print(f"  {'clip':28} {'frames':>6} {'crops':>6} " + " ".join(f"{s:>10}" for s in STAGES)
+          + "      total")
     for clip in args.clips:
-        n, ns = breakdown(clip, args.config)
+        n, ns, crops = breakdown(clip, args.config)
         row = " ".join(f"{ns.get(s, 0) / 1e3 / max(n, 1):10.1f}" for s in STAGES)
-        print(f"  {clip.name[:28]:28} {n:6d} {row} {sum(ns.values()) / 1e3 / max(n, 1):10.1f}")
+        print(f"  {clip.name[:28]:28} {n:6d} {crops:6d} {row} "
+              f"{sum(ns.values()) / 1e3 / max(n, 1):10.1f}")
     sys.stdout.flush()
     return 0
 

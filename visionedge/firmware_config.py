@@ -187,6 +187,8 @@ def _object_items(spec: FirmwareSpec) -> list[tuple[str, str]]:
         ("obj_stationary_max_ms", str(milli(o.stationary_max_s))),
         ("obj_max_objects", str(o.max_objects)),
         ("obj_classify_per_frame", str(o.classify_per_frame)),
+        ("obj_settle_after", str(o.settle_after)),
+        ("obj_recheck_ms", str(milli(o.recheck_s))),
         ("obj_min_travel_m", str(milli(o.min_travel))),
         ("obj_min_travel_pct_m", str(milli(o.min_travel_pct))),
         ("obj_path_points", str(o.path_points)),
@@ -410,6 +412,8 @@ def _render_objects(spec: FirmwareSpec) -> list[str]:
         f"  p.tracker.max_objects = {o.max_objects} < ve::kMaxObjects ? {o.max_objects} : ve::kMaxObjects;",
         f"  p.classify_per_frame = {o.classify_per_frame} < ve::kMaxClassifyPerFrame ? "
         f"{o.classify_per_frame} : ve::kMaxClassifyPerFrame;",
+        f"  p.settle_after = {items['obj_settle_after']};",
+        f"  p.recheck_ms = {items['obj_recheck_ms']};",
         f"  p.min_travel_m = {items['obj_min_travel_m']};",
         f"  p.min_travel_pct_m = {items['obj_min_travel_pct_m']};",
         f"  p.path_points = {o.path_points} < ve::kMaxPathPoints ? {o.path_points} : ve::kMaxPathPoints;",

@@ -252,6 +252,29 @@ class SeededClassifier:
         return Classification(frame.index, top, box)
 
 
+class SteadyClassifier(SeededClassifier):
+    """Like :class:`SeededClassifier`, but every object's top label is the same for blocks of
+    ``block`` frames (then the next label), so votes settle and re-checks disagree at block
+    ends: the settle rule's branches (objects.settle_after, objects.recheck_s)."""
+
+    def __init__(self, seed: int, block: int = 30) -> None:
+        super().__init__(seed)
+        self.block = block
+
+    def classify(self, frame: Any, box: Any) -> Any:
+        from visionedge.protocols import Classification, Prediction
+
+        key = (self.seed, frame.index, *(round(v * 10000) for v in (box.x0, box.y0, box.x1, box.y1)))
+        rng = np.random.default_rng(list(key))
+        first = (self.seed + frame.index // self.block) % len(LABELS)
+        scores = sorted((round(float(rng.uniform(0.3, 1.0)), 6) for _ in range(2)), reverse=True)
+        top = [Prediction(LABELS[first], first, scores[0])]
+        if rng.random() < 0.5:  # sometimes a runner-up
+            other = (first + 1) % len(LABELS)
+            top.append(Prediction(LABELS[other], other, scores[1]))
+        return Classification(frame.index, tuple(top), box)
+
+
 class _PlaneSource:
     """The planes of an export directory as a frame source (ids and times of its manifest)."""
 

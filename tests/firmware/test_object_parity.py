@@ -16,7 +16,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from fwkit import Runner, SeededClassifier, load_export, python_pipeline, runner_events
+from fwkit import (
+    Runner,
+    SeededClassifier,
+    SteadyClassifier,
+    load_export,
+    python_pipeline,
+    runner_events,
+)
 
 ZONES = """
 [[gate.zones]]
@@ -210,6 +217,21 @@ def test_host_label_vote_filters_and_zone_rules_equal_python(
     assert runner_events(host_runner, config, frames, tmp_path, cls) == expected
 
 
+SETTLING = LABELLED.replace("classify_per_frame = 2", "classify_per_frame = 2\nsettle_after = 2\nrecheck_s = 1.2")
+
+
+def test_host_settle_rule_equals_python(several: tuple[Path, list[str]], host_runner: Runner, tmp_path: Path) -> None:
+    """Objects whose votes settle are classified only at their re-checks, and a re-check that
+    disagrees (a new label block) unsettles them: the same picks and bytes in both ports."""
+    frames, _ = several
+    expected, cls = python_pipeline(SETTLING, frames, SteadyClassifier(seed=3))
+    _, unsettled = python_pipeline(SETTLING.replace("settle_after = 2", "settle_after = 0"), frames,
+                                   SteadyClassifier(seed=3))
+    picks = [line for line in cls if " #" in line]
+    assert 0 < len(picks) < len([line for line in unsettled if " #" in line]), "nothing settled"
+    assert runner_events(host_runner, SETTLING, frames, tmp_path, cls) == expected
+
+
 def test_runner_refuses_a_classification_the_stage_did_not_pick(
     several: tuple[Path, list[str]], host_runner: Runner, tmp_path: Path
 ) -> None:
@@ -239,3 +261,9 @@ def test_qemu_label_vote_equals_python(qemu_runner: Runner, several: tuple[Path,
     frames, _ = several
     expected, cls = python_pipeline(LABELLED, frames, SeededClassifier(seed=2))
     assert runner_events(qemu_runner, LABELLED, frames, tmp_path, cls) == expected
+
+
+def test_qemu_settle_rule_equals_python(qemu_runner: Runner, several: tuple[Path, list[str]], tmp_path: Path) -> None:
+    frames, _ = several
+    expected, cls = python_pipeline(SETTLING, frames, SteadyClassifier(seed=3))
+    assert runner_events(qemu_runner, SETTLING, frames, tmp_path, cls) == expected

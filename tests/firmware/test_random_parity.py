@@ -158,9 +158,10 @@ def test_random_sequences_qemu(qemu_runner: Runner, tmp_path: Path) -> None:
         assert_same_frames(cpp, python_gate_lines(config, frames))
 
 
-def random_objects(rng: np.random.Generator, zones: list[str]) -> str:
+def random_objects(rng: np.random.Generator, zones: list[str], extra: tuple[str, ...] = ()) -> str:
     """An [objects] section at the corners: tiny tables (max_objects), short paths, no travel
-    needed or a lot, immediate ids (min_hits 1), label and zone rules."""
+    needed or a lot, immediate ids (min_hits 1), label and zone rules; ``extra`` lines go
+    into the section too."""
     lines = [
         "[objects]",
         f"mode = \"{rng.choice(['object', 'both'])}\"",
@@ -175,6 +176,7 @@ def random_objects(rng: np.random.Generator, zones: list[str]) -> str:
         f"min_travel = {float(rng.choice([0.0, 0.25, 0.5, 2.0]))}",
         f"min_travel_pct = {float(rng.choice([0.0, 1.0, 5.0]))}",
         f"path_points = {int(rng.integers(2, 9))}",
+        *extra,
     ]
     if rng.random() < 0.3:
         lines.append('labels = ["person", "vehicle"]')
@@ -197,7 +199,10 @@ def _object_case(seed: int, tmp_path: Path) -> tuple[str, Path, bool]:
     zones = [line.split('"')[1] for line in config.splitlines() if line.startswith("name = ")]
     classify = bool(rng.random() < 0.5)
     config = config.replace("[gate]", "[classifier]\nenabled = " + ("true" if classify else "false") + "\n[gate]")
-    config += random_objects(rng, zones)
+    # The settle rule from an rng of its own, so the sequences drawn before it stay the same.
+    settle = np.random.default_rng(2000 + seed)
+    extra = (f"settle_after = {int(settle.integers(0, 4))}", f"recheck_s = {int(settle.integers(1, 12)) / 10}")
+    config += random_objects(rng, zones, extra)
     planes, meta = random_planes(rng, h, w, 72)
     frames = write_frames(tmp_path / f"frames{seed}", planes, clip_id=f"obj{seed}", metadata=meta)
     return config, frames, classify

@@ -102,6 +102,24 @@ class ObjectsConfig(_Model):
         "object that stopped before it was labelled (a parked car, a person standing) gets "
         "its label.",
     )
+    settle_after: int = Field(
+        3,
+        ge=0,
+        le=100000,
+        description="An object's label has settled once this many classifications in a row "
+        "agree (the same top label, or no label each time) and its vote says that label: it "
+        "is then classified only every recheck_s, so a busy scene costs little more than "
+        "its new objects (0: off, every object is classified every classifier.every_n_frames "
+        "up to classifier.max_per_event).",
+    )
+    recheck_s: float = Field(
+        2.0,
+        gt=0.0,
+        le=86400,
+        description="A settled object is classified again after this long (seconds of stream "
+        "time since its last classification), so a wrong early label can still change; a "
+        "re-check that disagrees unsettles it.",
+    )
     labels: list[str] = Field(
         default_factory=list,
         description="Only objects voted one of these labels count (empty: every object, "

@@ -95,6 +95,9 @@ class _Obj:
     travelled: bool = False
     tx: int = 0
     ty: int = 0
+    last_classified_ts: int = 0
+    """Stream time of the last classification (the settle rule's re-check clock); last of the
+    fields, so recorded states pickled before it keep the other fields in place."""
 
 
 class ObjectEvents:
@@ -135,6 +138,14 @@ class ObjectEvents:
         o = self._objs.get(object_id)
         return (o.vote.count, o.last_classified) if o else (0, None)
 
+    def settled_since(self, object_id: int, after: int) -> int | None:
+        """The stream time of the object's last classification when its label has settled
+        (:meth:`~visionedge.events.vote.LabelVote.settled` with ``after``), else None."""
+        o = self._objs.get(object_id)
+        if o is None or not o.vote.settled(after):
+            return None
+        return o.last_classified_ts
+
     @property
     def counts(self) -> dict[str, int]:
         """Objects that count and are in view, per label."""
@@ -168,6 +179,7 @@ class ObjectEvents:
             if c is not None:
                 o.vote.add(c)
                 o.last_classified = frame
+                o.last_classified_ts = ts_ms
             self._observe(o, t, c, ts_ms)
             if not o.counts and self._qualifies(o, t):
                 o.counts = True

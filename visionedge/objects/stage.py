@@ -8,6 +8,13 @@ when the config leaves the built-in default) seen on this frame are classified o
 ``classifier.every_n_frames`` frames and ``classifier.max_per_event`` times; then
 :class:`~visionedge.objects.events.ObjectEvents` makes the payloads.
 
+The settle rule (``objects.settle_after`` > 0): an object whose last ``settle_after``
+classifications agree (same top label, or no label each time) and whose vote says that label
+is *settled*: it is due again only ``objects.recheck_s`` of stream time after its last
+classification (a re-check), so a busy scene's classifier cost is its new objects plus one
+crop per object every few seconds. A re-check that disagrees breaks the streak: the object is
+classified at the usual cadence until it settles again.
+
 The idle sample (``objects.idle_sample_s`` > 0): on a frame the gate is closed, at most
 every ``idle_sample_s`` (so at once when it closes after a longer busy spell), the tracked
 objects not seen on that frame (stopped or hidden) with classifications left are classified
@@ -31,7 +38,7 @@ from visionedge.events.tracker import ModelInfo
 from visionedge.frame import Frame
 from visionedge.objects.crop import grow_to
 from visionedge.objects.events import ObjectEvents
-from visionedge.objects.geometry import box_to_px, px_to_box
+from visionedge.objects.geometry import box_to_px, milli, px_to_box
 from visionedge.objects.measures import clip_box
 from visionedge.objects.track import ObjectTracker, TrackState, TrackStep
 from visionedge.protocols import Box, Classification, Classifier, GateResult, ObjectOutput
@@ -170,11 +177,17 @@ class TrackingStage:
         if self.classifier is None or not cc.enabled or self._tracker is None:
             return {}
         w, h = self._tracker.width, self._tracker.height
+        settle = self.config.objects.settle_after
+        recheck_ms = milli(self.config.objects.recheck_s)
         due: list[tuple[int, int]] = []
         for t in step.tracks:
             count, last = events.classified(t.object_id)
             if count >= cc.max_per_event:
                 continue
+            if settle > 0:
+                since = events.settled_since(t.object_id, settle)
+                if since is not None and frame.ts_ms - since < recheck_ms:
+                    continue
             if idle:
                 # Stopped or hidden objects, where they were last seen (inside the frame).
                 b = t.box

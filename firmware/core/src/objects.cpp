@@ -49,6 +49,7 @@ Status ObjectStage::configure(const ObjectParams& params, const EventParams& eve
       (events.label_count > 0 && events.labels == nullptr) || (!events.deterministic_ids && rng == nullptr) ||
       (events.classify && (events.model_name == nullptr || events.model_sha256 == nullptr)) ||
       params.path_points < 2 || params.path_points > kMaxPathPoints || params.classify_per_frame < 0 ||
+      params.settle_after < 0 || params.recheck_ms <= 0 ||
       (events.classify && params.classify_per_frame > kMaxClassifyPerFrame) || params.min_travel_m < 0 ||
       params.min_travel_pct_m < 0 || params.label_count < 0 || (params.label_count > 0 && params.labels == nullptr) ||
       params.filter_count < 0 || (params.filter_count > 0 && params.filters == nullptr) ||
@@ -110,6 +111,10 @@ int ObjectStage::due(int every_n_frames, int max_per_event, ObjectPick* out, int
     const bool known = o.active && o.id == t.id;
     const int count = known ? o.vote.count : 0;
     if (count >= max_per_event) continue;
+    if (known && o.has_classified && settled(o) &&
+        static_cast<int64_t>(ts_) - static_cast<int64_t>(o.last_classified_ts) < p_.recheck_ms) {
+      continue;  // settled: only a re-check, recheck_ms after the last classification
+    }
     if (known && o.has_classified && static_cast<int64_t>(frame_) - o.last_classified < every_n_frames) continue;
     cand[n++] = Cand{count, t.id, t.box};
   }
@@ -188,6 +193,15 @@ bool ObjectStage::label(const ObjState& o, int* idx, double* score) const {
   *idx = bi;
   *score = o.vote.sums[bi] / o.vote.count;
   return true;
+}
+
+bool ObjectStage::settled(const ObjState& o) const {
+  // LabelVote.settled: the streak is long enough and the vote says the streak's label.
+  if (p_.settle_after <= 0 || o.vote.streak < p_.settle_after) return false;
+  int idx = -1;
+  double score = 0.0;
+  if (!label(o, &idx, &score)) idx = -1;
+  return idx == o.vote.streak_label;
 }
 
 bool ObjectStage::label_in(int idx, const char* const* names, int n) const {
@@ -319,6 +333,13 @@ Status ObjectStage::observe_and_emit(int slot, Track& t, EventSink& sink) {
   ObjState& o = state_for(slot, t);
   const Pending* c = pending_for(t.id);
   if (c != nullptr) {
+    const int top = c->count > 0 ? c->top[0].label : -1;
+    if (o.vote.streak > 0 && top == o.vote.streak_label) {
+      ++o.vote.streak;
+    } else {
+      o.vote.streak_label = top;
+      o.vote.streak = 1;
+    }
     ++o.vote.count;
     for (int i = 0; i < c->count; ++i) {
       o.vote.sums[c->top[i].label] += c->top[i].score;
@@ -326,6 +347,7 @@ Status ObjectStage::observe_and_emit(int slot, Track& t, EventSink& sink) {
     }
     o.has_classified = true;
     o.last_classified = frame_;
+    o.last_classified_ts = ts_;
   }
   observe(o, t, c);
   if (!o.counts && qualifies(o)) {

@@ -68,6 +68,11 @@ struct ObjectParams {
   ObjectMode mode = kDefaultObjectMode;
   TrackerParams tracker;
   int classify_per_frame = 1;
+  // The settle rule (stage.py _classify, spec §7 E0): an object whose last `settle_after`
+  // classifications had the same top label (or none each time), which its vote also says,
+  // is classified again only `recheck_ms` of stream time after its last one (0: rule off).
+  int settle_after = 3;
+  int64_t recheck_ms = 2000;  // milli(objects.recheck_s)
   int64_t min_travel_m = 500;       // milli(min_travel)
   int64_t min_travel_pct_m = 5000;  // milli(min_travel_pct)
   int path_points = 16;
@@ -117,6 +122,8 @@ class ObjectStage {
     int count = 0;
     double sums[kMaxLabels] = {};
     bool seen[kMaxLabels] = {};
+    int streak_label = -1;  // top label of the latest classification (-1: it had none)
+    int streak = 0;         // classifications in a row, up to the latest, with that top
   };
   struct ObjState {
     bool active = false;
@@ -127,6 +134,7 @@ class ObjectStage {
     Vote vote;
     bool has_classified = false;
     uint32_t last_classified = 0;
+    uint32_t last_classified_ts = 0;
     bool has_best = false;
     int best_whole = 0;
     int64_t best_key = 0;
@@ -160,6 +168,7 @@ class ObjectStage {
   ObjState& state_for(int slot, const Track& t);
   const Pending* pending_for(uint32_t id) const;
   bool label(const ObjState& o, int* idx, double* score) const;
+  bool settled(const ObjState& o) const;
   bool label_in(int idx, const char* const* names, int n) const;
   bool qualifies(const ObjState& o) const;
   void observe(ObjState& o, const Track& t, const Pending* c);

@@ -158,6 +158,26 @@ class TrackingStage:
         out.counts += [(c.label, c.count) for c in counts]
         return out
 
+    def is_idle_on(self, frame: Frame) -> bool:
+        """Whether :meth:`on_frame` on a closed-gate ``frame`` would change nothing.
+
+        True when nothing is tracked (not even a tentative object), no object ended on the
+        previous frame (its view is still to be dropped), ``frame`` comes from the source and
+        plane size seen before, and no idle sample is due (the pipeline's still-frame path,
+        visionedge/pipeline/still.py).
+        """
+        tracker = self._tracker
+        if tracker is None or tracker.tracks or self._ended or self._source != frame.source:
+            return False
+        every = self.config.objects.idle_sample_s
+        if every > 0:
+            # The rule of _idle_due: a due sample moves its clock.
+            last = self._idle_ts
+            if last is None or frame.ts_ms - last >= round(every * 1000):
+                return False
+        h, w = frame.plane.shape[:2]
+        return w == tracker.width and h == tracker.height
+
     def _idle_due(self, frame: Frame, result: GateResult, blind: bool) -> bool:
         """Whether this frame is an idle sample (see the module doc)."""
         every = self.config.objects.idle_sample_s

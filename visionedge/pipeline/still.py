@@ -46,14 +46,4 @@ def object_stage_idle(stage: ObjectStage, frame: Frame) -> bool:
     """
     if type(stage) is not TrackingStage:
         return False
-    tracker = stage.tracker
-    if tracker is None or tracker.tracks or stage._ended or stage._source != frame.source:
-        return False
-    every = stage.config.objects.idle_sample_s
-    if every > 0:
-        # The stage's own rule (TrackingStage._idle_due): a due sample moves its clock.
-        last = stage._idle_ts
-        if last is None or frame.ts_ms - last >= round(every * 1000):
-            return False
-    h, w = frame.plane.shape[:2]
-    return w == tracker.width and h == tracker.height
+    return stage.is_idle_on(frame)

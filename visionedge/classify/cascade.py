@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from visionedge.classify.card import Card, Stage
 from visionedge.classify.classifier import TfliteClassifier
-from visionedge.classify.loader import load_tflite
+from visionedge.classify.loader import load_single
 from visionedge.classify.presets import Resolved, resolve_model
 from visionedge.classify.settings import apply_card
 from visionedge.config import ClassifierConfig
@@ -118,8 +118,10 @@ class CascadeClassifier:
             if stage.veto < 1.0:
                 nxt_scores, _ = answer(k + 1)
                 nxt = self._steps[k + 1].classifier
+                # Ignored labels (a head's "background") are no other label.
                 others = float(np.sum(
-                    [v for lab, v in zip(nxt.labels, nxt_scores, strict=True) if lab != stage.claims]
+                    [v for lab, v in zip(nxt.labels, nxt_scores, strict=True)
+                     if lab != stage.claims and lab not in nxt._ignore]
                 ))
                 if others >= stage.veto:
                     continue
@@ -197,7 +199,7 @@ def load_cascade(
         # Two stages of one preset with the same settings (whole crop, then its tiles) share
         # one interpreter: the model is loaded and counted once.
         key = stage_cfg.model_dump_json()
-        clf = loaded.get(key) or load_tflite(stage_cfg, resolved)
+        clf = loaded.get(key) or load_single(stage_cfg, resolved)
         loaded[key] = clf
         if stage.claims and stage.claims not in clf.labels:
             raise CardError(

@@ -3,11 +3,12 @@
 A learned head (:mod:`visionedge.classify.head`) reads the pooled features a pretrained
 backbone computes before its own classifier layer (MobileNet v1's 768 average-pooled
 values, ``MobilenetV1/Logits/AvgPool_1a/AvgPool``). Rather than ship a second copy of the
-backbone cut at that layer (2.5 MB more), the model's one subgraph output index is set, in
-the bytes handed to the interpreter, to that tensor. The operators are untouched (the
-classifier layer still runs, ~0.3 % of the multiply-adds) and the arena planner keeps an
-output alive, so the features are read with the ordinary ``get_tensor`` of the output on
-every runtime, computed by the same builtin kernels (identical across runtimes). The file on
+backbone cut at that layer (2.5 MB more), that tensor is made a model output, in the bytes
+handed to the interpreter, before the model's own output. The operators are untouched and
+the arena planner keeps outputs alive, so one run gives both the features and the
+backbone's own scores (a cascade's ImageNet stage reads those instead of running the same
+model again), read with the ordinary ``get_tensor`` on every runtime and computed by the
+same builtin kernels (identical across runtimes). The file on
 disk and its sha256 stay the upstream ones, as with :mod:`visionedge.classify.repair`.
 """
 
@@ -38,9 +39,13 @@ def tensor_names(content: bytes) -> list[str]:
 
 
 def cut_at(content: bytes, tensor: str, origin: str) -> bytes:
-    """``content`` with its single output replaced by the tensor named ``tensor``.
+    """``content`` with two outputs: the tensor named ``tensor`` first, the model's own
+    output second (one run gives the embedding and the backbone's own scores).
 
-    Raises ModelError when the model has not exactly one output or no tensor of that name.
+    FlatBuffer offsets to vectors point forward, so a new two-entry outputs vector is appended
+    after the last byte (4-byte aligned) and the subgraph's ``outputs`` field pointed at it;
+    nothing else moves. Raises ModelError when the model has not exactly one output or no
+    tensor of that name.
     """
     names = tensor_names(content)
     if tensor not in names:
@@ -53,6 +58,11 @@ def cut_at(content: bytes, tensor: str, origin: str) -> bytes:
     start, count = subgraph._vector(_SUBGRAPH_OUTPUTS)
     if count != 1:
         raise ModelError(f"{origin}: the model has {count} outputs; a backbone has exactly one")
+    own = struct.unpack_from("<i", content, start)[0]
+    field = subgraph._field(_SUBGRAPH_OUTPUTS)
     out = bytearray(content)
-    struct.pack_into("<i", out, start, index)
+    out += b"\0" * (-len(out) % 4)
+    vector = len(out)
+    out += struct.pack("<Iii", 2, index, own)
+    struct.pack_into("<I", out, field, vector - field)
     return bytes(out)

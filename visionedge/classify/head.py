@@ -192,6 +192,18 @@ class HeadClassifier(TfliteClassifier):
         probs = self.head.probabilities(self.embedding(tensor))
         return probs.astype(np.float32)
 
+    def run_both(
+        self, tensor: npt.NDArray[np.generic]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """One backbone run: the head's probabilities and the backbone's own scores
+        (dequantized and clipped to [0, 1] as :class:`TfliteClassifier` reads them)."""
+        head = self._run(tensor)
+        spec = self._model.second
+        assert spec is not None
+        raw = self._interp.get_tensor(spec.index)
+        own = np.clip(dequantize(raw, spec.scale, spec.zero_point, spec.quantized), 0.0, 1.0)
+        return head, own.astype(np.float32)
+
     def _user_scores_of(
         self, scores: npt.NDArray[np.float32]
     ) -> tuple[npt.NDArray[np.float32], Prediction | None]:

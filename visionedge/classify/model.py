@@ -84,6 +84,8 @@ class LoadedModel:
     interpreter: Interpreter
     input: TensorSpec
     output: TensorSpec
+    second: TensorSpec | None = None
+    """An embedding model's second output: the backbone's own scores (:mod:`.embedding`)."""
 
     @property
     def height(self) -> int:
@@ -306,7 +308,7 @@ def _inspect(
         raise ModelError(
             f"{origin}: the model has {len(inputs)} inputs; an image classifier has exactly one"
         )
-    if len(outputs) != 1:
+    if len(outputs) != 1 and not (kind == "embedding" and len(outputs) == 2):
         raise ModelError(
             f"{origin}: the model has {len(outputs)} outputs; an image classifier has exactly "
             "one score vector (detection models are not supported)"
@@ -422,6 +424,10 @@ def open_model(
             f"{where}: the model loads but fails to run on the {backend} runtime ({reason}); "
             "export it again with TFLite builtin operators"
         ) from None
+    second = None
+    if kind == "embedding" and len(interp.get_output_details()) == 2:
+        second = _spec(interp.get_output_details()[1], "output", where)
+        _check_quant(second, "output", where)
     return LoadedModel(
         path=Path(origin),
         content=original,
@@ -430,4 +436,5 @@ def open_model(
         interpreter=interp,
         input=inp,
         output=out,
+        second=second,
     )

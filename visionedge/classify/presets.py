@@ -108,9 +108,17 @@ def describe(name: str) -> dict[str, object]:
     measured = preset.get("measured", {})
     ms = measured.get("ms_per_crop") if isinstance(measured, dict) else None
     if card.kind == "cascade":
-        # A preset used by two stages (whole crop, then tiles) is one model: count it once.
+        # A preset used by two stages (whole crop, then tiles) is one model: count it once;
+        # so is a head's backbone that is also a stage.
         stages = [describe(name) for name in dict.fromkeys(s.preset for s in card.stages)]
-        size = sum(int(str(s["bytes"])) for s in stages)
+        files: dict[str, int] = {}
+        for name_ in dict.fromkeys(s.preset for s in card.stages):
+            stage_card = read_card(PRESETS_DIR / name_ / "card.json")
+            files[name_] = int(stage_card.raw.get("bytes", 0))
+            base = str(stage_card.preset.get("backbone", ""))
+            if stage_card.kind == "head" and base:
+                files[base] = int(read_card(PRESETS_DIR / base / "card.json").raw.get("bytes", 0))
+        size = sum(files.values())
         inputs = " + ".join(str(s["input"]) for s in stages)
         labels: list[str] = []
         for s in stages:

@@ -119,7 +119,7 @@ def describe(name: str) -> dict[str, object]:
             if stage_card.kind == "head" and base:
                 files[base] = int(read_card(PRESETS_DIR / base / "card.json").raw.get("bytes", 0))
         size = sum(files.values())
-        inputs = " + ".join(str(s["input"]) for s in stages)
+        inputs = " + ".join(dict.fromkeys(str(s["input"]) for s in stages))
         labels: list[str] = []
         for s in stages:
             labels += [x for x in str(s["labels"]).split(", ") if x not in labels]

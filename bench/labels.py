@@ -292,11 +292,17 @@ def clip_events(
 
 
 def preset_facts(name: str) -> tuple[int, int | None]:
-    """(model bytes, MCU arena bytes or None) from the preset's card(s)."""
-    card = json.loads((PRESETS_DIR / name / "card.json").read_text())
+    """(model bytes, MCU arena bytes or None) from the preset's card(s); ``name`` may also be
+    a model or head file with its card beside it. A head counts its backbone too."""
+    path = Path(name)
+    card_path = path.with_name("card.json") if path.suffix in (".json", ".tflite") else (
+        PRESETS_DIR / name / "card.json")
+    card = json.loads(card_path.read_text())
     stages = card.get("preset", {}).get("stages")
     if stages:
         return sum(preset_facts(name)[0] for name in dict.fromkeys(s["preset"] for s in stages)), None
+    if card.get("preset", {}).get("kind") == "head":
+        return int(card["bytes"]) + preset_facts(card["preset"]["backbone"])[0], None
     arena = card.get("preset", {}).get("mcu", {}).get("arena_bytes") or card.get("tflm", {}).get("arena_bytes")
     return int(card["bytes"]), arena
 
@@ -304,7 +310,8 @@ def preset_facts(name: str) -> tuple[int, int | None]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", help="real data folder (default: ../realdata or ../shared/data)")
-    ap.add_argument("--presets", help="comma-separated presets (default: all but demo)")
+    ap.add_argument("--presets", help="comma-separated presets or model/head files with their "
+                    "card beside them (default: all presets but demo)")
     ap.add_argument("--stride", type=int, default=1, help="use every Nth gate crop")
     ap.add_argument("--all-clips", action="store_true",
                     help="events on the train clips too (fair for pretrained presets, which "

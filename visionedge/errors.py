@@ -17,6 +17,8 @@ that escapes is a bug and exits with status 1.
     │   ├── LabelsError                  5   labels file missing, or count != model outputs
     │   ├── PresetError                 15   ``classifier.model`` names no shipped preset
     │   ├── CardError                   16   a model card unreadable or contradicting its model
+    │   ├── HeadError                   17   a learned head file (head.json) unreadable, malformed,
+    │   │                                    or made for another backbone
     │   └── BackendError                 5   no TFLite runtime installed / requested one absent
     ├── SinkError                        6   an output could not be written
     │   ├── BrokerError                  6   MQTT broker unreachable, refused, bad credentials/TLS
@@ -28,7 +30,7 @@ that escapes is a bug and exits with status 1.
     ├── FirmwareError                   10   firmware config generation / host build problems
     ├── RecordingError                  11   the recording folder is unwritable, or full below its floor
     ├── RecordingFormatError            12   not a recording, truncated, damaged, or not replayable exactly
-    │   └── RecordingVersionError       17   made by a newer visionedge (a format version this one
+    │   └── RecordingVersionError       18   made by a newer visionedge (a format version this one
     │                                        does not know yet: upgrade to replay it)
     ├── MissingExtraError               13   an optional feature's package is not installed
     │                                        (e.g. plots: pip install 'visionedge[plot]')
@@ -41,7 +43,7 @@ that escapes is a bug and exits with status 1.
 
 Messages have URL passwords masked (:func:`visionedge.redact.redact_urls`).
 Exit status 2 is argparse's usage error. Distinct statuses let systemd's
-``RestartPreventExitStatus=`` stop restarting on errors a restart cannot fix (3, 5, 15, 16).
+``RestartPreventExitStatus=`` stop restarting on errors a restart cannot fix (3, 5, 15, 16, 17).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ __all__ = [
     "DatasetSizeError",
     "FirmwareError",
     "FrameError",
+    "HeadError",
     "LabelsError",
     "ManifestError",
     "MissingExtraError",
@@ -143,6 +146,14 @@ class CardError(ModelError):
     exit_code = 16
 
 
+class HeadError(ModelError):
+    """A learned head (``head.json`` of ``visionedge model train-head``) is unreadable, not
+    finite, has arrays of the wrong shape, or names a backbone (preset, sha256, tensor) other
+    than the one installed: its weights would give plausible but wrong labels."""
+
+    exit_code = 17
+
+
 class BackendError(ModelError):
     """No TFLite runtime is installed, or the configured backend is not available."""
 
@@ -210,7 +221,7 @@ class RecordingVersionError(RecordingFormatError):
     Its own status, so a script can tell "upgrade visionedge" from "this recording is damaged".
     """
 
-    exit_code = 17
+    exit_code = 18
 
 
 class MissingExtraError(VisionEdgeError):

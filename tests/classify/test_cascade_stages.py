@@ -43,8 +43,9 @@ def _presets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: dict[str, A
 
 
 def _generalist(clf: object) -> TfliteClassifier:
+    """The cascade's ImageNet stage (the last one, or the one before a learned head)."""
     assert isinstance(clf, CascadeClassifier)
-    last = clf.stages[-1]
+    last = next(s for s in reversed(clf.stages) if s.name == "mobilenet_v1_075")
     assert isinstance(last, TfliteClassifier)
     return last
 
@@ -104,8 +105,16 @@ def test_the_default_preset_is_what_its_card_says() -> None:
     clf = load_classifier(ClassifierConfig())
     card = read_card(presets_mod.PRESETS_DIR / presets_mod.DEFAULT_PRESET / "card.json")
     gen = _generalist(clf)
-    assert gen._cfg.threshold == card.stages[-1].settings["threshold"] == 0.25
-    assert gen._cfg.thresholds == card.stages[-1].settings["thresholds"] == {"animal": 0.1}
+    imagenet = [s for s in card.stages if s.preset == "mobilenet_v1_075"]
+    assert [(s.claims, s.min_score) for s in imagenet] == [("animal", 0.15), ("vehicle", 0.25)]
+    assert gen._cfg.threshold == imagenet[0].settings["threshold"] == 0.25
+    assert gen._cfg.thresholds == imagenet[0].settings["thresholds"] == {"animal": 0.1}
+    # Both ImageNet stages are one interpreter, and the head's backbone run answers it.
+    assert isinstance(clf, CascadeClassifier)
+    assert clf.stages[2] is clf.stages[3] is gen
+    head = clf.stages[-1]
+    assert card.stages[-1].preset == "pva_head" and head._cfg.threshold == 0.25
+    assert id(gen) in clf._shared and clf._shared[id(gen)] == (head, gen)
     assert clf.min_agree == card.min_agree == 2
     assert gen.label_map is not None
     for name in ("dugong", "nematode", "great white shark", "warplane", "airliner"):
@@ -238,4 +247,6 @@ def test_model_list_counts_a_model_two_stages_share_once() -> None:
 
     row = describe(presets_mod.DEFAULT_PRESET)
     sizes = sum(int(str(describe(p)["bytes"])) for p in ("person_detect", "mobilenet_v1_075"))
-    assert row["bytes"] == sizes <= 5 * 1024 * 1024
+    head = (presets_mod.PRESETS_DIR / "pva_head" / "head.json").stat().st_size
+    # the head's backbone is the ImageNet stage's model: counted once
+    assert row["bytes"] == sizes + head <= 5 * 1024 * 1024

@@ -32,7 +32,7 @@ IMAGES = Path(__file__).parent / "images"
 BACKENDS = installed_backends()
 UPSTREAM = ["person_detect", "mobilenet_v1_075", "deeplab_pascal"]
 """Presets copied unchanged from an upstream repository (tiny_pva is trained here)."""
-SINGLE = [*UPSTREAM, "tiny_pva", "tiny_pva_gray", "demo"]
+SINGLE = [*UPSTREAM, "tiny_pva", "tiny_pva_gray", "demo", "pva_head"]
 RUNTIME_IMAGES = ["grace_hopper.jpg", "cat.jpg", "traffic.jpg"]
 
 

@@ -3,7 +3,7 @@
 Version 2 declares the object stage's state in ``state.pkl``; version 1 recordings (both the
 early ones, before the config had an ``objects`` section and the state an ``objects`` field,
 and the later ones, which carried it undeclared) still replay to the live bytes; a newer
-version is refused with its own status (17), a damaged one with 12.
+version is refused with its own status (18), a damaged one with 12.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def test_a_newer_version_is_refused_with_its_own_status(copy_rec: Callable[[int]
     rec = copy_rec(0)
     _set_manifest(rec, version=FORMAT_VERSION + 1)
     r = visionedge("replay", str(rec))
-    assert r.code == RecordingVersionError.exit_code == 17 and r.out == ""
+    assert r.code == RecordingVersionError.exit_code == 18 and r.out == ""
     one_error_line(r.err, f"{rec}: recording format version 3 is newer than this visionedge")
     assert "upgrade visionedge" in r.err
 

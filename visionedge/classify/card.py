@@ -29,8 +29,9 @@ __all__ = [
 ]
 
 CARD_FORMAT = "visionedge-model-card/1"
-KINDS = ("classifier", "segmenter", "cascade")
-"""classifier: one score vector; segmenter: a class id per pixel; cascade: two presets."""
+KINDS = ("classifier", "segmenter", "cascade", "head")
+"""classifier: one score vector; segmenter: a class id per pixel; cascade: two presets;
+head: a trained head (``head.json``) over a backbone preset's embedding."""
 
 SETTINGS = ("input_range", "ignore", "threshold", "thresholds", "margin", "label_map", "output")
 """Classifier settings a card's ``preset`` section may give (config keys override them)."""

@@ -13,6 +13,9 @@ counts (:meth:`TfliteClassifier.tiled_user_scores`); override its preset's setti
 (``exclude``). The default preset: ``person_detect`` on the crop (0.8, no veto), then on its
 quarters (0.8, veto 0.3), then the ImageNet model at 0.25 without the animals no camera on
 land sees; every number chosen on the real train clips (docs/classify.md).
+
+A stage may be a learned head (:mod:`.head`) over the same backbone as another stage (the
+ImageNet model): one backbone run per crop then answers both (:func:`_shared_runs`).
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ import numpy.typing as npt
 
 from visionedge.classify.card import Card, Stage
 from visionedge.classify.classifier import TfliteClassifier
-from visionedge.classify.loader import load_tflite
+from visionedge.classify.head import HeadClassifier
+from visionedge.classify.loader import load_single
 from visionedge.classify.presets import Resolved, resolve_model
 from visionedge.classify.settings import apply_card
 from visionedge.config import ClassifierConfig
@@ -71,6 +75,7 @@ class CascadeClassifier:
         """Smallest crop side for a tracked object (the card's ``objects.min_crop_px``)."""
         self.object_classify_per_frame = card.object_classify_per_frame
         """Objects classified per frame the card asks (``objects.classify_per_frame``; 0: none)."""
+        self._shared = _shared_runs(steps)
 
     reports_raw_labels = True
 
@@ -92,17 +97,27 @@ class CascadeClassifier:
     ) -> Classification:
         """Classify a still BGR image (or the ``box`` region of it)."""
         t0 = time.perf_counter_ns()
-        answers: dict[int, tuple[npt.NDArray[np.float32], Prediction | None]] = {}
+        Answer = tuple[npt.NDArray[np.float32], Prediction | None]
+        answers: dict[tuple[int, int], Answer] = {}
 
-        def answer(k: int) -> tuple[npt.NDArray[np.float32], Prediction | None]:
-            # Each stage runs at most once per crop, and only when its answer is needed.
-            if k not in answers:
-                step = self._steps[k]
-                if step.stage.tiles > 1:
-                    answers[k] = step.classifier.tiled_user_scores(image, box, step.stage.tiles)
+        def answer(k: int) -> Answer:
+            # Each model runs at most once per crop (stages of one interpreter and tiling
+            # share an answer), and only when its answer is needed.
+            step = self._steps[k]
+            key = (id(step.classifier), step.stage.tiles)
+            if key not in answers:
+                pair = self._shared.get(id(step.classifier)) if step.stage.tiles == 1 else None
+                if pair is not None:
+                    # A head and its backbone's own stage: one run answers both.
+                    head, member = pair
+                    head_scores, own = head.run_both(head.input_tensor(image, box))
+                    answers[(id(head), 1)] = head._user_scores_of(head_scores)
+                    answers[(id(member), 1)] = member._user_scores_of(own)
+                elif step.stage.tiles > 1:
+                    answers[key] = step.classifier.tiled_user_scores(image, box, step.stage.tiles)
                 else:
-                    answers[k] = step.classifier.user_scores(image, box)
-            return answers[k]
+                    answers[key] = step.classifier.user_scores(image, box)
+            return answers[key]
 
         top: tuple[Prediction, ...] = ()
         raw: Prediction | None = None
@@ -118,8 +133,10 @@ class CascadeClassifier:
             if stage.veto < 1.0:
                 nxt_scores, _ = answer(k + 1)
                 nxt = self._steps[k + 1].classifier
+                # Ignored labels (a head's "background") are no other label.
                 others = float(np.sum(
-                    [v for lab, v in zip(nxt.labels, nxt_scores, strict=True) if lab != stage.claims]
+                    [v for lab, v in zip(nxt.labels, nxt_scores, strict=True)
+                     if lab != stage.claims and lab not in nxt._ignore]
                 ))
                 if others >= stage.veto:
                     continue
@@ -139,6 +156,24 @@ class CascadeClassifier:
     def classify(self, frame: Frame, box: Box | None) -> Classification:
         """Classify what moved: ``box`` of the frame's full-resolution image."""
         return self.classify_image(frame.image(), box, frame_index=frame.index)
+
+
+def _shared_runs(steps: list[_Step]) -> dict[int, tuple[HeadClassifier, TfliteClassifier]]:
+    """Stages one backbone run answers: a head stage and a stage of the head's own backbone
+    model cut the same crop the same way (same file, margin and resize), so the head's run
+    gives that stage's scores too (:meth:`HeadClassifier.run_both`). id -> (head, member)."""
+    out: dict[int, tuple[HeadClassifier, TfliteClassifier]] = {}
+    for h in steps:
+        head = h.classifier
+        if not isinstance(head, HeadClassifier) or h.stage.tiles != 1 or head._model.second is None:
+            continue
+        for s in steps:
+            clf = s.classifier
+            if (clf is not head and not isinstance(clf, HeadClassifier) and s.stage.tiles == 1
+                    and clf.sha256 == head._model.sha256 and clf._cfg.margin == head._cfg.margin
+                    and clf.exact_resize == head.exact_resize):
+                out[id(head)] = out[id(clf)] = (head, clf)
+    return out
 
 
 def _without(
@@ -197,7 +232,7 @@ def load_cascade(
         # Two stages of one preset with the same settings (whole crop, then its tiles) share
         # one interpreter: the model is loaded and counted once.
         key = stage_cfg.model_dump_json()
-        clf = loaded.get(key) or load_tflite(stage_cfg, resolved)
+        clf = loaded.get(key) or load_single(stage_cfg, resolved)
         loaded[key] = clf
         if stage.claims and stage.claims not in clf.labels:
             raise CardError(

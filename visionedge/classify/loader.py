@@ -3,7 +3,7 @@
 :func:`load_classifier` does every check at load time (backend, model file, input/output
 spec, labels, card, normalisation, config labels), so a daemon that got a classifier back
 will not fail on its first motion. It dispatches on the card's kind: a classifier or
-segmenter (:func:`load_tflite`), or a cascade of presets (:mod:`.cascade`).
+segmenter (:func:`load_tflite`), a learned head (:mod:`.head`), or a cascade of presets (:mod:`.cascade`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from visionedge.errors import CardError, ConfigError, ModelError
 if TYPE_CHECKING:
     from visionedge.classify.cascade import CascadeClassifier
 
-__all__ = ["load_classifier", "load_tflite"]
+__all__ = ["load_classifier", "load_single", "load_tflite"]
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,8 @@ def load_classifier(
 ) -> TfliteClassifier | CascadeClassifier:
     """Load and check the configured model (a preset name, a path, or empty: the default).
 
-    Dispatches on the card's kind: classifier, segmenter or cascade (both also
-    :class:`TfliteClassifier`). Raises ModelError (PresetError, CardError, LabelsError,
+    Dispatches on the card's kind: classifier, segmenter, head or cascade (all but the
+    cascade are :class:`TfliteClassifier`). Raises ModelError (PresetError, CardError, LabelsError,
     BackendError) at load time.
     """
     resolved = resolve_model(cfg.model, default=default_preset)
@@ -91,6 +91,24 @@ def load_classifier(
         from visionedge.classify.cascade import load_cascade
 
         return load_cascade(cfg, card, resolved.name, input_range_override=input_range_override)
+    return load_single(cfg, resolved, input_range_override=input_range_override)
+
+
+def load_single(
+    cfg: ClassifierConfig,
+    resolved: Resolved,
+    *,
+    input_range_override: tuple[float, float] | None = None,
+) -> TfliteClassifier:
+    """One model (not a cascade): a learned head over a backbone, or a TFLite model."""
+    if resolved.card is not None and resolved.card.kind == "head":
+        if input_range_override is not None:
+            raise CardError(
+                f"{resolved.card.path}: a head reads its backbone's input range; drop --input-range"
+            )
+        from visionedge.classify.head import load_head
+
+        return load_head(cfg, resolved)
     return load_tflite(cfg, resolved, input_range_override=input_range_override)
 
 

@@ -84,6 +84,8 @@ class LoadedModel:
     interpreter: Interpreter
     input: TensorSpec
     output: TensorSpec
+    second: TensorSpec | None = None
+    """An embedding model's second output: the backbone's own scores (:mod:`.embedding`)."""
 
     @property
     def height(self) -> int:
@@ -306,7 +308,7 @@ def _inspect(
         raise ModelError(
             f"{origin}: the model has {len(inputs)} inputs; an image classifier has exactly one"
         )
-    if len(outputs) != 1:
+    if len(outputs) != 1 and not (kind == "embedding" and len(outputs) == 2):
         raise ModelError(
             f"{origin}: the model has {len(outputs)} outputs; an image classifier has exactly "
             "one score vector (detection models are not supported)"
@@ -332,6 +334,15 @@ def _inspect(
     if kind == "segmenter":
         _inspect_segmenter_output(out, origin)
         return inp, out
+    if kind == "embedding":
+        # A backbone cut at its pooled features: [1, 1, 1, N] or [1, N], one vector.
+        if int(np.prod(out.shape)) != out.shape[-1] or out.shape[-1] < 1:
+            raise ModelError(
+                f"{origin}: the embedding tensor has shape {list(out.shape)}, not one feature "
+                "vector; cut the backbone at its pooling layer"
+            )
+        _check_quant(out, "embedding", origin)
+        return inp, out
     if (
         not (len(out.shape) == 1 or (len(out.shape) == 2 and out.shape[0] == 1))
         or out.shape[-1] < 1
@@ -353,10 +364,13 @@ def open_model(
     factory: InterpreterFactory,
     num_threads: int,
     kind: str = "classifier",
+    output_tensor: str = "",
 ) -> LoadedModel:
     """Check ``content``, build an interpreter from it and validate its I/O spec.
 
-    ``kind`` is ``"classifier"`` (one score vector) or ``"segmenter"`` (one class-id map).
+    ``kind`` is ``"classifier"`` (one score vector), ``"segmenter"`` (one class-id map) or
+    ``"embedding"`` (a backbone whose output is set to ``output_tensor``, in memory:
+    :func:`~visionedge.classify.embedding.cut_at`).
     Legacy per-channel bias tensors with an out-of-range ``quantized_dimension`` are
     repaired in memory first (:mod:`.repair`); ``sha256`` stays that of the file.
     """
@@ -367,6 +381,10 @@ def open_model(
     if repaired:
         log.info("%s: set quantized_dimension to 0 on %d rank-1 tensors (legacy converter)",
                  where, repaired)
+    if output_tensor:
+        from visionedge.classify.embedding import cut_at
+
+        content = cut_at(content, output_tensor, where)
     if backend not in VERIFYING_BACKENDS:
         crash = crash_probe(content, factory, cap_memory=True)
         if crash is None:
@@ -406,6 +424,10 @@ def open_model(
             f"{where}: the model loads but fails to run on the {backend} runtime ({reason}); "
             "export it again with TFLite builtin operators"
         ) from None
+    second = None
+    if kind == "embedding" and len(interp.get_output_details()) == 2:
+        second = _spec(interp.get_output_details()[1], "output", where)
+        _check_quant(second, "output", where)
     return LoadedModel(
         path=Path(origin),
         content=original,
@@ -414,4 +436,5 @@ def open_model(
         interpreter=interp,
         input=inp,
         output=out,
+        second=second,
     )

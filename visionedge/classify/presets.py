@@ -6,6 +6,8 @@
   demo clip, see :func:`default_preset_for`);
 - a preset name (``visionedge model list``): a folder ``visionedge/data/models/NAME/``
   holding ``card.json`` (and the model, labels and NOTICE it names);
+- a path to a learned head's ``head.json`` with its ``card.json`` beside it (what
+  ``visionedge model train-head`` writes; :mod:`.head`);
 - a path to a ``.tflite``: with a ``card.json`` beside it (what ``model export`` writes) the
   card's settings apply as for a preset; without one it is a bare model (labels, input range
   and ignore list from the config, as before presets).
@@ -66,7 +68,7 @@ def default_preset_for(source_kind: str) -> str:
 
 
 def _looks_like_path(value: str) -> bool:
-    return "/" in value or "\\" in value or value.endswith(".tflite") or value.startswith(("~", "."))
+    return "/" in value or "\\" in value or value.endswith((".tflite", ".json")) or value.startswith(("~", "."))
 
 
 def resolve_model(value: str, *, default: str = DEFAULT_PRESET) -> Resolved:
@@ -85,6 +87,11 @@ def resolve_model(value: str, *, default: str = DEFAULT_PRESET) -> Resolved:
             )
     path = Path(name).expanduser()
     beside = path.with_name("card.json")
+    if path.suffix == ".json" and path.name != "card.json" and beside.is_file():
+        # A learned head (head.json of `visionedge model train-head`) with its card.
+        card = read_card(beside)
+        if card.kind == "head":
+            return Resolved(card.name, path, card, False)
     if path.suffix == ".tflite" and beside.is_file():
         # Used even if it names another file: the sha256 check then says the card is not
         # this model's, rather than silently running without the settings it needs.
@@ -101,13 +108,28 @@ def describe(name: str) -> dict[str, object]:
     measured = preset.get("measured", {})
     ms = measured.get("ms_per_crop") if isinstance(measured, dict) else None
     if card.kind == "cascade":
-        # A preset used by two stages (whole crop, then tiles) is one model: count it once.
+        # A preset used by two stages (whole crop, then tiles) is one model: count it once;
+        # so is a head's backbone that is also a stage.
         stages = [describe(name) for name in dict.fromkeys(s.preset for s in card.stages)]
-        size = sum(int(str(s["bytes"])) for s in stages)
-        inputs = " + ".join(str(s["input"]) for s in stages)
+        files: dict[str, int] = {}
+        for name_ in dict.fromkeys(s.preset for s in card.stages):
+            stage_card = read_card(PRESETS_DIR / name_ / "card.json")
+            files[name_] = int(stage_card.raw.get("bytes", 0))
+            base = str(stage_card.preset.get("backbone", ""))
+            if stage_card.kind == "head" and base:
+                files[base] = int(read_card(PRESETS_DIR / base / "card.json").raw.get("bytes", 0))
+        size = sum(files.values())
+        inputs = " + ".join(dict.fromkeys(str(s["input"]) for s in stages))
         labels: list[str] = []
         for s in stages:
             labels += [x for x in str(s["labels"]).split(", ") if x not in labels]
+        licence = str(preset.get("licence", "?"))
+    elif card.kind == "head":
+        # The head and the backbone it reads (the backbone counted here: it runs for it).
+        backbone = describe(str(preset.get("backbone", "")))
+        size = int(card.raw.get("bytes", 0)) + int(str(backbone["bytes"]))
+        inputs = str(backbone["input"])
+        labels = [x for x in card.labels if x != "background"]
         licence = str(preset.get("licence", "?"))
     else:
         size = int(card.raw.get("bytes", 0))

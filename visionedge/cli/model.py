@@ -6,10 +6,11 @@
     visionedge model quantize WORK [--method ptq|qat|pqat] [--representative R.npz]
     visionedge model evaluate WORK [MODEL.tflite ...] [--out DIR]
     visionedge model export MODEL.tflite --labels L --out DIR [--name N] [--no-firmware]
+    visionedge model train-head DATASET --out DIR [--backbone P] [--l2 X] [--name N]
     visionedge model build-demo --out models/demo [--quick] [--install]
     visionedge model list [--json]
 
-TensorFlow is imported inside the handlers only; ``export`` needs none.
+TensorFlow is imported inside the handlers only; ``export`` and ``train-head`` need none.
 """
 
 from __future__ import annotations
@@ -111,6 +112,21 @@ def register(sub: Any) -> None:
     x.add_argument("--no-firmware", action="store_true",
                    help="skip the TFLM operator check and the C array (Linux-only model)")
     x.set_defaults(func=_export)
+
+    h = msub.add_parser("train-head", help="train a learned head over a preset's embedding "
+                        "(transfer learning from ~50 crops per class; no TensorFlow)")
+    h.add_argument("data", type=Path, help="dataset: one folder of crops per class (what "
+                   "`visionedge dataset collect` writes; its manifest groups crops by clip)")
+    h.add_argument("--out", type=Path, required=True, help="folder for head.json and card.json")
+    h.add_argument("--backbone", default="mobilenet_v1_075",
+                   help="classifier preset whose pooled embedding the head reads")
+    h.add_argument("--tensor", default="MobilenetV1/Logits/AvgPool_1a/AvgPool",
+                   help="the backbone tensor read as the embedding")
+    h.add_argument("--l2", type=float, default=None,
+                   help="L2 strength (default: chosen by a by-clip cross-validation)")
+    h.add_argument("--name", default=None, help="model name (default: the --out folder's name)")
+    h.add_argument("--backend", default="auto", help="TFLite runtime for the backbone")
+    h.set_defaults(func=_train_head)
 
     ls = msub.add_parser("list", help="the shipped model presets ([classifier] model = NAME)")
     ls.add_argument("--json", action="store_true", help="one JSON object per preset")
@@ -276,6 +292,21 @@ def _export(args: argparse.Namespace) -> int:
     arena = card.get("tflm", {}).get("arena_bytes")
     print(f"export: {args.out}/{card['file']} ({card['bytes']} bytes, ops "
           f"{', '.join(card['operators'])}" + (f", arena {arena} bytes)" if arena else ")"))
+    return 0
+
+
+def _train_head(args: argparse.Namespace) -> int:
+    from visionedge.dataset.manifest import load_dataset
+    from visionedge.train.head import Sample, report_text, train_head, write_head_preset
+
+    ds = load_dataset(args.data, check_images=False)
+    samples = [Sample(ds.root / it.rel, it.label, it.group) for it in ds.items]
+    head, report = train_head(samples, backbone=args.backbone, tensor=args.tensor, l2=args.l2,
+                              backend=args.backend, progress=print)
+    card = write_head_preset(head, report, args.out, args.name or args.out.resolve().name)
+    print(report_text(report))
+    print(f"train-head: {args.out / 'head.json'} and {card}; use it with "
+          f"[classifier] model = \"{args.out / 'head.json'}\"")
     return 0
 
 

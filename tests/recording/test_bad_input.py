@@ -1,7 +1,7 @@
 """Bad input: unwritable folder, full disk, truncated/foreign/damaged recordings.
 
 Each gives one ``visionedge: error:`` line and a distinct status (11: cannot write
-recordings, 12: cannot replay this recording, 17: a newer format), never a traceback, and loses nothing that
+recordings, 12: cannot replay this recording, 18: a newer format), never a traceback, and loses nothing that
 was already written (events keep flowing when the disk is full).
 """
 
@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from reckit import LiveRun, live_config, one_error_line, visionedge
+
+from visionedge.errors import RecordingVersionError
 
 
 def test_unwritable_recording_folder_refuses_to_start(rec_clip: Path, tmp_path: Path) -> None:
@@ -35,7 +37,7 @@ def test_other_format_version(copy_rec: Callable[[int], Path]) -> None:
     m["version"] = 99
     (rec / "manifest.json").write_text(json.dumps(m))
     r = visionedge("replay", str(rec))
-    assert r.code == 17 and r.out == ""
+    assert r.code == RecordingVersionError.exit_code == 18 and r.out == ""
     one_error_line(r.err, "format version 99 is newer")
 
 

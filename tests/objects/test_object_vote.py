@@ -22,6 +22,7 @@ from visionedge.classify.presets import MCU_PRESET, PRESETS_DIR, preset_names
 from visionedge.cli import main
 from visionedge.config import Config
 from visionedge.events import encode_event
+from visionedge.events.vote import LabelVote
 from visionedge.objects import events as object_events
 from visionedge.pipeline import build_pipeline
 from visionedge.protocols import Box, Classification, Frame, Prediction
@@ -54,11 +55,21 @@ class PlainVote:
 
     count: int = 0
     sums: dict[str, float] = field(default_factory=dict)
+    raw: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    """The raw labels behind each winning label, as LabelVote keeps them (raw_label did not
+    change with the cards)."""
 
     def add(self, classification: Classification) -> None:
         self.count += 1
         for p in classification.top:
             self.sums[p.label] = self.sums.get(p.label, 0.0) + p.score
+        if classification.raw_label and classification.top and classification.raw_score is not None:
+            per = self.raw.setdefault(classification.top[0].label, {})
+            entry = per.setdefault(classification.raw_label, [0.0, 0.0])
+            entry[0] += classification.raw_score
+            entry[1] += 1
+
+    best_raw = LabelVote.best_raw
 
     def best(self) -> tuple[str, float] | None:
         if self.count == 0 or not self.sums:

@@ -394,6 +394,14 @@ class ObjectEvents:
                 else None
             ),
         }
+        if classify and self._model is not None and self._model.raw_labels:
+            # Label-map models only, as in motion events (docs/events.md): right after "score".
+            raw = o.vote.best_raw(label) if label is not None else None
+            items = list(payload.items())
+            at = [k for k, _ in items].index("score") + 1
+            extra = [("raw_label", raw[0] if raw else None),
+                     ("raw_score", round_score(raw[1]) if raw else None)]
+            payload = dict(items[:at] + extra + items[at:])
         o.seq += 1
         o.sent_frame = frame
         o.sent_label = label

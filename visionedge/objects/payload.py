@@ -13,6 +13,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from visionedge.events.payload import OPTIONAL_FIELDS
+
 __all__ = [
     "OBJECT_EVENT_FIELDS",
     "OBJECT_RECORDING_FIELDS",
@@ -56,7 +58,8 @@ OBJECT_EVENT_FIELDS: tuple[str, ...] = (
     "model",
     "best",
 )
-"""Every object payload has exactly these keys, in this order (docs/objects.md)."""
+"""Every object payload has these keys, in this order (docs/objects.md); label-map models add
+:data:`~visionedge.events.payload.OPTIONAL_FIELDS` right after ``score``."""
 
 OBJECT_RECORDING_FIELDS: tuple[str, ...] = ("recording", "snapshot")
 """Keys a recorder may add, after the others, to an ``end`` payload (both or neither), as it
@@ -70,8 +73,12 @@ def encode_object_event(event: Mapping[str, Any]) -> str:
     """
     keys = set(event)
     fields = OBJECT_EVENT_FIELDS
+    if keys & set(OPTIONAL_FIELDS):
+        # raw_label/raw_score (label-map models) come together, right after "score".
+        at = fields.index("score") + 1
+        fields = fields[:at] + OPTIONAL_FIELDS + fields[at:]
     if "recording" in keys and event.get("type") == "end":
-        fields = OBJECT_EVENT_FIELDS + OBJECT_RECORDING_FIELDS
+        fields = fields + OBJECT_RECORDING_FIELDS
     if keys != set(fields):
         missing = sorted(set(fields) - keys)
         extra = sorted(keys - set(fields))

@@ -233,7 +233,7 @@ def test_host_settle_rule_equals_python(several: tuple[Path, list[str]], host_ru
     assert runner_events(host_runner, SETTLING, frames, tmp_path, cls) == expected
 
 
-BACKING = SETTLING.replace("settle_after = 2", "settle_after = 2\nbackoff_after = 2")
+BACKING = SETTLING.replace("settle_after = 2", "settle_after = 2\nbackoff_after = 2")  # the default, spelled out
 
 
 def test_host_backoff_equals_python(several: tuple[Path, list[str]], host_runner: Runner, tmp_path: Path) -> None:
@@ -241,7 +241,8 @@ def test_host_backoff_equals_python(several: tuple[Path, list[str]], host_runner
     re-check time), and a labelled block resets them: the same picks and bytes in both ports."""
     frames, _ = several
     expected, cls = python_pipeline(BACKING, frames, QuietClassifier(seed=3))
-    _, plain = python_pipeline(SETTLING, frames, QuietClassifier(seed=3))
+    _, plain = python_pipeline(BACKING.replace("backoff_after = 2", "backoff_after = 0"), frames,
+                               QuietClassifier(seed=3))
     picks = [line for line in cls if " #" in line]
     assert 0 < len(picks) < len([line for line in plain if " #" in line]), "nothing backed off"
     assert any(" #" in line and ":" in line for line in cls), "no labelled answer: no reset to check"

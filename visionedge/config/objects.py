@@ -122,7 +122,7 @@ class ObjectsConfig(_Model):
         "re-check that disagrees unsettles it.",
     )
     backoff_after: int = Field(
-        0,
+        2,
         ge=0,
         le=100000,
         description="After this many classifications in a row with no label (nothing passed "

@@ -154,7 +154,7 @@ class ObjectEvents:
     def backoff(self, object_id: int, after: int) -> int:
         """The object's back-off doublings (:meth:`~visionedge.events.vote.LabelVote.backoff`)."""
         o = self._objs.get(object_id)
-        return 0 if o is None else o.vote.backoff(after)
+        return 0 if o is None or after <= 0 else o.vote.backoff(after)
 
     @property
     def counts(self) -> dict[str, int]:

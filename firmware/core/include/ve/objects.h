@@ -78,7 +78,7 @@ struct ObjectParams {
   // The back-off (stage.py _cadence_due, spec §7 E0): after `backoff_after` classifications
   // in a row with no label, the gap doubles per further no-label answer (every_n_frames << k,
   // k capped at kMaxBackoffDoublings) or ends recheck_ms after the last one (0: rule off).
-  int backoff_after = 0;
+  int backoff_after = 2;
   int64_t min_travel_m = 500;       // milli(min_travel)
   int64_t min_travel_pct_m = 5000;  // milli(min_travel_pct)
   int path_points = 16;

@@ -202,6 +202,7 @@ Status load_params_file(const char* path, LoadedParams* out, char* why, size_t w
     }
     else if (std::strcmp(key, "obj_classify_per_frame") == 0) ok = parse_int(val, &ob.classify_per_frame);
     else if (std::strcmp(key, "obj_settle_after") == 0) ok = parse_int(val, &ob.settle_after) && ob.settle_after >= 0;
+    else if (std::strcmp(key, "obj_backoff_after") == 0) ok = parse_int(val, &ob.backoff_after) && ob.backoff_after >= 0;
     else if (std::strcmp(key, "obj_recheck_ms") == 0) ok = parse_int64(val, &ob.recheck_ms) && ob.recheck_ms > 0;
     else if (std::strcmp(key, "obj_min_travel_m") == 0) ok = parse_int64(val, &ob.min_travel_m);
     else if (std::strcmp(key, "obj_min_travel_pct_m") == 0) ok = parse_int64(val, &ob.min_travel_pct_m);

@@ -275,6 +275,19 @@ class SteadyClassifier(SeededClassifier):
         return Classification(frame.index, tuple(top), box)
 
 
+class QuietClassifier(SteadyClassifier):
+    """Like :class:`SteadyClassifier`, but two blocks in three answer nothing (no label), so
+    runs of no-label answers back off and a labelled block resets them: the back-off's
+    branches (objects.backoff_after, capped by objects.recheck_s)."""
+
+    def classify(self, frame: Any, box: Any) -> Any:
+        from visionedge.protocols import Classification
+
+        if (self.seed + frame.index // self.block) % 3 != 2:
+            return Classification(frame.index, (), box)
+        return super().classify(frame, box)
+
+
 class _PlaneSource:
     """The planes of an export directory as a frame source (ids and times of its manifest)."""
 

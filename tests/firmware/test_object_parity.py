@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from fwkit import (
+    QuietClassifier,
     Runner,
     SeededClassifier,
     SteadyClassifier,
@@ -232,6 +233,22 @@ def test_host_settle_rule_equals_python(several: tuple[Path, list[str]], host_ru
     assert runner_events(host_runner, SETTLING, frames, tmp_path, cls) == expected
 
 
+BACKING = SETTLING.replace("settle_after = 2", "settle_after = 2\nbackoff_after = 2")  # the default, spelled out
+
+
+def test_host_backoff_equals_python(several: tuple[Path, list[str]], host_runner: Runner, tmp_path: Path) -> None:
+    """Objects in a run of no-label answers are classified at doubling gaps (up to the
+    re-check time), and a labelled block resets them: the same picks and bytes in both ports."""
+    frames, _ = several
+    expected, cls = python_pipeline(BACKING, frames, QuietClassifier(seed=3))
+    _, plain = python_pipeline(BACKING.replace("backoff_after = 2", "backoff_after = 0"), frames,
+                               QuietClassifier(seed=3))
+    picks = [line for line in cls if " #" in line]
+    assert 0 < len(picks) < len([line for line in plain if " #" in line]), "nothing backed off"
+    assert any(" #" in line and ":" in line for line in cls), "no labelled answer: no reset to check"
+    assert runner_events(host_runner, BACKING, frames, tmp_path, cls) == expected
+
+
 def test_runner_refuses_a_classification_the_stage_did_not_pick(
     several: tuple[Path, list[str]], host_runner: Runner, tmp_path: Path
 ) -> None:
@@ -267,3 +284,9 @@ def test_qemu_settle_rule_equals_python(qemu_runner: Runner, several: tuple[Path
     frames, _ = several
     expected, cls = python_pipeline(SETTLING, frames, SteadyClassifier(seed=3))
     assert runner_events(qemu_runner, SETTLING, frames, tmp_path, cls) == expected
+
+
+def test_qemu_backoff_equals_python(qemu_runner: Runner, several: tuple[Path, list[str]], tmp_path: Path) -> None:
+    frames, _ = several
+    expected, cls = python_pipeline(BACKING, frames, QuietClassifier(seed=3))
+    assert runner_events(qemu_runner, BACKING, frames, tmp_path, cls) == expected

@@ -202,6 +202,8 @@ def _object_case(seed: int, tmp_path: Path) -> tuple[str, Path, bool]:
     # The settle rule from an rng of its own, so the sequences drawn before it stay the same.
     settle = np.random.default_rng(2000 + seed)
     extra = (f"settle_after = {int(settle.integers(0, 4))}", f"recheck_s = {int(settle.integers(1, 12)) / 10}")
+    # The back-off likewise (drawn after the settle keys, from a third rng).
+    extra += (f"backoff_after = {int(np.random.default_rng(3000 + seed).integers(0, 3))}",)
     config += random_objects(rng, zones, extra)
     planes, meta = random_planes(rng, h, w, 72)
     frames = write_frames(tmp_path / f"frames{seed}", planes, clip_id=f"obj{seed}", metadata=meta)

@@ -90,11 +90,11 @@ class TightBox:
 
 
 def object_lines(clip: Path, preset: str, *, as_before: bool, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    # The settle rule off in both runs: this pins the vote and the crop (the rule itself is
-    # pinned by tests/objects/test_settle.py and the goldens).
+    # The settle rule and the back-off off in both runs: this pins the vote and the crop (the
+    # rules themselves are pinned by tests/objects/test_settle.py, test_backoff.py and the goldens).
     cfg = Config.model_validate({"source": {"kind": "file", "path": str(clip)},
                                  "classifier": {"model": preset},
-                                 "objects": {"mode": "object", "settle_after": 0}})
+                                 "objects": {"mode": "object", "settle_after": 0, "backoff_after": 0}})
     clf: object = load_classifier(cfg.classifier)
     with monkeypatch.context() as m:
         if as_before:

@@ -78,7 +78,7 @@ def test_a_recheck_that_disagrees_unsettles_the_object() -> None:
 
 
 def test_a_run_of_no_label_never_settles() -> None:
-    steps, labels = gaps(lambda n: (), settle_after=3, recheck_s=2.0)
+    steps, labels = gaps(lambda n: (), settle_after=3, recheck_s=2.0, backoff_after=0)
     assert set(steps) == {5} and labels[-1] is None
 
 

@@ -107,7 +107,8 @@ class ObjectsConfig(_Model):
         ge=0,
         le=100000,
         description="An object's label has settled once this many classifications in a row "
-        "agree (the same top label, or no label each time) and its vote says that label: it "
+        "agree (the same top label; a run of no label never settles, see backoff_after) and "
+        "its vote says that label: it "
         "is then classified only every recheck_s, so a busy scene costs little more than "
         "its new objects (0: off, every object is classified every classifier.every_n_frames "
         "up to classifier.max_per_event).",
@@ -119,6 +120,16 @@ class ObjectsConfig(_Model):
         description="A settled object is classified again after this long (seconds of stream "
         "time since its last classification), so a wrong early label can still change; a "
         "re-check that disagrees unsettles it.",
+    )
+    backoff_after: int = Field(
+        2,
+        ge=0,
+        le=100000,
+        description="After this many classifications in a row with no label (nothing passed "
+        "the thresholds), an object's gap between classifications doubles with each further "
+        "no-label answer (classifier.every_n_frames, then 2x, 4x ... frames, but never longer "
+        "than recheck_s), so shapes the model names nothing stop costing a crop every few "
+        "frames; a labelled answer resets the gap (0: off).",
     )
     labels: list[str] = Field(
         default_factory=list,

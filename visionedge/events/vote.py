@@ -88,3 +88,14 @@ class LabelVote:
             return False
         best = self.best()
         return best is not None and best[0] == self.streak_label
+
+    def backoff(self, after: int) -> int:
+        """How often the object's classification gap has doubled under the back-off rule:
+        0 unless ``after`` > 0 and the last ``after`` or more classifications reported no
+        label (an empty top), then one more per further no-label answer.
+
+        A labelled answer ends the run, so the next gap is the plain cadence again.
+        """
+        if after <= 0 or self.streak_label is not None or self.streak < after:
+            return 0
+        return self.streak - after + 1

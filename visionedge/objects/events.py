@@ -146,6 +146,16 @@ class ObjectEvents:
             return None
         return o.last_classified_ts
 
+    def last_classified_ts(self, object_id: int) -> int | None:
+        """The stream time of the object's last classification (None: never classified)."""
+        o = self._objs.get(object_id)
+        return None if o is None else o.last_classified_ts
+
+    def backoff(self, object_id: int, after: int) -> int:
+        """The object's back-off doublings (:meth:`~visionedge.events.vote.LabelVote.backoff`)."""
+        o = self._objs.get(object_id)
+        return 0 if o is None or after <= 0 else o.vote.backoff(after)
+
     @property
     def counts(self) -> dict[str, int]:
         """Objects that count and are in view, per label."""

@@ -15,6 +15,12 @@ classification (a re-check), so a busy scene's classifier cost is its new object
 crop per object every few seconds. A re-check that disagrees breaks the streak: the object is
 classified at the usual cadence until it settles again.
 
+The back-off (``objects.backoff_after`` > 0): an object whose last ``backoff_after`` or more
+classifications reported no label is due only after ``every_n_frames`` times 2, 4, 8 ...
+frames (one doubling per no-label answer from the ``backoff_after``-th on), or once
+``objects.recheck_s`` of stream time has passed since its last classification, whichever
+comes first (never sooner than ``every_n_frames``); a labelled answer resets the gap.
+
 The idle sample (``objects.idle_sample_s`` > 0): on a frame the gate is closed, at most
 every ``idle_sample_s`` (so at once when it closes after a longer busy spell), the tracked
 objects not seen on that frame (stopped or hidden) with classifications left are classified
@@ -44,6 +50,10 @@ from visionedge.objects.track import ObjectTracker, TrackState, TrackStep
 from visionedge.protocols import Box, Classification, Classifier, GateResult, ObjectOutput
 
 __all__ = ["TrackingStage"]
+
+_MAX_DOUBLINGS = 20
+"""The back-off's gap stops doubling here (the recheck_s cap has long taken over by then), so
+the frame gap stays a small integer in both ports."""
 
 _CONFIG_ATTRS = frozenset(
     {"cfg", "_events_cfg", "_device", "_classifier_cfg", "_ids", "_model", "_zones"}
@@ -199,6 +209,7 @@ class TrackingStage:
         w, h = self._tracker.width, self._tracker.height
         settle = self.config.objects.settle_after
         recheck_ms = milli(self.config.objects.recheck_s)
+        backoff_after = self.config.objects.backoff_after
         due: list[tuple[int, int]] = []
         for t in step.tracks:
             count, last = events.classified(t.object_id)
@@ -214,7 +225,9 @@ class TrackingStage:
                 if t.state is TrackState.SEEN or b[2] <= 0 or b[3] <= 0 or b[0] >= w or b[1] >= h:
                     continue
             elif t.state is not TrackState.SEEN or (
-                last is not None and frame.index - last < cc.every_n_frames
+                last is not None and not self._cadence_due(
+                    frame, last, events, t.object_id, backoff_after, recheck_ms
+                )
             ):
                 continue
             due.append((count, t.object_id))
@@ -236,6 +249,21 @@ class TrackingStage:
                 self.classifications += 1
                 self.idle_classifications += int(idle)
         return out
+
+    def _cadence_due(
+        self, frame: Frame, last: int, events: ObjectEvents, object_id: int, after: int, recheck_ms: int
+    ) -> bool:
+        """Whether a seen object classified last on frame ``last`` is due by its cadence:
+        ``every_n_frames``, stretched by the back-off (see the module doc)."""
+        every_n = self.config.classifier.every_n_frames
+        gap = frame.index - last
+        if gap < every_n:
+            return False
+        doublings = events.backoff(object_id, after)
+        if doublings == 0 or gap >= every_n << min(doublings, _MAX_DOUBLINGS):
+            return True
+        last_ts = events.last_classified_ts(object_id)
+        return last_ts is not None and frame.ts_ms - last_ts >= recheck_ms
 
     def _per_frame(self) -> int:
         """``objects.classify_per_frame``, or the card's when the config leaves the built-in

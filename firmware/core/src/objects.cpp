@@ -49,7 +49,7 @@ Status ObjectStage::configure(const ObjectParams& params, const EventParams& eve
       (events.label_count > 0 && events.labels == nullptr) || (!events.deterministic_ids && rng == nullptr) ||
       (events.classify && (events.model_name == nullptr || events.model_sha256 == nullptr)) ||
       params.path_points < 2 || params.path_points > kMaxPathPoints || params.classify_per_frame < 0 ||
-      params.settle_after < 0 || params.recheck_ms <= 0 ||
+      params.settle_after < 0 || params.recheck_ms <= 0 || params.backoff_after < 0 ||
       (events.classify && params.classify_per_frame > kMaxClassifyPerFrame) || params.min_travel_m < 0 ||
       params.min_travel_pct_m < 0 || params.label_count < 0 || (params.label_count > 0 && params.labels == nullptr) ||
       params.filter_count < 0 || (params.filter_count > 0 && params.filters == nullptr) ||
@@ -115,7 +115,7 @@ int ObjectStage::due(int every_n_frames, int max_per_event, ObjectPick* out, int
         static_cast<int64_t>(ts_) - static_cast<int64_t>(o.last_classified_ts) < p_.recheck_ms) {
       continue;  // settled: only a re-check, recheck_ms after the last classification
     }
-    if (known && o.has_classified && static_cast<int64_t>(frame_) - o.last_classified < every_n_frames) continue;
+    if (known && o.has_classified && !cadence_due(o, every_n_frames)) continue;
     cand[n++] = Cand{count, t.id, t.box};
   }
   for (int i = 0; i < tracker_.birth_count() && n < kMaxObjects; ++i) {
@@ -197,11 +197,24 @@ bool ObjectStage::label(const ObjState& o, int* idx, double* score) const {
 
 bool ObjectStage::settled(const ObjState& o) const {
   // LabelVote.settled: the streak is long enough and the vote says the streak's label.
-  if (p_.settle_after <= 0 || o.vote.streak < p_.settle_after) return false;
+  // A run of no-label answers never settles (streak_label -1 would otherwise equal the -1 of
+  // "no vote label" below).
+  if (p_.settle_after <= 0 || o.vote.streak < p_.settle_after || o.vote.streak_label < 0) return false;
   int idx = -1;
   double score = 0.0;
   if (!label(o, &idx, &score)) idx = -1;
   return idx == o.vote.streak_label;
+}
+
+bool ObjectStage::cadence_due(const ObjState& o, int every_n_frames) const {
+  // stage.py _cadence_due: every_n_frames, stretched by the back-off on a run of no-label answers.
+  const int64_t gap = static_cast<int64_t>(frame_) - o.last_classified;
+  if (gap < every_n_frames) return false;
+  if (p_.backoff_after <= 0 || o.vote.streak_label != -1 || o.vote.streak < p_.backoff_after) return true;
+  int doublings = o.vote.streak - p_.backoff_after + 1;
+  if (doublings > kMaxBackoffDoublings) doublings = kMaxBackoffDoublings;
+  if (gap >= (static_cast<int64_t>(every_n_frames) << doublings)) return true;
+  return static_cast<int64_t>(ts_) - static_cast<int64_t>(o.last_classified_ts) >= p_.recheck_ms;
 }
 
 bool ObjectStage::label_in(int idx, const char* const* names, int n) const {

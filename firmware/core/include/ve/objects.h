@@ -35,6 +35,8 @@ constexpr int kObjectSchemaVersion = 2;  // visionedge/objects/payload.py OBJECT
 constexpr int kMaxPathPoints = VE_MAX_PATH_POINTS;
 constexpr int kMaxZonePoints = VE_MAX_ZONE_POINTS;
 constexpr int kMaxClassifyPerFrame = VE_MAX_CLASSIFY_PER_FRAME;
+// The back-off gap stops doubling here (stage.py _MAX_DOUBLINGS): recheck_ms caps it long before.
+constexpr int kMaxBackoffDoublings = 20;
 constexpr int kMaxTop = VE_MAX_TOP;
 // A payload's longest parts are the path (<= 20 bytes a point) and the zone lists; the rest
 // (names of up to 64 characters, ids, the model) fits 1.5 KB. A longer line is kBufferFull.
@@ -69,10 +71,14 @@ struct ObjectParams {
   TrackerParams tracker;
   int classify_per_frame = 1;
   // The settle rule (stage.py _classify, spec §7 E0): an object whose last `settle_after`
-  // classifications had the same top label (or none each time), which its vote also says,
+  // classifications had the same top label (a run of none never settles), which its vote also says,
   // is classified again only `recheck_ms` of stream time after its last one (0: rule off).
   int settle_after = 3;
   int64_t recheck_ms = 2000;  // milli(objects.recheck_s)
+  // The back-off (stage.py _cadence_due, spec §7 E0): after `backoff_after` classifications
+  // in a row with no label, the gap doubles per further no-label answer (every_n_frames << k,
+  // k capped at kMaxBackoffDoublings) or ends recheck_ms after the last one (0: rule off).
+  int backoff_after = 2;
   int64_t min_travel_m = 500;       // milli(min_travel)
   int64_t min_travel_pct_m = 5000;  // milli(min_travel_pct)
   int path_points = 16;
@@ -169,6 +175,7 @@ class ObjectStage {
   const Pending* pending_for(uint32_t id) const;
   bool label(const ObjState& o, int* idx, double* score) const;
   bool settled(const ObjState& o) const;
+  bool cadence_due(const ObjState& o, int every_n_frames) const;
   bool label_in(int idx, const char* const* names, int n) const;
   bool qualifies(const ObjState& o) const;
   void observe(ObjState& o, const Track& t, const Pending* c);

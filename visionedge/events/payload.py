@@ -91,6 +91,21 @@ def round_score(value: float) -> float:
     return round(float(value), 4)
 
 
+def with_raw_label(
+    payload: dict[str, Any], raw: tuple[str, float] | None
+) -> dict[str, Any]:
+    """``payload`` with ``raw_label``/``raw_score`` inserted right after ``score``.
+
+    For label-map models only (docs/events.md); ``raw`` is the vote's ``best_raw(label)``,
+    None while the event has no label. Motion and object events share it.
+    """
+    items = list(payload.items())
+    at = [k for k, _ in items].index("score") + 1
+    extra = [("raw_label", raw[0] if raw else None),
+             ("raw_score", round_score(raw[1]) if raw else None)]
+    return dict(items[:at] + extra + items[at:])
+
+
 def box_list(box: Box | None) -> list[float] | None:
     """``[x0, y0, x1, y1]`` rounded to 4 decimals, or None."""
     if box is None:

@@ -8,7 +8,13 @@ from typing import Any
 
 from visionedge.config import ClassifierConfig, DeviceConfig, EventsConfig
 from visionedge.events.ids import IdFactory
-from visionedge.events.payload import SCHEMA_VERSION, box_list, round_pct, round_score
+from visionedge.events.payload import (
+    SCHEMA_VERSION,
+    box_list,
+    round_pct,
+    round_score,
+    with_raw_label,
+)
 from visionedge.events.vote import LabelVote
 from visionedge.frame import Frame
 from visionedge.protocols import Box, Classification, GateResult
@@ -256,12 +262,9 @@ class EventTracker:
         }
         if classify and self._model is not None and self._model.raw_labels:
             # Label-map models only (docs/events.md): inserted right after "score".
-            raw = ev.vote.best_raw(label) if label is not None else None
-            items = list(payload.items())
-            at = [k for k, _ in items].index("score") + 1
-            extra = [("raw_label", raw[0] if raw else None),
-                     ("raw_score", round_score(raw[1]) if raw else None)]
-            payload = dict(items[:at] + extra + items[at:])
+            payload = with_raw_label(
+                payload, ev.vote.best_raw(label) if label is not None else None
+            )
         ev.seq += 1
         ev.sent_frame = ev.frame
         ev.sent_zones = frozenset(ev.zones)

@@ -24,7 +24,7 @@ from visionedge.config import (
     ZoneConfig,
 )
 from visionedge.events.ids import IdFactory
-from visionedge.events.payload import round_pct, round_score
+from visionedge.events.payload import round_pct, round_score, with_raw_label
 from visionedge.events.tracker import ModelInfo, _public_source
 from visionedge.events.vote import LabelVote
 from visionedge.objects.geometry import (
@@ -406,12 +406,9 @@ class ObjectEvents:
         }
         if classify and self._model is not None and self._model.raw_labels:
             # Label-map models only, as in motion events (docs/events.md): right after "score".
-            raw = o.vote.best_raw(label) if label is not None else None
-            items = list(payload.items())
-            at = [k for k, _ in items].index("score") + 1
-            extra = [("raw_label", raw[0] if raw else None),
-                     ("raw_score", round_score(raw[1]) if raw else None)]
-            payload = dict(items[:at] + extra + items[at:])
+            payload = with_raw_label(
+                payload, o.vote.best_raw(label) if label is not None else None
+            )
         o.seq += 1
         o.sent_frame = frame
         o.sent_label = label

@@ -181,3 +181,18 @@ def test_a_zone_polygon_the_firmware_cannot_hold_is_refused() -> None:
     cfg = parse_config({"gate": {"zones": [{"name": "round", "polygon": ring}]}})
     with pytest.raises(FirmwareError, match="at most 32"):
         build_spec(cfg, 160, 120)
+
+
+@pytest.mark.parametrize(("model", "kind"), [("pva_head", "head"), ("deeplab_pascal", "segmenter")])
+def test_a_preset_the_board_cannot_run_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], model: str, kind: str
+) -> None:
+    # A head (numpy weights over a 2.6 MB backbone) or a segmenter rendered a header with
+    # the generic threshold, as if the board could run it.
+    cfg = tmp_path / "board.toml"
+    cfg.write_text(f'[classifier]\nmodel = "{model}"\n', encoding="utf-8")
+    capsys.readouterr()
+    assert main(["firmware", "config", str(cfg), "--format", "params"]) == 10
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"'{model}' is a {kind} preset" in err[0], err
+    assert "tiny_pva_gray" in err[0]

@@ -109,7 +109,9 @@ def build_spec(
 
 
 def _check_vote(config: Config) -> None:
-    """Refuse a ``classifier.model`` whose card votes with a rule the C++ core lacks.
+    """Refuse a ``classifier.model`` the board cannot run as the daemon does.
+
+    The board runs one TFLite classifier (not a head, segmenter or cascade preset).
 
     The board's events vote with the plain mean vote only (``ve/events.h``); a card asking
     more (``vote.min_agree`` > 1, e.g. the Pi cascade) would label the board's events
@@ -127,6 +129,14 @@ def _check_vote(config: Config) -> None:
             f"classifier.model '{c.model}' votes with min_agree {card.min_agree}, which the "
             f"firmware does not implement (plain vote only); use a model whose card has "
             f"min_agree 1, e.g. '{MCU_PRESET}'"
+        )
+    if card is not None and card.kind != "classifier":
+        # A head's weights, a segmenter's per-pixel answer and a cascade's several models
+        # are Python-side stages; the board runs one TFLite classifier through TFLM.
+        raise FirmwareError(
+            f"classifier.model '{c.model}' is a {card.kind} preset, which the firmware does "
+            f"not run (one TFLite classifier per board); use a classifier preset, e.g. "
+            f"'{MCU_PRESET}'"
         )
 
 

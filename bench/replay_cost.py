@@ -30,9 +30,12 @@ replay is printed from the same run: what no pipeline around this decoder and th
 classifier can go below, the decode-only process plus the crops' cost (crops x ms per crop,
 the BGR of the classified frames included) plus the start-up (the replay of the first 10
 frames minus their decode), as CPU (everything adds up) and as wall time on two free cores
-(the file source decodes on its own thread, so decoding and the rest overlap: max(decode,
-crops) + start-up); the gap between a measured ratio and its floor is the per-frame Python
-and gate work around them ("rest" = plane, gate, objects, sinks, pipeline, loop).
+(the file source decodes on its own thread, so decoding and the crops could overlap:
+max(decode, crops) + start-up, if the decoder could run ahead without limit; with the file
+source's prefetch depth, ``Prefetcher``'s default, it hides at most that many frames' decode
+behind each crop: decode + crops x (ms/crop - depth x decode per frame) + start-up, the
+"lead" column); the gap between a measured ratio and its floor is the per-frame Python and
+gate work around them ("rest" = plane, gate, objects, sinks, pipeline, loop).
 
 ``startup`` is the replay of the clip's first 10 frames (imports, model load, clip open),
 so ``loop`` = replay - startup is the per-clip work (against decode minus the decode of
@@ -44,6 +47,7 @@ Target (issue 11): whole replay wall <= 1.3x decode-only wall (exit status 1 whe
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import resource
@@ -56,6 +60,7 @@ from pathlib import Path
 
 import numpy as np
 
+from visionedge.sources.prefetch import Prefetcher
 from visionedge.synth import ObjectPass, SceneSpec
 from visionedge.synth.scene import render_frames
 
@@ -221,6 +226,9 @@ def bench_clip(clip: Path, tmp: Path, repeat: int, numpy_gate: bool, settle_off:
     return rows
 
 
+DEPTH = int(inspect.signature(Prefetcher).parameters["depth"].default)
+"""Frames the file source decodes ahead of the pipeline (visionedge/sources/prefetch.py)."""
+
 STAGE_CONFIGS = {"default": "replay", "demo": "replay, demo preset", "no classifier": "replay, no classifier"}
 """The replays whose floor is printed: stage-breakdown config name -> process row."""
 _STARTUP = {"replay": "startup", "replay, demo preset": "startup, demo preset",
@@ -233,7 +241,7 @@ def floor_table(clip: Path, rows: Rows, stages: dict[str, dict[str, object]]) ->
     h_wall, h_cpu = rows["decode head"]
     print(f"\n{clip.name}: floor (decode + crops x ms/crop + start-up) against the measured replay")
     print(f"  {'config':14} {'crops':>6} {'ms/crop':>7} {'crops s':>7} {'rest s':>6} {'start s':>7} "
-          f"{'CPU floor':>9} {'CPU':>6} {'wall floor (2 cores)':>20} {'wall':>6} "
+          f"{'CPU floor':>9} {'CPU':>6} {'wall floor (2 cores)':>20} {'lead':>6} {'wall':>6} "
           f"{'no start-up: CPU / wall floor':>30}")
     for name, proc in STAGE_CONFIGS.items():
         st = stages.get(name)
@@ -249,10 +257,14 @@ def floor_table(clip: Path, rows: Rows, stages: dict[str, dict[str, object]]) ->
         start_wall, start_cpu = max(s_wall - h_wall, 0.0), max(s_cpu - h_cpu, 0.0)
         cpu_floor = (d_cpu + crop_s + start_cpu) / d_cpu
         wall_floor = (max(d_wall, crop_s) + start_wall) / d_wall
+        # The decoder runs at most DEPTH frames ahead: that much decode hides behind a crop.
+        hidden = crops * min(crop_s / crops, DEPTH * d_wall / n) if crops else 0.0
+        lead_floor = (max(d_wall + crop_s - hidden, d_wall, crop_s) + start_wall) / d_wall
         wall, cpu = rows[proc]
         ms = 1e3 * crop_s / crops if crops else 0.0
         print(f"  {name:14} {crops:6d} {ms:7.1f} {crop_s:7.2f} {rest_s:6.2f} {start_wall:7.2f} "
-              f"{cpu_floor:8.2f}x {cpu / d_cpu:5.2f}x {wall_floor:19.2f}x {wall / d_wall:5.2f}x "
+              f"{cpu_floor:8.2f}x {cpu / d_cpu:5.2f}x {wall_floor:19.2f}x {lead_floor:5.2f}x "
+              f"{wall / d_wall:5.2f}x "
               f"{(d_cpu + crop_s) / d_cpu:22.2f}x / {max(d_wall, crop_s) / d_wall:.2f}x")
 
 

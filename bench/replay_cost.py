@@ -1,7 +1,7 @@
 """Benchmark: the whole ``visionedge replay`` process against a process that only decodes.
 
 Usage: ``python bench/replay_cost.py [--seconds 300] [--fps 15] [--repeat 3] [--clip PATH ...]
-[--numpy] [--no-stages]``
+[--numpy] [--settle-off] [--no-stages]``
 
 Two 640x360 H.264 clips (``yuv420p``, as cameras and most files are) are encoded at bench
 time with PyAV from the seeded synthetic scene: one with objects in view ~70 % of the time,
@@ -15,8 +15,8 @@ its own process, best wall time of ``--repeat`` runs (CPU = user + system of the
   motion and object events, the default preset's classifier on what moved);
 - ``replay, demo preset``: the same with ``classifier.model = "demo"`` (one small model);
 - ``replay, no classifier``: the same with ``classifier.enabled = false``;
-- ``replay, settle off`` and ``replay, demo, settle off``: the default and the demo preset
-  with ``objects.settle_after = 0`` (every object classified every
+- ``replay, settle off`` and ``replay, demo, settle off`` (``--settle-off``): the default and
+  the demo preset with ``objects.settle_after = 0`` (every object classified every
   ``classifier.every_n_frames`` up to ``classifier.max_per_event``, as before the settle
   rule), so the rule's saving is measured in the same run;
 - ``replay, numpy gate`` (``--numpy``): the default replay with ``VISIONEDGE_GATE_NATIVE=off``
@@ -24,8 +24,18 @@ its own process, best wall time of ``--repeat`` runs (CPU = user + system of the
 
 Then (unless ``--no-stages``) ``bench/replay_stages.py`` breaks each clip's replay down per
 stage and frame (thread CPU µs: decode, plane, gate, BGR, classifier, objects, sinks,
-pipeline, loop; and the crops classified), with the default config and with the demo preset,
-each with the settle rule on (the default) and off.
+pipeline, loop; and the crops classified), with the default config, the demo preset and no
+classifier (and the settle-off variants with ``--settle-off``), and the **floor** of each
+replay is printed from the same run: what no pipeline around this decoder and this
+classifier can go below, the decode-only process plus the crops' cost (crops x ms per crop,
+the BGR of the classified frames included) plus the start-up (the replay of the first 10
+frames minus their decode), as CPU (everything adds up) and as wall time on two free cores
+(the file source decodes on its own thread, so decoding and the crops could overlap:
+max(decode, crops) + start-up, if the decoder could run ahead without limit; with the file
+source's prefetch depth, ``Prefetcher``'s default, it hides at most that many frames' decode
+behind each crop: decode + crops x (ms/crop - depth x decode per frame) + start-up, the
+"lead" column); the gap between a measured ratio and its floor is the per-frame Python and
+gate work around them ("rest" = plane, gate, objects, sinks, pipeline, loop).
 
 ``startup`` is the replay of the clip's first 10 frames (imports, model load, clip open),
 so ``loop`` = replay - startup is the per-clip work (against decode minus the decode of
@@ -37,6 +47,8 @@ Target (issue 11): whole replay wall <= 1.3x decode-only wall (exit status 1 whe
 from __future__ import annotations
 
 import argparse
+import inspect
+import json
 import os
 import resource
 import subprocess
@@ -48,6 +60,7 @@ from pathlib import Path
 
 import numpy as np
 
+from visionedge.sources.prefetch import Prefetcher
 from visionedge.synth import ObjectPass, SceneSpec
 from visionedge.synth.scene import render_frames
 
@@ -139,7 +152,10 @@ def timed(cmd: list[str], repeat: int, **extra_env: str) -> tuple[float, float]:
     return best
 
 
-def bench_clip(clip: Path, tmp: Path, repeat: int, numpy_gate: bool) -> float:
+Rows = dict[str, tuple[float, float]]
+
+
+def bench_clip(clip: Path, tmp: Path, repeat: int, numpy_gate: bool, settle_off: bool) -> Rows:
     py = sys.executable
     gate_only = tmp / "gate_only.toml"
     gate_only.write_text("[classifier]\nenabled = false\n")
@@ -155,15 +171,8 @@ def bench_clip(clip: Path, tmp: Path, repeat: int, numpy_gate: bool) -> float:
         "decode": timed([py, "-c", DECODE, str(clip)], repeat),
         "decode bgr": timed([py, "-c", DECODE_BGR, str(clip)], repeat),
         "replay": timed([py, "-m", "visionedge", "replay", str(clip), "--quiet"], repeat),
-        "replay, settle off": timed(
-            [py, "-m", "visionedge", "replay", str(clip), "--quiet", "--config", str(off)], repeat
-        ),
         "replay, demo preset": timed(
             [py, "-m", "visionedge", "replay", str(clip), "--quiet", "--config", str(demo)],
-            repeat,
-        ),
-        "replay, demo, settle off": timed(
-            [py, "-m", "visionedge", "replay", str(clip), "--quiet", "--config", str(demo_off)],
             repeat,
         ),
         "replay, no classifier": timed(
@@ -171,6 +180,14 @@ def bench_clip(clip: Path, tmp: Path, repeat: int, numpy_gate: bool) -> float:
             repeat,
         ),
     }
+    if settle_off:
+        rows["replay, settle off"] = timed(
+            [py, "-m", "visionedge", "replay", str(clip), "--quiet", "--config", str(off)], repeat
+        )
+        rows["replay, demo, settle off"] = timed(
+            [py, "-m", "visionedge", "replay", str(clip), "--quiet", "--config", str(demo_off)],
+            repeat,
+        )
     if numpy_gate:
         rows["replay, numpy gate"] = timed(
             [py, "-m", "visionedge", "replay", str(clip), "--quiet"], repeat,
@@ -186,6 +203,7 @@ def bench_clip(clip: Path, tmp: Path, repeat: int, numpy_gate: bool) -> float:
     )
     base_wall, base_cpu = rows["decode"]
     head_wall, head_cpu = timed([py, "-c", DECODE, str(head)], repeat)
+    rows["decode head"] = (head_wall, head_cpu)
     print(f"\n{clip.name}")
     print(
         f"  {'process':26} {'wall s':>7} {'cpu s':>7} {'wall/decode':>11} {'cpu/decode':>10} "
@@ -205,7 +223,49 @@ def bench_clip(clip: Path, tmp: Path, repeat: int, numpy_gate: bool) -> float:
             f"  {name:26} {wall:7.2f} {cpu:7.2f} {wall / base_wall:11.2f} {cpu / base_cpu:10.2f} "
             f"{loops}"
         )
-    return rows["replay"][0] / base_wall
+    return rows
+
+
+DEPTH = int(inspect.signature(Prefetcher).parameters["depth"].default)
+"""Frames the file source decodes ahead of the pipeline (visionedge/sources/prefetch.py)."""
+
+STAGE_CONFIGS = {"default": "replay", "demo": "replay, demo preset", "no classifier": "replay, no classifier"}
+"""The replays whose floor is printed: stage-breakdown config name -> process row."""
+_STARTUP = {"replay": "startup", "replay, demo preset": "startup, demo preset",
+            "replay, no classifier": "startup, no classifier"}
+
+
+def floor_table(clip: Path, rows: Rows, stages: dict[str, dict[str, object]]) -> None:
+    """Print the floor of each replay of ``clip`` against what it measured (see the module doc)."""
+    d_wall, d_cpu = rows["decode"]
+    h_wall, h_cpu = rows["decode head"]
+    print(f"\n{clip.name}: floor (decode + crops x ms/crop + start-up) against the measured replay")
+    print(f"  {'config':14} {'crops':>6} {'ms/crop':>7} {'crops s':>7} {'rest s':>6} {'start s':>7} "
+          f"{'CPU floor':>9} {'CPU':>6} {'wall floor (2 cores)':>20} {'lead':>6} {'wall':>6} "
+          f"{'no start-up: CPU / wall floor':>30}")
+    for name, proc in STAGE_CONFIGS.items():
+        st = stages.get(name)
+        if st is None or proc not in rows:
+            continue
+        us = st["us_per_frame"]
+        assert isinstance(us, dict)
+        n = int(st["frames"])  # type: ignore[call-overload]
+        crops = int(st["crops"])  # type: ignore[call-overload]
+        crop_s = (us["classifier"] + us["bgr"]) * n / 1e6
+        rest_s = sum(us[k] for k in ("plane", "gate", "objects", "sinks", "pipeline", "loop")) * n / 1e6
+        s_wall, s_cpu = rows[_STARTUP[proc]]
+        start_wall, start_cpu = max(s_wall - h_wall, 0.0), max(s_cpu - h_cpu, 0.0)
+        cpu_floor = (d_cpu + crop_s + start_cpu) / d_cpu
+        wall_floor = (max(d_wall, crop_s) + start_wall) / d_wall
+        # The decoder runs at most DEPTH frames ahead: that much decode hides behind a crop.
+        hidden = crops * min(crop_s / crops, DEPTH * d_wall / n) if crops else 0.0
+        lead_floor = (max(d_wall + crop_s - hidden, d_wall, crop_s) + start_wall) / d_wall
+        wall, cpu = rows[proc]
+        ms = 1e3 * crop_s / crops if crops else 0.0
+        print(f"  {name:14} {crops:6d} {ms:7.1f} {crop_s:7.2f} {rest_s:6.2f} {start_wall:7.2f} "
+              f"{cpu_floor:8.2f}x {cpu / d_cpu:5.2f}x {wall_floor:19.2f}x {lead_floor:5.2f}x "
+              f"{wall / d_wall:5.2f}x "
+              f"{(d_cpu + crop_s) / d_cpu:22.2f}x / {max(d_wall, crop_s) / d_wall:.2f}x")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--clip", action="append", type=Path, default=[])
     ap.add_argument("--numpy", action="store_true", help="also replay with the numpy gate")
+    ap.add_argument("--settle-off", action="store_true",
+                    help="also replay with objects.settle_after = 0 (default and demo preset)")
     ap.add_argument("--no-stages", action="store_true", help="skip the per-stage breakdown")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp_s:
@@ -229,16 +291,29 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.fps:g} fps, H.264 yuv420p 640x360"
         )
         every = [*clips, *args.clip]
-        worst = max(bench_clip(clip, tmp, args.repeat, args.numpy) for clip in every)
+        measured = {clip: bench_clip(clip, tmp, args.repeat, args.numpy, args.settle_off) for clip in every}
+        worst = max(r["replay"][0] / r["decode"][0] for r in measured.values())
         if not args.no_stages:
             stages = Path(__file__).with_name("replay_stages.py")
-            for config in (None, tmp / "settle_off.toml", tmp / "demo.toml", tmp / "demo_settle_off.toml"):
+            configs: dict[str, Path | None] = {
+                "default": None, "demo": tmp / "demo.toml", "no classifier": tmp / "gate_only.toml",
+            }
+            if args.settle_off:
+                configs |= {"settle off": tmp / "settle_off.toml",
+                            "demo, settle off": tmp / "demo_settle_off.toml"}
+            per_clip: dict[str, dict[str, dict[str, object]]] = {str(c): {} for c in every}
+            for name, config in configs.items():
                 print()
                 extra = ["--config", str(config)] if config is not None else []
+                out = tmp / "stages.json"
                 subprocess.run(
-                    [sys.executable, str(stages), *map(str, every), *extra], check=True,
-                    env=dict(os.environ, OMP_NUM_THREADS="1"),
+                    [sys.executable, str(stages), *map(str, every), *extra, "--json", str(out)],
+                    check=True, env=dict(os.environ, OMP_NUM_THREADS="1"),
                 )
+                for row in json.loads(out.read_text()):
+                    per_clip[row["clip"]][name] = row
+            for clip in every:
+                floor_table(clip, measured[clip], per_clip[str(clip)])
     print(f"\nworst whole replay wall / decode wall: {worst:.2f} (target <= 1.3)")
     return 0 if worst <= 1.3 else 1
 

@@ -1,6 +1,6 @@
 """Benchmark: where a replay's time goes, stage by stage, per frame (in one process).
 
-Usage: ``python bench/replay_stages.py CLIP [CLIP ...] [--config TOML]``
+Usage: ``python bench/replay_stages.py CLIP [CLIP ...] [--config TOML] [--json FILE]``
 
 Each clip is decoded by the file source's own decoder (:class:`VideoDecoder`) on the calling
 thread and every frame goes through the pipeline ``replay`` builds (``build_pipeline`` with
@@ -18,12 +18,16 @@ stream, i.e. what ``replay`` without ``--quiet`` does minus the terminal). Threa
 - ``sinks``: ``publish``/``state`` of every sink (event JSON included);
 - ``pipeline``: the rest of ``Pipeline.step`` (event tracker, budget, trace);
 - ``loop``: the frame object and the loop itself (the rest of the total).
+
+``--json FILE`` also writes the rows (clip, frames, crops, µs per frame per stage) for
+``bench/replay_cost.py``, which computes the floor of a busy replay from them.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import sys
 import time
 from collections import defaultdict
@@ -153,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("clips", nargs="+", type=Path)
     ap.add_argument("--config", type=Path, default=None)
+    ap.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = ap.parse_args(argv)
+    rows = []
     print(f"thread CPU µs per frame ({args.config or 'default config'})")
     print(f"  {'clip':28} {'frames':>6} {'crops':>6} " + " ".join(f"{s:>10}" for s in STAGES)
           + "      total")
@@ -162,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         row = " ".join(f"{ns.get(s, 0) / 1e3 / max(n, 1):10.1f}" for s in STAGES)
         print(f"  {clip.name[:28]:28} {n:6d} {crops:6d} {row} "
               f"{sum(ns.values()) / 1e3 / max(n, 1):10.1f}")
+        rows.append({"clip": str(clip), "frames": n, "crops": crops,
+                     "us_per_frame": {s: ns.get(s, 0) / 1e3 / max(n, 1) for s in STAGES}})
+    if args.json is not None:
+        args.json.write_text(json.dumps(rows, indent=1))
     sys.stdout.flush()
     return 0
 

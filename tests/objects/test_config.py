@@ -15,6 +15,13 @@ def test_default_is_object_mode_and_the_defaults_file_parses_back() -> None:
     assert parse_config(tomllib.loads(default_config_toml())).objects == Config().objects
 
 
+def test_crop_budget_defaults_are_the_measured_ones() -> None:
+    # docs/objects.md ("Longer re-checks, shorter settling"): recheck_s 3/4/6 and
+    # settle_after 2 each lost labels on the real clips; backoff_after 2 was chosen there too.
+    cfg = Config().objects
+    assert (cfg.settle_after, cfg.recheck_s, cfg.backoff_after) == (3, 2.0, 2)
+
+
 @pytest.mark.parametrize(
     ("section", "needle"),
     [

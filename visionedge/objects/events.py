@@ -24,7 +24,7 @@ from visionedge.config import (
     ZoneConfig,
 )
 from visionedge.events.ids import IdFactory
-from visionedge.events.payload import round_pct, round_score, with_raw_label
+from visionedge.events.payload import round_score
 from visionedge.events.tracker import ModelInfo, _public_source
 from visionedge.events.vote import LabelVote
 from visionedge.objects.geometry import (
@@ -35,8 +35,8 @@ from visionedge.objects.geometry import (
     milli,
     polygon_to_sub,
 )
-from visionedge.objects.measures import best_key, clip_box, clipped_area, travel_step, travelled
-from visionedge.objects.payload import OBJECT_SCHEMA_VERSION
+from visionedge.objects.measures import best_key, travel_step, travelled
+from visionedge.objects.message import object_payload
 from visionedge.objects.track import Track, TrackState, TrackStep
 from visionedge.protocols import Classification
 
@@ -178,6 +178,8 @@ class ObjectEvents:
     ) -> tuple[list[dict[str, Any]], list[CountChange]]:
         """One frame: the payloads to publish, in order, and the per-label count changes."""
         out: list[dict[str, Any]] = []
+        # Each object's voted label, read once per frame (the vote changes only in add()).
+        labels: dict[int, tuple[str | None, float | None]] = {}
         for t in step.tracks:
             o = self._objs.get(t.object_id)
             if o is None:
@@ -190,15 +192,16 @@ class ObjectEvents:
                 o.vote.add(c)
                 o.last_classified = frame
                 o.last_classified_ts = ts_ms
-            self._observe(o, t, c, ts_ms)
-            if not o.counts and self._qualifies(o, t):
+            voted = labels[t.object_id] = self._label(o)
+            label = voted[0]
+            self._observe(o, t, c, ts_ms, label)
+            if not o.counts and self._qualifies(o, voted):
                 o.counts = True
                 o.event_id = self._ids(f"{_public_source(source) or self._device.camera}#{t.object_id}",
                                        t.first_frame)
                 self.events_started += 1
-                out.append(self._message(o, t, "start", source, frame, ts_ms))
+                out.append(self._message(o, t, "start", source, frame, ts_ms, voted=voted))
             elif o.counts:
-                label = self._label(o)[0]
                 due = (
                     frame - o.sent_frame >= self._events_cfg.update_every and not t.stationary
                 )
@@ -208,10 +211,10 @@ class ObjectEvents:
                     or o.zones != o.sent_zones
                     or t.stationary != o.sent_stationary
                 ):
-                    out.append(self._message(o, t, "update", source, frame, ts_ms))
+                    out.append(self._message(o, t, "update", source, frame, ts_ms, voted=voted))
         for t in step.ended:
             out += self._end(t, t.ended.value if t.ended else "lost", source, frame, ts_ms)
-        return out, self._count_changes()
+        return out, self._count_changes(labels)
 
     def finish(
         self, tracks: list[Track], reason: str, source: str, frame: int, ts_ms: int
@@ -248,11 +251,11 @@ class ObjectEvents:
         frame_area = self.width * self.height
         return a >= milli(f_min) * frame_area and a <= milli(f_max) * frame_area
 
-    def _qualifies(self, o: _Obj, t: Track) -> bool:
+    def _qualifies(self, o: _Obj, voted: tuple[str | None, float | None]) -> bool:
         cfg = self.cfg
         if not o.travelled:
             return False
-        label, score = self._label(o)
+        label, score = voted
         f = cfg.filters.get(label or "", cfg.filters.get("*"))
         if f is not None and not self._area_ok(o.largest, f.min_area_pct, f.max_area_pct):
             return False
@@ -262,36 +265,27 @@ class ObjectEvents:
             return False
         return not cfg.required_zones or any(z in o.entered for z in cfg.required_zones)
 
-    def _observe(self, o: _Obj, t: Track, cl: Classification | None, ts_ms: int) -> None:
+    def _observe(
+        self, o: _Obj, t: Track, cl: Classification | None, ts_ms: int, label: str | None
+    ) -> None:
         o.frames += int(t.state is not TrackState.MISSING)
-        label = self._label(o)[0]
-        # Zones: the box's bottom centre, the point that stands on the ground.
-        ax = (t.box[0] + t.box[2]) * (SUB // 2)
-        ay = t.box[3] * SUB
-        now: set[str] = set()
-        for name, poly, labels in self._zones:
-            if labels and label not in labels:
-                continue
-            if inside_polygon(ax, ay, poly):
-                now.add(name)
-        dt = ts_ms - o.last_ts_ms
-        for name in o.zones & now:
-            o.dwell[name] = o.dwell.get(name, 0) + dt
-        for name in sorted(now - o.zones):
-            o.dwell.setdefault(name, 0)
-            if name not in o.entered:
-                o.entered.append(name)
-        o.zones = frozenset(now)
+        if self._zones:
+            self._observe_zones(o, t, ts_ms, label)
+        else:
+            # No zone configured: none entered, none to dwell in (a fresh empty set, as the
+            # zone step leaves it, so recorded states stay the same bytes).
+            o.zones = frozenset()
         o.last_ts_ms = ts_ms
         if t.state is TrackState.SEEN:
+            # The travel step counts only until the object has travelled.
             step = (
                 travel_step(o.origin, t.box, self.width, self.height)
-                if o.origin is not None
+                if o.origin is not None and not o.travelled
                 else None
             )
             if o.first is None:
                 o.first = t.box
-            if step is not None and not o.travelled:
+            if step is not None:
                 o.tx += step[0]
                 o.ty += step[1]
                 # Both the steady edge shifts and the centre's net move must be far enough:
@@ -309,6 +303,26 @@ class ObjectEvents:
                 o.largest = t.box
             self._path(o, t.box)
             self._best(o, t, cl)
+
+    def _observe_zones(self, o: _Obj, t: Track, ts_ms: int, label: str | None) -> None:
+        """The zones the object stands in now, entered, and the time it dwelt in each."""
+        # Zones: the box's bottom centre, the point that stands on the ground.
+        ax = (t.box[0] + t.box[2]) * (SUB // 2)
+        ay = t.box[3] * SUB
+        now: set[str] = set()
+        for name, poly, labels in self._zones:
+            if labels and label not in labels:
+                continue
+            if inside_polygon(ax, ay, poly):
+                now.add(name)
+        dt = ts_ms - o.last_ts_ms
+        for name in o.zones & now:
+            o.dwell[name] = o.dwell.get(name, 0) + dt
+        for name in sorted(now - o.zones):
+            o.dwell.setdefault(name, 0)
+            if name not in o.entered:
+                o.entered.append(name)
+        o.zones = frozenset(now)
 
     def _path(self, o: _Obj, b: PxBox) -> None:
         # Keep every stride-th sighting; when full, drop every other point and double the
@@ -329,11 +343,16 @@ class ObjectEvents:
                 top.label if top else None, round_score(top.score) if top else None,
             )
 
-    def _count_changes(self) -> list[CountChange]:
+    def _count_changes(
+        self, labels: Mapping[int, tuple[str | None, float | None]] | None = None
+    ) -> list[CountChange]:
+        """The per-label count changes since the last call (``labels``: the votes read on
+        this frame, by object id; the others are read here)."""
         now: dict[str, int] = {}
         for o in self._objs.values():
             if o.counts:
-                name = self._label(o)[0] or "object"
+                voted = labels.get(o.object_id) if labels is not None else None
+                name = (voted if voted is not None else self._label(o))[0] or "object"
                 now[name] = now.get(name, 0) + 1
         changes = [
             CountChange(name, now.get(name, 0))
@@ -352,63 +371,15 @@ class ObjectEvents:
         frame: int,
         ts_ms: int,
         end_reason: str | None = None,
+        voted: tuple[str | None, float | None] | None = None,
     ) -> dict[str, Any]:
-        label, score = self._label(o)
+        label, score = voted if voted is not None else self._label(o)
         classify = self._classifier_cfg.enabled and self._model is not None
-        ended = kind == "end"
-        w, h = self.width, self.height
-        best = o.best
-        payload: dict[str, Any] = {
-            "schema": OBJECT_SCHEMA_VERSION,
-            "type": kind,
-            "event_id": o.event_id,
-            "object_id": o.object_id,
-            "seq": o.seq,
-            "device": self._device.name,
-            "camera": self._device.camera,
-            "source": _public_source(source) or self._device.camera,
-            "start_frame": o.first_frame,
-            "start_ts_ms": o.first_ts_ms,
-            "frame": frame,
-            "ts_ms": ts_ms,
-            "end_frame": t.last_seen_frame if ended else None,
-            "end_ts_ms": t.last_seen_ts_ms if ended else None,
-            "duration_ms": t.last_seen_ts_ms - o.first_ts_ms,
-            "frames": max(1, o.frames),
-            "end_reason": end_reason,
-            "state": t.state.value,
-            "stationary": t.stationary,
-            "box": clip_box(t.box, w, h),
-            "area_pct": round_pct(100.0 * clipped_area(t.box, w, h) / (w * h)),
-            "path": [
-                [round_score(min(max(x / (2 * w), 0.0), 1.0)),
-                 round_score(min(max(y / (2 * h), 0.0), 1.0))]
-                # Never seen alone yet (confirmed inside a merged region): its box's centre.
-                for x, y in (o.path or [(t.box[0] + t.box[2], t.box[1] + t.box[3])])
-            ],
-            "zones": sorted(o.zones),
-            "entered_zones": list(o.entered),
-            "zone_dwell_ms": {k: o.dwell[k] for k in sorted(o.dwell)},
-            "label": label,
-            "score": round_score(score) if score is not None else None,
-            "classified_frames": o.vote.count if classify else 0,
-            "model": (
-                {"name": self._model.name, "sha256": self._model.sha256}
-                if classify and self._model is not None
-                else None
-            ),
-            "best": (
-                {"frame": best.frame, "ts_ms": best.ts_ms, "box": clip_box(best.box, w, h),
-                 "label": best.label, "score": best.score}
-                if best is not None
-                else None
-            ),
-        }
-        if classify and self._model is not None and self._model.raw_labels:
-            # Label-map models only, as in motion events (docs/events.md): right after "score".
-            payload = with_raw_label(
-                payload, o.vote.best_raw(label) if label is not None else None
-            )
+        payload = object_payload(
+            o, t, kind, source=source, frame=frame, ts_ms=ts_ms, end_reason=end_reason,
+            label=label, score=score, width=self.width, height=self.height,
+            device=self._device, model=self._model if classify else None,
+        )
         o.seq += 1
         o.sent_frame = frame
         o.sent_label = label

@@ -69,14 +69,19 @@ def px_to_box(b: PxBox, width: int, height: int) -> Box:
 
 def area(b: PxBox) -> int:
     """Pixels covered by ``b`` (0 for an empty box)."""
-    return max(0, b[2] - b[0]) * max(0, b[3] - b[1])
+    # Conditional expressions instead of max(): the same integers, a third of the time
+    # (these helpers run many times per tracked object and frame).
+    w, h = b[2] - b[0], b[3] - b[1]
+    return w * h if w > 0 and h > 0 else 0
 
 
 def intersection(a: PxBox, b: PxBox) -> int:
     """Pixels covered by both boxes."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    return w * h if w > 0 and h > 0 else 0
+    w = (a[2] if a[2] < b[2] else b[2]) - (a[0] if a[0] > b[0] else b[0])
+    if w <= 0:
+        return 0
+    h = (a[3] if a[3] < b[3] else b[3]) - (a[1] if a[1] > b[1] else b[1])
+    return w * h if h > 0 else 0
 
 
 def iou_pm(a: PxBox, b: PxBox) -> int:

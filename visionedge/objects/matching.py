@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from visionedge.objects.geometry import PxBox, area, iou_pm
+from visionedge.objects.geometry import PxBox
 
 __all__ = ["candidates", "centre2", "clamp_into", "inside", "shift"]
 
@@ -46,16 +46,37 @@ def candidates(
         return []
     f4 = floor4 if floor4 is not None else [0] * len(preds)
     if len(preds) * len(regions) <= _SMALL:
+        # The per-pair loop with the box helpers inlined (area, intersection, iou_pm,
+        # centre2, distance: the same integer expressions), each region's terms computed once.
         pairs: list[tuple[int, int, int, int, int]] = []
-        rc = [(centre2(rb), rb) for rb in regions]
-        for ti, pb in enumerate(preds):
-            pcx, pcy = centre2(pb)
-            for ri, ((rcx, rcy), rb) in enumerate(rc):
+        # Per region: index, corners, doubled centre, size, area, and whether it is non-empty
+        # (two boxes overlap iff both are non-empty and each starts before the other ends).
+        rs = [
+            (ri, rb[0], rb[1], rb[2], rb[3], rb[0] + rb[2], rb[1] + rb[3], rb[2] - rb[0], rb[3] - rb[1],
+             max(0, rb[2] - rb[0]) * max(0, rb[3] - rb[1]), rb[0] < rb[2] and rb[1] < rb[3])
+            for ri, rb in enumerate(regions)
+        ]
+        for ti, (px0, py0, px1, py1) in enumerate(preds):
+            pcx, pcy, pw, ph = px0 + px1, py0 + py1, px1 - px0, py1 - py0
+            p_area = max(0, pw) * max(0, ph)
+            p_ok = px0 < px1 and py0 < py1
+            reach_t, floor_t, serial = reach[ti], f4[ti], serials[ti]
+            for ri, rx0, ry0, rx1, ry1, rcx, rcy, rw, rh, r_area, r_ok in rs:
+                if 4 * r_area < floor_t:
+                    continue
                 d0 = abs(pcx - rcx) + abs(pcy - rcy)
-                # Boxes that cannot overlap have IoU 0: skip the division.
-                i0 = iou_pm(pb, rb) if pb[0] < rb[2] and rb[0] < pb[2] else 0
-                if (i0 > 0 or d0 <= reach[ti]) and 4 * area(rb) >= f4[ti]:
-                    pairs.append((-i0, distance(pb, rb), serials[ti], ri, ti))
+                if p_ok and r_ok and rx0 < px1 and px0 < rx1 and ry0 < py1 and py0 < ry1:
+                    ov = ((px1 if px1 < rx1 else rx1) - (px0 if px0 > rx0 else rx0)) * (
+                        (py1 if py1 < ry1 else ry1) - (py0 if py0 > ry0 else ry0)
+                    )
+                    i0 = 1000 * ov // (p_area + r_area - ov)
+                    if i0 == 0 and d0 > reach_t:
+                        continue
+                elif d0 > reach_t:
+                    continue
+                else:
+                    i0 = 0
+                pairs.append((-i0, d0 + 2 * (abs(pw - rw) + abs(ph - rh)), serial, ri, ti))
         pairs.sort()
         return [(t, r0) for _, _, _, r0, t in pairs]
     p = np.asarray(preds, dtype=np.int64)[:, None, :]

@@ -231,6 +231,8 @@ class TrackingStage:
             ):
                 continue
             due.append((count, t.object_id))
+        if not due:
+            return {}  # most busy frames: every object classified recently or settled
         due.sort()
         per_frame = self._per_frame()
         # The idle sample classifies one object at least: classify_per_frame = 0 means

@@ -127,6 +127,9 @@ class ObjectTracker:
         regions = [r for r in regions if area(r) > 0]
         live = self.tracks
         preds = [self._predict(t, frame) for t in live]
+        # Areas are read many times below (steps 4 and 5): computed once per box.
+        r_area = [area(r) for r in regions]
+        p_area = [area(p) for p in preds]
 
         # Step 3: candidate pairs, taken greedily in a total order.
         # Unseen or hidden in a merged region for a while: it may have changed speed.
@@ -137,7 +140,7 @@ class ObjectTracker:
             -1 if t.stationary else self._reach(p, max(frame - t.last_seen_frame - 1, t.merged_run))
             for t, p in zip(live, preds, strict=True)
         ]
-        floor4 = [area(p) if t.stationary else 0 for t, p in zip(live, preds, strict=True)]
+        floor4 = [a if t.stationary else 0 for t, a in zip(live, p_area, strict=True)]
         track_region: dict[int, int] = {}
         region_track: dict[int, int] = {}
         for ti, ri in _candidates(preds, regions, reach, [t.serial for t in live], floor4):
@@ -149,14 +152,15 @@ class ObjectTracker:
         # Step 4: merges. An unmatched confirmed object whose prediction lies at least half
         # inside a matched region is hidden in it together with the region's owner.
         merged: dict[int, int] = {}
+        matched_regions = sorted(region_track)
         for ti, t in enumerate(live):
             if ti in track_region or not t.confirmed or t.merged_run >= cfg.merge_frames:
                 continue
-            p = preds[ti]
+            p, half = preds[ti], p_area[ti]
             best_ri, best_inter = -1, 0
-            for ri in sorted(region_track):
+            for ri in matched_regions:
                 inter = intersection(p, regions[ri])
-                if 2 * inter >= area(p) and inter > best_inter:
+                if 2 * inter >= half and inter > best_inter:
                     best_ri, best_inter = ri, inter
             if best_ri >= 0:
                 merged[ti] = best_ri
@@ -169,7 +173,7 @@ class ObjectTracker:
             for ti, ri in track_region.items()
             if live[ti].confirmed
             and live[ti].merged_run < cfg.merge_frames
-            and area(regions[ri]) > 4 * area(preds[ti])
+            and r_area[ri] > 4 * p_area[ti]
             and not self._at_edge(preds[ti])
         }
 
@@ -179,17 +183,25 @@ class ObjectTracker:
         # an object of its own.
         measure: dict[int, PxBox] = {ti: regions[ri] for ti, ri in track_region.items()}
         newborn: list[PxBox] = []
+        # The objects a piece may belong to (track order), with their region grown by half
+        # its longer side and that region's area; the same for every unmatched region.
+        owners: list[tuple[int, PxBox, int]] = []
+        if len(region_track) < len(regions):
+            for ti in sorted(track_region):
+                ri = track_region[ti]
+                if ri in shared or ti in swallowed:
+                    continue
+                own = regions[ri]
+                e = max(own[2] - own[0], own[3] - own[1]) // 2
+                owners.append((ti, (own[0] - e, own[1] - e, own[2] + e, own[3] + e), r_area[ri]))
         for ri, r in enumerate(regions):
             if ri in region_track:
                 continue
             best_ti, best_inter = -1, 0
-            for ti in sorted(track_region):
-                if track_region[ti] in shared or ti in swallowed:
-                    continue
-                own = regions[track_region[ti]]
-                e = max(own[2] - own[0], own[3] - own[1]) // 2
-                inter = intersection((own[0] - e, own[1] - e, own[2] + e, own[3] + e), r)
-                piece = 4 * inter >= 3 * area(r) and 4 * area(r) <= area(own)
+            ra = r_area[ri]
+            for ti, grown, own_area in owners:
+                inter = intersection(grown, r)
+                piece = 4 * inter >= 3 * ra and 4 * ra <= own_area
                 if piece and inter > best_inter:
                     best_ti, best_inter = ti, inter
             if best_ti >= 0:
@@ -197,10 +209,11 @@ class ObjectTracker:
                 measure[best_ti] = (
                     min(m[0], r[0]), min(m[1], r[1]), max(m[2], r[2]), max(m[3], r[3])
                 )
-            elif not any(2 * intersection(preds[ti], r) >= area(r) for ti in merged):
+            elif not any(2 * intersection(preds[ti], r) >= ra for ti in merged):
                 newborn.append(r)
 
         # Step 6: update matched and merged objects.
+        still_ms = milli(cfg.stationary_after_s)
         for ti, t in enumerate(live):
             if ti in track_region and track_region[ti] not in shared and ti not in swallowed:
                 self._measured(t, measure[ti], frame, ts_ms)
@@ -226,7 +239,7 @@ class ObjectTracker:
                 t.held = 2
                 t.anchor, t.anchor_box, t.still_since_ts_ms = _centre2(t.box), t.box, ts_ms
                 t.stationary = False
-            self._stillness(t, ts_ms)
+            self._stillness(t, ts_ms, still_ms)
 
         # Step 7: ends of unseen objects.
         lost = milli(cfg.lost_s)
@@ -244,7 +257,7 @@ class ObjectTracker:
                     t.ended = EndReason.LEFT
                 elif t.held == 0 and (
                     t.stationary
-                    or 2 * (t.last_seen_ts_ms - t.still_since_ts_ms) >= milli(cfg.stationary_after_s)
+                    or 2 * (t.last_seen_ts_ms - t.still_since_ts_ms) >= still_ms
                 ):
                     # Stationary, or in place for half of stationary_after_s, and vanished
                     # mid-frame: the gate's background learnt it (a parked car, 6-8 s), it did
@@ -313,7 +326,7 @@ class ObjectTracker:
         t.merged_run = 0
         t.state = TrackState.SEEN
 
-    def _stillness(self, t: Track, ts_ms: int) -> None:
+    def _stillness(self, t: Track, ts_ms: int, still_ms: int) -> None:
         """Step 6b: an object whose centre stays near its anchor, or whose box stays inside
         the anchor's box (a region shrinking as the background learns it), is still."""
         if t.state is TrackState.MISSING:
@@ -328,7 +341,7 @@ class ObjectTracker:
             t.anchor_box = t.box
             t.still_since_ts_ms = ts_ms
             t.stationary = False
-        elif ts_ms - t.still_since_ts_ms >= milli(self.cfg.stationary_after_s):
+        elif ts_ms - t.still_since_ts_ms >= still_ms:
             t.stationary = True
 
     def _outside(self, b: PxBox) -> bool:

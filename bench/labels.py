@@ -112,23 +112,33 @@ Checked = tuple[int, str, tuple[float, float, float, float]]
 """A hand-checked crop: frame, class, box (normalised x0, y0, x1, y1)."""
 
 
+CHECKED_TABLES = ("manifest.csv", "objects_checked.csv")
+"""Hand-checked boxes under ``crops/``: the gate crops (``manifest.csv``, also the head's
+training and test images), then boxes of tracked objects that no gate crop touched
+(``objects_checked.csv``: frame, class and the object's own box, ``background`` for a box on
+nothing, such as a speck of dust or foliage; judging only, no image, never training data)."""
+
+
 def hand_checked(data: Path) -> dict[str, list[Checked]]:
-    """(frame, class, box) of every hand-checked crop, per clip file name (``crops/manifest.csv``)."""
-    table = data / "crops" / "manifest.csv"
+    """(frame, class, box) of every hand-checked box, per clip file name (:data:`CHECKED_TABLES`)."""
     manifest = data / "manifest.json"
-    if not table.is_file() or not manifest.is_file():
+    tables = [data / "crops" / name for name in CHECKED_TABLES]
+    if not tables[0].is_file() or not manifest.is_file():
         return {}
     entries: Any = json.loads(manifest.read_text())
     if isinstance(entries, dict):
         entries = entries.get("clips", [])
     file_of = {str(e.get("id")): Path(str(e.get("file") or e.get("path", ""))).name for e in entries}
     out: dict[str, list[Checked]] = {}
-    with table.open(newline="") as f:
-        for row in csv.DictReader(f):
-            name = file_of.get(row["clip"])
-            if name:
-                box = (float(row["x0"]), float(row["y0"]), float(row["x1"]), float(row["y1"]))
-                out.setdefault(name, []).append((int(row["frame"]), row["class"], box))
+    for table in tables:
+        if not table.is_file():
+            continue
+        with table.open(newline="") as f:
+            for row in csv.DictReader(f):
+                name = file_of.get(row["clip"])
+                if name:
+                    box = (float(row["x0"]), float(row["y0"]), float(row["x1"]), float(row["y1"]))
+                    out.setdefault(name, []).append((int(row["frame"]), row["class"], box))
     return out
 
 

@@ -115,7 +115,7 @@ def object_label(casc: CascadeClassifier, k: int, crops: list[Crop], head: Head 
             probs = head.probabilities(emb).astype(np.float32)
             answers = [*answers[:k], clf._user_scores_of(probs), *answers[k + 1:]]
         top, _ = casc.decide(lambda i, a=answers: a[i])
-        vote.add(Classification(frame_index=0, top=top))
+        vote.add(Classification(frame_index=0, top=top, box=None))
     best = vote.best()
     return best[0] if best else ""
 

@@ -24,8 +24,10 @@ Which head answers which clip, so that no clip is judged by a head trained on it
   licence-clean train clips (as shipped), which never saw them: the columns to confirm on.
 
 The replay asks for the same crops as the run that wrote the dump; a different head changes
-which crops the real pipeline asks for later (settled objects, back-off), so the winner must
-be confirmed with a full ``bench/labels.py`` run (docs/classify.md has both).
+which crops the real pipeline asks for later (settled objects, back-off), so the replay
+favours the head that made the dump (its answers chose those crops): make the dump with the
+installed card (the incumbent), and confirm the winner with a full ``bench/labels.py`` run
+(docs/classify.md has both).
 """
 
 from __future__ import annotations

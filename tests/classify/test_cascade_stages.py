@@ -301,3 +301,4 @@ def test_the_shipped_head_was_trained_as_build_presets_says() -> None:
     card = json.loads((presets_mod.PRESETS_DIR / "pva_head" / "card.json").read_text())
     assert head.training["l2"] == bp.HEAD_L2 == 3.0
     assert f"L2 {bp.HEAD_L2:g}" in card["description"]
+    assert card["preset"]["threshold"] == bp.HEAD_THRESHOLD == 0.3

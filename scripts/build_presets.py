@@ -356,6 +356,19 @@ HEAD_EXCLUDED_LICENCES = ("CC-BY-NC", "not stated", "research use")
 
 HEAD_MIN_CROP_PX = 128
 """The default cascade's ``objects.min_crop_px``: the head learns objects as they are cut."""
+HEAD_L2 = 3.0
+"""The head's L2 strength, chosen per object by leave-one-clip-out on the train clips
+(``bench/head_choice.py``: each train clip's objects labelled by a head trained without that
+clip): 0.03 / 0.1 / 0.3 / 1 / **3** / 10 gave 130 / 132 / 132 / 134 / **137** / 136 of 177
+objects right, the test clips 73/84 at every value. The trainer's own by-clip CV scores
+single crops and picks 0.03 (balanced crop accuracy 0.63 vs 0.60 at 3): a head that fits the
+hand-checked motion crops more closely labels the pipeline's object crops of unseen clips
+worse (docs/classify.md)."""
+HEAD_THRESHOLD = 0.3
+"""``pva_head``'s own card threshold (used alone; the default cascade sets 0.25 for its head
+stage): the best balanced accuracy on the train crops with each clip's crops labelled by a
+head trained without that clip (0.5 / 0.4 / 0.35 / **0.3** / 0.25: 0.649 / 0.744 / 0.772 /
+**0.777** / 0.773); a softer (more regularised) head needs a lower threshold than 0.5."""
 
 
 def frame_views(realdata: Path, samples: Any) -> Any:
@@ -394,12 +407,13 @@ def frame_views(realdata: Path, samples: Any) -> Any:
             cap.release()
 
 
-def head_preset(realdata: Path, name: str = HEAD) -> None:
-    """The learned head (``pva_head``): trained by :mod:`visionedge.train.head` on the
-    hand-checked train crops (``crops/train/<class>/``) of the licence-clean train clips of
-    ``realdata``, grouped by clip for the by-clip choice of its L2 strength."""
+def head_samples(realdata: Path) -> tuple[list[Any], dict[str, Any]]:
+    """The head's training crops (``crops/train/<class>/`` of the licence-clean train clips,
+    grouped by clip) and the manifest's clips by id."""
+    import csv
+
     sys.path.insert(0, str(ROOT))
-    from visionedge.train.head import Sample, report_text, train_head, write_head_preset
+    from visionedge.train.head import Sample
 
     manifest: Any = json.loads((realdata / "manifest.json").read_text())
     clips = {e["id"]: e for e in manifest["clips"]}
@@ -407,12 +421,22 @@ def head_preset(realdata: Path, name: str = HEAD) -> None:
               and not any(x in e["licence"] for x in HEAD_EXCLUDED_LICENCES)}
     samples = []
     with (realdata / "crops" / "manifest.csv").open() as f:
-        import csv
-
         for row in csv.DictReader(f):
             if row["split"] == "train" and row["clip"] in usable:
                 samples.append(Sample(realdata / "crops" / row["file"], row["class"], row["clip"]))
-    head, report = train_head(samples, progress=print, views=lambda ss: frame_views(realdata, ss),
+    return samples, clips
+
+
+def head_preset(realdata: Path, name: str = HEAD) -> None:
+    """The learned head (``pva_head``): trained by :mod:`visionedge.train.head` on the
+    hand-checked train crops (``crops/train/<class>/``) of the licence-clean train clips of
+    ``realdata``, grouped by clip for the by-clip choice of its L2 strength."""
+    sys.path.insert(0, str(ROOT))
+    from visionedge.train.head import report_text, train_head, write_head_preset
+
+    samples, clips = head_samples(realdata)
+    head, report = train_head(samples, l2=HEAD_L2, progress=print,
+                              views=lambda ss: frame_views(realdata, ss),
                               views_note=f"the box cut from the clip's frame as an object is "
                               f"(grown to {HEAD_MIN_CROP_PX} px, margin 0.5) and with margin 0.5")
     print(report_text(report))
@@ -425,7 +449,7 @@ def head_preset(realdata: Path, name: str = HEAD) -> None:
         return {"clip": e["file"], "classes": e["classes"], "source": where, "licence": e["licence"]}
 
     trained = sorted({s.group for s in samples})
-    left_out = sorted(cid for cid, e in clips.items() if e["split"] == "train" and cid not in usable)
+    left_out = sorted(cid for cid, e in clips.items() if e["split"] == "train" and cid not in trained)
     backbone = json.loads((OUT / head.backbone / "card.json").read_text())
     extra = {
         "licence": APACHE,
@@ -440,13 +464,16 @@ def head_preset(realdata: Path, name: str = HEAD) -> None:
                  "train_clips": [clip(c) for c in trained],
                  "left_out_for_licence": [clip(c) for c in left_out]},
         "measured": {"ms_per_crop": MEASURED.get(name), "how": MEASURED_ON},
+        "threshold": HEAD_THRESHOLD,
     }
     card_path = write_head_preset(head, report, HEAD_DIR / name, name, extra)
     card = json.loads(card_path.read_text())
     card["description"] = ("learned head (softmax regression, numpy float64) over mobilenet_v1_075's "
                            "pooled 768-value embedding, trained on "
                            f"{len(samples)} hand-checked crops of {len(trained)} real clips: "
-                           "person / vehicle / animal / background (background = no label)")
+                           "person / vehicle / animal / background (background = no label); "
+                           f"L2 {HEAD_L2:g}, chosen per object by leave-one-clip-out on the train "
+                           "clips")
     card_path.write_text(json.dumps(card, indent=1) + "\n")
     licences = sorted({clips[c]["licence"] for c in trained})
     notice = (

@@ -250,3 +250,55 @@ def test_model_list_counts_a_model_two_stages_share_once() -> None:
     head = (presets_mod.PRESETS_DIR / "pva_head" / "head.json").stat().st_size
     # the head's backbone is the ImageNet stage's model: counted once
     assert row["bytes"] == sizes + head <= 5 * 1024 * 1024
+
+
+def test_decide_replays_the_stage_answers_and_a_head_swap_reaches_only_its_crops() -> None:
+    # bench/head_choice.py replays the default cascade offline with other heads: every stage
+    # answers once (stage_answers), and decide() must give what classify_image gives.
+    clf = load_classifier(ClassifierConfig())
+    assert isinstance(clf, CascadeClassifier)
+    head = clf.stages[-1]
+    k = len(clf.stages) - 1
+    swapped_any = kept_any = False
+    rng = np.random.default_rng(3)
+    noise = rng.integers(100, 140, (120, 160, 3), dtype=np.uint8)  # nothing any stage claims
+    images = [cv2.imread(str(IMAGES / n), cv2.IMREAD_COLOR)
+              for n in ("cat.jpg", "dog.png", "grace_hopper.jpg", "traffic.jpg")]
+    for img in [*images, noise]:
+        got = clf.classify_image(img)
+        answers = clf.stage_answers(img)
+        assert len(answers) == len(clf.stages)
+        top, raw = clf.decide(lambda i, a=answers: a[i])
+        assert top == got.top and (raw.label if raw else "") == got.raw_label
+        # A head sure of one label: only a crop no earlier stage claimed changes, to it.
+        said = []
+        for label in ("vehicle", "animal"):
+            sure = np.array([float(x == label) for x in head.labels], np.float32)
+            swapped = [*answers[:k], (sure, None)]
+            said.append([p.label for p in clf.decide(lambda i, a=swapped: a[i])[0]])
+        if said[0] != said[1]:
+            assert said == [["vehicle"], ["animal"]]
+            swapped_any = True
+        else:
+            assert said[0] == [p.label for p in got.top]
+            kept_any = True
+    assert swapped_any and kept_any
+
+
+def test_the_shipped_head_was_trained_as_build_presets_says() -> None:
+    # The L2 strength of pva_head is chosen per object (bench/head_choice.py) and pinned in
+    # scripts/build_presets.py; the shipped file must be the one that script trains.
+    import importlib.util
+
+    from visionedge.classify.head import read_head
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "build_presets.py"
+    spec = importlib.util.spec_from_file_location("build_presets", script)
+    assert spec is not None and spec.loader is not None
+    bp = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bp)
+    head = read_head(presets_mod.PRESETS_DIR / "pva_head" / "head.json")
+    card = json.loads((presets_mod.PRESETS_DIR / "pva_head" / "card.json").read_text())
+    assert head.training["l2"] == bp.HEAD_L2 == 3.0
+    assert f"L2 {bp.HEAD_L2:g}" in card["description"]
+    assert card["preset"]["threshold"] == bp.HEAD_THRESHOLD == 0.3

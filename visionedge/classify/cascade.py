@@ -21,6 +21,7 @@ ImageNet model): one backbone run per crop then answers both (:func:`_shared_run
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +39,10 @@ from visionedge.errors import CardError
 from visionedge.frame import Frame, Image
 from visionedge.protocols import Box, Classification, Prediction
 
-__all__ = ["CascadeClassifier", "load_cascade"]
+__all__ = ["Answer", "CascadeClassifier", "load_cascade"]
+
+Answer = tuple[npt.NDArray[np.float32], Prediction | None]
+"""One stage's answer for a crop: its user scores (its labels' order) and raw top label."""
 
 _RUNTIME_KEYS = ("backend", "num_threads", "xnnpack", "margin")
 """Config keys a cascade passes to its stages (the stages' own cards give the rest)."""
@@ -97,7 +101,24 @@ class CascadeClassifier:
     ) -> Classification:
         """Classify a still BGR image (or the ``box`` region of it)."""
         t0 = time.perf_counter_ns()
-        Answer = tuple[npt.NDArray[np.float32], Prediction | None]
+        top, raw = self.decide(self._answerer(image, box))
+        us = (time.perf_counter_ns() - t0) / 1000.0
+        return Classification(
+            frame_index=frame_index,
+            top=top,
+            box=box,
+            classify_us=round(us, 1),
+            raw_label=raw.label if raw else "",
+            raw_score=raw.score if raw else None,
+        )
+
+    def stage_answers(self, image: Image, box: Box | None = None) -> list[Answer]:
+        """Every stage's answer for one crop, needed or not: what :meth:`decide` replays
+        offline (``bench/head_choice.py`` swaps the head stage's answer for another head's)."""
+        answer = self._answerer(image, box)
+        return [answer(k) for k in range(len(self._steps))]
+
+    def _answerer(self, image: Image, box: Box | None) -> Callable[[int], Answer]:
         answers: dict[tuple[int, int], Answer] = {}
 
         def answer(k: int) -> Answer:
@@ -119,14 +140,19 @@ class CascadeClassifier:
                     answers[key] = step.classifier.user_scores(image, box)
             return answers[key]
 
-        top: tuple[Prediction, ...] = ()
-        raw: Prediction | None = None
+        return answer
+
+    def decide(
+        self, answer: Callable[[int], Answer]
+    ) -> tuple[tuple[Prediction, ...], Prediction | None]:
+        """The cascade's top predictions and raw label from its stages' answers
+        (``answer(k)``: stage k's user scores and raw top label), asked in stage order and
+        only as far as needed."""
         for k, step in enumerate(self._steps):
             stage, clf = step.stage, step.classifier
             scores, step_raw = answer(k)
             if not stage.claims:
-                top, raw = clf.rank(scores), step_raw
-                break
+                return clf.rank(scores), step_raw
             claimed = float(scores[clf.labels.index(stage.claims)])
             if claimed < stage.min_score:
                 continue
@@ -141,17 +167,8 @@ class CascadeClassifier:
                 if others >= stage.veto:
                     continue
             top = (Prediction(stage.claims, self.labels.index(stage.claims), claimed),)
-            raw = step_raw or Prediction(stage.claims, clf.labels.index(stage.claims), claimed)
-            break
-        us = (time.perf_counter_ns() - t0) / 1000.0
-        return Classification(
-            frame_index=frame_index,
-            top=top,
-            box=box,
-            classify_us=round(us, 1),
-            raw_label=raw.label if raw else "",
-            raw_score=raw.score if raw else None,
-        )
+            return top, step_raw or Prediction(stage.claims, clf.labels.index(stage.claims), claimed)
+        return (), None
 
     def classify(self, frame: Frame, box: Box | None) -> Classification:
         """Classify what moved: ``box`` of the frame's full-resolution image."""

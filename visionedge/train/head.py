@@ -43,6 +43,7 @@ __all__ = [
     "embed",
     "embed_view",
     "fit",
+    "sample_rows",
     "train_head",
 ]
 
@@ -152,6 +153,28 @@ def embed(clf: HeadClassifier, images: Sequence[U8]) -> F64:
     return np.asarray([e for img in images for e in embed_view(clf, img, whole)], np.float64)
 
 
+def sample_rows(
+    clf: HeadClassifier,
+    samples: Sequence[Sample],
+    views: Callable[[Sequence[Sample]], Iterator[View]] | None = None,
+) -> tuple[F64, list[int]]:
+    """The training rows of ``samples``: each crop's embedding and its mirror's, then each
+    extra view's (``views``) and its mirror's; and the sample each row belongs to."""
+    images: list[U8] = []
+    for s in samples:
+        img = cv2.imread(str(s.path), cv2.IMREAD_COLOR)
+        if img is None:
+            raise TrainingError(f"{s.path}: not a readable image; move it out of the dataset")
+        images.append(np.asarray(img, np.uint8))
+    rows = list(embed(clf, images))
+    index = [i for i in range(len(samples)) for _ in (0, 1)]
+    if views is not None:
+        for i, image, box in views(samples):
+            rows += embed_view(clf, image, box)
+            index += [i, i]
+    return np.asarray(rows, np.float64).reshape(len(rows), -1), index
+
+
 def train_head(
     samples: Sequence[Sample],
     *,
@@ -180,21 +203,9 @@ def train_head(
     resolved = resolve_model(backbone)
     cfg = ClassifierConfig.model_validate({"backend": backend})
     clf = open_backbone(resolved, tensor, cfg, origin=backbone)
-    images: list[U8] = []
-    for s in samples:
-        img = cv2.imread(str(s.path), cv2.IMREAD_COLOR)
-        if img is None:
-            raise TrainingError(f"{s.path}: not a readable image; move it out of the dataset")
-        images.append(np.asarray(img, np.uint8))
     if progress:
-        progress(f"embedding {len(images)} crops (and their mirror images) with {backbone}")
-    rows = list(embed(clf, images))
-    index = [i for i in range(len(samples)) for _ in (0, 1)]
-    if views is not None:
-        for i, image, box in views(samples):
-            rows += embed_view(clf, image, box)
-            index += [i, i]
-    x = np.asarray(rows, np.float64)
+        progress(f"embedding {len(samples)} crops (and their mirror images) with {backbone}")
+    x, index = sample_rows(clf, samples, views)
     y = np.array([labels.index(samples[i].label) for i in index], np.int64)
     groups = [samples[i].group for i in index]
     k = len(labels)

@@ -30,7 +30,8 @@ clip says person. The targets are judged on *checked* (on *clip* without hand-ch
 ``--mode object``: the pipeline runs with ``[objects] mode = "object"`` and every published
 object is judged instead, by the hand-checked crops on its box path (:func:`object_truth`:
 a crop from a frame the object was tracked on whose box overlaps the object's by half the
-smaller box); ``--dump FILE`` writes each object's classifications, box path and truth as
+smaller box; also the boxes of ``crops/objects_checked.csv``, objects no gate crop touched,
+checked by eye: :data:`CHECKED_TABLES`); ``--dump FILE`` writes each object's classifications, box path and truth as
 JSON, to replay vote rules offline. Last, the agreement of
 every preset with ``--teacher`` (default ``deeplab_pascal``, the student's teacher) on the
 crops: same top label, or both no label. Targets (issue 8): >= 90 % of events right overall,

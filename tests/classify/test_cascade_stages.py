@@ -16,7 +16,7 @@ from visionedge.classify.card import read_card
 from visionedge.classify.cascade import CascadeClassifier
 from visionedge.classify.classifier import TfliteClassifier
 from visionedge.config import ClassifierConfig
-from visionedge.errors import CardError
+from visionedge.errors import CardError, ModelError
 
 IMAGES = Path(__file__).parent / "images"
 CATS = ["tabby", "tiger cat", "Egyptian cat", "Persian cat", "Siamese cat"]
@@ -115,6 +115,10 @@ def test_the_default_preset_is_what_its_card_says() -> None:
     head = clf.stages[-1]
     assert card.stages[-1].preset == "pva_head" and head._cfg.threshold == 0.25
     assert id(gen) in clf._shared and clf._shared[id(gen)] == (head, gen)
+    # So the ImageNet stage's own interpreter is freed (~3 MB): it never runs.
+    with pytest.raises(ModelError, match="freed"):
+        gen.scores(np.zeros((64, 64, 3), np.uint8))
+    assert clf.classify_image(np.full((64, 64, 3), 90, np.uint8)).classify_us > 0
     assert clf.min_agree == card.min_agree == 2
     assert gen.label_map is not None
     for name in ("dugong", "nematode", "great white shark", "warplane", "airliner"):

@@ -80,6 +80,12 @@ class CascadeClassifier:
         self.object_classify_per_frame = card.object_classify_per_frame
         """Objects classified per frame the card asks (``objects.classify_per_frame``; 0: none)."""
         self._shared = _shared_runs(steps)
+        # A stage the head's run always answers never runs its own interpreter: free it
+        # (the default card: ~3 MB of the 100 MB budget, docs/gate.md).
+        for _head, member in self._shared.values():
+            uses = [s for s in steps if s.classifier is member]
+            if member is not _head and uses and all(s.stage.tiles == 1 for s in uses):
+                member.free_interpreter()
 
     reports_raw_labels = True
 

@@ -33,7 +33,7 @@ from visionedge.classify.preprocess import (
 from visionedge.classify.ranking import rank, softmax
 from visionedge.classify.settings import apply_card, check_label_names
 from visionedge.config import ClassifierConfig
-from visionedge.errors import FrameError
+from visionedge.errors import FrameError, ModelError
 from visionedge.frame import Frame, Image
 from visionedge.protocols import Box, Classification, Prediction
 
@@ -117,6 +117,19 @@ class InputSpec:
             "output_mode": self.output_mode,
             "backend": self.backend,
         }
+
+
+class _Freed:
+    """Stands in for a freed interpreter (:meth:`TfliteClassifier.free_interpreter`)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        raise ModelError(
+            f"{self._name}: this stage's interpreter was freed (a head answers it); "
+            "this is a bug in visionedge, please report it"
+        )
 
 
 def _check_image(image: Image) -> None:
@@ -288,6 +301,19 @@ class TfliteClassifier:
             values = softmax(values)
         clipped: npt.NDArray[np.float32] = np.clip(values, 0.0, 1.0)
         return clipped
+
+    def free_interpreter(self) -> None:
+        """Free the interpreter and the model's bytes of a stage that never runs its own model.
+
+        A cascade whose learned head reads the same backbone answers this stage from the
+        head's run (:func:`visionedge.classify.cascade._shared_runs`), so its own interpreter
+        (~3 MB of arena and model bytes for ``mobilenet_v1_075``) would only hold memory; the
+        labels, label map and thresholds stay. Running the model afterwards is a bug and
+        raises ModelError.
+        """
+        self._interp = _Freed(self.name)
+        self._model.interpreter = self._interp
+        self._model.content = b""
 
     def user_scores(
         self, image: Image, box: Box | None = None

@@ -11,7 +11,7 @@ from test_events import H, Labeller, W, run, walker
 from visionedge.classify.card import read_card
 from visionedge.classify.presets import DEFAULT_PRESET, MCU_PRESET, PRESETS_DIR
 from visionedge.errors import CardError
-from visionedge.objects.crop import grow_to
+from visionedge.objects.crop import fill_pct, grow_to
 from visionedge.protocols import Box
 
 
@@ -42,7 +42,8 @@ def test_the_default_preset_grows_object_crops_the_board_models_do_not() -> None
 
 
 @pytest.mark.parametrize("objects", [{"min_crop_px": -1}, {"min_crop_px": 1.5}, {"min_crop": 96}, [96],
-                                     {"classify_per_frame": 0}, {"classify_per_frame": True}])
+                                     {"classify_per_frame": 0}, {"classify_per_frame": True},
+                                     {"min_fill_pct": -1}, {"min_fill_pct": 101}, {"min_fill_pct": 2.5}])
 def test_a_bad_objects_section_is_refused(tmp_path: Path, objects: object) -> None:
     card = json.loads((PRESETS_DIR / "demo" / "card.json").read_text())
     card.setdefault("preset", {})["objects"] = objects
@@ -69,6 +70,31 @@ def test_the_stage_classifies_the_grown_box() -> None:
         # Same centre (unless shifted inside the frame at the edge).
         if a.x0 > 0 and a.x1 < 1:
             assert abs((a.x0 + a.x1) - (b.x0 + b.x1)) < 1e-9
+
+
+def test_fill_is_the_boxs_share_of_its_grown_crop() -> None:
+    # 16x16 px of 320x240 grown to 64x64: 256 / 4096 = 6.25 %.
+    assert fill_pct(Box(100 / 320, 50 / 240, 116 / 320, 66 / 240), 320, 240, 64) == pytest.approx(6.25)
+    # Bigger than the crop in one direction: 100x20 grown to 100x64.
+    assert fill_pct(Box(0.0, 0.0, 100 / 320, 20 / 240), 320, 240, 64) == pytest.approx(31.25)
+    assert fill_pct(Box(0.0, 0.0, 0.5, 0.5), 320, 240, 64) == pytest.approx(100.0)
+
+
+class Filling(Growing):
+    object_min_fill_pct = 4
+
+
+def test_a_box_lost_in_its_grown_crop_is_not_classified() -> None:
+    # A 12x30 walker fills 360 / 4096 = 8.8 % of its 64 px crop; a 10x10 speck 2.4 %.
+    big, speck = walker(4, 5, 26), walker(4, 5, 26, y=80, w=10, h=10)
+    clf, plain = Filling(), Growing()
+    run([[b] for b in big] + [[]] * 20, {}, clf)
+    run([[b] for b in big] + [[]] * 20, {}, plain)
+    assert clf.calls and clf.calls == plain.calls  # at 4 % the walker is classified as before
+    lone = Filling()
+    events = run([[b] for b in speck] + [[]] * 20, {}, lone).events
+    assert lone.calls == [] and events  # the speck is tracked and published, never classified
+    assert all(e["label"] is None for e in events)
 
 
 class Busy(Labeller):

@@ -90,6 +90,14 @@ class Card:
         return int(vote.get("min_agree", 1)) if isinstance(vote, dict) else 1
 
     @property
+    def object_min_fill_pct(self) -> int:
+        """``preset.objects.min_fill_pct``: with ``min_crop_px``, a tracked object is classified
+        only on frames where its box covers at least this percent of its grown crop (smaller,
+        the crop shows its surroundings); 0 (default): always."""
+        objects = self.preset.get("objects")
+        return int(objects.get("min_fill_pct", 0)) if isinstance(objects, dict) else 0
+
+    @property
     def object_min_crop_px(self) -> int:
         """``preset.objects.min_crop_px``: in object mode, a tracked object's box is grown
         (about its centre, inside the frame) to at least this many full-frame pixels wide and
@@ -183,13 +191,13 @@ def read_card(path: Path) -> Card:
     if not isinstance(agree, int) or isinstance(agree, bool) or not 1 <= agree <= 100:
         raise _fail(path, "'vote' must be {\"min_agree\": N} with N a whole number 1..100")
     objects = preset.get("objects", {})
-    limits = {"min_crop_px": (0, 4096), "classify_per_frame": (1, 16)}
+    limits = {"min_crop_px": (0, 4096), "classify_per_frame": (1, 16), "min_fill_pct": (0, 100)}
     if not isinstance(objects, dict) or set(objects) - set(limits) or not all(
         isinstance(v, int) and not isinstance(v, bool) and limits[k][0] <= v <= limits[k][1]
         for k, v in objects.items()
     ):
-        raise _fail(path, "'objects' may hold min_crop_px (a whole number 0..4096) and "
-                    "classify_per_frame (1..16)")
+        raise _fail(path, "'objects' may hold min_crop_px (a whole number 0..4096), "
+                    "classify_per_frame (1..16) and min_fill_pct (0..100)")
     name = str(data.get("name") or path.parent.name)
     settings = {k: preset[k] for k in SETTINGS if k in preset}
     if kind == "cascade":

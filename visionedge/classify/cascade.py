@@ -77,6 +77,8 @@ class CascadeClassifier:
         """Classifications an event's voted label must top (the card's ``vote.min_agree``)."""
         self.object_min_crop_px = card.object_min_crop_px
         """Smallest crop side for a tracked object (the card's ``objects.min_crop_px``)."""
+        self.object_min_fill_pct = card.object_min_fill_pct
+        """Share of its grown crop an object's box must cover to be classified (``objects.min_fill_pct``)."""
         self.object_classify_per_frame = card.object_classify_per_frame
         """Objects classified per frame the card asks (``objects.classify_per_frame``; 0: none)."""
         self._shared = _shared_runs(steps)

@@ -234,6 +234,12 @@ class TfliteClassifier:
         return self.card.object_min_crop_px if self.card is not None else 0
 
     @property
+    def object_min_fill_pct(self) -> int:
+        """Share of its grown crop an object's box must cover to be classified, percent (the
+        card's ``objects.min_fill_pct``; 0: always)."""
+        return self.card.object_min_fill_pct if self.card is not None else 0
+
+    @property
     def object_classify_per_frame(self) -> int:
         """Objects classified per frame the card asks (``objects.classify_per_frame``; 0: none)."""
         return self.card.object_classify_per_frame if self.card is not None else 0

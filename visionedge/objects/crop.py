@@ -6,13 +6,17 @@ centre to ``min_px`` full-frame pixels (kept inside the frame, never shrunk), th
 it at close to its own input resolution with the road or floor around it. The size comes
 from the model's card (``objects.min_crop_px``); 0 keeps the object's box, which is what the
 firmware does.
+
+A box much smaller than its grown crop (a speck of dust beside a fly, a patch of foliage
+above a road) leaves the crop to its surroundings, and the model names those: the card's
+``objects.min_fill_pct`` (:func:`fill_pct`) keeps such objects from being classified.
 """
 
 from __future__ import annotations
 
 from visionedge.protocols import Box
 
-__all__ = ["grow_to"]
+__all__ = ["fill_pct", "grow_to"]
 
 
 def grow_to(box: Box, width: int, height: int, min_px: int) -> Box:
@@ -27,3 +31,13 @@ def grow_to(box: Box, width: int, height: int, min_px: int) -> Box:
     nx = min(max(cx - w / 2, 0.0), width - w)
     ny = min(max(cy - h / 2, 0.0), height - h)
     return Box(nx / width, ny / height, (nx + w) / width, (ny + h) / height)
+
+
+def fill_pct(box: Box, width: int, height: int, min_px: int) -> float:
+    """The share of ``box``'s crop grown to ``min_px`` (:func:`grow_to`) that the box itself
+    covers, in percent of the crop's area (100 when it needs no growing)."""
+    crop = grow_to(box, width, height, min_px)
+    area = (crop.x1 - crop.x0) * (crop.y1 - crop.y0)
+    if area <= 0:
+        return 100.0
+    return 100.0 * (box.x1 - box.x0) * (box.y1 - box.y0) / area

@@ -42,7 +42,7 @@ from visionedge.config import Config
 from visionedge.events.ids import IdFactory
 from visionedge.events.tracker import ModelInfo
 from visionedge.frame import Frame
-from visionedge.objects.crop import grow_to
+from visionedge.objects.crop import fill_pct, grow_to
 from visionedge.objects.events import ObjectEvents
 from visionedge.objects.geometry import box_to_px, milli, px_to_box
 from visionedge.objects.measures import clip_box
@@ -233,14 +233,24 @@ class TrackingStage:
             due.append((count, t.object_id))
         if not due:
             return {}  # most busy frames: every object classified recently or settled
+        # The card's smallest crop (objects.min_crop_px; 0 for the board's models).
+        min_px = int(getattr(self.classifier, "object_min_crop_px", 0))
+        min_fill = int(getattr(self.classifier, "object_min_fill_pct", 0))
+        if min_px > 0 and min_fill > 0:
+            # A box lost in its grown crop is not what the crop shows: not classified on
+            # this frame (it stays due, and counts no classification).
+            full_h, full_w = frame.image().shape[:2]
+            boxes = {t.object_id: t.box for t in step.tracks}
+            due = [(c, oid) for c, oid in due
+                   if fill_pct(px_to_box(boxes[oid], w, h), full_w, full_h, min_px) >= min_fill]
+            if not due:
+                return {}
         due.sort()
         per_frame = self._per_frame()
         # The idle sample classifies one object at least: classify_per_frame = 0 means
         # "classify nothing that moves", not "never classify".
         chosen = {oid for _, oid in due[: max(per_frame, 1) if idle else per_frame]}
         out: dict[int, Classification] = {}
-        # The card's smallest crop (objects.min_crop_px; 0 for the board's models).
-        min_px = int(getattr(self.classifier, "object_min_crop_px", 0))
         for t in step.tracks:
             if t.object_id in chosen:
                 box = px_to_box(t.box, w, h)

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from visionedge.classify.card import Card, Stage
-from visionedge.classify.classifier import TfliteClassifier
+from visionedge.classify.classifier import TfliteClassifier, timed_classification
 from visionedge.classify.head import HeadClassifier
 from visionedge.classify.loader import load_single
 from visionedge.classify.presets import Resolved, resolve_model
@@ -110,15 +110,7 @@ class CascadeClassifier:
         """Classify a still BGR image (or the ``box`` region of it)."""
         t0 = time.perf_counter_ns()
         top, raw = self.decide(self._answerer(image, box))
-        us = (time.perf_counter_ns() - t0) / 1000.0
-        return Classification(
-            frame_index=frame_index,
-            top=top,
-            box=box,
-            classify_us=round(us, 1),
-            raw_label=raw.label if raw else "",
-            raw_score=raw.score if raw else None,
-        )
+        return timed_classification(t0, frame_index, top, box, raw)
 
     def stage_answers(self, image: Image, box: Box | None = None) -> list[Answer]:
         """Every stage's answer for one crop, needed or not: what :meth:`decide` replays

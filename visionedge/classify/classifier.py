@@ -119,6 +119,21 @@ class InputSpec:
         }
 
 
+def timed_classification(
+    t0_ns: int, frame_index: int, top: tuple[Prediction, ...], box: Box | None, raw: Prediction | None
+) -> Classification:
+    """The Classification of a crop whose work started at ``perf_counter_ns`` ``t0_ns``."""
+    us = (time.perf_counter_ns() - t0_ns) / 1000.0
+    return Classification(
+        frame_index=frame_index,
+        top=top,
+        box=box,
+        classify_us=round(us, 1),
+        raw_label=raw.label if raw else "",
+        raw_score=raw.score if raw else None,
+    )
+
+
 class _Freed:
     """Stands in for a freed interpreter (:meth:`TfliteClassifier.free_interpreter`)."""
 
@@ -358,16 +373,7 @@ class TfliteClassifier:
         """Classify a still BGR image (or the ``box`` region of it)."""
         t0 = time.perf_counter_ns()
         scores, raw = self.user_scores(image, box)
-        top = self.rank(scores)
-        us = (time.perf_counter_ns() - t0) / 1000.0
-        return Classification(
-            frame_index=frame_index,
-            top=top,
-            box=box,
-            classify_us=round(us, 1),
-            raw_label=raw.label if raw else "",
-            raw_score=raw.score if raw else None,
-        )
+        return timed_classification(t0, frame_index, self.rank(scores), box, raw)
 
     def classify(self, frame: Frame, box: Box | None) -> Classification:
         """Classify what moved: ``box`` of the frame's full-resolution image (None: all of it)."""

@@ -89,6 +89,25 @@ def test_object_truth_comes_from_the_checked_crops_on_its_box_path() -> None:
     assert bench.object_truth({10: (0.7, 0.7, 0.9, 0.9)}, checked, ("vehicle",))[1] is False
 
 
+def test_boxes_of_objects_no_crop_touched_judge_like_crops(tmp_path: Path) -> None:
+    # crops/objects_checked.csv (boxes looked at by eye, no image) adds to the crops' table:
+    # a speck of dust is "background", so only no label is right for it.
+    bench = _bench()
+    data = _folder(tmp_path, ["a.png,road,train,vehicle,12,0,0,0.5,0.5"])
+    (data / "crops" / "objects_checked.csv").write_text(
+        "file,clip,split,class,frame,x0,y0,x1,y1,note\n"
+        ",road,train,background,40,0.8,0.8,0.82,0.82,object 7\n")
+    checked = bench.hand_checked(data)["road.avi"]
+    assert (12, "vehicle", (0.0, 0.0, 0.5, 0.5)) in checked
+    assert (40, "background", (0.8, 0.8, 0.82, 0.82)) in checked
+    speck = {40: (0.8, 0.8, 0.82, 0.82)}
+    assert bench.object_truth(speck, checked, ("vehicle",)) == (("",), True)
+    # Without the table the same speck falls back to the clip's class.
+    (data / "crops" / "objects_checked.csv").unlink()
+    assert bench.object_truth(speck, bench.hand_checked(data)["road.avi"], ("vehicle",)) == (
+        ("vehicle",), False)
+
+
 def test_bench_object_mode_prints_objects_per_clip(tmp_path: Path) -> None:
     data = _folder(tmp_path / "data", ["a.png,road,train,background,0,0,0,1,1"])
     write_clip(small_scene(seed=3, cls="vehicle"), data / "clips" / "road.avi")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from visionedge.errors import SourceError
-from visionedge.sources.prefetch import Prefetcher
+from visionedge.sources.prefetch import BUDGET_ENV, Prefetcher, depth_for
 
 
 def test_items_arrive_in_order_and_none_is_dropped() -> None:
@@ -53,3 +53,35 @@ def test_stop_ends_the_worker_of_a_consumer_that_leaves_early() -> None:
     assert ahead.stop(timeout=5.0)
     assert not any(t.name == "test-prefetch" for t in threading.enumerate())
     assert len(produced) <= 5 + 3 + 2  # never more than the queue's depth ahead
+
+
+def test_the_depth_follows_the_frame_size_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(BUDGET_ENV, raising=False)
+    # 16 MiB of YUV 4:2:0: 48 frames of 640x360, 5 of 1080p; never under 4 or over 64.
+    assert depth_for(640, 360) == 48
+    assert depth_for(1920, 1080) == 5
+    assert depth_for(3840, 2160) == 4
+    assert depth_for(160, 120) == 64
+    monkeypatch.setenv(BUDGET_ENV, "0")
+    assert depth_for(640, 360) == 4
+    monkeypatch.setenv(BUDGET_ENV, "not a number")
+    assert depth_for(640, 360) == 48
+
+
+def test_the_producer_runs_as_far_ahead_as_its_depth() -> None:
+    made: list[int] = []
+
+    def counted() -> Iterator[int]:
+        for i in range(100):
+            made.append(i)
+            yield i
+
+    it = iter(Prefetcher(counted(), depth=16))
+    assert next(it) == 0
+    deadline = time.monotonic() + 5.0
+    while len(made) < 17 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.05)
+    # One taken, 16 waiting (and one made that waits for room): never the whole clip.
+    assert 17 <= len(made) <= 18
+    assert list(it) == list(range(1, 100))

@@ -35,7 +35,7 @@ from visionedge.gate.plane import to_motion_plane
 from visionedge.sources.av_video import DecodedFrame, VideoDecoder
 from visionedge.sources.diagnose import clip_problem, convert_hint
 from visionedge.sources.pacing import Pacer
-from visionedge.sources.prefetch import Prefetcher
+from visionedge.sources.prefetch import Prefetcher, depth_for
 from visionedge.sources.registry import register_source
 
 __all__ = [
@@ -175,8 +175,13 @@ class VideoFileSource(_ReplayBase):
             for decoded in decoded_frames:
                 yield decoded, to_motion_plane(decoded.luma, width, full_range=decoded.full_range)
 
-        # Decoding and the plane run one step ahead on a worker thread (sources/prefetch.py).
-        ahead = Prefetcher(planes(), name=f"decode {self.clip_id}")
+        # Decoding and the plane run ahead on a worker thread, as many frames as the
+        # prefetch budget holds at this frame size (sources/prefetch.py).
+        first = next(decoded_frames, None)
+        depth = depth_for(first.luma.shape[1], first.luma.shape[0]) if first is not None else 4
+        if first is not None:
+            decoded_frames = itertools.chain([first], decoded_frames)
+        ahead = Prefetcher(planes(), depth=depth, name=f"decode {self.clip_id}")
         pacer = Pacer() if self._cfg.realtime else None
         fps, clip_id = self.fps, self.clip_id
         index = 0

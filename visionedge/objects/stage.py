@@ -88,6 +88,9 @@ class TrackingStage:
         self._source = ""
         self._idle_ts: int | None = None  # stream time of the last idle sample
         self._views: dict[int, tuple[Frame, Box]] = {}
+        self._frame_size: tuple[int, int] | None = None
+        """(width, height) of the last full frame a crop was cut from: the fill check
+        (``min_fill_pct``) needs the frame's size, not its BGR conversion."""
         self._ended: list[int] = []
         self.classifications = 0
         self.idle_classifications = 0
@@ -239,7 +242,10 @@ class TrackingStage:
         if min_px > 0 and min_fill > 0:
             # A box lost in its grown crop is not what the crop shows: not classified on
             # this frame (it stays due, and counts no classification).
-            full_h, full_w = frame.image().shape[:2]
+            if self._frame_size is None:
+                full_h, full_w = frame.image().shape[:2]
+                self._frame_size = (full_w, full_h)
+            full_w, full_h = self._frame_size
             boxes = {t.object_id: t.box for t in step.tracks}
             due = [(c, oid) for c, oid in due
                    if fill_pct(px_to_box(boxes[oid], w, h), full_w, full_h, min_px) >= min_fill]
@@ -256,6 +262,7 @@ class TrackingStage:
                 box = px_to_box(t.box, w, h)
                 if min_px > 0:
                     full_h, full_w = frame.image().shape[:2]
+                    self._frame_size = (full_w, full_h)
                     box = grow_to(box, full_w, full_h, min_px)
                 out[t.object_id] = self.classifier.classify(frame, box)
                 self.classifications += 1

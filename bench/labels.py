@@ -430,7 +430,9 @@ def main() -> int:
                                    {"id": e["object_id"], "label": e["label"], "score": e["score"],
                                     "truth": t, "by_crops": j, "said": e["_full"],
                                     "start": e["_start"],
-                                    "start_frame": e["start_frame"], "end_frame": e["end_frame"]}
+                                    "start_frame": e["start_frame"], "end_frame": e["end_frame"],
+                                    "frames": e["frames"], "stationary": e["stationary"],
+                                    "path": e["path"], "tracked": sorted(e["_boxes"].items())}
                                    for e, (t, j) in zip(events, judged_by, strict=True)]})
             else:
                 truths = [event_truth(e, checked.get(clip.name, []), classes) for e in events]

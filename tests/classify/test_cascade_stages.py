@@ -307,3 +307,69 @@ def test_the_shipped_head_was_trained_as_build_presets_says() -> None:
     assert head.training["l2"] == bp.HEAD_L2 == 0.03
     assert f"L2 {bp.HEAD_L2:g}" in card["description"]
     assert card["preset"]["threshold"] == bp.HEAD_THRESHOLD == 0.5
+
+
+def _yields_cascade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, yields: Any) -> Any:
+    """person_detect claims every crop (min_score 0) unless the ImageNet stage, answering last,
+    gives a label of ``yields`` its score."""
+    claim: dict[str, Any] = {"preset": "person_detect", "claims": "person", "min_score": 0.0}
+    if yields is not None:
+        claim["yields"] = yields
+    root = tmp_path / "models"
+    root.mkdir(parents=True)
+    for p in ("person_detect", "mobilenet_v1_075"):
+        (root / p).symlink_to(presets_mod.PRESETS_DIR / p)
+    (root / "y").mkdir()
+    (root / "y" / "card.json").write_text(json.dumps({"format": "visionedge-model-card/1", "name": "y",
+        "preset": {"kind": "cascade", "stages": [claim, {"preset": "mobilenet_v1_075"}]}}))
+    monkeypatch.setattr(presets_mod, "PRESETS_DIR", root)
+    return load_classifier(ClassifierConfig(model="y"))
+
+
+def test_a_claim_yields_to_the_answering_stage_sure_of_a_label(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cat = cv2.imread(str(IMAGES / "cat.jpg"), cv2.IMREAD_COLOR)
+    plain = _yields_cascade(tmp_path / "a", monkeypatch, None)
+    scores, _ = plain.stages[-1].user_scores(cat)
+    animal = float(scores[plain.stages[-1].labels.index("animal")])
+    assert animal > 0.3
+    best = plain.classify_image(cat).best
+    assert best is not None and best.label == "person"  # min_score 0: the claim always stands
+    # The ImageNet stage gives the cat "animal" above the yield score: the claim gives way.
+    best = _yields_cascade(tmp_path / "b", monkeypatch, {"animal": animal - 0.01}).classify_image(cat).best
+    assert best is not None and best.label == "animal"
+    # Below it, the claim stands.
+    best = _yields_cascade(tmp_path / "c", monkeypatch, {"animal": animal + 0.01}).classify_image(cat).best
+    assert best is not None and best.label == "person"
+
+
+@pytest.mark.parametrize(
+    ("stages", "match"),
+    [
+        ([{"preset": "person_detect", "claims": "person", "yields": {"animal": 1.5}},
+          {"preset": "mobilenet_v1_075"}], "'yields' maps labels to scores in 0..1"),
+        ([{"preset": "person_detect", "claims": "person", "yields": ["animal"]},
+          {"preset": "mobilenet_v1_075"}], "'yields' maps labels to scores in 0..1"),
+        ([{"preset": "person_detect", "claims": "person"},
+          {"preset": "mobilenet_v1_075", "yields": {"animal": 0.5}}], "only for a stage that claims"),
+    ],
+)
+def test_bad_yields_are_refused(tmp_path: Path, stages: list[dict[str, Any]], match: str) -> None:
+    (tmp_path / "card.json").write_text(json.dumps({"format": "visionedge-model-card/1", "preset": {
+        "kind": "cascade", "stages": stages}}))
+    with pytest.raises(CardError, match=match):
+        read_card(tmp_path / "card.json")
+
+
+def test_yielding_to_a_label_the_last_stage_does_not_report_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(CardError, match="yields to 'dragon', which the last stage"):
+        _yields_cascade(tmp_path, monkeypatch, {"dragon": 0.5})
+
+
+def test_the_default_presets_imagenet_claims_yield_to_the_heads_person() -> None:
+    card = read_card(presets_mod.PRESETS_DIR / presets_mod.DEFAULT_PRESET / "card.json")
+    assert [s.yields for s in card.stages if s.preset == "mobilenet_v1_075"] == [{"person": 0.8}] * 2
+    assert all(not s.yields for s in card.stages if s.preset != "mobilenet_v1_075")

@@ -60,6 +60,10 @@ class Stage:
     """A claiming stage also looks at the crop cut into ``tiles`` x ``tiles`` parts and
     claims with its best part: a 96x96 person model sees a crowd filmed from high up as
     a texture, each quarter of it as people."""
+    yields: dict[str, float] = field(default_factory=dict)
+    """A claiming stage's claim gives way when the last (answering) stage gives one of these
+    labels at least its score: an ImageNet model calls a person seen from high up a dog
+    breed, while a head trained on such views is sure it is a person."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +150,14 @@ def _stages(value: Any, path: Path) -> tuple[Stage, ...]:
         if not isinstance(settings, dict) or any(k not in SETTINGS for k in settings):
             raise _fail(path, f"stage {i}: 'settings' may only hold {', '.join(SETTINGS)}")
         exclude = _str_list(entry.get("exclude", []), path, f"stage {i} exclude")
+        yields = entry.get("yields", {})
+        if not isinstance(yields, dict) or not all(
+            isinstance(k, str) and k and isinstance(v, (int, float)) and not isinstance(v, bool)
+            and 0.0 <= v <= 1.0 for k, v in yields.items()
+        ):
+            raise _fail(path, f"stage {i}: 'yields' maps labels to scores in 0..1")
+        if yields and not entry.get("claims"):
+            raise _fail(path, f"stage {i}: 'yields' is only for a stage that claims a label")
         try:
             stage = Stage(
                 preset=entry["preset"],
@@ -155,6 +167,7 @@ def _stages(value: Any, path: Path) -> tuple[Stage, ...]:
                 settings=dict(settings),
                 exclude=exclude,
                 tiles=int(entry.get("tiles", 1)),
+                yields={k: float(v) for k, v in yields.items()},
             )
         except (TypeError, ValueError):
             raise _fail(path, f"stage {i} has a non-numeric min_score, veto or tiles") from None

@@ -14,6 +14,12 @@ counts (:meth:`TfliteClassifier.tiled_user_scores`); override its preset's setti
 quarters (0.8, veto 0.3), then the ImageNet model at 0.25 without the animals no camera on
 land sees; every number chosen on the real train clips (docs/classify.md).
 
+A claim may also give way to the last (answering) stage (``yields``): in the default preset
+the ImageNet model's animal and vehicle claims yield when the learned head gives ``person``
+0.8 or more (a person filmed from high up is a "schipperke" or a "Great Dane" to ImageNet;
+the head, trained on such views, knows better). The head runs on the ImageNet model's own
+pass, so asking it costs nothing.
+
 A stage may be a learned head (:mod:`.head`) over the same backbone as another stage (the
 ImageNet model): one backbone run per crop then answers both (:func:`_shared_runs`).
 """
@@ -166,9 +172,18 @@ class CascadeClassifier:
                 ))
                 if others >= stage.veto:
                     continue
+            if stage.yields and self._yields(stage, answer):
+                continue
             top = (Prediction(stage.claims, self.labels.index(stage.claims), claimed),)
             return top, step_raw or Prediction(stage.claims, clf.labels.index(stage.claims), claimed)
         return (), None
+
+    def _yields(self, stage: Stage, answer: Callable[[int], Answer]) -> bool:
+        """Whether the last stage gives one of ``stage.yields``'s labels at least its score."""
+        last = len(self._steps) - 1
+        scores, _ = answer(last)
+        labels = self._steps[last].classifier.labels
+        return any(float(scores[labels.index(lab)]) >= need for lab, need in stage.yields.items())
 
     def classify(self, frame: Frame, box: Box | None) -> Classification:
         """Classify what moved: ``box`` of the frame's full-resolution image."""
@@ -257,4 +272,12 @@ def load_cascade(
                 f"'{stage.preset}' does not report ({', '.join(clf.labels)})"
             )
         steps.append(_Step(stage, clf))
+    answering = steps[-1].classifier
+    for i, step in enumerate(steps):
+        missing = [lab for lab in step.stage.yields if lab not in answering.labels]
+        if missing:
+            raise CardError(
+                f"{card.path}: stage {i} yields to '{missing[0]}', which the last stage "
+                f"('{card.stages[-1].preset}') does not report ({', '.join(answering.labels)})"
+            )
     return CascadeClassifier(card, name, steps, cfg)

@@ -373,3 +373,100 @@ def test_the_default_presets_imagenet_claims_yield_to_the_heads_person() -> None
     card = read_card(presets_mod.PRESETS_DIR / presets_mod.DEFAULT_PRESET / "card.json")
     assert [s.yields for s in card.stages if s.preset == "mobilenet_v1_075"] == [{"person": 0.8}] * 2
     assert all(not s.yields for s in card.stages if s.preset != "mobilenet_v1_075")
+
+
+def _confirming_cascade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, confirms: dict[str, float],
+                        confirm_px: int = 48) -> Any:
+    """The ImageNet model answering alone after a person claim no crop reaches; its
+    ``confirms`` and the card's ``objects.confirm_px`` as given."""
+    root = tmp_path / "models"
+    root.mkdir(parents=True)
+    for p in ("person_detect", "mobilenet_v1_075"):
+        (root / p).symlink_to(presets_mod.PRESETS_DIR / p)
+    (root / "k").mkdir()
+    (root / "k" / "card.json").write_text(json.dumps({"format": "visionedge-model-card/1", "name": "k",
+        "preset": {"kind": "cascade", "objects": {"min_crop_px": 128, "confirm_px": confirm_px},
+                   "stages": [{"preset": "person_detect", "claims": "person", "min_score": 1.0},
+                              {"preset": "mobilenet_v1_075", "settings": {"threshold": 0.05},
+                               "confirms": confirms}]}}))
+    monkeypatch.setattr(presets_mod, "PRESETS_DIR", root)
+    return load_classifier(ClassifierConfig(model="k"))
+
+
+def test_a_label_named_after_the_surroundings_is_not_confirmed_on_the_tight_crop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from visionedge.frame import Frame
+    from visionedge.objects.crop import grow_to, tight_to
+    from visionedge.protocols import Box
+
+    # A real cat on a plain grey canvas; a small box beside it (a speck): its 128-px crop
+    # shows the cat, its tight crop only grey.
+    canvas = np.full((360, 480, 3), 128, np.uint8)
+    cat = cv2.resize(cv2.imread(str(IMAGES / "cat.jpg"), cv2.IMREAD_COLOR), (140, 140))
+    canvas[40:180, 40:180] = cat
+    frame = Frame(index=3, ts_ms=300, plane=canvas[::2, ::2, 0], _image=lambda: canvas)
+    speck = Box(205 / 480, 105 / 360, 215 / 480, 115 / 360)
+    grown = grow_to(speck, 480, 360, 128)
+    probe = _confirming_cascade(tmp_path / "p", monkeypatch, {"animal": 0.5})
+    imagenet = probe.stages[-1]
+    animal = imagenet.labels.index("animal")
+    on_grown = float(imagenet.user_scores(canvas, grown)[0][animal])
+    on_tight = float(imagenet.user_scores(canvas, tight_to(speck, 480, 360, 48))[0][animal])
+    assert on_grown > 0.1 and on_tight < on_grown / 4  # the cat is in the grown crop only
+    need = (on_grown + on_tight) / 2
+
+    clf = _confirming_cascade(tmp_path / "a", monkeypatch, {"animal": need})
+    plain = clf.classify(frame, grown)
+    assert plain.best is not None and plain.best.label == "animal"
+    second = clf.classify_object(frame, grown, speck)
+    assert second.top == () and second.raw_label == plain.raw_label and second.box == grown
+    # A confirm score the tight crop reaches keeps the label; a label not listed is never
+    # looked at again.
+    lenient = _confirming_cascade(tmp_path / "b", monkeypatch, {"animal": on_tight / 2})
+    best = lenient.classify_object(frame, grown, speck).best
+    assert best is not None and best.label == "animal"
+    off = _confirming_cascade(tmp_path / "c", monkeypatch, {"vehicle": 0.99})
+    assert off.classify_object(frame, grown, speck).top == plain.top
+
+
+@pytest.mark.parametrize(
+    ("objects", "confirms", "match"),
+    [
+        ({"confirm_px": 48}, {}, "go together"),
+        ({}, {"animal": 0.1}, "go together"),
+        ({"confirm_px": 48}, {"animal": -0.1}, "'confirms' maps labels to scores in 0..1"),
+        ({"confirm_px": 4097}, {"animal": 0.1}, "confirm_px"),
+    ],
+)
+def test_bad_confirms_are_refused(tmp_path: Path, objects: dict[str, Any], confirms: dict[str, Any],
+                                  match: str) -> None:
+    (tmp_path / "card.json").write_text(json.dumps({"format": "visionedge-model-card/1", "preset": {
+        "kind": "cascade", "objects": objects, "stages": [
+            {"preset": "person_detect", "claims": "person"},
+            {"preset": "mobilenet_v1_075", "confirms": confirms}]}}))
+    with pytest.raises(CardError, match=match):
+        read_card(tmp_path / "card.json")
+
+
+def test_confirm_px_on_a_single_model_card_is_refused(tmp_path: Path) -> None:
+    card = json.loads((presets_mod.PRESETS_DIR / "demo" / "card.json").read_text())
+    card.setdefault("preset", {})["objects"] = {"confirm_px": 48}
+    (tmp_path / "card.json").write_text(json.dumps(card))
+    with pytest.raises(CardError, match="for cascade cards"):
+        read_card(tmp_path / "card.json")
+
+
+def test_confirming_a_label_the_stage_does_not_report_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(CardError, match="stage 1 confirms 'dragon'"):
+        _confirming_cascade(tmp_path, monkeypatch, {"dragon": 0.5})
+
+
+def test_the_default_preset_confirms_animals_on_the_tight_crop() -> None:
+    card = read_card(presets_mod.PRESETS_DIR / presets_mod.DEFAULT_PRESET / "card.json")
+    assert card.object_confirm_px == 48
+    assert [s.confirms for s in card.stages] == [{}, {}, {"animal": 0.05}, {}, {"animal": 0.3}]
+    clf = load_classifier(ClassifierConfig())
+    assert isinstance(clf, CascadeClassifier) and clf.confirm_labels == {"animal"}

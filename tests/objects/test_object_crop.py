@@ -11,8 +11,9 @@ from test_events import H, Labeller, W, run, walker
 from visionedge.classify.card import read_card
 from visionedge.classify.presets import DEFAULT_PRESET, MCU_PRESET, PRESETS_DIR
 from visionedge.errors import CardError
-from visionedge.objects.crop import fill_pct, grow_to
-from visionedge.protocols import Box
+from visionedge.frame import Frame
+from visionedge.objects.crop import fill_pct, grow_to, tight_to
+from visionedge.protocols import Box, Classification
 
 
 def px(b: Box, w: int, h: int) -> tuple[float, float, float, float]:
@@ -120,3 +121,35 @@ def test_the_cards_classify_per_frame_replaces_only_the_built_in_default() -> No
     assert per_frame_calls({"classify_per_frame": 3}) == 3
     # 0: moving objects are never classified (the idle sample only), whatever the card says.
     assert per_frame_calls({"classify_per_frame": 0}) == 0
+
+
+def test_a_tight_crop_is_the_box_at_twice_its_longer_side() -> None:
+    # 20x10 px at (100..120, 50..60) of 320x240: 40x40 about its centre, or min_px if larger.
+    b = Box(100 / 320, 50 / 240, 120 / 320, 60 / 240)
+    assert px(tight_to(b, 320, 240, 0), 320, 240) == (90.0, 35.0, 130.0, 75.0)
+    assert px(tight_to(b, 320, 240, 48), 320, 240) == (86.0, 31.0, 134.0, 79.0)
+    # Never past the frame.
+    assert px(tight_to(Box(0.0, 0.0, 0.8, 0.1), 320, 240, 48), 320, 240) == (0.0, 0.0, 320.0, 240.0)
+
+
+class Confirming(Growing):
+    """A cascade's second look at the seam: records the grown box and the object's own box."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.looks: list[tuple[Box, Box]] = []
+
+    def classify_object(self, f: Frame, box: Box, own: Box) -> Classification:
+        self.looks.append((box, own))
+        return self.classify(f, box)
+
+
+def test_the_stage_gives_a_second_look_the_objects_own_box() -> None:
+    clf, plain = Confirming(), Growing()
+    script = [[b] for b in walker(4, 5, 26)] + [[]] * 20
+    assert run(script, {}, clf).events == run(script, {}, plain).events
+    assert clf.looks and [b for b, _ in clf.looks] == [b for _, b in plain.calls]
+    for grown, own in clf.looks:
+        # The walker's own 12x30 box, inside the 64 px crop it was grown to.
+        assert round((own.x1 - own.x0) * W) == 12 and round((own.y1 - own.y0) * H) == 30
+        assert grown.x0 <= own.x0 <= own.x1 <= grown.x1 and grown.y0 <= own.y0 <= own.y1 <= grown.y1

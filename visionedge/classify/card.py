@@ -60,6 +60,10 @@ class Stage:
     """A claiming stage also looks at the crop cut into ``tiles`` x ``tiles`` parts and
     claims with its best part: a 96x96 person model sees a crowd filmed from high up as
     a texture, each quarter of it as people."""
+    confirms: dict[str, float] = field(default_factory=dict)
+    """In object mode (with the card's ``objects.confirm_px``), a crop answered with one of
+    these labels keeps it only if this stage, or another that lists it, gives the label at
+    least this score on the object's tight crop as well (:func:`~visionedge.objects.crop.tight_to`)."""
     yields: dict[str, float] = field(default_factory=dict)
     """A claiming stage's claim gives way when the last (answering) stage gives one of these
     labels at least its score: an ImageNet model calls a person seen from high up a dog
@@ -117,6 +121,14 @@ class Card:
         return int(objects.get("classify_per_frame", 0)) if isinstance(objects, dict) else 0
 
     @property
+    def object_confirm_px(self) -> int:
+        """``preset.objects.confirm_px``: in object mode, a label some cascade stage
+        ``confirms`` must also show on the object's tight crop (its box grown to twice its
+        longer side, at least this many pixels); 0 (default): no second look."""
+        objects = self.preset.get("objects")
+        return int(objects.get("confirm_px", 0)) if isinstance(objects, dict) else 0
+
+    @property
     def plain_vote(self) -> bool:
         """Whether events vote with the plain mean vote (``min_agree`` 1), the only rule the
         firmware's C++ core implements."""
@@ -139,6 +151,16 @@ def _str_list(value: Any, path: Path, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _score_map(entry: dict[str, Any], key: str, path: Path, i: int) -> dict[str, float]:
+    value = entry.get(key, {})
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, (int, float)) and not isinstance(v, bool)
+        and 0.0 <= v <= 1.0 for k, v in value.items()
+    ):
+        raise _fail(path, f"stage {i}: '{key}' maps labels to scores in 0..1")
+    return {k: float(v) for k, v in value.items()}
+
+
 def _stages(value: Any, path: Path) -> tuple[Stage, ...]:
     if not isinstance(value, list) or len(value) < 2:
         raise _fail(path, "a cascade needs 'stages': a list of at least two presets")
@@ -150,12 +172,8 @@ def _stages(value: Any, path: Path) -> tuple[Stage, ...]:
         if not isinstance(settings, dict) or any(k not in SETTINGS for k in settings):
             raise _fail(path, f"stage {i}: 'settings' may only hold {', '.join(SETTINGS)}")
         exclude = _str_list(entry.get("exclude", []), path, f"stage {i} exclude")
-        yields = entry.get("yields", {})
-        if not isinstance(yields, dict) or not all(
-            isinstance(k, str) and k and isinstance(v, (int, float)) and not isinstance(v, bool)
-            and 0.0 <= v <= 1.0 for k, v in yields.items()
-        ):
-            raise _fail(path, f"stage {i}: 'yields' maps labels to scores in 0..1")
+        yields = _score_map(entry, "yields", path, i)
+        confirms = _score_map(entry, "confirms", path, i)
         if yields and not entry.get("claims"):
             raise _fail(path, f"stage {i}: 'yields' is only for a stage that claims a label")
         try:
@@ -167,7 +185,8 @@ def _stages(value: Any, path: Path) -> tuple[Stage, ...]:
                 settings=dict(settings),
                 exclude=exclude,
                 tiles=int(entry.get("tiles", 1)),
-                yields={k: float(v) for k, v in yields.items()},
+                yields=yields,
+                confirms=confirms,
             )
         except (TypeError, ValueError):
             raise _fail(path, f"stage {i} has a non-numeric min_score, veto or tiles") from None
@@ -204,17 +223,24 @@ def read_card(path: Path) -> Card:
     if not isinstance(agree, int) or isinstance(agree, bool) or not 1 <= agree <= 100:
         raise _fail(path, "'vote' must be {\"min_agree\": N} with N a whole number 1..100")
     objects = preset.get("objects", {})
-    limits = {"min_crop_px": (0, 4096), "classify_per_frame": (1, 16), "min_fill_pct": (0, 100)}
+    limits = {"min_crop_px": (0, 4096), "classify_per_frame": (1, 16), "min_fill_pct": (0, 100),
+              "confirm_px": (0, 4096)}
     if not isinstance(objects, dict) or set(objects) - set(limits) or not all(
         isinstance(v, int) and not isinstance(v, bool) and limits[k][0] <= v <= limits[k][1]
         for k, v in objects.items()
     ):
         raise _fail(path, "'objects' may hold min_crop_px (a whole number 0..4096), "
-                    "classify_per_frame (1..16) and min_fill_pct (0..100)")
+                    "classify_per_frame (1..16), min_fill_pct (0..100) and confirm_px (0..4096)")
     name = str(data.get("name") or path.parent.name)
     settings = {k: preset[k] for k in SETTINGS if k in preset}
     if kind == "cascade":
-        return Card(path, name, kind, None, None, (), "", settings, _stages(preset.get("stages"), path), data)
+        stages = _stages(preset.get("stages"), path)
+        if bool(objects.get("confirm_px")) != any(s.confirms for s in stages):
+            raise _fail(path, "'objects.confirm_px' and a stage's 'confirms' go together: the "
+                        "size of the second look, and the labels it confirms")
+        return Card(path, name, kind, None, None, (), "", settings, stages, data)
+    if objects.get("confirm_px"):
+        raise _fail(path, "'objects.confirm_px' is for cascade cards (stages that 'confirms')")
     file = data.get("file")
     if not isinstance(file, str) or not file:
         raise _fail(path, "no 'file' naming the model")

@@ -10,13 +10,20 @@ firmware does.
 A box much smaller than its grown crop (a speck of dust beside a fly, a patch of foliage
 above a road) leaves the crop to its surroundings, and the model names those: the card's
 ``objects.min_fill_pct`` (:func:`fill_pct`) keeps such objects from being classified.
+A box that passes can still be named after what is around it; the card's
+``objects.confirm_px`` has the classifier look again at the object's *tight* crop
+(:func:`tight_to`) before a label it asks to confirm stands
+(:meth:`visionedge.classify.cascade.CascadeClassifier.classify_object`).
 """
 
 from __future__ import annotations
 
 from visionedge.protocols import Box
 
-__all__ = ["fill_pct", "grow_to"]
+__all__ = ["TIGHT_SCALE", "fill_pct", "grow_to", "tight_to"]
+
+TIGHT_SCALE = 2.0
+"""A tight crop is the box grown to this many times its longer side (:func:`tight_to`)."""
 
 
 def grow_to(box: Box, width: int, height: int, min_px: int) -> Box:
@@ -41,3 +48,10 @@ def fill_pct(box: Box, width: int, height: int, min_px: int) -> float:
     if area <= 0:
         return 100.0
     return 100.0 * (box.x1 - box.x0) * (box.y1 - box.y0) / area
+
+
+def tight_to(box: Box, width: int, height: int, min_px: int) -> Box:
+    """``box`` grown to :data:`TIGHT_SCALE` times its longer side in pixels, and to at least
+    ``min_px`` (:func:`grow_to`): the object with a margin of itself, not its surroundings."""
+    side = max(float(min_px), TIGHT_SCALE * max((box.x1 - box.x0) * width, (box.y1 - box.y0) * height))
+    return grow_to(box, width, height, int(side))

@@ -257,14 +257,17 @@ class TrackingStage:
         # "classify nothing that moves", not "never classify".
         chosen = {oid for _, oid in due[: max(per_frame, 1) if idle else per_frame]}
         out: dict[int, Classification] = {}
+        # A cascade card may look again at the object's own box (objects.confirm_px).
+        classify_object = getattr(self.classifier, "classify_object", None)
         for t in step.tracks:
             if t.object_id in chosen:
-                box = px_to_box(t.box, w, h)
+                own = box = px_to_box(t.box, w, h)
                 if min_px > 0:
                     full_h, full_w = frame.image().shape[:2]
                     self._frame_size = (full_w, full_h)
                     box = grow_to(box, full_w, full_h, min_px)
-                out[t.object_id] = self.classifier.classify(frame, box)
+                out[t.object_id] = (classify_object(frame, box, own) if classify_object is not None
+                                    else self.classifier.classify(frame, box))
                 self.classifications += 1
                 self.idle_classifications += int(idle)
         return out

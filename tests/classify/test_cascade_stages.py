@@ -428,6 +428,17 @@ def test_a_label_named_after_the_surroundings_is_not_confirmed_on_the_tight_crop
     assert best is not None and best.label == "animal"
     off = _confirming_cascade(tmp_path / "c", monkeypatch, {"vehicle": 0.99})
     assert off.classify_object(frame, grown, speck).top == plain.top
+    # A box of half its crop or more gets no second look: its tight crop shows no less.
+    strict = _confirming_cascade(tmp_path / "d", monkeypatch, {"animal": 1.0})
+    photo = cv2.resize(cv2.imread(str(IMAGES / "cat.jpg"), cv2.IMREAD_COLOR), (480, 360))
+    whole = Frame(index=4, ts_ms=400, plane=photo[::2, ::2, 0], _image=lambda: photo)
+    big = Box(0.1, 0.1, 0.9, 0.9)
+    best = strict.classify_object(whole, big, big).best
+    assert best is not None and best.label == "animal"
+    # The same photo, a 40-px box in it: looked at again, and 1.0 is never reached.
+    small = Box(220 / 480, 160 / 360, 260 / 480, 200 / 360)
+    assert strict.classify(whole, big).best == best
+    assert strict.classify_object(whole, big, small).top == ()
 
 
 @pytest.mark.parametrize(

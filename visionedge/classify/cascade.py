@@ -188,8 +188,9 @@ class CascadeClassifier:
         confirms, look again at its tight crop (``own``, the object's box, grown by
         :func:`~visionedge.objects.crop.tight_to`): unless a stage that ``confirms`` the
         label gives it its score there, the crop gives no label (the grown crop named what is
-        around the object: flies beside a speck of dust). The stages of the second look share
-        one backbone run, as on the first."""
+        around the object: flies beside a speck of dust). An object whose tight crop is no
+        smaller than ``box`` gets no second look. The stages of the second look share one
+        backbone run, as on the first."""
         c = self.classify(frame, box)
         best = c.best
         if self.object_confirm_px <= 0 or best is None or best.label not in self.confirm_labels:
@@ -197,7 +198,12 @@ class CascadeClassifier:
         t0 = time.perf_counter_ns()
         image = frame.image()
         h, w = image.shape[:2]
-        answer = self._answerer(image, tight_to(own, w, h, self.object_confirm_px))
+        tight = tight_to(own, w, h, self.object_confirm_px)
+        if (tight.x1 - tight.x0) * (tight.y1 - tight.y0) >= (box.x1 - box.x0) * (box.y1 - box.y0):
+            # A box of half the crop or more: the tight crop shows no less around the object
+            # than the first look did, so it cannot tell the object from its surroundings.
+            return c
+        answer = self._answerer(image, tight)
         for k, step in enumerate(self._steps):
             need = step.stage.confirms.get(best.label)
             if need is not None:

@@ -118,3 +118,12 @@ def test_collect_refuses_a_non_empty_out_and_missing_clips(
     assert run_cli("dataset", "collect", str(tmp_path / "nope.avi"), "--out",
                    str(tmp_path / "o")) == 20
     assert "no such clip" in capsys.readouterr().err
+
+
+def test_collect_refuses_a_crop_px_too_small(collected: Collected, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli("dataset", "collect", str(collected.clips), "--out", str(tmp_path / "o"),
+                   "--objects", "--crop-px", "8") == 20
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--crop-px 8 is too small; give at least 16" in err[0]
+    assert not (tmp_path / "o").exists()

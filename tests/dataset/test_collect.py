@@ -102,3 +102,51 @@ def test_review_and_stats(collected: Collected, capsys: pytest.CaptureFixture[st
     assert sheets and all(Path(s).is_file() for s in sheets)
     img = cv2.imread(sheets[0])
     assert img is not None and img.shape[0] > 64
+
+
+@pytest.fixture(scope="module")
+def collected_objects(collected: Collected, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("objects") / "data"
+    assert run_cli("dataset", "collect", str(collected.clips), "--out", str(data), "--objects",
+                   "--crop-px", "48", "--teacher", str(TEACHER), "--teacher-labels",
+                   str(TEACHER_LABELS), "--size", "64") == 0
+    return data
+
+
+def test_objects_mode_cuts_each_tracked_object_on_its_grown_box(
+    collected: Collected, collected_objects: Path
+) -> None:
+    rows = read_manifest(collected_objects / "manifest.csv")
+    assert {r.clip for r in rows} == {f"{c}{s}.avi" for c, s in SCENES}
+    assert rows and all(r.object_id > 0 and r.file.endswith(f"_o{r.object_id}.png") for r in rows)
+    per_object = Counter((r.clip, r.object_id) for r in rows)
+    assert max(per_object.values()) <= 8  # max_per_passage counts per object
+    for r in rows:
+        truth = _truth(collected.clips / r.clip)
+        frame = truth.frames[r.frame]
+        # The manifest keeps the object's own box: on the object the scene rendered there.
+        best = max(_iou(r.box, (o.box.x0, o.box.y0, o.box.x1, o.box.y1)) for o in frame.objects)
+        assert best > 0.2, f"{r.file}: object box {r.box} misses the object"
+        # The cut is the box grown to 48 frame pixels (and the classifier's margin) around it.
+        x0, y0, x1, y1 = r.rect
+        assert min(x1 - x0, y1 - y0) >= min(48, truth.width, truth.height)
+        bx0, by0, bx1, by1 = (r.box[0] * truth.width, r.box[1] * truth.height,
+                              r.box[2] * truth.width, r.box[3] * truth.height)
+        assert x0 <= bx0 + 1 and y0 <= by0 + 1 and x1 >= bx1 - 1 and y1 >= by1 - 1
+    ds = load_dataset(collected_objects)
+    assert ds.size == (64, 64) and {Path(it.rel).name for it in [*ds.items, *ds.unsure]} == {r.file for r in rows}
+    # The demo teacher knows these shapes: each clip's object is pre-labelled its class.
+    for cls, seed in SCENES:
+        assert any(it.label == cls for it in ds.items if it.group == f"{cls}{seed}.avi")
+
+
+def test_a_manifest_without_the_object_id_column_still_reads(collected: Collected, tmp_path: Path) -> None:
+    text = (collected.data / "manifest.csv").read_text().splitlines()
+    header = text[0].split(",")
+    assert header[-1] == "object_id"
+    old = tmp_path / "manifest.csv"
+    old.write_text("\n".join(",".join(line.split(",")[:-1]) if i == 0 else line.rsplit(",", 1)[0]
+                             for i, line in enumerate(text)) + "\n")
+    rows = read_manifest(old)
+    assert rows == read_manifest(collected.data / "manifest.csv")
+    assert all(r.object_id == 0 for r in rows)

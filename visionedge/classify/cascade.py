@@ -191,12 +191,17 @@ class CascadeClassifier:
         around the object: flies beside a speck of dust). An object whose tight crop is no
         smaller than ``box`` gets no second look. The stages of the second look share one
         backbone run, as on the first."""
-        c = self.classify(frame, box)
+        return self.classify_object_image(frame.image(), box, own, frame_index=frame.index)
+
+    def classify_object_image(
+        self, image: Image, box: Box, own: Box, *, frame_index: int = 0
+    ) -> Classification:
+        """:meth:`classify_object` on a still BGR image (``dataset collect --objects``'s teacher)."""
+        c = self.classify_image(image, box, frame_index=frame_index)
         best = c.best
         if self.object_confirm_px <= 0 or best is None or best.label not in self.confirm_labels:
             return c
         t0 = time.perf_counter_ns()
-        image = frame.image()
         h, w = image.shape[:2]
         tight = tight_to(own, w, h, self.object_confirm_px)
         if (tight.x1 - tight.x0) * (tight.y1 - tight.y0) >= (box.x1 - box.x0) * (box.y1 - box.y0):

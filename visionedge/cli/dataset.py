@@ -1,6 +1,6 @@
 """``visionedge dataset ...``: build a crop dataset from footage, look at it, count it.
 
-    visionedge dataset collect CLIP_OR_DIR... --out DATA [--teacher MODEL] [--config FILE]
+    visionedge dataset collect CLIP_OR_DIR... --out DATA [--teacher MODEL] [--config FILE] [--objects]
     visionedge dataset review DATA
     visionedge dataset stats DATA
 
@@ -44,6 +44,12 @@ def register(sub: Any) -> None:
                    help="how different a crop must be from those kept (0..2)")
     c.add_argument("--unsure-below", type=float, default=0.6,
                    help="teacher scores below this go to unsure/")
+    c.add_argument("--objects", action="store_true",
+                   help="crops of tracked objects, as the default preset's object mode cuts "
+                   "them (box grown to --crop-px), de-duplicated per object")
+    c.add_argument("--crop-px", type=int, default=128,
+                   help="--objects: grow each object's box to this many frame pixels (default "
+                   "128, the default preset's)")
     c.set_defaults(func=_collect)
 
     r = dsub.add_parser("review", help="write contact sheets per class into DATA/_review/")
@@ -63,16 +69,18 @@ def _collect(args: argparse.Namespace) -> int:
 
     for name, value, lo in (("--size", args.size, 16), ("--every", args.every, 1),
                             ("--max-per-passage", args.max_per_passage, 1),
-                            ("--regions", args.regions, 1)):
+                            ("--regions", args.regions, 1), ("--crop-px", args.crop_px, 16)):
         if value < lo:
             raise DatasetError(f"{name} {value} is too small; give at least {lo}")
     config = load_config(args.config)
     opt = CollectOptions(size=args.size, every=args.every, regions=args.regions, margin=config.classifier.margin,
                          min_change=args.min_change, max_per_passage=args.max_per_passage,
-                         unsure_below=args.unsure_below)
+                         unsure_below=args.unsure_below, objects=args.objects,
+                         crop_px=args.crop_px)
     teacher = (load_teacher(args.teacher, labels=args.teacher_labels, label_map=args.label_map)
                if args.teacher else None)
-    rows = collect(args.inputs, args.out, teacher=teacher, options=opt, gate_config=config.gate)
+    rows = collect(args.inputs, args.out, teacher=teacher, options=opt, gate_config=config.gate,
+                   objects_config=config.objects)
     print(f"collect: {len(rows)} crops -> {args.out} (review: visionedge dataset review "
           f"{args.out})")
     return 0

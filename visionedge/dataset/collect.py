@@ -11,6 +11,17 @@ thumbnails is at least ``min_change``; at most ``max_per_passage`` per passage. 
 a gate opening, cut every ``passage_s`` seconds in a busy scene where the gate never closes.
 So one car crossing gives a handful of crops, not thirty copies of itself.
 
+With ``objects`` (``--objects``), crops are of **tracked objects**, cut as the default
+preset's object mode cuts them: the gate's regions go through the same
+:class:`~visionedge.objects.track.ObjectTracker` as in the daemon, and on every ``every``-th
+frame each object seen there is cut on its box grown to ``crop_px`` frame pixels
+(:func:`~visionedge.objects.crop.grow_to`), unless its box covers less than
+``min_fill_pct`` of that crop (the daemon does not classify it then either). De-duplication
+and ``max_per_passage`` then count per object, and the manifest names the object
+(``object_id``): the crops a user labels are the crops the daemon labels. A cascade teacher
+pre-labels them as object mode does, second look included
+(:meth:`~visionedge.classify.cascade.CascadeClassifier.classify_object_image`).
+
 The teacher (optional) pre-labels each crop into ``<class>/``, or ``unsure/`` when its top
 score is below ``unsure_below``. Without a teacher every crop goes to ``unsure/``. Output is
 deterministic: same clips, options and teacher give the same files and manifest.
@@ -59,6 +70,14 @@ class CollectOptions:
     max_per_passage: int = 8
     min_box_px: int = 12
     unsure_below: float = 0.6
+    objects: bool = False
+    """Crops of tracked objects, as object mode cuts them (see the module doc)."""
+    crop_px: int = 128
+    """``objects``: an object's box is grown to this many frame pixels (the default preset's
+    ``objects.min_crop_px``)."""
+    min_fill_pct: int = 3
+    """``objects``: boxes covering less of their grown crop are not cut (the default preset's
+    ``objects.min_fill_pct``)."""
 
 
 def find_clips(inputs: Sequence[Path]) -> list[tuple[str, Path]]:
@@ -111,8 +130,10 @@ def _write(path: Path, img: Image) -> None:
 def _one(
     image: Image, box: Any, frame: Any, kept: list[npt.NDArray[np.float32]],
     opt: CollectOptions, teacher: Teacher | None, out: Path, clip: str, passage: int,
+    object_id: int = 0, own: Any = None,
 ) -> ManifestRow | None:
-    """Crop, de-duplicate, pre-label and write one motion region; None when skipped."""
+    """Crop, de-duplicate, pre-label and write one motion region (or object's grown box);
+    None when skipped."""
     from visionedge.classify.preprocess import crop_rect
 
     fh, fw = image.shape[:2]
@@ -124,19 +145,23 @@ def _one(
     if kept and min(float(np.mean(np.abs(thumb - k))) for k in kept) < opt.min_change:
         return None
     kept.append(thumb)
-    soft = teacher.soft(image, box) if teacher is not None else {}
+    mark = own if own is not None else box  # the manifest's box: what moved, not the crop
+    soft_object = getattr(teacher, "soft_object", None) if own is not None else None
+    soft = (soft_object(image, box, own) if soft_object is not None
+            else teacher.soft(image, box) if teacher is not None else {})
     top = max(CLASSES, key=lambda c: (soft.get(c, 0.0), c)) if soft else ""
     score = soft.get(top, 0.0)
     folder = top if top and score >= opt.unsure_below else UNSURE_DIR
-    name = f"{Path(clip).stem}_f{frame.index:06d}_{rect[0]}_{rect[1]}.png"
+    name = (f"{Path(clip).stem}_f{frame.index:06d}_o{object_id}.png" if object_id
+            else f"{Path(clip).stem}_f{frame.index:06d}_{rect[0]}_{rect[1]}.png")
     (out / folder).mkdir(exist_ok=True)
     _write(out / folder / name, crop)
     ctx = crop_rect(box, fw, fh, 1.0, opt.context_margin)
     _write(out / CONTEXT_DIR / name, _cut(image, ctx, opt.size))
     return ManifestRow(
         file=name, clip=clip, frame=frame.index, ts_ms=frame.ts_ms, passage=passage,
-        box=(box.x0, box.y0, box.x1, box.y1), rect=rect, teacher_label=top,
-        teacher_score=score, soft=soft,
+        box=(mark.x0, mark.y0, mark.x1, mark.y1), rect=rect, teacher_label=top,
+        teacher_score=score, soft=soft, object_id=object_id,
     )
 
 
@@ -147,15 +172,20 @@ def collect(
     teacher: Teacher | None = None,
     options: CollectOptions | None = None,
     gate_config: Any = None,
+    objects_config: Any = None,
     log: Callable[[str], None] = print,
 ) -> list[ManifestRow]:
-    """Collect crops from ``inputs`` into the new dataset folder ``out``; returns the rows."""
-    from visionedge.config import GateConfig, SourceConfig
+    """Collect crops from ``inputs`` into the new dataset folder ``out``; returns the rows.
+
+    ``objects_config`` (an ``[objects]`` config section) sets the tracker of ``objects``
+    mode; default: the daemon's defaults."""
+    from visionedge.config import GateConfig, ObjectsConfig, SourceConfig
     from visionedge.gate import FrameDifferenceGate
     from visionedge.sources import open_source
 
     opt = options or CollectOptions()
     gcfg = gate_config or GateConfig()
+    ocfg = objects_config or ObjectsConfig()
     clips = find_clips(inputs)
     if out.exists() and any(out.iterdir()):
         raise DatasetError(f"{out}: exists and is not empty; collect into a new --out folder "
@@ -169,9 +199,31 @@ def collect(
         passage_start = 0
         kept: list[npt.NDArray[np.float32]] = []
         n_clip = 0
+        tracking = _Tracking(ocfg) if opt.objects else None
+        image_size: tuple[int, int] | None = None
         with open_source(SourceConfig.model_validate({"kind": kind, "path": str(path)}), gcfg.width) as src:
             for frame in src.frames():
                 result = gate.process(frame)
+                if tracking is not None:
+                    if image_size is None:
+                        fh, fw = frame.image().shape[:2]
+                        image_size = (fh, fw)
+                    cuts = tracking.step(frame, result, opt, image_size)
+                    image = frame.image() if cuts else None
+                    for box, own, oid, seen in cuts:
+                        if image is None or len(seen) >= opt.max_per_passage:
+                            continue
+                        row = _one(image, box, frame, seen, opt, teacher, out, path.name,
+                                   max(passage, 0), oid, own)
+                        if row is not None:
+                            rows.append(row)
+                            n_clip += 1
+                    if result.opened or (
+                        result.motion and frame.ts_ms - passage_start > opt.passage_s * 1000
+                    ):
+                        passage += 1
+                        passage_start = frame.ts_ms
+                    continue
                 if result.opened or (
                     result.motion and frame.ts_ms - passage_start > opt.passage_s * 1000
                 ):
@@ -192,7 +244,10 @@ def collect(
                     if row is not None:
                         rows.append(row)
                         n_clip += 1
-        log(f"collect: {path.name}: {n_clip} crops from {passage + 1} passages")
+        if tracking is not None:
+            log(f"collect: {path.name}: {n_clip} crops of {tracking.objects} tracked objects")
+        else:
+            log(f"collect: {path.name}: {n_clip} crops from {passage + 1} passages")
     write_manifest(out / MANIFEST, rows)
     (out / "dataset.json").write_text(json.dumps({
         "format": "visionedge-dataset/1",
@@ -203,3 +258,44 @@ def collect(
         "gate": gcfg.model_dump(mode="json"),
     }, indent=1) + "\n")
     return rows
+
+
+class _Tracking:
+    """The daemon's object tracker over one clip, for ``objects`` mode: which objects to cut."""
+
+    def __init__(self, cfg: Any) -> None:
+        self.cfg = cfg
+        self.tracker: Any = None
+        self.kept: dict[int, list[npt.NDArray[np.float32]]] = {}
+        self.objects = 0
+
+    def step(
+        self, frame: Any, result: Any, opt: CollectOptions, image_size: tuple[int, int]
+    ) -> list[tuple[Any, Any, int, list[npt.NDArray[np.float32]]]]:
+        """(grown box, own box, object id, that object's kept thumbnails) for each object to
+        cut now;
+        ``image_size`` is the full image's (height, width)."""
+        from visionedge.objects.crop import fill_pct, grow_to
+        from visionedge.objects.geometry import box_to_px, px_to_box
+        from visionedge.objects.track import ObjectTracker, TrackState
+
+        h, w = frame.plane.shape[:2]
+        if self.tracker is None:
+            self.tracker = ObjectTracker(self.cfg, w, h)
+        blind = bool(result.reason) and not result.opened
+        step = self.tracker.update([box_to_px(b, w, h) for b in result.regions], frame.index,
+                                   frame.ts_ms, blind=blind)
+        self.objects += len(step.confirmed)
+        if frame.index % opt.every or not step.tracks:
+            return []
+        out = []
+        fh, fw = image_size
+        for t in step.tracks:
+            if t.state is not TrackState.SEEN:
+                continue
+            box = px_to_box(t.box, w, h)
+            if fill_pct(box, fw, fh, opt.crop_px) < opt.min_fill_pct:
+                continue
+            out.append((grow_to(box, fw, fh, opt.crop_px), box, t.object_id,
+                        self.kept.setdefault(t.object_id, [])))
+        return out

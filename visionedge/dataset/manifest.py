@@ -50,7 +50,7 @@ RESERVED_DIRS = (UNSURE_DIR, CONTEXT_DIR, "_review")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".webp")
 FIELDS = (
     "file", "clip", "frame", "ts_ms", "passage", "x0", "y0", "x1", "y1", "rect",
-    "teacher_label", "teacher_score", "soft",
+    "teacher_label", "teacher_score", "soft", "object_id",
 )
 
 
@@ -58,9 +58,11 @@ FIELDS = (
 class ManifestRow:
     """One collected crop: where it came from and what the teacher said.
 
-    ``x0..y1`` is the gate's motion box (normalised), ``rect`` the pixel rectangle that was
-    cut (the classifier's geometry), ``passage`` the index of the gate opening within the clip,
-    ``soft`` the teacher's probabilities over the dataset's classes (for distillation).
+    ``x0..y1`` is the gate's motion box (normalised; with ``collect --objects`` the tracked
+    object's box), ``rect`` the pixel rectangle that was cut (the classifier's geometry), ``passage`` the index of the gate opening within the clip,
+    ``soft`` the teacher's probabilities over the dataset's classes (for distillation),
+    ``object_id`` the tracked object the crop is of (``collect --objects``; 0: a motion
+    region, and in manifests written before the column existed).
     """
 
     file: str
@@ -73,6 +75,7 @@ class ManifestRow:
     teacher_label: str = ""
     teacher_score: float = 0.0
     soft: dict[str, float] = field(default_factory=dict)
+    object_id: int = 0
 
     def to_csv(self) -> dict[str, str]:
         """The CSV row."""
@@ -84,6 +87,7 @@ class ManifestRow:
             "rect": " ".join(str(v) for v in self.rect),
             "teacher_label": self.teacher_label, "teacher_score": f"{self.teacher_score:.4f}",
             "soft": json.dumps({k: round(v, 4) for k, v in sorted(self.soft.items())}),
+            "object_id": str(self.object_id),
         }
 
     @classmethod
@@ -104,6 +108,7 @@ class ManifestRow:
                 teacher_label=row.get("teacher_label", ""),
                 teacher_score=float(row.get("teacher_score") or 0.0),
                 soft={str(k): float(v) for k, v in soft.items()},
+                object_id=int(row.get("object_id") or 0),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise ManifestError(

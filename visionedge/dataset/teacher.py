@@ -127,7 +127,17 @@ class AnswerTeacher:
 
     def soft(self, image: Image, box: Box) -> dict[str, float]:
         """The answer's score on its class, the rest on background."""
-        best = self.classifier.classify_image(image, box).best
+        return self._soft_of(self.classifier.classify_image(image, box).best)
+
+    def soft_object(self, image: Image, box: Box, own: Box) -> dict[str, float]:
+        """:meth:`soft` for a tracked object: ``box`` its grown crop, ``own`` its box; a
+        cascade takes its second look at ``own`` as in the daemon's object mode."""
+        classify_object = getattr(self.classifier, "classify_object_image", None)
+        if classify_object is None:
+            return self.soft(image, box)
+        return self._soft_of(classify_object(image, box, own).best)
+
+    def _soft_of(self, best: Any) -> dict[str, float]:
         out = dict.fromkeys(CLASSES, 0.0)
         if best is not None:
             cls = _class_index([best.label], self.mapping)[0]

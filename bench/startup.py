@@ -51,6 +51,7 @@ target is missed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import statistics
@@ -62,6 +63,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 IMPORT_TARGET_S = 0.3
+SHARE_TARGET_S = 0.03
+"""visionedge's own imports beyond the library floor (issue 11 session 6 brief)."""
 RSS_TARGET_MB = 100.0
 _LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 _IMPORT_ONLY = (
@@ -143,6 +146,55 @@ def _measure(args: list[str], ready: str | None) -> Sample:
     modules = tuple(m for m in timed.modules if not m.startswith("_") and m != "runpy")
     return Sample(timed.imports_s, plain.rss_mb, plain.first_frame_s, _import_cpu(modules),
                   modules)
+
+
+_FLOOR = ("import numpy, cv2, av, ai_edge_litert.interpreter\nfrom pydantic import BaseModel\n"
+          "class _Floor(BaseModel):\n    x: int = 0\n")
+_TO_READY = _FLOOR + r"""
+import json, logging, os, sys, time
+base = set(sys.modules)
+t0 = time.process_time()
+_log = logging.Logger._log
+def _hook(self, level, msg, args, **kw):
+    if "ready: model loaded" in str(msg):
+        mods = [m for m in sys.modules if m not in base and not m.endswith("__main__")]
+        with open(os.environ["VE_SHARE_OUT"], "w") as fh:
+            json.dump({"cpu": time.process_time() - t0, "modules": mods}, fh)
+        os._exit(0)
+    return _log(self, level, msg, args, **kw)
+logging.Logger._log = _hook
+sys.argv = ["visionedge", *sys.argv[1:]]
+from visionedge.cli import main
+main()
+"""
+"""``run`` in a process that has the library floor imported: its CPU to READY and the
+modules it imported on the way (every import, also those -X importtime does not time)."""
+_SHARE_IMPORTS = _FLOOR + r"""
+import importlib, json, sys, time
+modules = json.load(open(sys.argv[1]))["modules"]
+t0 = time.process_time()
+for m in modules:
+    try:
+        importlib.import_module(m)
+    except Exception:
+        pass
+print(time.process_time() - t0)
+"""
+"""CPU of importing what ``run`` imported beyond the floor, and nothing else."""
+
+
+def _share(cfg: Path, tmp: Path) -> tuple[float, float]:
+    """visionedge's share of ``run``'s start (CPU s): its imports beyond the library floor
+    (with the stdlib modules it adds), and the whole way to READY (imports, config, model
+    load, first frame). In-process deltas: no interpreter start, no library noise."""
+    out = tmp / "share.json"
+    env = {**os.environ, "VE_SHARE_OUT": str(out)}
+    subprocess.run([sys.executable, "-c", _TO_READY, "run", "--config", str(cfg)], env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=300)
+    ready = float(json.loads(out.read_text())["cpu"])
+    imports = float(subprocess.run([sys.executable, "-c", _SHARE_IMPORTS, str(out)], check=True,
+                                   capture_output=True, text=True, timeout=300).stdout)
+    return imports, ready
 
 
 _CAMERA = r"""
@@ -308,12 +360,14 @@ def main() -> int:
         "replay": (["-m", "visionedge", "replay", str(clip), "--quiet"], None),
     }
     results: dict[str, list[Sample]] = {name: [] for name in commands}
+    shares: list[tuple[float, float]] = []
     if args.bytecode:
         for argv, ready in commands.values():
             _spawn(argv, importtime=False, ready=ready)
     for _ in range(args.runs):
         for name, (argv, ready) in commands.items():
             results[name].append(_measure(argv, ready))
+        shares.append(_share(cfg, tmp))
     med = {name: _median(s) for name, s in results.items()}
     base, dec, run = med["numpy+cv2"], med["decode"], med["run"]
     print(f"startup, median of {args.runs} rounds (python {sys.version.split()[0]}, "
@@ -329,6 +383,11 @@ def main() -> int:
     print(f"run over the library floor: +{run.cpu_s - lib.cpu_s:.3f} s CPU, "
           f"+{run.rss_mb - lib.rss_mb:.1f} MB RSS (libraries alone: {lib.cpu_s:.3f} s, "
           f"{lib.rss_mb:.1f} MB)")
+    share_imports = statistics.median(s[0] for s in shares)
+    share_ready = statistics.median(s[1] for s in shares)
+    print(f"visionedge's share (in-process CPU beyond the library floor, median of "
+          f"{len(shares)}): imports {share_imports * 1e3:.1f} ms (target <= "
+          f"{SHARE_TARGET_S * 1e3:.0f} ms), to READY {share_ready * 1e3:.1f} ms")
     print(f"run over the decode floor: +{run.rss_mb - dec.rss_mb:.1f} MB RSS "
           f"({run.rss_mb / dec.rss_mb:.2f}x); run imports {len(results['run'][0].modules)} "
           "top-level modules before the first frame")

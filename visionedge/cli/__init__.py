@@ -35,7 +35,7 @@ COMMANDS = {
     "replay": "replay",
     "run": "run",
 }
-"""Command name -> the module that registers it (tests/cli/test_run.py checks it is complete)."""
+"""Command name -> the module that registers it (tests/cli/test_light_imports.py checks it)."""
 
 
 def _command(argv: Sequence[str]) -> str | None:

@@ -53,11 +53,14 @@ from visionedge.synth import ObjectPass, SceneSpec, write_clip
 
 
 class _Timed:
-    """A classifier proxy with a timed ``classify``; every other attribute the real one's."""
+    """A classifier proxy with a timed ``classify`` (and a cascade's ``classify_object``, which
+    the object stage calls when there is one); every other attribute the real one's."""
 
-    def __init__(self, inner: Any, classify: Callable[..., Any]) -> None:
+    def __init__(self, inner: Any, timed: Callable[[str, Callable[..., Any]], Callable[..., Any]]) -> None:
         self._inner = inner
-        self.classify = classify
+        self.classify = timed("classify", inner.classify)
+        if callable(getattr(inner, "classify_object", None)):
+            self.classify_object = timed("classify", inner.classify_object)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -116,7 +119,7 @@ def gating(seconds: float, clf_cfg: ClassifierConfig, mode: str) -> bool:
         pipeline = build_pipeline(
             config,
             sinks=[],
-            classifier=_Timed(classifier, timed("classify", classifier.classify)),  # type: ignore[arg-type]
+            classifier=_Timed(classifier, timed),  # type: ignore[arg-type]
             deterministic_ids=True,
         )
         source = open_source(config.source, config.gate.width)

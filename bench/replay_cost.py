@@ -32,9 +32,9 @@ the BGR of the classified frames included) plus the start-up (the replay of the 
 frames minus their decode), as CPU (everything adds up) and as wall time on two free cores
 (the file source decodes on its own thread, so decoding and the crops could overlap:
 max(decode, crops) + start-up, if the decoder could run ahead without limit; with the file
-source's prefetch depth, ``Prefetcher``'s default, it hides at most that many frames' decode
-behind each crop: decode + crops x (ms/crop - depth x decode per frame) + start-up, the
-"lead" column); the gap between a measured ratio and its floor is the per-frame Python and
+source's prefetch depth, ``depth_for`` at the clip's size (48 frames of 640x360), it hides at
+most that many frames' decode behind each crop: decode + crops x (ms/crop - depth x decode
+per frame) + start-up, the "lead" column); the gap between a measured ratio and its floor is the per-frame Python and
 gate work around them ("rest" = plane, gate, objects, sinks, pipeline, loop).
 
 ``startup`` is the replay of the clip's first 10 frames (imports, model load, clip open),
@@ -47,7 +47,6 @@ Target (issue 11): whole replay wall <= 1.3x decode-only wall (exit status 1 whe
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import resource
@@ -60,7 +59,7 @@ from pathlib import Path
 
 import numpy as np
 
-from visionedge.sources.prefetch import Prefetcher
+from visionedge.sources.prefetch import depth_for
 from visionedge.synth import ObjectPass, SceneSpec
 from visionedge.synth.scene import render_frames
 
@@ -226,8 +225,14 @@ def bench_clip(clip: Path, tmp: Path, repeat: int, numpy_gate: bool, settle_off:
     return rows
 
 
-DEPTH = int(inspect.signature(Prefetcher).parameters["depth"].default)
-"""Frames the file source decodes ahead of the pipeline (visionedge/sources/prefetch.py)."""
+def lead_frames(clip: Path) -> int:
+    """Frames the file source decodes ahead of a replay of ``clip`` (its prefetch budget at
+    the clip's frame size, visionedge/sources/prefetch.py ``depth_for``)."""
+    import av
+
+    with av.open(str(clip)) as c:
+        stream = c.streams.video[0]
+        return depth_for(stream.width, stream.height)
 
 STAGE_CONFIGS = {"default": "replay", "demo": "replay, demo preset", "no classifier": "replay, no classifier"}
 """The replays whose floor is printed: stage-breakdown config name -> process row."""
@@ -239,7 +244,9 @@ def floor_table(clip: Path, rows: Rows, stages: dict[str, dict[str, object]]) ->
     """Print the floor of each replay of ``clip`` against what it measured (see the module doc)."""
     d_wall, d_cpu = rows["decode"]
     h_wall, h_cpu = rows["decode head"]
-    print(f"\n{clip.name}: floor (decode + crops x ms/crop + start-up) against the measured replay")
+    lead = lead_frames(clip)
+    print(f"\n{clip.name}: floor (decode + crops x ms/crop + start-up) against the measured replay; "
+          f"the decoder's lead: {lead} frames")
     print(f"  {'config':14} {'crops':>6} {'ms/crop':>7} {'crops s':>7} {'rest s':>6} {'start s':>7} "
           f"{'CPU floor':>9} {'CPU':>6} {'wall floor (2 cores)':>20} {'lead':>6} {'wall':>6} "
           f"{'no start-up: CPU / wall floor':>30}")
@@ -257,8 +264,8 @@ def floor_table(clip: Path, rows: Rows, stages: dict[str, dict[str, object]]) ->
         start_wall, start_cpu = max(s_wall - h_wall, 0.0), max(s_cpu - h_cpu, 0.0)
         cpu_floor = (d_cpu + crop_s + start_cpu) / d_cpu
         wall_floor = (max(d_wall, crop_s) + start_wall) / d_wall
-        # The decoder runs at most DEPTH frames ahead: that much decode hides behind a crop.
-        hidden = crops * min(crop_s / crops, DEPTH * d_wall / n) if crops else 0.0
+        # The decoder runs at most `lead` frames ahead: that much decode hides behind a crop.
+        hidden = crops * min(crop_s / crops, lead * d_wall / n) if crops else 0.0
         lead_floor = (max(d_wall + crop_s - hidden, d_wall, crop_s) + start_wall) / d_wall
         wall, cpu = rows[proc]
         ms = 1e3 * crop_s / crops if crops else 0.0

@@ -13,7 +13,8 @@ stream, i.e. what ``replay`` without ``--quiet`` does minus the terminal). Threa
 - ``plane``: the motion plane from the decoder's luma (``to_motion_plane``);
 - ``gate``: ``gate.process``;
 - ``bgr``: the BGR conversion of the frames someone looked at (classifier crops);
-- ``classifier``: every ``classify`` call (crop, resize, invoke, rank), BGR excluded;
+- ``classifier``: every ``classify`` (and cascade ``classify_object``) call (crop, resize,
+  invoke, rank), BGR excluded;
 - ``objects``: the object stage (tracker, object events) minus the classifier it calls;
 - ``sinks``: ``publish``/``state`` of every sink (event JSON included);
 - ``pipeline``: the rest of ``Pipeline.step`` (event tracker, budget, trace);
@@ -84,7 +85,8 @@ class Clock:
 
 
 class _TimedClassifier:
-    """A classifier proxy: ``classify`` timed, every other attribute the real one's."""
+    """A classifier proxy: ``classify`` (and ``classify_object``) timed, every other attribute
+    the real one's."""
 
     def __init__(self, inner: Any, clock: Clock) -> None:
         self._inner = inner
@@ -96,6 +98,16 @@ class _TimedClassifier:
             return timed(*a, **k)
 
         self.classify = classify
+        # The object stage asks a cascade's classify_object (a crop, then a second look at
+        # the object's tight crop for the labels the card confirms) when it has one.
+        if callable(getattr(inner, "classify_object", None)):
+            timed_object = clock.wrap("classifier", inner.classify_object)
+
+            def classify_object(*a: Any, **k: Any) -> Any:
+                self.calls += 1
+                return timed_object(*a, **k)
+
+            self.classify_object = classify_object
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

@@ -20,7 +20,11 @@ HEAVY = ("tensorflow", "tf_keras", "keras", "visionedge.train", "matplotlib", "v
          "jsonschema", "prometheus_client", "paho", "visionedge.synth", "visionedge.spool", "sqlite3",
          "visionedge.recording", "visionedge.web", "visionedge.replay.trace",
          "visionedge.replay.export_frames", "http.server", "asyncio", "multiprocessing",
-         "concurrent.futures", "subprocess")
+         "concurrent.futures", "subprocess",
+         # a file's replay needs no camera code (sources/registry.py imports a live kind
+         # when a config names it)
+         "visionedge.sources.opencv_live", "visionedge.sources.opencv_capture",
+         "visionedge.sources.picamera2_source")
 
 
 def _imported(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[set[str], str, int]:
@@ -46,6 +50,8 @@ def test_run_with_the_default_model_imports_only_what_it_uses(
     assert code == 0, err
     assert "visionedge.classify" in names  # the default model was loaded
     assert _heavy(names) == []
+    # only the command's own module (cli/__init__.py, COMMANDS)
+    assert sorted(n for n in names if n.startswith("visionedge.cli.")) == ["visionedge.cli.run"]
 
 
 def test_replay_imports_only_what_it_uses(clip: Callable[[str], Path], tmp_path: Path) -> None:
@@ -70,3 +76,30 @@ def test_a_plot_without_matplotlib_names_the_extra(
     assert lines[-1].startswith("visionedge: error: replay --plot needs matplotlib"), err
     assert "pip install 'visionedge[plot]'" in lines[-1]
     assert not (tmp_path / "t.png").exists()
+
+
+def test_the_command_map_names_every_command_and_its_module() -> None:
+    from visionedge.cli import COMMANDS, build_parser
+
+    full = build_parser()
+    sub = next(a for a in full._actions if a.dest == "command")
+    assert sorted(sub.choices) == sorted(COMMANDS)  # type: ignore[arg-type]
+    for command in COMMANDS:
+        one = build_parser(command)
+        only = next(a for a in one._actions if a.dest == "command")
+        assert list(only.choices) == [command]  # type: ignore[arg-type]
+
+
+def test_a_command_imports_only_its_own_module(tmp_path: Path) -> None:
+    # The process reports its own modules (every way of importing counts, not only the
+    # import statements -X importtime times).
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("")
+    code = ("import sys\nfrom visionedge.cli import main\nrc = main(sys.argv[1:])\n"
+            "print(rc, sorted(m for m in sys.modules if m.startswith('visionedge.cli.')))")
+    p = subprocess.run([sys.executable, "-c", code, "--debug", "config", "check", str(cfg)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.stdout.splitlines()[-1] == "0 ['visionedge.cli.config_cmd']", p.stderr
+    p = subprocess.run([sys.executable, "-c", code, "--version"], capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 0 and p.stdout.startswith("visionedge "), p.stderr

@@ -147,3 +147,30 @@ def test_two_threads_asking_for_the_same_image_get_it_without_deadlock(tmp_path:
             assert got[0] is mine
     finally:
         decoder.close()
+
+
+@pytest.mark.parametrize("realtime", [False, True])
+def test_a_paced_file_decodes_only_the_minimum_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, realtime: bool
+) -> None:
+    # Paced at the clip's rate the pipeline waits for the clock, not the decoder: the lead
+    # is MIN_DEPTH frames (memory, docs/gate.md), the budget's depth only as fast as possible.
+    from visionedge.sources import replay
+    from visionedge.sources.prefetch import BUDGET_ENV, MIN_DEPTH, depth_for
+
+    monkeypatch.delenv(BUDGET_ENV, raising=False)
+    path = tmp_path / "c.mp4"
+    _h264(path, frames=5)
+    depths: list[int] = []
+    real = replay.Prefetcher
+
+    def spy(items: Any, depth: int = 4, name: str = "") -> Any:
+        depths.append(depth)
+        return real(items, depth=depth, name=name)
+
+    monkeypatch.setattr(replay, "Prefetcher", spy)
+    cfg = SourceConfig(kind="file", path=str(path), realtime=realtime, fps=50.0)
+    with open_source(cfg, 160) as src:
+        assert len(list(src.frames())) == 5
+    assert depths == [MIN_DEPTH if realtime else depth_for(160, 96)]
+    assert depth_for(160, 96) > MIN_DEPTH

@@ -96,14 +96,19 @@ class Config(_Model):
 
     @model_validator(mode="after")
     def _object_zones(self) -> Config:
-        known = {z.name for z in self.gate.zones}
-        for name in [z.name for z in self.objects.zones] + self.objects.required_zones:
-            if name not in known:
-                raise ValueError(
-                    f"objects zone {name!r} is not one of gate.zones ({', '.join(sorted(known)) or 'none'}); "
-                    "define it under [[gate.zones]] first"
-                )
+        _check_object_zones(self)
         return self
+
+
+def _check_object_zones(config: Config) -> None:
+    """The objects section names only zones the gate defines (ValueError otherwise)."""
+    known = {z.name for z in config.gate.zones}
+    for name in [z.name for z in config.objects.zones] + config.objects.required_zones:
+        if name not in known:
+            raise ValueError(
+                f"objects zone {name!r} is not one of gate.zones ({', '.join(sorted(known)) or 'none'}); "
+                "define it under [[gate.zones]] first"
+            )
 
 
 def _describe(loc: tuple[Any, ...]) -> str:
@@ -168,7 +173,7 @@ def parse_config(data: dict[str, Any], origin: str = "<config>") -> Config:
             f"{origin}: arrays or tables nest more than {MAX_NESTING} deep; no setting needs that"
         )
     try:
-        return Config.model_validate(data)
+        return _by_section(data) or Config.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
         first = _format_error(errors[0])
@@ -176,10 +181,46 @@ def parse_config(data: dict[str, Any], origin: str = "<config>") -> Config:
         raise ConfigError(f"{origin}: {first}{more}") from exc
 
 
+def _defaults(model: type[_Model]) -> Any:
+    """``model()`` without validating: its defaults, sections inside it built the same way."""
+    nested = {
+        name: _defaults(field.default_factory)
+        for name, field in model.model_fields.items()
+        if isinstance(field.default_factory, type) and issubclass(field.default_factory, _Model)
+    }
+    return model.model_construct(_fields_set=set(), **nested)
+
+
+def _by_section(data: dict[str, Any]) -> Config | None:
+    """``Config.model_validate(data)``, validating only the sections ``data`` has.
+
+    Building a model's validator is what costs (pydantic generates the schema of ~150
+    fields in Python: 10-20 ms before the first frame; the models are ``defer_build``), so
+    a section the file leaves out is its defaults, made without its validator: the same
+    values, and the same ``model_fields_set`` (empty) as a default factory gives. Every
+    section's own validators run on what the file sets, then the whole config's. On any
+    problem this returns None and :func:`parse_config` validates the usual way, so error
+    messages (which keys, in which order, how many) stay pydantic's for the whole model.
+    """
+    fields = Config.model_fields
+    if any(key not in fields for key in data):
+        return None
+    sections: dict[str, Any] = {}
+    try:
+        for name, field in fields.items():
+            model: Any = field.annotation
+            sections[name] = model.model_validate(data[name]) if name in data else _defaults(model)
+        config = Config.model_construct(_fields_set=set(data), **sections)
+        _check_object_zones(config)
+    except (ValidationError, ValueError):
+        return None
+    return config
+
+
 def load_config(path: str | Path | None) -> Config:
     """Read and validate a TOML config file; ``None`` gives the defaults."""
     if path is None:
-        return Config()
+        return parse_config({})
     p = Path(path)
     try:
         if p.is_file() and p.stat().st_size > MAX_CONFIG_BYTES:

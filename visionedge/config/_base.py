@@ -34,8 +34,15 @@ _HOST = r"^[A-Za-z0-9._:\[\]%-]{1,253}$"
 
 
 class _Model(BaseModel):
+    # defer_build: a model's validator is built when first used, not at import, so
+    # parse_config builds only the sections a file sets (issue 11, start-up).
     model_config = ConfigDict(
-        extra="forbid", validate_assignment=True, frozen=False, strict=True, allow_inf_nan=False
+        extra="forbid",
+        validate_assignment=True,
+        frozen=False,
+        strict=True,
+        allow_inf_nan=False,
+        defer_build=True,
     )
 
 

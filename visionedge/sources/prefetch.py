@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator
 from typing import Generic, TypeVar
 
-__all__ = ["BUDGET_ENV", "Prefetcher", "depth_for"]
+__all__ = ["BUDGET_ENV", "MIN_DEPTH", "Prefetcher", "depth_for"]
 
 BUDGET_ENV = "VISIONEDGE_PREFETCH_MIB"
 """Environment override of :data:`BUDGET_MIB` (benchmarks compare depths with it)."""

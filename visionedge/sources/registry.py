@@ -2,7 +2,9 @@
 
 Like Frigate's detector plugins, each kind's module registers its factory with
 :func:`register_source`; :func:`open_source` looks the kind up. A new kind is one module
-with one decorated function, and nothing else changes.
+with one decorated function, and nothing else changes. The shipped live kinds are
+imported only when a config names them (:data:`_MODULES`): a replay of a file never loads
+the camera code (issue 11, start-up).
 """
 
 from __future__ import annotations
@@ -20,6 +22,15 @@ SourceFactory = Callable[[SourceConfig, int], FrameSource]
 
 _REGISTRY: dict[str, SourceFactory] = {}
 
+_MODULES = {
+    "file": "replay",
+    "images": "replay",
+    "synth": "replay",
+    "opencv": "opencv_live",
+    "picamera2": "picamera2_source",
+}
+"""The shipped kinds and the module (in this package) that registers each."""
+
 
 def register_source(kind: str) -> Callable[[SourceFactory], SourceFactory]:
     """Class/function decorator: make ``kind`` (a ``source.kind`` value) build with it."""
@@ -34,8 +45,8 @@ def register_source(kind: str) -> Callable[[SourceFactory], SourceFactory]:
 
 
 def source_kinds() -> tuple[str, ...]:
-    """The registered kinds, sorted."""
-    return tuple(sorted(_REGISTRY))
+    """The registered kinds and the shipped ones (registered on first use), sorted."""
+    return tuple(sorted(set(_REGISTRY) | set(_MODULES)))
 
 
 def open_source(cfg: SourceConfig, gate_width: int) -> FrameSource:
@@ -44,6 +55,9 @@ def open_source(cfg: SourceConfig, gate_width: int) -> FrameSource:
     Building does not touch the clip or camera yet; entering the context (or the first
     ``frames()``) opens it and raises :class:`~visionedge.errors.SourceError` on bad input.
     """
+    if cfg.kind not in _REGISTRY and cfg.kind in _MODULES:
+        # __import__ rather than importlib: -X importtime lists it (tests/cli/test_light_imports.py)
+        __import__(f"visionedge.sources.{_MODULES[cfg.kind]}")
     factory = _REGISTRY.get(cfg.kind)
     if factory is None:
         raise SourceError(

@@ -35,7 +35,7 @@ from visionedge.gate.plane import to_motion_plane
 from visionedge.sources.av_video import DecodedFrame, VideoDecoder
 from visionedge.sources.diagnose import clip_problem, convert_hint
 from visionedge.sources.pacing import Pacer
-from visionedge.sources.prefetch import Prefetcher, depth_for
+from visionedge.sources.prefetch import MIN_DEPTH, Prefetcher, depth_for
 from visionedge.sources.registry import register_source
 
 __all__ = [
@@ -176,9 +176,15 @@ class VideoFileSource(_ReplayBase):
                 yield decoded, to_motion_plane(decoded.luma, width, full_range=decoded.full_range)
 
         # Decoding and the plane run ahead on a worker thread, as many frames as the
-        # prefetch budget holds at this frame size (sources/prefetch.py).
+        # prefetch budget holds at this frame size (sources/prefetch.py). Paced at the clip's
+        # rate (`run` on a file, the deployed-like case) the pipeline waits for the clock,
+        # not for the decoder, so a lead of MIN_DEPTH frames is enough; the budget's 48
+        # frames of 640x360 held 18 MB more for nothing (docs/gate.md, "Resident memory").
         first = next(decoded_frames, None)
-        depth = depth_for(first.luma.shape[1], first.luma.shape[0]) if first is not None else 4
+        if first is None or self._cfg.realtime:
+            depth = MIN_DEPTH
+        else:
+            depth = depth_for(first.luma.shape[1], first.luma.shape[0])
         if first is not None:
             decoded_frames = itertools.chain([first], decoded_frames)
         ahead = Prefetcher(planes(), depth=depth, name=f"decode {self.clip_id}")

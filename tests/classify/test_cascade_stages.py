@@ -356,8 +356,12 @@ def test_a_claim_yields_to_the_answering_stage_sure_of_a_label(
     ],
 )
 def test_bad_yields_are_refused(tmp_path: Path, stages: list[dict[str, Any]], match: str) -> None:
-    (tmp_path / "card.json").write_text(json.dumps({"format": "visionedge-model-card/1", "preset": {
-        "kind": "cascade", "stages": stages}}))
+    _refused(tmp_path, {"kind": "cascade", "stages": stages}, match)
+
+
+def _refused(tmp_path: Path, preset: dict[str, Any], match: str) -> None:
+    """A card with ``preset`` is refused with a CardError matching ``match``."""
+    (tmp_path / "card.json").write_text(json.dumps({"format": "visionedge-model-card/1", "preset": preset}))
     with pytest.raises(CardError, match=match):
         read_card(tmp_path / "card.json")
 
@@ -452,20 +456,14 @@ def test_a_label_named_after_the_surroundings_is_not_confirmed_on_the_tight_crop
 )
 def test_bad_confirms_are_refused(tmp_path: Path, objects: dict[str, Any], confirms: dict[str, Any],
                                   match: str) -> None:
-    (tmp_path / "card.json").write_text(json.dumps({"format": "visionedge-model-card/1", "preset": {
-        "kind": "cascade", "objects": objects, "stages": [
-            {"preset": "person_detect", "claims": "person"},
-            {"preset": "mobilenet_v1_075", "confirms": confirms}]}}))
-    with pytest.raises(CardError, match=match):
-        read_card(tmp_path / "card.json")
+    _refused(tmp_path, {"kind": "cascade", "objects": objects, "stages": [
+        {"preset": "person_detect", "claims": "person"},
+        {"preset": "mobilenet_v1_075", "confirms": confirms}]}, match)
 
 
 def test_confirm_px_on_a_single_model_card_is_refused(tmp_path: Path) -> None:
     card = json.loads((presets_mod.PRESETS_DIR / "demo" / "card.json").read_text())
-    card.setdefault("preset", {})["objects"] = {"confirm_px": 48}
-    (tmp_path / "card.json").write_text(json.dumps(card))
-    with pytest.raises(CardError, match="for cascade cards"):
-        read_card(tmp_path / "card.json")
+    _refused(tmp_path, {**card.get("preset", {}), "objects": {"confirm_px": 48}}, "for cascade cards")
 
 
 def test_confirming_a_label_the_stage_does_not_report_is_refused(

@@ -198,3 +198,46 @@ def test_a_cascade_can_end_in_a_head(
     clf = load_classifier(ClassifierConfig(model="c"))
     got = clf.classify_image(_image(np.random.default_rng(5), "red"))
     assert got.best is not None and got.best.label == "red" and got.raw_label == "red"
+
+
+def test_train_head_cascade_puts_the_head_into_the_default_preset(
+    trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from visionedge.classify.cascade import CascadeClassifier
+    from visionedge.classify.presets import DEFAULT_PRESET
+
+    out = tmp_path / "mine"
+    data = _dataset(tmp_path / "data", seed=1)
+    assert main(["model", "train-head", str(data), "--out", str(out), "--cascade"]) == 0
+    assert (out / "head.json").read_bytes() == trained.read_bytes()  # the same head as without
+    card = json.loads((out / "cascade.json").read_text())
+    default = json.loads((PRESETS_DIR / DEFAULT_PRESET / "card.json").read_text())
+    stages, shipped = card["preset"]["stages"], default["preset"]["stages"]
+    assert [s["preset"] for s in stages] == [*(s["preset"] for s in shipped[:-1]), "head.json"]
+    # This head knows no person and no animal: the yields to its person and its own animal
+    # confirmation go; the ImageNet stage still confirms animals on the tight crop.
+    assert all("yields" not in s for s in stages)
+    assert "confirms" not in stages[-1] and stages[2]["confirms"] == shipped[2]["confirms"]
+    assert card["preset"]["objects"] == default["preset"]["objects"]
+    assert card["preset"]["vote"] == default["preset"]["vote"]
+    # Loaded by path from anywhere: the head is found beside the card, not in the cwd.
+    moved = shutil.copytree(out, tmp_path / "elsewhere" / "mine")
+    monkeypatch.chdir(tmp_path)
+    clf = load_classifier(ClassifierConfig(model=str(moved / "cascade.json")))
+    assert isinstance(clf, CascadeClassifier) and clf.name == "mine_cascade"
+    assert clf.stages[-1].labels == ("background", "blue", "red")
+    rng = np.random.default_rng(3)
+    got = clf.classify_image(_image(rng, "red", 96))
+    assert got.best is None or got.best.label in clf.labels
+
+
+def test_train_head_cascade_with_another_backbone_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _dataset(tmp_path / "data", seed=2, per_class=2)
+    code = main(["model", "train-head", str(data), "--out", str(tmp_path / "o"), "--cascade",
+                 "--backbone", "tiny_pva"])
+    assert code == HeadError.exit_code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--cascade: the default preset's head reads mobilenet_v1_075" in err[0]
+    assert not (tmp_path / "o").exists()

@@ -288,7 +288,12 @@ def load_cascade(
     loaded: dict[str, TfliteClassifier] = {}
     runtime = {k: getattr(cfg, k) for k in _RUNTIME_KEYS if k in cfg.model_fields_set}
     for i, stage in enumerate(card.stages):
-        resolved = resolve_model(stage.preset)
+        # A stage named by a relative path (a user's cascade card beside its head.json) is
+        # relative to the card, not to the working directory.
+        ref = stage.preset
+        if ("/" in ref or ref.endswith((".json", ".tflite"))) and not Path(ref).expanduser().is_absolute():
+            ref = str(card.path.parent / ref)
+        resolved = resolve_model(ref)
         if resolved.card is not None and resolved.card.kind == "cascade":
             raise CardError(f"{card.path}: stage {i} is itself a cascade; name single models")
         last = i == len(card.stages) - 1
@@ -299,7 +304,7 @@ def load_cascade(
         if last:
             keys.update({k: getattr(cfg, k) for k in cfg.model_fields_set
                          if k in ("threshold", "thresholds", "top_k")})
-        stage_cfg = ClassifierConfig.model_validate({"model": stage.preset, **keys})
+        stage_cfg = ClassifierConfig.model_validate({"model": ref, **keys})
         # Two stages of one preset with the same settings (whole crop, then its tiles) share
         # one interpreter: the model is loaded and counted once.
         key = stage_cfg.model_dump_json()

@@ -17,6 +17,7 @@ Settings from a card are defaults: a key set explicitly in the config wins.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +72,16 @@ def _looks_like_path(value: str) -> bool:
     return "/" in value or "\\" in value or value.endswith((".tflite", ".json")) or value.startswith(("~", "."))
 
 
+def _is_cascade_card(path: Path) -> bool:
+    """Whether ``path`` is a model card of kind cascade (unreadable or other JSON: no)."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    preset = data.get("preset") if isinstance(data, dict) else None
+    return isinstance(preset, dict) and preset.get("kind") == "cascade"
+
+
 def resolve_model(value: str, *, default: str = DEFAULT_PRESET) -> Resolved:
     """Resolve ``classifier.model``; raise PresetError for an unknown name (listing presets)."""
     name = value.strip() or default
@@ -87,6 +98,10 @@ def resolve_model(value: str, *, default: str = DEFAULT_PRESET) -> Resolved:
             )
     path = Path(name).expanduser()
     beside = path.with_name("card.json")
+    if path.suffix == ".json" and _is_cascade_card(path):
+        # A cascade card of the user's own (`visionedge model train-head --cascade`).
+        card = read_card(path)
+        return Resolved(card.name, None, card, False)
     if path.suffix == ".json" and path.name != "card.json" and beside.is_file():
         # A learned head (head.json of `visionedge model train-head`) with its card.
         card = read_card(beside)

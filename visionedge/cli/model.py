@@ -6,7 +6,7 @@
     visionedge model quantize WORK [--method ptq|qat|pqat] [--representative R.npz]
     visionedge model evaluate WORK [MODEL.tflite ...] [--out DIR]
     visionedge model export MODEL.tflite --labels L --out DIR [--name N] [--no-firmware]
-    visionedge model train-head DATASET --out DIR [--backbone P] [--l2 X] [--name N]
+    visionedge model train-head DATASET --out DIR [--backbone P] [--l2 X] [--name N] [--cascade]
     visionedge model build-demo --out models/demo [--quick] [--install]
     visionedge model list [--json]
 
@@ -126,6 +126,9 @@ def register(sub: Any) -> None:
                    help="L2 strength (default: chosen by a by-clip cross-validation)")
     h.add_argument("--name", default=None, help="model name (default: the --out folder's name)")
     h.add_argument("--backend", default="auto", help="TFLite runtime for the backbone")
+    h.add_argument("--cascade", action="store_true",
+                   help="also write cascade.json: the default preset with this head answering "
+                   "in place of its own ([classifier] model = \"OUT/cascade.json\")")
     h.set_defaults(func=_train_head)
 
     ls = msub.add_parser("list", help="the shipped model presets ([classifier] model = NAME)")
@@ -297,16 +300,33 @@ def _export(args: argparse.Namespace) -> int:
 
 def _train_head(args: argparse.Namespace) -> int:
     from visionedge.dataset.manifest import load_dataset
-    from visionedge.train.head import Sample, report_text, train_head, write_head_preset
+    from visionedge.train.head import (
+        Sample,
+        report_text,
+        train_head,
+        write_cascade_preset,
+        write_head_preset,
+    )
 
+    if args.cascade and args.backbone != "mobilenet_v1_075":
+        from visionedge.errors import HeadError
+
+        # The default cascade's ImageNet stages and its head share one backbone run.
+        raise HeadError(f"--cascade: the default preset's head reads mobilenet_v1_075, not "
+                        f"{args.backbone}; drop --backbone or --cascade")
     ds = load_dataset(args.data, check_images=False)
     samples = [Sample(ds.root / it.rel, it.label, it.group) for it in ds.items]
     head, report = train_head(samples, backbone=args.backbone, tensor=args.tensor, l2=args.l2,
                               backend=args.backend, progress=print)
-    card = write_head_preset(head, report, args.out, args.name or args.out.resolve().name)
+    name = args.name or args.out.resolve().name
+    card = write_head_preset(head, report, args.out, name)
     print(report_text(report))
     print(f"train-head: {args.out / 'head.json'} and {card}; use it with "
           f"[classifier] model = \"{args.out / 'head.json'}\"")
+    if args.cascade:
+        cascade = write_cascade_preset(card, f"{name}_cascade")
+        print(f"train-head: {cascade}: the default preset with this head answering; use it "
+              f"with [classifier] model = \"{cascade}\"")
     return 0
 
 

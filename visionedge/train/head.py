@@ -18,6 +18,7 @@ predictions.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
@@ -300,5 +301,47 @@ def write_head_preset(head: Head, report: dict[str, Any], out: Path, name: str,
         "preset": preset,
     }
     path = out / "card.json"
+    path.write_text(json.dumps(card, indent=1) + "\n")
+    return path
+
+
+def write_cascade_preset(head_card: Path, name: str) -> Path:
+    """Write ``cascade.json`` beside ``head_card``: the default preset's cascade with this head
+    answering in place of ``pva_head``; return its path.
+
+    The default's person and ImageNet claims, vote and object settings are kept, so the
+    user's head only answers what they leave (and, with ``yields``/``confirms``, vetoes and
+    confirms as the shipped head does). A ``yields`` or ``confirms`` naming a label this head
+    does not report is dropped (a head trained without people cannot be sure of a person).
+    Use it with ``[classifier] model = "<out>/cascade.json"``.
+    """
+    from visionedge.classify.presets import DEFAULT_PRESET, PRESETS_DIR
+
+    default = json.loads((PRESETS_DIR / DEFAULT_PRESET / "card.json").read_text("utf-8"))
+    labels = set(json.loads(head_card.read_text("utf-8"))["labels"])
+    preset = copy.deepcopy(default["preset"])
+    stages = preset["stages"]
+    stages[-1]["preset"] = head_card.with_name("head.json").name
+    for stage in stages:
+        for key in ("yields", "confirms"):
+            if key in stage:
+                keep = {k: v for k, v in stage[key].items()
+                        if k in labels or (key == "confirms" and stage is not stages[-1])}
+                if keep:
+                    stage[key] = keep
+                else:
+                    del stage[key]
+    if not any(s.get("confirms") for s in stages):
+        preset.get("objects", {}).pop("confirm_px", None)
+    preset.pop("measured", None)
+    card = {
+        "format": "visionedge-model-card/1",
+        "name": name,
+        "description": (f"the default preset ({DEFAULT_PRESET}) with the learned head "
+                        f"'{head_card.parent.name}' ({', '.join(sorted(labels))}) answering "
+                        "what its person and ImageNet stages do not claim"),
+        "preset": preset,
+    }
+    path = head_card.with_name("cascade.json")
     path.write_text(json.dumps(card, indent=1) + "\n")
     return path

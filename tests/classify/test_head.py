@@ -241,3 +241,16 @@ def test_train_head_cascade_with_another_backbone_is_refused(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--cascade: the default preset's head reads mobilenet_v1_075" in err[0]
     assert not (tmp_path / "o").exists()
+
+
+def test_a_cascade_card_without_its_head_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from visionedge.classify.presets import DEFAULT_PRESET
+
+    card = json.loads((PRESETS_DIR / DEFAULT_PRESET / "card.json").read_text())
+    card["preset"]["stages"][-1]["preset"] = "head.json"
+    (tmp_path / "cascade.json").write_text(json.dumps(card))
+    img = tmp_path / "x.png"
+    cv2.imwrite(str(img), np.full((32, 32, 3), 100, np.uint8))
+    assert main(["classify", str(img), "--model", str(tmp_path / "cascade.json")]) == 16
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"stage 4 names {tmp_path / 'head.json'}, which does not exist" in err[0]

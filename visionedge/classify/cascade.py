@@ -293,6 +293,9 @@ def load_cascade(
         ref = stage.preset
         if ("/" in ref or ref.endswith((".json", ".tflite"))) and not Path(ref).expanduser().is_absolute():
             ref = str(card.path.parent / ref)
+        if ("/" in ref or ref.endswith((".json", ".tflite"))) and not Path(ref).expanduser().is_file():
+            raise CardError(f"{card.path}: stage {i} names {ref}, which does not exist; keep the "
+                            "card beside the files its stages name, or name them by absolute path")
         resolved = resolve_model(ref)
         if resolved.card is not None and resolved.card.kind == "cascade":
             raise CardError(f"{card.path}: stage {i} is itself a cascade; name single models")

@@ -209,13 +209,13 @@ class CascadeClassifier:
             # than the first look did, so it cannot tell the object from its surroundings.
             return c
         answer = self._answerer(image, tight)
-        for k, step in enumerate(self._steps):
-            need = step.stage.confirms.get(best.label)
-            if need is not None:
-                scores, _ = answer(k)
-                if float(scores[step.classifier.labels.index(best.label)]) >= need:
-                    return replace(c, classify_us=round(c.classify_us + (time.perf_counter_ns() - t0) / 1000.0, 1))
-        return replace(c, top=(), classify_us=round(c.classify_us + (time.perf_counter_ns() - t0) / 1000.0, 1))
+        label = best.label
+        confirmed = any(
+            float(answer(k)[0][step.classifier.labels.index(label)]) >= step.stage.confirms[label]
+            for k, step in enumerate(self._steps) if label in step.stage.confirms
+        )
+        us = round(c.classify_us + (time.perf_counter_ns() - t0) / 1000.0, 1)
+        return replace(c, classify_us=us) if confirmed else replace(c, top=(), classify_us=us)
 
     def _yields(self, stage: Stage, answer: Callable[[int], Answer]) -> bool:
         """Whether the last stage gives one of ``stage.yields``'s labels at least its score."""

@@ -146,9 +146,12 @@ def _one(
         return None
     kept.append(thumb)
     mark = own if own is not None else box  # the manifest's box: what moved, not the crop
-    soft_object = getattr(teacher, "soft_object", None) if own is not None else None
-    soft = (soft_object(image, box, own) if soft_object is not None
-            else teacher.soft(image, box) if teacher is not None else {})
+    if teacher is None:
+        soft: dict[str, float] = {}
+    elif own is not None and hasattr(teacher, "soft_object"):
+        soft = teacher.soft_object(image, box, own)  # an object's crop: the cascade's second look
+    else:
+        soft = teacher.soft(image, box)
     top = max(CLASSES, key=lambda c: (soft.get(c, 0.0), c)) if soft else ""
     score = soft.get(top, 0.0)
     folder = top if top and score >= opt.unsure_below else UNSURE_DIR
@@ -204,6 +207,12 @@ def collect(
         with open_source(SourceConfig.model_validate({"kind": kind, "path": str(path)}), gcfg.width) as src:
             for frame in src.frames():
                 result = gate.process(frame)
+                if result.opened or (
+                    result.motion and frame.ts_ms - passage_start > opt.passage_s * 1000
+                ):
+                    passage += 1
+                    passage_start = frame.ts_ms
+                    kept = []
                 if tracking is not None:
                     if image_size is None:
                         fh, fw = frame.image().shape[:2]
@@ -211,25 +220,13 @@ def collect(
                     cuts = tracking.step(frame, result, opt, image_size)
                     image = frame.image() if cuts else None
                     for box, own, oid, seen in cuts:
-                        if image is None or len(seen) >= opt.max_per_passage:
-                            continue
-                        row = _one(image, box, frame, seen, opt, teacher, out, path.name,
-                                   max(passage, 0), oid, own)
-                        if row is not None:
-                            rows.append(row)
-                            n_clip += 1
-                    if result.opened or (
-                        result.motion and frame.ts_ms - passage_start > opt.passage_s * 1000
-                    ):
-                        passage += 1
-                        passage_start = frame.ts_ms
+                        if image is not None and len(seen) < opt.max_per_passage:
+                            row = _one(image, box, frame, seen, opt, teacher, out, path.name,
+                                       max(passage, 0), oid, own)
+                            if row is not None:
+                                rows.append(row)
+                                n_clip += 1
                     continue
-                if result.opened or (
-                    result.motion and frame.ts_ms - passage_start > opt.passage_s * 1000
-                ):
-                    passage += 1
-                    passage_start = frame.ts_ms
-                    kept = []
                 if not result.motion or not result.regions or passage < 0:
                     continue
                 if result.reason and not result.opened:

@@ -206,6 +206,8 @@ Status load_params_file(const char* path, LoadedParams* out, char* why, size_t w
     else if (std::strcmp(key, "obj_recheck_ms") == 0) ok = parse_int64(val, &ob.recheck_ms) && ob.recheck_ms > 0;
     else if (std::strcmp(key, "obj_min_travel_m") == 0) ok = parse_int64(val, &ob.min_travel_m);
     else if (std::strcmp(key, "obj_min_travel_pct_m") == 0) ok = parse_int64(val, &ob.min_travel_pct_m);
+    else if (std::strcmp(key, "obj_still_min_score") == 0) ok = parse_double(val, &ob.still_min_score);
+    else if (std::strcmp(key, "obj_still_min_votes") == 0) ok = parse_int(val, &ob.still_min_votes);
     else if (std::strcmp(key, "obj_path_points") == 0) {
       ok = parse_int(val, &ob.path_points);
       if (ok && ob.path_points > kMaxPathPoints) {

@@ -175,6 +175,8 @@ def random_objects(rng: np.random.Generator, zones: list[str], extra: tuple[str,
         f"classify_per_frame = {int(rng.integers(0, 4))}",
         f"min_travel = {float(rng.choice([0.0, 0.25, 0.5, 2.0]))}",
         f"min_travel_pct = {float(rng.choice([0.0, 1.0, 5.0]))}",
+        f"still_min_score = {float(rng.choice([0.0, 0.3, 0.6, 0.85]))}",
+        f"still_min_votes = {int(rng.integers(1, 4))}",
         f"path_points = {int(rng.integers(2, 9))}",
         *extra,
     ]

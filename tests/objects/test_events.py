@@ -286,3 +286,23 @@ def test_a_recorder_may_add_recording_and_snapshot_to_the_end_only() -> None:
         encode_object_event(start)
     with pytest.raises(jsonschema.ValidationError):
         validate([start])
+
+
+def test_a_still_object_counts_once_the_classifier_is_sure_of_it() -> None:
+    # A box that stays on the spot (jitters by a pixel: a person at a shelf) never travels.
+    still = [[(50 + i % 2, 40, 62 + i % 2, 70)] for i in range(40)] + [[]] * 20
+    every = {"classifier": {"every_n_frames": 5}}
+
+    def starts(sink: MemorySink) -> list[tuple[int, str | None]]:
+        return [(e["classified_frames"], e["label"]) for e in sink.events if e["type"] == "start"]
+
+    # The third sure "vehicle" (classified every 5th frame) makes it count; the start says so.
+    assert starts(run(still, every, Labeller(0.9))) == [(3, "vehicle")]
+    # Not sure enough (the default bar is 0.85), the rule off, or fewer wins asked than given.
+    assert starts(run(still, every, Labeller(0.8))) == []
+    assert starts(run(still, {**every, "objects": {"still_min_score": 0.0}}, Labeller(0.9))) == []
+    assert starts(run(still, {**every, "objects": {"still_min_votes": 50}}, Labeller(0.9))) == []
+    # A lower bar takes the 0.8 answers; no classifier, no label: nothing is ever sure.
+    assert [lb for _, lb in starts(run(still, {**every, "objects": {"still_min_score": 0.8}},
+                                       Labeller(0.8)))] == ["vehicle"]
+    assert starts(run(still, every)) == []

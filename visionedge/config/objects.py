@@ -161,6 +161,23 @@ class ObjectsConfig(_Model):
         description="...and at least this far as a share of the frame (|dx|/width + "
         "|dy|/height, percent).",
     )
+    still_min_score: float = Field(
+        0.85,
+        ge=0.0,
+        le=1.0,
+        description="An object that has not travelled still counts once the classifier is "
+        "sure of it: its voted label's mean score reaches this and that label topped at least "
+        "still_min_votes of its classifications (a person standing, a cat grooming, a bear "
+        "lumbering in place; swaying leaves rarely get a sure label). 0: off, only travelled "
+        "objects count.",
+    )
+    still_min_votes: int = Field(
+        3,
+        ge=1,
+        le=1000,
+        description="...and its label topped at least this many of its classifications, so "
+        "one confident crop of a fragment does not start an event.",
+    )
     path_points: int = Field(
         16, ge=2, le=256, description="Points kept in an event's path summary at most."
     )

@@ -203,6 +203,8 @@ def _render_objects(spec: FirmwareSpec) -> list[str]:
         f"  p.backoff_after = {items['obj_backoff_after']};",
         f"  p.min_travel_m = {items['obj_min_travel_m']};",
         f"  p.min_travel_pct_m = {items['obj_min_travel_pct_m']};",
+        f"  p.still_min_score = {items['obj_still_min_score']};",
+        f"  p.still_min_votes = {items['obj_still_min_votes']};",
         f"  p.path_points = {o.path_points} < ve::kMaxPathPoints ? {o.path_points} : ve::kMaxPathPoints;",
         f"  p.labels = {'kObjectLabels' if o.labels else 'nullptr'};",
         f"  p.label_count = {len(o.labels)};",

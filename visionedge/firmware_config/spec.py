@@ -114,7 +114,7 @@ def _check_vote(config: Config) -> None:
     The board runs one TFLite classifier (not a head, segmenter or cascade preset).
 
     The board's events vote with the plain mean vote only (``ve/events.h``); a card asking
-    more (``vote.min_agree`` > 1, e.g. the Pi cascade) would label the board's events
+    more (``vote.min_agree`` > 1 or a ``vote.min_share``, e.g. the Pi cascade) would label the board's events
     differently from the daemon's. An empty ``model`` names no card here: the board runs the
     model it was built with (``VE_MODEL_CARD``).
     """
@@ -126,9 +126,10 @@ def _check_vote(config: Config) -> None:
     card = resolve_model(c.model).card
     if card is not None and not card.plain_vote:
         raise FirmwareError(
-            f"classifier.model '{c.model}' votes with min_agree {card.min_agree}, which the "
-            f"firmware does not implement (plain vote only); use a model whose card has "
-            f"min_agree 1, e.g. '{MCU_PRESET}'"
+            f"classifier.model '{c.model}' votes with min_agree {card.min_agree}"
+            + (f" and min_share {card.min_share:g}" if card.min_share else "")
+            + f", which the firmware does not implement (plain vote only); use a model whose "
+            f"card has min_agree 1 and no min_share, e.g. '{MCU_PRESET}'"
         )
     if card is not None and card.kind != "classifier":
         # A head's weights, a segmenter's per-pixel answer and a cascade's several models
@@ -202,6 +203,8 @@ def object_items(spec: FirmwareSpec) -> list[tuple[str, str]]:
         ("obj_backoff_after", str(o.backoff_after)),
         ("obj_min_travel_m", str(milli(o.min_travel))),
         ("obj_min_travel_pct_m", str(milli(o.min_travel_pct))),
+        ("obj_still_min_score", repr(float(o.still_min_score))),
+        ("obj_still_min_votes", str(o.still_min_votes)),
         ("obj_path_points", str(o.path_points)),
     ]
 

@@ -1,7 +1,8 @@
 """Per-object events: tracked objects (and their classifications) in, schema-2 payloads out.
 
 An object's event starts once it *counts*: it has an id, it has travelled (steady moves of
-both box edges, :func:`~visionedge.objects.measures.travelled`), its largest box so far is
+both box edges, :func:`~visionedge.objects.measures.travelled`) or the classifier is sure of
+it (``objects.still_min_score``, ``still_min_votes``), its largest box so far is
 within the area filters, it has entered one of ``objects.required_zones`` (when set) and, when ``objects.labels`` is
 set, its voted label is one of them with at least the label's ``min_score``. From then on it
 counts until it ends. Updates go out every ``events.update_every`` frames while it moves, and
@@ -230,7 +231,9 @@ class ObjectEvents:
     def _new_vote(self) -> LabelVote:
         # The card's vote rule, as for motion events (events/tracker.py): one definition per
         # preset for both modes. min_agree 1 is the plain mean vote the firmware implements.
-        return LabelVote(min_agree=self._model.min_agree if self._model is not None else 1)
+        if self._model is None:
+            return LabelVote()
+        return LabelVote(min_agree=self._model.min_agree, min_share=self._model.min_share)
 
     def _end(self, t: Track, reason: str, source: str, frame: int, ts_ms: int) -> list[dict[str, Any]]:
         o = self._objs.pop(t.object_id, None)
@@ -253,9 +256,9 @@ class ObjectEvents:
 
     def _qualifies(self, o: _Obj, voted: tuple[str | None, float | None]) -> bool:
         cfg = self.cfg
-        if not o.travelled:
-            return False
         label, score = voted
+        if not o.travelled and not self._sure_still(o, label, score):
+            return False
         f = cfg.filters.get(label or "", cfg.filters.get("*"))
         if f is not None and not self._area_ok(o.largest, f.min_area_pct, f.max_area_pct):
             return False
@@ -264,6 +267,13 @@ class ObjectEvents:
         if f is not None and f.min_score > 0 and (score is None or score < f.min_score):
             return False
         return not cfg.required_zones or any(z in o.entered for z in cfg.required_zones)
+
+    def _sure_still(self, o: _Obj, label: str | None, score: float | None) -> bool:
+        """Whether an object that has not travelled counts anyway: the classifier is sure of
+        it (``objects.still_min_score`` and ``still_min_votes``)."""
+        need = self.cfg.still_min_score
+        return (need > 0 and label is not None and score is not None and score >= need
+                and o.vote.wins.get(label, 0) >= self.cfg.still_min_votes)
 
     def _observe(
         self, o: _Obj, t: Track, cl: Classification | None, ts_ms: int, label: str | None

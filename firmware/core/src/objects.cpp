@@ -51,7 +51,8 @@ Status ObjectStage::configure(const ObjectParams& params, const EventParams& eve
       params.path_points < 2 || params.path_points > kMaxPathPoints || params.classify_per_frame < 0 ||
       params.settle_after < 0 || params.recheck_ms <= 0 || params.backoff_after < 0 ||
       (events.classify && params.classify_per_frame > kMaxClassifyPerFrame) || params.min_travel_m < 0 ||
-      params.min_travel_pct_m < 0 || params.label_count < 0 || (params.label_count > 0 && params.labels == nullptr) ||
+      params.min_travel_pct_m < 0 || !(params.still_min_score >= 0.0 && params.still_min_score <= 1.0) ||
+      params.still_min_votes < 1 || params.label_count < 0 || (params.label_count > 0 && params.labels == nullptr) ||
       params.filter_count < 0 || (params.filter_count > 0 && params.filters == nullptr) ||
       params.required_count < 0 || (params.required_count > 0 && params.required_zones == nullptr) ||
       gate.zone_count > kMaxZones) {
@@ -226,10 +227,14 @@ bool ObjectStage::label_in(int idx, const char* const* names, int n) const {
 }
 
 bool ObjectStage::qualifies(const ObjState& o) const {
-  if (!o.travelled) return false;
   int li = -1;
   double score = 0.0;
   const bool has = label(o, &li, &score);
+  // Not travelled: counts only when the classifier is sure of it (events.py _sure_still).
+  if (!o.travelled && !(p_.still_min_score > 0.0 && has && score >= p_.still_min_score &&
+                        o.vote.wins[li] >= p_.still_min_votes)) {
+    return false;
+  }
   const char* name = has ? ev_.labels[li] : "";
   // filters.get(label or "", filters.get("*"))
   const ObjectFilter* f = nullptr;
@@ -354,6 +359,7 @@ Status ObjectStage::observe_and_emit(int slot, Track& t, EventSink& sink) {
       o.vote.streak = 1;
     }
     ++o.vote.count;
+    if (top >= 0) ++o.vote.wins[top];
     for (int i = 0; i < c->count; ++i) {
       o.vote.sums[c->top[i].label] += c->top[i].score;
       o.vote.seen[c->top[i].label] = true;

@@ -81,6 +81,10 @@ struct ObjectParams {
   int backoff_after = 2;
   int64_t min_travel_m = 500;       // milli(min_travel)
   int64_t min_travel_pct_m = 5000;  // milli(min_travel_pct)
+  // An object that has not travelled counts once its vote's mean score is >= still_min_score
+  // and its label topped >= still_min_votes classifications (spec §7 E3; 0.0: off).
+  double still_min_score = 0.85;
+  int still_min_votes = 3;
   int path_points = 16;
   const char* const* labels = nullptr;  // objects.labels
   int label_count = 0;
@@ -128,6 +132,7 @@ class ObjectStage {
     int count = 0;
     double sums[kMaxLabels] = {};
     bool seen[kMaxLabels] = {};
+    int wins[kMaxLabels] = {};  // classifications each label topped
     int streak_label = -1;  // top label of the latest classification (-1: it had none)
     int streak = 0;         // classifications in a row, up to the latest, with that top
   };

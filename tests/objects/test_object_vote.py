@@ -58,9 +58,15 @@ class PlainVote:
     raw: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     """The raw labels behind each winning label, as LabelVote keeps them (raw_label did not
     change with the cards)."""
+    wins: dict[str, int] = field(default_factory=dict)
+    """The classifications each label topped, as LabelVote counts them: the still rule
+    (``objects.still_min_votes``) reads them, and it applies to both runs alike."""
 
     def add(self, classification: Classification) -> None:
         self.count += 1
+        if classification.top:
+            first = classification.top[0].label
+            self.wins[first] = self.wins.get(first, 0) + 1
         for p in classification.top:
             self.sums[p.label] = self.sums.get(p.label, 0.0) + p.score
         if classification.raw_label and classification.top and classification.raw_score is not None:

@@ -30,8 +30,8 @@ clip says person. The targets are judged on *checked* (on *clip* without hand-ch
 ``--mode object``: the pipeline runs with ``[objects] mode = "object"`` and every published
 object is judged instead, by the hand-checked crops on its box path (:func:`object_truth`:
 a crop from a frame the object was tracked on whose box overlaps the object's by half the
-smaller box; also the boxes of ``crops/objects_checked.csv``, objects no gate crop touched,
-checked by eye: :data:`CHECKED_TABLES`); ``--dump FILE`` writes each object's classifications, box path and truth as
+smaller box; also the boxes of ``crops/objects_checked.csv``, objects' own boxes checked by
+eye, which decide alone where they exist (:data:`OWN_BOX`, :data:`CHECKED_TABLES`); ``--dump FILE`` writes each object's classifications, box path and truth as
 JSON, to replay vote rules offline. Last, the agreement of
 every preset with ``--teacher`` (default ``deeplab_pascal``, the student's teacher) on the
 crops: same top label, or both no label. Targets (issue 8): >= 90 % of events right overall,
@@ -117,7 +117,8 @@ CHECKED_TABLES = ("manifest.csv", "objects_checked.csv")
 """Hand-checked boxes under ``crops/``: the gate crops (``manifest.csv``, also the head's
 training and test images), then boxes of tracked objects that no gate crop touched
 (``objects_checked.csv``: frame, class and the object's own box, ``background`` for a box on
-nothing, such as a speck of dust or foliage; judging only, no image, never training data)."""
+nothing, such as a speck of dust or foliage; judging only, no image, never training data;
+first for objects no gate crop touched, now for every object of the default card's runs)."""
 
 
 def hand_checked(data: Path) -> dict[str, list[Checked]]:
@@ -160,6 +161,10 @@ def event_truth(event: dict[str, Any], checked: list[Checked], classes: tuple[st
 
 OVERLAP = 0.5
 """A crop judges an object when their boxes' intersection covers this share of the smaller."""
+OWN_BOX = 0.9
+"""A checked box this close to the object's own (intersection over union) is that object's
+box, checked by eye: such boxes decide alone (a sliver of pavement inside a crop of people is
+not a person)."""
 
 
 def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -169,6 +174,16 @@ def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
         return 0.0
     small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
     return iw * ih / small if small > 0 else 0.0
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    iw = min(a[2], b[2]) - max(a[0], b[0])
+    ih = min(a[3], b[3]) - max(a[1], b[1])
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def object_truth(
@@ -181,9 +196,13 @@ def object_truth(
     :data:`OVERLAP` of the smaller one (the crop around a car, or a car inside the crop of a
     platoon). Crops of a class: those classes; only ``background`` crops (leaves, a shadow,
     a ghost): no label is right, ``("",)``. No such crop: the clip's classes (coarse).
+    Boxes that are the object's own (:data:`OWN_BOX`: ``objects_checked.csv``, looked at by
+    eye for this object) decide alone.
     """
-    seen = {cls for frame, cls, box in checked
-            if frame in boxes and _overlap(boxes[frame], box) >= OVERLAP}
+    own = {cls for frame, cls, box in checked
+           if frame in boxes and _iou(boxes[frame], box) >= OWN_BOX}
+    seen = own or {cls for frame, cls, box in checked
+                   if frame in boxes and _overlap(boxes[frame], box) >= OVERLAP}
     named = tuple(sorted(seen - {"background"}))
     if named:
         return named, True

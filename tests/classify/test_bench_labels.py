@@ -89,6 +89,21 @@ def test_object_truth_comes_from_the_checked_crops_on_its_box_path() -> None:
     assert bench.object_truth({10: (0.7, 0.7, 0.9, 0.9)}, checked, ("vehicle",))[1] is False
 
 
+def test_a_box_checked_for_the_object_itself_decides_alone() -> None:
+    # A sliver of pavement under a crop of two people: the crop alone makes it a "person";
+    # its own box, looked at by eye, says background, and that decides.
+    bench = _bench()
+    sliver = {20: (0.10, 0.90, 0.40, 0.95)}
+    people = (20, "person", (0.0, 0.3, 0.5, 1.0))
+    assert bench.object_truth(sliver, [people], ("person",)) == (("person",), True)
+    own = (20, "background", (0.10, 0.90, 0.40, 0.95))
+    assert bench.object_truth(sliver, [people, own], ("person",)) == (("",), True)
+    # A box that only overlaps the object's (under OWN_BOX) is judged as a crop, not as its own.
+    near = (20, "background", (0.10, 0.88, 0.30, 0.95))
+    assert bench._iou(sliver[20], near[2]) < bench.OWN_BOX
+    assert bench.object_truth(sliver, [people, near], ("person",)) == (("person",), True)
+
+
 def test_boxes_of_objects_no_crop_touched_judge_like_crops(tmp_path: Path) -> None:
     # crops/objects_checked.csv (boxes looked at by eye, no image) adds to the crops' table:
     # a speck of dust is "background", so only no label is right for it.

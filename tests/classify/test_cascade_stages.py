@@ -120,6 +120,7 @@ def test_the_default_preset_is_what_its_card_says() -> None:
         gen.scores(np.zeros((64, 64, 3), np.uint8))
     assert clf.classify_image(np.full((64, 64, 3), 90, np.uint8)).classify_us > 0
     assert clf.min_agree == card.min_agree == 2
+    assert clf.min_share == card.min_share == 0.2 and not card.plain_vote
     assert gen.label_map is not None
     for name in ("dugong", "nematode", "great white shark", "warplane", "airliner"):
         i = next(k for k, label in enumerate(gen.model_labels) if label.split(",")[0] == name)
@@ -137,6 +138,9 @@ def test_the_default_preset_is_what_its_card_says() -> None:
         ({"preset": "mobilenet_v1_075"}, {"min_agree": 0}, "min_agree"),
         ({"preset": "mobilenet_v1_075"}, {"min_agree": 1.5}, "min_agree"),
         ({"preset": "mobilenet_v1_075"}, [2], "min_agree"),
+        ({"preset": "mobilenet_v1_075"}, {"min_share": 1.5}, "min_share"),
+        ({"preset": "mobilenet_v1_075"}, {"min_share": "a fifth"}, "min_share"),
+        ({"preset": "mobilenet_v1_075"}, {"min_agree": 2, "share": 0.2}, "min_share"),
     ],
 )
 def test_bad_stage_settings_and_votes_are_refused(
@@ -473,9 +477,10 @@ def test_confirming_a_label_the_stage_does_not_report_is_refused(
         _confirming_cascade(tmp_path, monkeypatch, {"dragon": 0.5})
 
 
-def test_the_default_preset_confirms_animals_on_the_tight_crop() -> None:
+def test_the_default_preset_confirms_animals_and_vehicles_on_the_tight_crop() -> None:
     card = read_card(presets_mod.PRESETS_DIR / presets_mod.DEFAULT_PRESET / "card.json")
     assert card.object_confirm_px == 48
-    assert [s.confirms for s in card.stages] == [{}, {}, {"animal": 0.05}, {}, {"animal": 0.3}]
+    assert [s.confirms for s in card.stages] == [
+        {}, {}, {"animal": 0.15}, {"vehicle": 0.1}, {"animal": 0.5, "vehicle": 0.3}]
     clf = load_classifier(ClassifierConfig())
-    assert isinstance(clf, CascadeClassifier) and clf.confirm_labels == {"animal"}
+    assert isinstance(clf, CascadeClassifier) and clf.confirm_labels == {"animal", "vehicle"}

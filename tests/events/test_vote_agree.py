@@ -55,6 +55,24 @@ def test_an_event_classified_once_keeps_its_one_answer() -> None:
     assert votes(3, (("person", 0.5),), (("person", 0.25),)) == ("person", 0.375)
 
 
+def test_min_share_asks_the_label_to_top_a_share_of_the_classifications() -> None:
+    # A porch in the leaves: 11 classifications, "person" on 2 of them (person_detect's
+    # quarters), nothing on the rest. min_agree 2 lets it through; a fifth does not.
+    crops = ((("person", 0.82),), (("person", 0.85),)) + ((),) * 9
+    assert votes(2, *crops) == ("person", (0.82 + 0.85) / 11)
+    vote = LabelVote(min_agree=2, min_share=0.2)
+    for i, preds in enumerate(crops):
+        vote.add(cls(i, *preds))
+    assert vote.best() is None
+    # Three of them would be enough (3 >= 0.2 * 12), and a short event is not refused for
+    # being short: 1 of 1 is all of it.
+    vote.add(cls(11, ("person", 0.9)))
+    assert vote.best() is not None and vote.best()[0] == "person"  # type: ignore[index]
+    short = LabelVote(min_agree=2, min_share=0.2)
+    short.add(cls(0, ("person", 0.9)))
+    assert short.best() == ("person", 0.9)
+
+
 def test_the_tracker_applies_the_models_min_agree() -> None:
     def run(min_agree: int) -> list[tuple[str, object]]:
         t = EventTracker(EventsConfig(update_every=1000), DeviceConfig(), ClassifierConfig(),
@@ -76,4 +94,5 @@ def test_the_default_preset_asks_two_agreeing_classifications_the_demo_one() -> 
     default = model_info(load_classifier(ClassifierConfig()))
     demo = model_info(load_classifier(ClassifierConfig(model="demo")))
     assert default is not None and default.min_agree == 2 and default.raw_labels
-    assert demo is not None and demo.min_agree == 1
+    assert default.min_share == 0.2
+    assert demo is not None and demo.min_agree == 1 and demo.min_share == 0.0

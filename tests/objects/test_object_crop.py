@@ -123,13 +123,14 @@ def test_the_cards_classify_per_frame_replaces_only_the_built_in_default() -> No
     assert per_frame_calls({"classify_per_frame": 0}) == 0
 
 
-def test_a_tight_crop_is_the_box_at_twice_its_longer_side() -> None:
-    # 20x10 px at (100..120, 50..60) of 320x240: 40x40 about its centre, or min_px if larger.
+def test_a_tight_crop_is_the_box_squared_to_its_longer_side() -> None:
+    # 20x10 px at (100..120, 50..60) of 320x240: 20x20 about its centre, or min_px if larger.
     b = Box(100 / 320, 50 / 240, 120 / 320, 60 / 240)
-    assert px(tight_to(b, 320, 240, 0), 320, 240) == (90.0, 35.0, 130.0, 75.0)
-    assert px(tight_to(b, 320, 240, 48), 320, 240) == (86.0, 31.0, 134.0, 79.0)
+    assert px(tight_to(b, 320, 240, 0), 320, 240) == (100.0, 45.0, 120.0, 65.0)
+    assert px(tight_to(b, 320, 240, 32), 320, 240) == (94.0, 39.0, 126.0, 71.0)
     # Never past the frame.
-    assert px(tight_to(Box(0.0, 0.0, 0.8, 0.1), 320, 240, 48), 320, 240) == (0.0, 0.0, 320.0, 240.0)
+    assert px(tight_to(Box(0.0, 0.0, 0.9, 0.1), 320, 240, 48), 320, 240) == (0.0, 0.0, 288.0, 240.0)
+    assert px(tight_to(Box(0.0, 0.0, 0.1, 1.0), 320, 240, 48), 320, 240) == (0.0, 0.0, 240.0, 240.0)
 
 
 class Confirming(Growing):

@@ -98,6 +98,14 @@ class Card:
         return int(vote.get("min_agree", 1)) if isinstance(vote, dict) else 1
 
     @property
+    def min_share(self) -> float:
+        """``preset.vote.min_share``: the share of an event's classifications its label must
+        top (0: any); with ``min_agree``, a long-lived box of leaves that two crops of many
+        called "person" names nothing."""
+        vote = self.preset.get("vote")
+        return float(vote.get("min_share", 0.0)) if isinstance(vote, dict) else 0.0
+
+    @property
     def object_min_fill_pct(self) -> int:
         """``preset.objects.min_fill_pct``: with ``min_crop_px``, a tracked object is classified
         only on frames where its box covers at least this percent of its grown crop (smaller,
@@ -130,9 +138,9 @@ class Card:
 
     @property
     def plain_vote(self) -> bool:
-        """Whether events vote with the plain mean vote (``min_agree`` 1), the only rule the
-        firmware's C++ core implements."""
-        return self.min_agree == 1
+        """Whether events vote with the plain mean vote (``min_agree`` 1, no ``min_share``),
+        the only rule the firmware's C++ core implements."""
+        return self.min_agree == 1 and self.min_share == 0
 
     @property
     def for_mcu(self) -> bool:
@@ -220,8 +228,12 @@ def read_card(path: Path) -> Card:
         raise _fail(path, f"kind {kind!r} is not one of {', '.join(KINDS)}")
     vote = preset.get("vote", {})
     agree = vote.get("min_agree", 1) if isinstance(vote, dict) else None
-    if not isinstance(agree, int) or isinstance(agree, bool) or not 1 <= agree <= 100:
-        raise _fail(path, "'vote' must be {\"min_agree\": N} with N a whole number 1..100")
+    share = vote.get("min_share", 0) if isinstance(vote, dict) else None
+    if (not isinstance(agree, int) or isinstance(agree, bool) or not 1 <= agree <= 100
+            or not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share <= 1
+            or set(vote) - {"min_agree", "min_share"}):
+        raise _fail(path, "'vote' may hold min_agree (a whole number 1..100) and min_share "
+                    "(a number 0..1)")
     objects = preset.get("objects", {})
     limits = {"min_crop_px": (0, 4096), "classify_per_frame": (1, 16), "min_fill_pct": (0, 100),
               "confirm_px": (0, 4096)}

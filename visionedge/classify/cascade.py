@@ -82,6 +82,8 @@ class CascadeClassifier:
         self.stages = tuple(s.classifier for s in steps)
         self.min_agree = card.min_agree
         """Classifications an event's voted label must top (the card's ``vote.min_agree``)."""
+        self.min_share = card.min_share
+        """Share of its classifications an event's label must top (the card's ``vote.min_share``)."""
         self.object_min_crop_px = card.object_min_crop_px
         """Smallest crop side for a tracked object (the card's ``objects.min_crop_px``)."""
         self.object_min_fill_pct = card.object_min_fill_pct

@@ -243,6 +243,11 @@ class TfliteClassifier:
         return self.card.min_agree if self.card is not None else 1
 
     @property
+    def min_share(self) -> float:
+        """Share of its classifications an event's label must top (the card's ``vote.min_share``)."""
+        return self.card.min_share if self.card is not None else 0.0
+
+    @property
     def object_min_crop_px(self) -> int:
         """Smallest crop side for a tracked object, full-frame pixels (the card's
         ``objects.min_crop_px``; 0: the object's box)."""

@@ -39,6 +39,8 @@ class ModelInfo:
     """The model reports its own labels behind mapped ones: payloads get raw_label/raw_score."""
     min_agree: int = 1
     """Classifications the voted label must top (its card's ``vote.min_agree``; see LabelVote)."""
+    min_share: float = 0.0
+    """Share of the classifications the voted label must top (its card's ``vote.min_share``)."""
 
 
 @dataclass(slots=True)
@@ -193,7 +195,8 @@ class EventTracker:
             frame=frame.index,
             ts_ms=frame.ts_ms,
             sent_frame=frame.index,
-            vote=LabelVote(min_agree=self._model.min_agree if self._model else 1),
+            vote=LabelVote(min_agree=self._model.min_agree if self._model else 1,
+                           min_share=self._model.min_share if self._model else 0.0),
         )
         self._open = ev
         self.events_started += 1

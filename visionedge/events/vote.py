@@ -22,6 +22,10 @@ class LabelVote:
     label of at least ``min(min_agree, count)`` classifications, or the event has no label.
     One confident crop of moving leaves ("indri" 0.5 out of three classifications) then
     names nothing, while an event classified once still gets that one answer.
+
+    ``min_share`` (from the card; 0 = off): the winner must also top at least that share of
+    the classifications. A porch in the leaves tracked for 11 classifications, 2 of which
+    said "person", then names nothing.
     """
 
     count: int = 0
@@ -29,6 +33,9 @@ class LabelVote:
     raw: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     """Per winning label of a classification: the model's raw top labels, [score sum, count]."""
     min_agree: int = 1
+    min_share: float = 0.0
+    """The share of the classifications the winner must also top (the card's
+    ``vote.min_share``; 0 = off)."""
     wins: dict[str, int] = field(default_factory=dict)
     """Per label: the classifications it topped."""
     streak_label: str | None = None
@@ -73,6 +80,8 @@ class LabelVote:
         # min_agree 1 is the plain mean vote: a label may win on its sum without topping any
         # single classification (a steady runner-up), as before min_agree existed.
         if self.min_agree > 1 and self.wins.get(label, 0) < min(self.min_agree, self.count):
+            return None
+        if self.min_share > 0 and self.wins.get(label, 0) < self.min_share * self.count:
             return None
         return label, self.sums[label] / self.count
 

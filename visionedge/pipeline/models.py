@@ -19,6 +19,7 @@ def model_info(classifier: Classifier | None) -> ModelInfo | None:
         classifier.sha256,
         raw_labels=bool(getattr(classifier, "reports_raw_labels", False)),
         min_agree=int(getattr(classifier, "min_agree", 1)),
+        min_share=float(getattr(classifier, "min_share", 0.0)),
     )
 
 

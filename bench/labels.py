@@ -167,22 +167,24 @@ box, checked by eye: such boxes decide alone (a sliver of pavement inside a crop
 not a person)."""
 
 
-def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+def _intersection(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     iw = min(a[2], b[2]) - max(a[0], b[0])
     ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return iw * ih / small if small > 0 else 0.0
+    return iw * ih if iw > 0 and ih > 0 else 0.0
+
+
+def _area(a: tuple[float, ...]) -> float:
+    return (a[2] - a[0]) * (a[3] - a[1])
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    small = min(_area(a), _area(b))
+    return _intersection(a, b) / small if small > 0 else 0.0
 
 
 def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    iw = min(a[2], b[2]) - max(a[0], b[0])
-    ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    inter = _intersection(a, b)
+    union = _area(a) + _area(b) - inter
     return inter / union if union > 0 else 0.0
 
 

@@ -436,14 +436,21 @@ def test_a_label_named_after_the_surroundings_is_not_confirmed_on_the_tight_crop
     assert best is not None and best.label == "animal"
     off = _confirming_cascade(tmp_path / "c", monkeypatch, {"vehicle": 0.99})
     assert off.classify_object(frame, grown, speck).top == plain.top
-    # A box of half its crop or more gets no second look: its tight crop shows no less.
-    strict = _confirming_cascade(tmp_path / "d", monkeypatch, {"animal": 1.0})
+    # A box that fills its crop was already seen on its own: the first look's answer is
+    # held to the bar (a shadow as big as its crop is no animal at 0.15).
     photo = cv2.resize(cv2.imread(str(IMAGES / "cat.jpg"), cv2.IMREAD_COLOR), (480, 360))
     whole = Frame(index=4, ts_ms=400, plane=photo[::2, ::2, 0], _image=lambda: photo)
     big = Box(0.1, 0.1, 0.9, 0.9)
-    best = strict.classify_object(whole, big, big).best
-    assert best is not None and best.label == "animal"
+    first = float(imagenet.user_scores(photo, big)[0][animal])
+    assert 0.0 < first < 1.0
+    below = _confirming_cascade(tmp_path / "d", monkeypatch, {"animal": first * 0.9})
+    best = below.classify_object(whole, big, big).best
+    assert best is not None and best.label == "animal" and best.score == pytest.approx(first)
+    above = _confirming_cascade(tmp_path / "e", monkeypatch, {"animal": min(1.0, first * 1.1)})
+    assert above.classify(whole, big).best is not None
+    assert above.classify_object(whole, big, big).top == ()
     # The same photo, a 40-px box in it: looked at again, and 1.0 is never reached.
+    strict = _confirming_cascade(tmp_path / "f", monkeypatch, {"animal": 1.0})
     small = Box(220 / 480, 160 / 360, 260 / 480, 200 / 360)
     assert strict.classify(whole, big).best == best
     assert strict.classify_object(whole, big, small).top == ()

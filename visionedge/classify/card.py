@@ -131,8 +131,9 @@ class Card:
     @property
     def object_confirm_px(self) -> int:
         """``preset.objects.confirm_px``: in object mode, a label some cascade stage
-        ``confirms`` must also show on the object's tight crop (its box grown to twice its
-        longer side, at least this many pixels); 0 (default): no second look."""
+        ``confirms`` must also show on the object's tight crop (its box made square,
+        :data:`~visionedge.objects.crop.TIGHT_SCALE` times its longer side, at least this
+        many pixels); 0 (default): no second look."""
         objects = self.preset.get("objects")
         return int(objects.get("confirm_px", 0)) if isinstance(objects, dict) else 0
 

@@ -191,7 +191,8 @@ class CascadeClassifier:
         :func:`~visionedge.objects.crop.tight_to`): unless a stage that ``confirms`` the
         label gives it its score there, the crop gives no label (the grown crop named what is
         around the object: flies beside a speck of dust). An object whose tight crop is no
-        smaller than ``box`` gets no second look. The stages of the second look share one
+        smaller than ``box`` gets no second run: the first look was at its own box, and its
+        answers are held to the same scores. The stages of the second look share one
         backbone run, as on the first."""
         return self.classify_object_image(frame.image(), box, own, frame_index=frame.index)
 
@@ -199,7 +200,10 @@ class CascadeClassifier:
         self, image: Image, box: Box, own: Box, *, frame_index: int = 0
     ) -> Classification:
         """:meth:`classify_object` on a still BGR image (``dataset collect --objects``'s teacher)."""
-        c = self.classify_image(image, box, frame_index=frame_index)
+        t0 = time.perf_counter_ns()
+        first = self._answerer(image, box)
+        top, raw = self.decide(first)
+        c = timed_classification(t0, frame_index, top, box, raw)
         best = c.best
         if self.object_confirm_px <= 0 or best is None or best.label not in self.confirm_labels:
             return c
@@ -207,10 +211,11 @@ class CascadeClassifier:
         h, w = image.shape[:2]
         tight = tight_to(own, w, h, self.object_confirm_px)
         if (tight.x1 - tight.x0) * (tight.y1 - tight.y0) >= (box.x1 - box.x0) * (box.y1 - box.y0):
-            # A box of half the crop or more: the tight crop shows no less around the object
-            # than the first look did, so it cannot tell the object from its surroundings.
-            return c
-        answer = self._answerer(image, tight)
+            # The object fills its crop: the first look was already at its own box, so its
+            # answers are held to the same bars (a shadow as big as its crop is no animal).
+            answer = first
+        else:
+            answer = self._answerer(image, tight)
         label = best.label
         confirmed = any(
             float(answer(k)[0][step.classifier.labels.index(label)]) >= step.stage.confirms[label]

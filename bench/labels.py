@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import statistics
 import sys
 import time
@@ -271,13 +272,15 @@ class _Sink:
 
 
 def clip_events(
-    preset: str, clip: Path, mode: str = "motion", objects: dict[str, Any] | None = None
+    preset: str, clip: Path, mode: str = "motion", objects: dict[str, Any] | None = None,
+    costs: list[float] | None = None,
 ) -> list[dict[str, Any]]:
     """End events of the real pipeline on ``clip`` with ``preset`` and default settings.
 
     ``mode = "object"``: per-object end events, each with ``_boxes`` (its normalised box on
     every frame it was tracked, read from the tracker) and ``_said`` (its classifications:
-    frame, top label or "-", raw label), for :func:`object_truth` and the printout.
+    frame, top label or "-", raw label), for :func:`object_truth` and the printout; ``costs``
+    gets each classification's wall milliseconds (a cascade's second look included).
     """
     sink = _Sink()
     cfg = Config.model_validate({
@@ -301,6 +304,8 @@ def clip_events(
                     t.box[0] / w, t.box[1] / h, t.box[2] / w, t.box[3] / h)
             out = on_classify(frame, step, events, idle)
             for oid, c in out.items():
+                if costs is not None:
+                    costs.append(c.classify_us / 1000.0)
                 said.setdefault(oid, []).append(
                     (frame.index, c.best.label if c.best else "-", c.raw_label or "-"))
                 b = boxes[oid][frame.index]
@@ -321,6 +326,24 @@ def clip_events(
         start = sink.starts.get(e["event_id"], {})
         e["_start"] = {k: start.get(k) for k in ("frame", "label", "classified_frames")}
     return ends
+
+
+def object_cost(cost_by_clip: dict[str, list[float]], crop_ms: float) -> str:
+    """One line: the wall milliseconds per object classification (a cascade's second look
+    included), overall and on the dearest clip (of 20 or more), against ``crop_ms`` (the median per crop of
+    the crop benchmark, same run; NaN with ``--events-only``)."""
+    every = [x for v in cost_by_clip.values() for x in v]
+    if not every:
+        return "object classifications: none"
+    # A clip's mean over a handful of classifications says little: the dearest clip is
+    # chosen among those with 20 or more where there are any.
+    many = [k for k, v in cost_by_clip.items() if len(v) >= 20] or [k for k, v in cost_by_clip.items() if v]
+    dear = max(many, key=lambda k: statistics.mean(cost_by_clip[k]))
+    mean = statistics.mean(every)
+    ratio = "" if math.isnan(crop_ms) else f", x{mean / crop_ms:.2f} the median crop above"
+    return (f"object classifications: {len(every)}, {mean:.1f} ms wall each on average{ratio}; "
+            f"dearest clip {dear} {statistics.mean(cost_by_clip[dear]):.1f} ms "
+            f"({len(cost_by_clip[dear])})")
 
 
 def preset_facts(name: str) -> tuple[int, int | None]:
@@ -439,8 +462,10 @@ def main() -> int:
         # hand-checked crops inside the event's frames, and no label when those are all
         # background (event_truth). The targets are judged on "checked" when the crops exist.
         per_split: dict[str, dict[str, list[tuple[int, int, int]]]] = {"clip": {}, "checked": {}}
+        cost_by_clip: dict[str, list[float]] = {}
         for clip, classes, split in clips:
-            events = clip_events(preset, clip, args.mode, objects_settings)
+            costs = cost_by_clip.setdefault(clip.name, [])
+            events = clip_events(preset, clip, args.mode, objects_settings, costs)
             if args.mode == "object":
                 judged_by = [object_truth(e["_boxes"], checked.get(clip.name, []), classes)
                              for e in events]
@@ -484,6 +509,8 @@ def main() -> int:
             else:
                 print(f"  events {clip.name} ({split}): {ok}/{len(events)} by clip class, "
                       f"{ok_checked}/{len(events)} by checked crops: {said}", flush=True)
+        if args.mode == "object":
+            print("  " + object_cost(cost_by_clip, ms), flush=True)
         for measure in ("clip", "checked"):
             groups = {f"{k} clips": v for k, v in sorted(per_split[measure].items())}
             if len(groups) > 1:

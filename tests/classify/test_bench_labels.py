@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -134,6 +135,12 @@ def test_bench_object_mode_prints_objects_per_clip(tmp_path: Path) -> None:
     ).stdout
     row = next(line for line in out.splitlines() if "objects road.avi (train)" in line)
     assert "by checked crops" in row and "judged by crops" in row, out
+    # Every clip the bench found (here also ../shared's two test clips, where present); the
+    # cost counts the objects that never published too.
+    said = sum(len(o["said"]) for c in json.loads(dump.read_text()) for o in c["objects"])
+    cost = next(line for line in out.splitlines() if "object classifications:" in line)
+    m = re.search(r"object classifications: (\d+), ([\d.]+) ms wall each .*dearest clip (\S+) ", cost)
+    assert m is not None and int(m[1]) >= said > 0 and float(m[2]) > 0, out
     dumped = json.loads(dump.read_text())
     assert dumped[0]["clip"] == "road.avi" and dumped[0]["objects"], dumped
     assert all(o["said"] for o in dumped[0]["objects"])

@@ -234,6 +234,8 @@ def test_model_list_shows_every_preset(capsys: pytest.CaptureFixture[str]) -> No
     assert set(by) == set(preset_names())
     assert by[DEFAULT_PRESET]["default"] and by[MCU_PRESET]["mcu"]
     assert by[DEFAULT_PRESET]["labels"] == "person, vehicle, animal"
+    # Object mode's cost per classification (the second look included) where measured.
+    assert isinstance(by[DEFAULT_PRESET]["object_ms"], float) and by[MCU_PRESET]["object_ms"] is None
     assert all(r["licence"].startswith("Apache-2.0") and r["bytes"] > 0 for r in rows)
 
 

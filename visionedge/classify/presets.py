@@ -117,11 +117,14 @@ def resolve_model(value: str, *, default: str = DEFAULT_PRESET) -> Resolved:
 
 
 def describe(name: str) -> dict[str, object]:
-    """One row of ``visionedge model list``: kind, bytes, input, labels, licence, measured ms."""
+    """One row of ``visionedge model list``: kind, bytes, input, labels, licence, measured ms
+    (per crop, and per object classification where the card has it)."""
     card = read_card(PRESETS_DIR / name / "card.json")
     preset = card.preset
     measured = preset.get("measured", {})
     ms = measured.get("ms_per_crop") if isinstance(measured, dict) else None
+    # Object mode's mean per classification (a cascade's second look included), where measured.
+    object_ms = measured.get("object_ms") if isinstance(measured, dict) else None
     if card.kind == "cascade":
         # A preset used by two stages (whole crop, then tiles) is one model: count it once;
         # so is a head's backbone that is also a stage.
@@ -164,6 +167,7 @@ def describe(name: str) -> dict[str, object]:
         "labels": ", ".join(labels),
         "licence": licence,
         "ms_per_crop": ms,
+        "object_ms": object_ms,
         "default": name == DEFAULT_PRESET,
         "mcu": name == MCU_PRESET,
     }

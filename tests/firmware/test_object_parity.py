@@ -125,6 +125,47 @@ def several(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     return _export(tmp_path_factory.mktemp("several"), spec, SEVERAL)
 
 
+PIECE = """
+[classifier]
+enabled = false
+[events]
+update_every = 1
+[objects]
+mode = "object"
+min_hits = 2
+[gate]
+width = 160
+"""
+
+
+@pytest.fixture(scope="module")
+def piece(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """A big vehicle creeps right; a small animal runs left into it and through it: the
+    tracker's piece rule (T4) hides the animal while the vehicle stays measured."""
+    from visionedge.synth import ObjectPass, SceneSpec
+
+    spec = SceneSpec(width=320, height=180, fps=10.0, seed=5, duration_s=12.0, events=[
+        ObjectPass("vehicle", 0.5, 10.0, direction=1, height_frac=0.5, ground_frac=0.9),
+        ObjectPass("animal", 1.5, 4.0, direction=-1, height_frac=0.12, ground_frac=0.85),
+    ])
+    return _export(tmp_path_factory.mktemp("piece"), spec, PIECE)
+
+
+def test_piece_scene_hides_the_small_object_in_the_big_ones_measured_region(
+    piece: tuple[Path, list[str]]
+) -> None:
+    """One object merged while the other is seen on the same frame: with two objects that
+    happens only by the piece rule (merged into a shared region, both would be merged)."""
+    states: dict[int, dict[int, str]] = {}
+    for line in piece[1]:
+        e = json.loads(line)
+        if e["type"] == "update":
+            states.setdefault(e["frame"], {})[e["object_id"]] = e["state"]
+    assert {oid for s in states.values() for oid in s} == {1, 2}
+    both = [f for f, s in states.items() if sorted(s.values()) == ["merged", "seen"]]
+    assert len(both) >= 10, states
+
+
 def _kinds(events: list[str]) -> set[str]:
     out: set[str] = set()
     for line in events:
@@ -161,11 +202,11 @@ def test_parked_scene_holds_the_car_while_it_is_missing(parked: tuple[Path, list
     assert {e["object_id"] for e in events} == {held[0]["object_id"]}
 
 
-@pytest.mark.parametrize("scene", ["cross_stop", "several", "parked"])
+@pytest.mark.parametrize("scene", ["cross_stop", "several", "parked", "piece"])
 def test_host_object_events_equal_replay(scene: str, host_runner: Runner, tmp_path: Path,
                                          request: pytest.FixtureRequest) -> None:
     frames, py_events = request.getfixturevalue(scene)
-    config = {"cross_stop": CROSS_STOP, "several": SEVERAL, "parked": PARKED}[scene]
+    config = {"cross_stop": CROSS_STOP, "several": SEVERAL, "parked": PARKED, "piece": PIECE}[scene]
     assert runner_events(host_runner, config, frames, tmp_path) == py_events
 
 

@@ -126,6 +126,30 @@ def test_merge_then_split_keeps_both_ids_on_their_own_sides() -> None:
     assert first[1][0] < first[2][0] and last[1][0] > last[2][0]
 
 
+def test_a_piece_tracked_on_its_own_does_not_freeze_the_object_it_rejoins() -> None:
+    # A dog (60x60) and its tail (8x8), seen apart for 6 frames (two objects), then as one
+    # region: the tail is hidden in it, the dog stays measured on the whole region. Before
+    # this rule both were merged and the dog carried on at its prediction, unclassified.
+    t = tracker(min_hits=2)
+    frames: list[list[PxBox]] = []
+    for i in range(16):
+        dog, tail = (20 + 2 * i, 30, 80 + 2 * i, 90), (84 + 2 * i, 60, 92 + 2 * i, 68)
+        frames.append([dog, tail] if i < 6 else [(dog[0], 30, tail[2], 90)])
+    seen = drive(t, frames)
+    assert {oid for oid, _, _ in seen[5]} == {1, 2}
+    for i in range(6, 16):
+        by = {oid: (b, st) for oid, b, st in seen[i]}
+        assert by[1] == (frames[i][0], TrackState.SEEN), i
+        assert by[2][1] is TrackState.MERGED, i
+    # Two objects of a size in one region are both hidden, as before.
+    t = tracker(min_hits=2)
+    frames = []
+    for i in range(12):
+        a, b = (20 + 2 * i, 30, 50 + 2 * i, 90), (54 + 2 * i, 30, 84 + 2 * i, 90)
+        frames.append([a, b] if i < 6 else [(a[0], 30, b[2], 90)])
+    assert all(st is TrackState.MERGED for _, _, st in drive(t, frames)[8])
+
+
 def test_an_object_that_walks_out_ends_as_left_and_one_that_vanishes_as_lost() -> None:
     t = tracker(min_hits=2, lost_s=0.5)
     ended: dict[int, tuple[EndReason | None, int]] = {}

@@ -150,8 +150,13 @@ class ObjectTracker:
             region_track[ri] = ti
 
         # Step 4: merges. An unmatched confirmed object whose prediction lies at least half
-        # inside a matched region is hidden in it together with the region's owner.
+        # inside a matched region is hidden in it together with the region's owner; unless
+        # it is a piece of the owner (at most a quarter of the owner's predicted area and at
+        # least 3/4 inside that prediction grown by half its longer side: a paw or a tail
+        # once tracked on its own), which is hidden while the owner stays measured. Either
+        # ever held (T7): hidden together, as before.
         merged: dict[int, int] = {}
+        shared: set[int] = set()
         matched_regions = sorted(region_track)
         for ti, t in enumerate(live):
             if ti in track_region or not t.confirmed or t.merged_run >= cfg.merge_frames:
@@ -164,7 +169,15 @@ class ObjectTracker:
                     best_ri, best_inter = ri, inter
             if best_ri >= 0:
                 merged[ti] = best_ri
-        shared = set(merged.values())
+                oi = region_track[best_ri]
+                o = preds[oi]
+                e = max(o[2] - o[0], o[3] - o[1]) // 2
+                grown = (o[0] - e, o[1] - e, o[2] + e, o[3] + e)
+                # Neither ever held where it stood (T7): a parked car is an object of its own,
+                # and what it is matched to may be the background it uncovered (a ghost).
+                piece = t.held == 0 and live[oi].held == 0 and 4 * half <= p_area[oi]
+                if not (piece and 4 * intersection(p, grown) >= 3 * half):
+                    shared.add(best_ri)
         # A region over 4x the owner's predicted area swallowed more than the object (cars
         # joined by their shadows): the owner carries on at its prediction, like a merge.
         # Not at an edge: an object entering the frame grows that fast on its own.

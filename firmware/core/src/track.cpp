@@ -243,7 +243,20 @@ void ObjectTracker::update(PixelBox* regions, int count, uint32_t frame, uint32_
     }
     if (best_r >= 0) {
       merged_into_[i] = static_cast<int16_t>(best_r);
-      shared_[best_r] = true;
+      // A piece of the region's owner (a quarter of its predicted area at most, 3/4 inside
+      // that prediction grown by half its longer side) leaves the owner measured.
+      // Neither ever held (T7): a parked car is an object of its own, and the owner's
+      // region may be the background it uncovered.
+      const int oi = region_track_[best_r];
+      const PixelBox& o = pred_[oi];
+      const int64_t ow = o.x1 - o.x0, oh = o.y1 - o.y0;
+      const int64_t e = (ow > oh ? ow : oh) / 2;
+      const PixelBox g = PixelBox{static_cast<int>(o.x0 - e), static_cast<int>(o.y0 - e),
+                                  static_cast<int>(o.x1 + e), static_cast<int>(o.y1 + e)};
+      const int64_t half = box_area(p);
+      const bool piece = t.held == 0 && slots_[order_[oi]].held == 0 && 4 * half <= box_area(o) &&
+                         4 * box_intersection(p, g) >= 3 * half;
+      if (!piece) shared_[best_r] = true;
     }
   }
   for (int i = 0; i < n; ++i) {

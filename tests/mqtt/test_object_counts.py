@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from mqttkit import Broker, Subscriber, sink_config
+from mqttkit import Broker, Subscriber, sink_config, wait_until
 
 from visionedge.sinks.mqtt import MqttSink
 
@@ -30,9 +30,11 @@ def test_counts_are_retained_per_label_and_announced_to_home_assistant(
         sink.state("count", "1", {"label": "vehicle"})
         sink.state("count", "1", {"label": "motion"})  # would shadow the motion topic
         sub.wait_for("visionedge/cam1/vehicle")
-        # A label seen for the first time is announced (re-published discovery).
-        again = sub.wait_for(disc, 2)[-1].json()["cmps"]
-        assert {"count_person", "count_vehicle", "count_object_motion"} <= set(again)
+        # A label seen for the first time is announced (re-published discovery). Each new
+        # label may re-publish it on its own: wait for the one that has them all.
+        want = {"count_person", "count_vehicle", "count_object_motion"}
+        wait_until(lambda: want <= set(sub.on(disc)[-1].json()["cmps"]), 15,
+                   f"a discovery message with {sorted(want)}")
         late = subscriber_factory(broker, ["visionedge/cam1/person", "visionedge/cam1/object_motion"],
                                   client_id="late")
         got = late.wait_for("visionedge/cam1/person")[0]

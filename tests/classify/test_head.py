@@ -254,3 +254,16 @@ def test_a_cascade_card_without_its_head_is_refused(tmp_path: Path, capsys: pyte
     assert main(["classify", str(img), "--model", str(tmp_path / "cascade.json")]) == 16
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"stage 4 names {tmp_path / 'head.json'}, which does not exist" in err[0]
+
+
+def test_the_report_says_which_class_comes_from_one_clip_only() -> None:
+    from visionedge.train.head import report_text
+
+    report = {"labels": ["animal", "vehicle"], "crops": 40, "clips": 4, "l2": 0.1,
+              "cv": "4 folds by clip", "cv_confusion": [[9, 1], [10, 0]],
+              "clips_per_label": {"animal": 3, "vehicle": 1}}
+    notes = [line for line in report_text(report).splitlines() if line.startswith("note:")]
+    assert notes == ["note: 'vehicle' comes from one clip only, so its held-out figures are of a "
+                     "model that never saw it; add crops of it from another clip"]
+    report["clips_per_label"] = {"animal": 3, "vehicle": 2}
+    assert "note:" not in report_text(report)

@@ -214,7 +214,9 @@ def train_head(
     report: dict[str, Any] = {"labels": labels, "crops": len(samples),
                               "clips": len(set(groups)),
                               "views": "crop + mirror" + (f"; {views_note}" if views_note else ""),
-                              "vectors": len(y)}
+                              "vectors": len(y),
+                              "clips_per_label": {lab: len({s.group for s in samples if s.label == lab})
+                                                  for lab in labels}}
     cv: dict[str, Any] = {}
     if len(folds) >= 3:
         best: tuple[float, float] | None = None
@@ -272,6 +274,11 @@ def report_text(report: dict[str, Any]) -> str:
             prec = m[i, i] / max(m[:, i].sum(), 1)
             lines.append(f"{name:<{width}}" + "".join(f"{v:>{width}}" for v in m[i])
                          + f"{rec:>9.2f}{prec:>11.2f}")
+        # A class from one clip only is held out with its clip: its row above is a model
+        # that never saw the class, not what the head does on it.
+        alone = [lab for lab, n in report.get("clips_per_label", {}).items() if n == 1]
+        lines += [f"note: '{lab}' comes from one clip only, so its held-out figures are of a "
+                  f"model that never saw it; add crops of it from another clip" for lab in alone]
     return "\n".join(lines)
 
 

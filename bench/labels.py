@@ -328,6 +328,28 @@ def clip_events(
     return ends
 
 
+def received_labels(
+    labels: list[str], truths: list[tuple[str, ...]], classes: tuple[str, ...]
+) -> tuple[int, int, int, bool]:
+    """What a user receives from one clip's events: (labelled and right, labelled and wrong,
+    unlabelled, whether every class of the clip has a right-labelled event). The share of
+    right events counts an unlabelled box of nothing as right, so it rewards fragments; this
+    does not."""
+    right = sum(bool(lab) and lab in t for lab, t in zip(labels, truths, strict=True))
+    wrong = sum(bool(lab) and lab not in t for lab, t in zip(labels, truths, strict=True))
+    named = {lab for lab, t in zip(labels, truths, strict=True) if lab and lab in t}
+    return right, wrong, sum(not lab for lab in labels), set(classes) <= named
+
+
+def received_line(rows: list[tuple[int, int, int, bool]]) -> str:
+    """One line over all clips of :func:`received_labels`."""
+    right, wrong = sum(r[0] for r in rows), sum(r[1] for r in rows)
+    share = f"{right / (right + wrong):.1%}" if right + wrong else "-"
+    return (f"labels a user receives: {right} right, {wrong} wrong ({share} of the labelled "
+            f"events right), {sum(r[2] for r in rows)} unlabelled; every class of the clip "
+            f"named rightly on {sum(r[3] for r in rows)}/{len(rows)} clips")
+
+
 def object_cost(cost_by_clip: dict[str, list[float]], crop_ms: float) -> str:
     """One line: the wall milliseconds per object classification (a cascade's second look
     included), overall and on the dearest clip (of 20 or more), against ``crop_ms`` (the median per crop of
@@ -463,6 +485,7 @@ def main() -> int:
         # background (event_truth). The targets are judged on "checked" when the crops exist.
         per_split: dict[str, dict[str, list[tuple[int, int, int]]]] = {"clip": {}, "checked": {}}
         cost_by_clip: dict[str, list[float]] = {}
+        received: list[tuple[int, int, int, bool]] = []
         for clip, classes, split in clips:
             costs = cost_by_clip.setdefault(clip.name, [])
             events = clip_events(preset, clip, args.mode, objects_settings, costs)
@@ -488,6 +511,7 @@ def main() -> int:
             pov = sum(lab == "person" for lab in labels_of) if classes == ("vehicle",) else 0
             per_split["clip"].setdefault(split, []).append((ok, len(events), pov))
             per_split["checked"].setdefault(split, []).append((ok_checked, len(events), pov))
+            received.append(received_labels(labels_of, truths, classes))
             said = ", ".join(f"{lab or '-'} ({e.get('raw_label') or '-'})" + (
                 "" if lab in t else f" WRONG, want {'/'.join(x or 'none' for x in t)}")
                 for lab, e, t in zip(labels_of, events, truths, strict=True))
@@ -511,6 +535,7 @@ def main() -> int:
                       f"{ok_checked}/{len(events)} by checked crops: {said}", flush=True)
         if args.mode == "object":
             print("  " + object_cost(cost_by_clip, ms), flush=True)
+        print("  " + received_line(received), flush=True)
         for measure in ("clip", "checked"):
             groups = {f"{k} clips": v for k, v in sorted(per_split[measure].items())}
             if len(groups) > 1:

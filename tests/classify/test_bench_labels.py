@@ -144,3 +144,16 @@ def test_bench_object_mode_prints_objects_per_clip(tmp_path: Path) -> None:
     dumped = json.loads(dump.read_text())
     assert dumped[0]["clip"] == "road.avi" and dumped[0]["objects"], dumped
     assert all(o["said"] for o in dumped[0]["objects"])
+
+
+def test_what_a_user_receives_does_not_count_unlabelled_boxes_as_right() -> None:
+    bench = _bench()
+    # A dog clip: the dog named, a fragment unlabelled (right: a box of nothing), the owner's
+    # legs called "animal" (wrong), the owner's hands unlabelled (wrong: a person).
+    row = bench.received_labels(["animal", "", "animal", ""],
+                                [("animal",), ("",), ("person",), ("person",)], ("animal", "person"))
+    assert row == (1, 1, 2, False)  # the person is never named
+    assert bench.received_labels(["person"], [("person",)], ("person",)) == (1, 0, 0, True)
+    line = bench.received_line([row, (1, 0, 0, True)])
+    assert line == ("labels a user receives: 2 right, 1 wrong (66.7% of the labelled events "
+                    "right), 2 unlabelled; every class of the clip named rightly on 1/2 clips")

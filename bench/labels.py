@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
+import numpy.typing as npt
 
 from visionedge.classify import load_classifier
 from visionedge.classify.presets import DEFAULT_PRESET, PRESETS_DIR, preset_names
@@ -68,7 +68,7 @@ from visionedge.protocols import Box, Classification
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_CLIPS = {"cdnet_highway_320x240.avi": "vehicle", "pedestrians_480x360.avi": "person"}
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
-Crop = tuple[np.ndarray, Box | None]
+Crop = tuple[npt.NDArray[Any], Box | None]
 
 
 def find_data(arg: str | None) -> Path | None:
@@ -512,12 +512,12 @@ def main() -> int:
             per_split["clip"].setdefault(split, []).append((ok, len(events), pov))
             per_split["checked"].setdefault(split, []).append((ok_checked, len(events), pov))
             received.append(received_labels(labels_of, truths, classes))
-            said = ", ".join(f"{lab or '-'} ({e.get('raw_label') or '-'})" + (
+            shown = ", ".join(f"{lab or '-'} ({e.get('raw_label') or '-'})" + (
                 "" if lab in t else f" WRONG, want {'/'.join(x or 'none' for x in t)}")
                 for lab, e, t in zip(labels_of, events, truths, strict=True))
             if args.mode == "object":
                 # Per object: its label, then its classifications (frame:top) when wrong.
-                said = ", ".join(
+                shown = ", ".join(
                     f"#{e['object_id']} {lab or '-'} {e['score'] or 0:.2f}" + ("" if lab in t else
                     f" WRONG want {'/'.join(x or 'none' for x in t)}"
                     f" [{' '.join(f'{f}:{c}({r})' for f, c, r in e['_said'])}]")
@@ -529,10 +529,10 @@ def main() -> int:
                 print(f"  objects {clip.name} ({split}): {ok}/{len(events)} by clip class, "
                       f"{ok_checked}/{len(events)} by checked crops ({by_crops} judged by "
                       f"crops, the rest by clip class); starts: {sum(not x for x in starts)} "
-                      f"unlabelled, {bad_starts} wrong: {said}", flush=True)
+                      f"unlabelled, {bad_starts} wrong: {shown}", flush=True)
             else:
                 print(f"  events {clip.name} ({split}): {ok}/{len(events)} by clip class, "
-                      f"{ok_checked}/{len(events)} by checked crops: {said}", flush=True)
+                      f"{ok_checked}/{len(events)} by checked crops: {shown}", flush=True)
         if args.mode == "object":
             print("  " + object_cost(cost_by_clip, ms), flush=True)
         print("  " + received_line(received), flush=True)

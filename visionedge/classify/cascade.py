@@ -121,9 +121,17 @@ class CascadeClassifier:
         self, image: Image, box: Box | None = None, *, frame_index: int = 0
     ) -> Classification:
         """Classify a still BGR image (or the ``box`` region of it)."""
+        return self._look(image, box, frame_index)[0]
+
+    def _look(
+        self, image: Image, box: Box | None, frame_index: int
+    ) -> tuple[Classification, Callable[[int], Answer]]:
+        """:meth:`classify_image`, and the stages' answers on that crop (for a second look
+        that reuses them)."""
         t0 = time.perf_counter_ns()
-        top, raw = self.decide(self._answerer(image, box))
-        return timed_classification(t0, frame_index, top, box, raw)
+        answer = self._answerer(image, box)
+        top, raw = self.decide(answer)
+        return timed_classification(t0, frame_index, top, box, raw), answer
 
     def stage_answers(self, image: Image, box: Box | None = None) -> list[Answer]:
         """Every stage's answer for one crop, needed or not: what :meth:`decide` replays
@@ -200,10 +208,7 @@ class CascadeClassifier:
         self, image: Image, box: Box, own: Box, *, frame_index: int = 0
     ) -> Classification:
         """:meth:`classify_object` on a still BGR image (``dataset collect --objects``'s teacher)."""
-        t0 = time.perf_counter_ns()
-        first = self._answerer(image, box)
-        top, raw = self.decide(first)
-        c = timed_classification(t0, frame_index, top, box, raw)
+        c, first = self._look(image, box, frame_index)
         best = c.best
         if self.object_confirm_px <= 0 or best is None or best.label not in self.confirm_labels:
             return c

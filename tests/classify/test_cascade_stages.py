@@ -488,6 +488,6 @@ def test_the_default_preset_confirms_animals_and_vehicles_on_the_tight_crop() ->
     card = read_card(presets_mod.PRESETS_DIR / presets_mod.DEFAULT_PRESET / "card.json")
     assert card.object_confirm_px == 48
     assert [s.confirms for s in card.stages] == [
-        {}, {}, {"animal": 0.5}, {"vehicle": 0.1}, {"animal": 0.5, "vehicle": 0.3}]
+        {}, {}, {"animal": 0.5}, {"vehicle": 0.12}, {"animal": 0.5, "vehicle": 0.3}]
     clf = load_classifier(ClassifierConfig())
     assert isinstance(clf, CascadeClassifier) and clf.confirm_labels == {"animal", "vehicle"}

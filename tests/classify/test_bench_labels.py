@@ -101,7 +101,7 @@ def test_a_box_checked_for_the_object_itself_decides_alone() -> None:
     assert bench.object_truth(sliver, [people, own], ("person",)) == (("",), True)
     # A box that only overlaps the object's (under OWN_BOX) is judged as a crop, not as its own.
     near = (20, "background", (0.10, 0.88, 0.30, 0.95))
-    assert bench._iou(sliver[20], near[2]) < bench.OWN_BOX
+    assert bench.iou(sliver[20], near[2]) < bench.OWN_BOX
     assert bench.object_truth(sliver, [people, near], ("person",)) == (("person",), True)
 
 

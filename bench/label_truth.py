@@ -1,8 +1,9 @@
 """How bench/labels.py judges a label: the clips of a footage folder, its hand-checked boxes,
 the labels right for an event or a tracked object, and what a user receives.
 
-Split from ``bench/labels.py`` (which runs the presets and prints); ``bench/cascade_choice.py``
-and ``bench/head_choice.py`` judge by the same rules through it.
+Split from ``bench/labels.py`` (which runs the presets and prints, and re-exports these
+names); ``bench/cascade_choice.py`` finds its clips through it. ``bench/head_choice.py`` reads
+the truths ``labels.py --dump`` wrote.
 """
 
 from __future__ import annotations

@@ -64,7 +64,6 @@ from visionedge.objects.track import TrackStep
 from visionedge.pipeline import build_pipeline
 from visionedge.protocols import Box, Classification
 
-ROOT = Path(__file__).resolve().parents[1]
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 Crop = tuple[npt.NDArray[Any], Box | None]
 

@@ -306,3 +306,34 @@ def test_a_still_object_counts_once_the_classifier_is_sure_of_it() -> None:
     assert [lb for _, lb in starts(run(still, {**every, "objects": {"still_min_score": 0.8}},
                                        Labeller(0.8)))] == ["vehicle"]
     assert starts(run(still, every)) == []
+
+
+class CardLabeller(Labeller):
+    """A Labeller whose model card sets per-label still bars (``objects.still_min_score``)."""
+
+    def __init__(self, score: float, bars: dict[str, float]) -> None:
+        super().__init__(score)
+        self.object_still_min_score = bars
+
+
+def test_a_cards_still_bar_counts_for_its_label_while_the_config_keeps_the_default() -> None:
+    # Scores are the model's own scale: a card may lower the bar for a label it is rarely as
+    # sure of (the default card: animal, an ImageNet sum over hundreds of classes).
+    still = [[(50 + i % 2, 40, 62 + i % 2, 70)] for i in range(40)] + [[]] * 20
+    every = {"classifier": {"every_n_frames": 5}}
+
+    def starts(sink: MemorySink) -> list[tuple[int, str | None]]:
+        return [(e["classified_frames"], e["label"]) for e in sink.events if e["type"] == "start"]
+
+    # 0.8 "vehicle" answers: under the config's 0.85, over the card's 0.75 for vehicles.
+    assert starts(run(still, every, CardLabeller(0.8, {"vehicle": 0.75}))) == [(3, "vehicle")]
+    # A bar for another label changes nothing for this one.
+    assert starts(run(still, every, CardLabeller(0.8, {"animal": 0.5}))) == []
+    # A config that sets its own bar, or turns the rule off, wins over the card.
+    assert starts(run(still, {**every, "objects": {"still_min_score": 0.9}},
+                      CardLabeller(0.8, {"vehicle": 0.75}))) == []
+    assert starts(run(still, {**every, "objects": {"still_min_score": 0.0}},
+                      CardLabeller(0.8, {"vehicle": 0.75}))) == []
+    # The card's bar still asks for still_min_votes sure answers.
+    assert starts(run(still, {**every, "objects": {"still_min_votes": 50}},
+                      CardLabeller(0.8, {"vehicle": 0.75}))) == []

@@ -129,6 +129,17 @@ class Card:
         return int(objects.get("classify_per_frame", 0)) if isinstance(objects, dict) else 0
 
     @property
+    def object_still_min_score(self) -> dict[str, float]:
+        """``preset.objects.still_min_score``: per label, the mean score at which an object
+        that has not travelled counts, in place of ``objects.still_min_score`` while the
+        config leaves that at its built-in default (scores are the model's own scale: an
+        ImageNet sum over hundreds of animal classes is rarely as sure as ``person_detect``);
+        empty (default): the config's bar for every label."""
+        objects = self.preset.get("objects")
+        still = objects.get("still_min_score", {}) if isinstance(objects, dict) else {}
+        return {str(k): float(v) for k, v in still.items()} if isinstance(still, dict) else {}
+
+    @property
     def object_confirm_px(self) -> int:
         """``preset.objects.confirm_px``: in object mode, a label some cascade stage
         ``confirms`` must also show on the object's tight crop (its box made square,
@@ -238,12 +249,20 @@ def read_card(path: Path) -> Card:
     objects = preset.get("objects", {})
     limits = {"min_crop_px": (0, 4096), "classify_per_frame": (1, 16), "min_fill_pct": (0, 100),
               "confirm_px": (0, 4096)}
-    if not isinstance(objects, dict) or set(objects) - set(limits) or not all(
+    if not isinstance(objects, dict) or set(objects) - set(limits) - {"still_min_score"} or not all(
         isinstance(v, int) and not isinstance(v, bool) and limits[k][0] <= v <= limits[k][1]
-        for k, v in objects.items()
+        for k, v in objects.items() if k != "still_min_score"
     ):
         raise _fail(path, "'objects' may hold min_crop_px (a whole number 0..4096), "
-                    "classify_per_frame (1..16), min_fill_pct (0..100) and confirm_px (0..4096)")
+                    "classify_per_frame (1..16), min_fill_pct (0..100), confirm_px (0..4096) "
+                    "and still_min_score (per label, a number 0..1)")
+    still = objects.get("still_min_score", {})
+    if not isinstance(still, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, (int, float)) and not isinstance(v, bool)
+        and 0 <= v <= 1 for k, v in still.items()
+    ):
+        raise _fail(path, "'objects.still_min_score' maps labels to numbers 0..1 "
+                    '(e.g. {"animal": 0.7})')
     name = str(data.get("name") or path.parent.name)
     settings = {k: preset[k] for k in SETTINGS if k in preset}
     if kind == "cascade":

@@ -92,6 +92,8 @@ class CascadeClassifier:
         """Objects classified per frame the card asks (``objects.classify_per_frame``; 0: none)."""
         self.object_confirm_px = card.object_confirm_px
         """Smallest side of an object's tight crop, the second look (``objects.confirm_px``; 0: none)."""
+        self.object_still_min_score = card.object_still_min_score
+        """Per label, the mean score at which a still object counts (``objects.still_min_score``)."""
         self.confirm_labels = frozenset(lab for s in steps for lab in s.stage.confirms)
         """Labels an object's crop keeps only if its tight crop shows them too (stages' ``confirms``)."""
         self._shared = _shared_runs(steps)

@@ -265,6 +265,12 @@ class TfliteClassifier:
         return self.card.object_classify_per_frame if self.card is not None else 0
 
     @property
+    def object_still_min_score(self) -> dict[str, float]:
+        """Per label, the mean score at which an object that has not travelled counts (the
+        card's ``objects.still_min_score``; empty: the config's bar)."""
+        return self.card.object_still_min_score if self.card is not None else {}
+
+    @property
     def reports_raw_labels(self) -> bool:
         """Whether classifications carry the model's own label behind a mapped one."""
         return self.label_map is not None

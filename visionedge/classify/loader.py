@@ -87,11 +87,22 @@ def load_classifier(
     """
     resolved = resolve_model(cfg.model, default=default_preset)
     card = resolved.card
+    clf: TfliteClassifier | CascadeClassifier
     if card is not None and card.kind == "cascade":
         from visionedge.classify.cascade import load_cascade
 
-        return load_cascade(cfg, card, resolved.name, input_range_override=input_range_override)
-    return load_single(cfg, resolved, input_range_override=input_range_override)
+        clf = load_cascade(cfg, card, resolved.name, input_range_override=input_range_override)
+    else:
+        clf = load_single(cfg, resolved, input_range_override=input_range_override)
+    if card is not None:
+        unknown = sorted(set(card.object_still_min_score) - set(clf.labels))
+        if unknown:
+            # A bar for a label the model never reports would silently do nothing.
+            raise CardError(
+                f"{card.path}: 'objects.still_min_score' names '{unknown[0]}', which the model "
+                f"does not report (its labels: {', '.join(clf.labels)}); fix the card"
+            )
+    return clf
 
 
 def load_single(

@@ -168,8 +168,9 @@ class ObjectsConfig(_Model):
         description="An object that has not travelled still counts once the classifier is "
         "sure of it: its voted label's mean score reaches this and that label topped at least "
         "still_min_votes of its classifications (a person standing, a cat grooming, a bear "
-        "lumbering in place; swaying leaves rarely get a sure label). 0: off, only travelled "
-        "objects count.",
+        "lumbering in place; swaying leaves rarely get a sure label). Left at 0.85, the model "
+        "card may set its own bar per label (the default card: animal 0.65). 0: off, only "
+        "travelled objects count.",
     )
     still_min_votes: int = Field(
         3,

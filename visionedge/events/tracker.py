@@ -41,6 +41,9 @@ class ModelInfo:
     """Classifications the voted label must top (its card's ``vote.min_agree``; see LabelVote)."""
     min_share: float = 0.0
     """Share of the classifications the voted label must top (its card's ``vote.min_share``)."""
+    still_min_score: tuple[tuple[str, float], ...] = ()
+    """Per label, the mean score at which an object that has not travelled counts (its card's
+    ``objects.still_min_score``, sorted pairs; empty: ``objects.still_min_score`` for all)."""
 
 
 @dataclass(slots=True)

@@ -115,7 +115,8 @@ def _check_vote(config: Config) -> None:
 
     The board's events vote with the plain mean vote only (``ve/events.h``); a card asking
     more (``vote.min_agree`` > 1 or a ``vote.min_share``, e.g. the Pi cascade) would label the board's events
-    differently from the daemon's. An empty ``model`` names no card here: the board runs the
+    differently from the daemon's; so would a card's per-label still bars
+    (``objects.still_min_score``). An empty ``model`` names no card here: the board runs the
     model it was built with (``VE_MODEL_CARD``).
     """
     c = config.classifier
@@ -130,6 +131,12 @@ def _check_vote(config: Config) -> None:
             + (f" and min_share {card.min_share:g}" if card.min_share else "")
             + f", which the firmware does not implement (plain vote only); use a model whose "
             f"card has min_agree 1 and no min_share, e.g. '{MCU_PRESET}'"
+        )
+    if card is not None and card.object_still_min_score:
+        raise FirmwareError(
+            f"classifier.model '{c.model}' sets per-label still bars (objects.still_min_score "
+            f"in its card), which the firmware does not implement (objects.still_min_score "
+            f"for every label); use a card without them, e.g. '{MCU_PRESET}'"
         )
     if card is not None and card.kind != "classifier":
         # A head's weights, a segmenter's per-pixel answer and a cascade's several models

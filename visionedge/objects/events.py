@@ -43,6 +43,10 @@ from visionedge.protocols import Classification
 
 __all__ = ["CountChange", "ObjectEvents"]
 
+_STILL_DEFAULT = ObjectsConfig.model_fields["still_min_score"].default
+"""The built-in ``objects.still_min_score``: a model card's per-label bars apply while the
+config leaves it there (as the card's other object settings do)."""
+
 _AREA_SCALE = 100_000
 """Area filters are compared as ``area * 100000 >= pct * 1000 * frame_area`` (integers)."""
 
@@ -270,9 +274,14 @@ class ObjectEvents:
 
     def _sure_still(self, o: _Obj, label: str | None, score: float | None) -> bool:
         """Whether an object that has not travelled counts anyway: the classifier is sure of
-        it (``objects.still_min_score`` and ``still_min_votes``)."""
+        it (``objects.still_min_score`` and ``still_min_votes``; the model card's bar for the
+        label while the config leaves ``still_min_score`` at its built-in default)."""
+        if label is None or score is None:
+            return False
         need = self.cfg.still_min_score
-        return (need > 0 and label is not None and score is not None and score >= need
+        if self._model is not None and self._model.still_min_score and need == _STILL_DEFAULT:
+            need = dict(self._model.still_min_score).get(label, need)
+        return (need > 0 and score >= need
                 and o.vote.wins.get(label, 0) >= self.cfg.still_min_votes)
 
     def _observe(

@@ -20,6 +20,9 @@ def model_info(classifier: Classifier | None) -> ModelInfo | None:
         raw_labels=bool(getattr(classifier, "reports_raw_labels", False)),
         min_agree=int(getattr(classifier, "min_agree", 1)),
         min_share=float(getattr(classifier, "min_share", 0.0)),
+        still_min_score=tuple(sorted(
+            (str(k), float(v)) for k, v in getattr(classifier, "object_still_min_score", {}).items()
+        )),
     )
 
 

@@ -279,8 +279,10 @@ class ObjectEvents:
         if label is None or score is None:
             return False
         need = self.cfg.still_min_score
-        if self._model is not None and self._model.still_min_score and need == _STILL_DEFAULT:
-            need = dict(self._model.still_min_score).get(label, need)
+        if self._model is not None and need == _STILL_DEFAULT:
+            # A few (label, bar) pairs: scanned in place, no mapping built per call, and
+            # read each time so a live reconfigure of still_min_score takes effect.
+            need = next((bar for lab, bar in self._model.still_min_score if lab == label), need)
         return (need > 0 and score >= need
                 and o.vote.wins.get(label, 0) >= self.cfg.still_min_votes)
 

@@ -33,7 +33,10 @@ Clip = tuple[Path, tuple[str, ...], str]
 
 def clips_of(data: Path, splits: tuple[str, ...] = ("test",)) -> list[Clip]:
     """(clip, classes with the dominant first, split) of the clips in ``splits`` of a
-    manifest, plus the two shared clips (test clips)."""
+    manifest; a folder without one (``../shared/data``) gives the two shared clips (test).
+
+    A folder with a manifest gets only its own clips: a second footage folder
+    (``../realdata2``) must not have the first test set's clips mixed into its figures."""
     out: list[Clip] = []
     manifest = data / "manifest.json"
     if manifest.is_file():
@@ -48,11 +51,12 @@ def clips_of(data: Path, splits: tuple[str, ...] = ("test",)) -> list[Clip]:
             path = Path(e.get("file") or e.get("path", ""))
             path = path if path.is_absolute() else data / "clips" / path
             out.append((path, (dominant, *[c for c in classes if c != dominant]), str(e["split"])))
-    for name, cls in SHARED_CLIPS.items():
-        for folder in (data / "clips", ROOT.parent / "shared" / "data" / "clips"):
-            if (folder / name).is_file() and all(p.name != name for p, _, _ in out):
-                out.append((folder / name, (cls,), "test"))
-                break
+    else:
+        for name, cls in SHARED_CLIPS.items():
+            for folder in (data / "clips", ROOT.parent / "shared" / "data" / "clips"):
+                if (folder / name).is_file():
+                    out.append((folder / name, (cls,), "test"))
+                    break
     return [c for c in out if c[0].is_file()]
 
 

@@ -135,8 +135,7 @@ def test_bench_object_mode_prints_objects_per_clip(tmp_path: Path) -> None:
     ).stdout
     row = next(line for line in out.splitlines() if "objects road.avi (train)" in line)
     assert "by checked crops" in row and "judged by crops" in row, out
-    # Every clip the bench found (here also ../shared's two test clips, where present); the
-    # cost counts the objects that never published too.
+    # Every clip of the folder's manifest; the cost counts the objects that never published too.
     said = sum(len(o["said"]) for c in json.loads(dump.read_text()) for o in c["objects"])
     cost = next(line for line in out.splitlines() if "object classifications:" in line)
     m = re.search(r"object classifications: (\d+), ([\d.]+) ms wall each .*dearest clip (\S+) ", cost)
@@ -144,6 +143,23 @@ def test_bench_object_mode_prints_objects_per_clip(tmp_path: Path) -> None:
     dumped = json.loads(dump.read_text())
     assert dumped[0]["clip"] == "road.avi" and dumped[0]["objects"], dumped
     assert all(o["said"] for o in dumped[0]["objects"])
+
+
+def test_a_folder_with_a_manifest_keeps_to_its_own_clips(tmp_path: Path) -> None:
+    # A second footage folder (../realdata2) must not get the shared test clips mixed into
+    # its figures; a folder without a manifest (../shared/data) is those clips.
+    bench = _bench()
+    data = _folder(tmp_path / "data", [])
+    for name in ("road.avi", *bench.SHARED_CLIPS):
+        (data / "clips" / name).write_bytes(b"x")
+    assert [(p.name, split) for p, _, split in bench.clips_of(data, ("train", "test"))] == [
+        ("road.avi", "train")]
+    shared = tmp_path / "shared"
+    (shared / "clips").mkdir(parents=True)
+    for name in bench.SHARED_CLIPS:
+        (shared / "clips" / name).write_bytes(b"x")
+    got = {(p.name, cls, split) for p, cls, split in bench.clips_of(shared)}
+    assert got == {(name, (cls,), "test") for name, cls in bench.SHARED_CLIPS.items()}
 
 
 def test_what_a_user_receives_does_not_count_unlabelled_boxes_as_right() -> None:

@@ -32,7 +32,14 @@ def test_student_trains_by_clip_with_distillation(collected: Collected, tmp_path
         "person1.avi", "vehicle1.avi"}
     cfg = json.loads((work / "train.json").read_text())
     assert cfg["distil"] == 0.5 and cfg["balance"] is True
+    capsys.readouterr()
     assert run_cli("model", "quantize", str(work), "--method", "ptq") == 0
+    assert "--representative train" in capsys.readouterr().out  # the generated-shapes default says so
+    # A model of real footage calibrates on its own training crops, not on generated shapes.
+    assert run_cli("model", "quantize", str(work), "--method", "ptq", "--representative", "train") == 0
+    out = capsys.readouterr().out
+    assert f"calibrating on {len(split.files['train'])} training crops" in out, out
+    assert (work / "int8_ptq.tflite").stat().st_size > 0
     assert run_cli("model", "evaluate", str(work), "--runs", "2") == 0
     report = (work / "report.md").read_text()
     assert "precision" in report and "recall" in report and "confusion.png" in report

@@ -3,7 +3,7 @@
     visionedge model synth-data --out DATA [--per-class N] [--seed S]
     visionedge model train DATA --out WORK [--size 96] [--colour gray] [--alpha 0.5] ...
     visionedge model prune WORK [--sparsity 0.5] [--epochs N]
-    visionedge model quantize WORK [--method ptq|qat|pqat] [--representative R.npz]
+    visionedge model quantize WORK [--method ptq|qat|pqat] [--representative R.npz|train]
     visionedge model evaluate WORK [MODEL.tflite ...] [--out DIR]
     visionedge model export MODEL.tflite --labels L --out DIR [--name N] [--no-firmware]
     visionedge model train-head DATASET --out DIR [--backbone P] [--l2 X] [--name N] [--cascade]
@@ -18,10 +18,17 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from visionedge.cli._args import accept_negative_ranges, input_range_type
 from visionedge.errors import TrainingError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from visionedge.train.dataset import Colour, Split
 
 
 def register(sub: Any) -> None:
@@ -84,8 +91,10 @@ def register(sub: Any) -> None:
     q.add_argument("--per-tensor", action="store_true",
                    help="ptq: one scale per weight tensor instead of per output channel "
                    "(smaller file; check the accuracy)")
-    q.add_argument("--representative", type=Path, default=None,
-                   help="representative .npz (default: calibration/representative.npz)")
+    q.add_argument("--representative", default=None,
+                   help="the images activation ranges are calibrated on: an .npz with an "
+                   "'images' uint8 array, or 'train': the work directory's own training crops "
+                   "(your footage; default: calibration/representative.npz, generated shapes)")
     q.set_defaults(func=_quantize)
 
     e = msub.add_parser("evaluate", help="compare TFLite models on the test split")
@@ -145,6 +154,25 @@ def register(sub: Any) -> None:
                    help="also copy the model into visionedge/data/ as the default model")
     b.add_argument("--representative", type=Path, default=None)
     b.set_defaults(func=_build_demo)
+
+
+TRAIN_CROPS = "train"
+"""``--representative`` value for the work directory's own training crops."""
+MAX_CALIBRATION = 500
+"""At most this many training crops calibrate (evenly spaced over the split's sorted files):
+activation ranges settle after a few hundred, and conversion time grows with the count."""
+
+
+def _training_crops(split: Split, size: int, colour: Colour) -> npt.NDArray[np.uint8]:
+    """The training split's crops as model input pixels, at most :data:`MAX_CALIBRATION`."""
+    files = split.files["train"]
+    if not files:
+        raise TrainingError("--representative train: the work directory's training split is "
+                            "empty; pass --representative FILE.npz")
+    x, _ = split.arrays("train", size, colour)
+    if len(x) > MAX_CALIBRATION:
+        x = x[np.linspace(0, len(x) - 1, MAX_CALIBRATION).round().astype(int)]
+    return x
 
 
 def _rep(path: Path | None) -> Path:
@@ -211,7 +239,15 @@ def _quantize(args: argparse.Namespace) -> int:
     stage = args.stage or ("pruned" if args.method == "pqat" else "fp32")
     if args.method == "pqat" and stage != "pruned":
         raise TrainingError("--method pqat quantizes the pruned model; drop --from fp32")
-    rep = load_representative(_rep(args.representative), cfg.size, cfg.colour)
+    if args.representative == TRAIN_CROPS:
+        rep = _training_crops(split, cfg.size, cfg.colour)
+        print(f"quantize: calibrating on {len(rep)} training crops of {args.work}")
+    else:
+        if args.representative is None:
+            print("quantize: calibrating on calibration/representative.npz (generated shapes); "
+                  "for a model of your own footage pass --representative train")
+        path = Path(args.representative) if args.representative else None
+        rep = load_representative(_rep(path), cfg.size, cfg.colour)
     model = load_keras(wd.keras(stage))
     if args.per_tensor and args.method != "ptq":
         raise TrainingError("--per-tensor applies to --method ptq only")

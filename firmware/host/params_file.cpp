@@ -178,6 +178,7 @@ Status load_params_file(const char* path, LoadedParams* out, char* why, size_t w
     else if (std::strcmp(key, "tamper_dark_level") == 0) ok = parse_int(val, &g.tamper.dark_level);
     else if (std::strcmp(key, "tamper_flat_std") == 0) ok = parse_double(val, &g.tamper.flat_std);
     else if (std::strcmp(key, "tamper_focus_min") == 0) ok = parse_double(val, &g.tamper.focus_min);
+    else if (std::strcmp(key, "tamper_focus_ratio") == 0) ok = parse_double(val, &g.tamper.focus_ratio);
     else if (std::strcmp(key, "tamper_persist_frames") == 0) ok = parse_int(val, &g.tamper.persist_frames);
     else if (std::strcmp(key, "device") == 0) std::snprintf(g_device, sizeof g_device, "%s", val);
     else if (std::strcmp(key, "camera") == 0) std::snprintf(g_camera, sizeof g_camera, "%s", val);

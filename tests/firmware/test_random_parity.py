@@ -63,6 +63,9 @@ def random_config(rng: np.random.Generator) -> str:
         f"dark_level = {int(rng.choice([0, 16, 40]))}",
         f"flat_std = {float(rng.choice([0.0, 4.0, 9.5]))}",
         f"focus_min = {float(rng.choice([0.0, 8.0, 40.0]))}",
+        # From a spawned generator: the parent's draws, and so every other random config, stay
+        # as they were before focus_ratio existed.
+        f"focus_ratio = {float(rng.spawn(1)[0].choice([0.0, 0.03, 0.5]))}",
         f"persist_s = {int(rng.integers(1, 7)) / 10}",
     ]
     for i in range(int(rng.integers(0, 3))):
@@ -123,6 +126,36 @@ def test_random_sequences_host(seed: int, host_runner: Runner, tmp_path: Path) -
     assert proc.returncode == 0, f"config:\n{config}\n{proc.stdout[-1500:]}{proc.stderr[-3000:]}"
     cpp, _ = parse_output(proc.stdout)
     assert_same_frames(cpp, python_gate_lines(config, frames))
+
+
+def test_a_dim_scene_is_judged_alike_by_the_board(host_runner: Runner, tmp_path: Path) -> None:
+    """focus_ratio on the board: a dim but sharp scene is defocused by the absolute test
+    alone and not with the relative one, frame for frame as in Python."""
+    import cv2
+
+    rng = np.random.default_rng(7)
+    # Broad shapes of little contrast and a faint fine grain: std about 5, lap_var about 3.
+    broad = cv2.resize(rng.integers(0, 255, (9, 16)).astype(np.float64), (160, 90),
+                       interpolation=cv2.INTER_CUBIC)
+    grain = cv2.GaussianBlur(rng.normal(0, 1, (90, 160)), (0, 0), 1.0)
+    dim = np.clip(np.round((broad - broad.mean()) * 0.1 + grain * 3 + 40), 0, 255).astype(np.uint8)
+    planes = [dim] * 30
+    for i in range(20):
+        walker = dim.copy()
+        walker[30:54, 30 + 4 * i:42 + 4 * i] = 90
+        planes.append(walker)
+    frames = write_frames(tmp_path / "frames", planes, clip_id="dim")
+    tampers = []
+    for ratio in (0.0, 0.03):
+        config = ("[gate.tamper]\ncheck_every_s = 0.2\npersist_s = 0.6\n"
+                  f"focus_ratio = {ratio}\n")
+        params = write_params(config, (160, 90), tmp_path / f"p{ratio}.txt")
+        proc = host_runner.run("--params", str(params), "--frames", str(frames))
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        cpp, _ = parse_output(proc.stdout)
+        assert_same_frames(cpp, python_gate_lines(config, frames))
+        tampers.append({f.tamper for f in cpp})
+    assert "defocused" in tampers[0] and tampers[1] == {"ok"}, tampers
 
 
 def test_random_sequences_cover_every_branch(tmp_path: Path) -> None:

@@ -66,6 +66,27 @@ def test_defocus_is_detected_by_laplacian_variance() -> None:
     assert "defocused" not in _states(res)
 
 
+def test_a_dim_scene_is_not_defocused_however_little_detail_it_has() -> None:
+    # A forecourt at night: little contrast, so little Laplacian energy, but sharp for the
+    # contrast it has. Before focus_ratio it was "defocused" and the gate stayed shut.
+    sharp = cv2.GaussianBlur(textured().astype(np.float64), (0, 0), 0.6)
+    dim = np.clip(np.round((sharp - sharp.mean()) * 0.12 + 40), 0, 255).astype(np.uint8)
+    st = plane_stats(dim)
+    assert st.lap_var < TC.focus_min and st.std >= TC.flat_std and st.mean > TC.dark_level
+    assert st.lap_var > TC.focus_ratio * st.std * st.std
+    walker = [with_box(dim, 30 + 4 * i, 30, 12, 24, 90) for i in range(20)]
+    res = run(GateConfig(tamper=TC), [dim] * 10 + walker)
+    assert all(r.tamper is TamperState.OK for r in res)
+    opened = next(i for i, r in enumerate(res) if r.motion)
+    assert opened <= 12  # the walker opens the gate at once (k = 2 of n = 3)
+    # The absolute test alone (focus_ratio 0, the rule before) calls the same scene defocused
+    # and keeps the gate shut until the walker's own edges have cleared it for persist_s.
+    absolute = TamperConfig(check_every_s=0.2, persist_s=0.6, focus_ratio=0)
+    res = run(GateConfig(tamper=absolute), [dim] * 10 + walker)
+    assert _states(res)[10] == "defocused"
+    assert not any(r.motion for r in res[: opened + 4])
+
+
 def test_turned_camera_is_scene_changed_but_a_light_switch_is_not() -> None:
     scene, other = textured(seed=1), textured(seed=2)
     dim = (scene.astype(np.float64) * 0.55).astype(np.uint8)

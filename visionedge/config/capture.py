@@ -123,7 +123,15 @@ class TamperConfig(_Model):
     focus_min: float = Field(
         8.0,
         ge=0,
-        description="Laplacian variance below this counts as out of focus (0 disables).",
+        description="Laplacian variance below this counts as out of focus (0 disables), when it "
+        "is also below focus_ratio times the plane's brightness variance.",
+    )
+    focus_ratio: float = Field(
+        0.03,
+        ge=0,
+        description="Out of focus also needs the Laplacian variance below this share of the "
+        "brightness variance: a dim night scene has little detail because it has little "
+        "contrast, not because it is blurred (0: focus_min alone decides).",
     )
     persist_s: float = Field(
         2.0,

@@ -108,6 +108,7 @@ def render_header(spec: FirmwareSpec, source: str = "") -> str:
         f"  p.tamper.dark_level = {items['tamper_dark_level']};",
         f"  p.tamper.flat_std = {items['tamper_flat_std']};",
         f"  p.tamper.focus_min = {items['tamper_focus_min']};",
+        f"  p.tamper.focus_ratio = {items['tamper_focus_ratio']};",
         f"  p.tamper.persist_frames = {items['tamper_persist_frames']};",
         "  return p;",
         "}",

@@ -177,6 +177,7 @@ def scalar_items(spec: FirmwareSpec) -> list[tuple[str, str]]:
         ("tamper_dark_level", str(t.dark_level)),
         ("tamper_flat_std", repr(float(t.flat_std))),
         ("tamper_focus_min", repr(float(t.focus_min))),
+        ("tamper_focus_ratio", repr(float(t.focus_ratio))),
         ("tamper_persist_frames", str(n.persist_frames)),
         ("device", spec.config.device.name),
         ("camera", spec.config.device.camera),

@@ -141,7 +141,9 @@ class ReferenceGate:
             found = "dark"
         elif std < tc.flat_std:
             found = "flat"
-        elif tc.focus_min > 0 and lap_var < tc.focus_min:
+        elif tc.focus_min > 0 and lap_var < tc.focus_min and (
+            tc.focus_ratio <= 0 or lap_var < tc.focus_ratio * (std * std)
+        ):
             found = "defocused"
         elif self.snapshot is not None:
             snap, thr = self.snapshot, self.cfg.pixel_threshold

@@ -168,7 +168,9 @@ class TamperDetector:
             return "dark"
         if stats.std < cfg.flat_std:
             return "flat"
-        if cfg.focus_min > 0 and stats.lap_var < cfg.focus_min:
+        if cfg.focus_min > 0 and stats.lap_var < cfg.focus_min and (
+            cfg.focus_ratio <= 0 or stats.lap_var < cfg.focus_ratio * (stats.std * stats.std)
+        ):
             return "defocused"
         if self.snapshot is not None:
             if native is not None:

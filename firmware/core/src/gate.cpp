@@ -133,7 +133,9 @@ TamperReason MotionGate::tamper_check(const PlaneSums& sums, const uint8_t* blur
   const double stdev = std::sqrt(variance(sums.n, sums.s, sums.ss));
   if (mean <= static_cast<double>(tp.dark_level)) return TamperReason::kDark;
   if (stdev < tp.flat_std) return TamperReason::kFlat;
-  if (tp.focus_min > 0.0 && variance(sums.m, sums.sl, sums.sll) < tp.focus_min) {
+  const double lap_var = variance(sums.m, sums.sl, sums.sll);
+  if (tp.focus_min > 0.0 && lap_var < tp.focus_min &&
+      (tp.focus_ratio <= 0.0 || lap_var < tp.focus_ratio * (stdev * stdev))) {
     return TamperReason::kDefocused;
   }
   if (snapshot_held_) {

@@ -54,6 +54,7 @@ struct TamperParams {
   int dark_level = 16;
   double flat_std = 4.0;
   double focus_min = 8.0;
+  double focus_ratio = 0.03;  // defocused also needs lap_var < focus_ratio * (std * std)
   int persist_frames = 15;
 };
 

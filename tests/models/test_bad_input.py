@@ -57,6 +57,16 @@ def test_steps_on_a_folder_that_is_not_a_training_run(
     assert "model train" in _one_error_line(capsys)
 
 
+def test_quantize_with_a_missing_representative_set_names_it_and_the_way_out(
+        tiny_run: TinyRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = sorted(p.name for p in tiny_run.work.iterdir())
+    assert run_cli("model", "quantize", str(tiny_run.work), "--representative",
+                   str(tmp_path / "missing.npz")) == 9
+    line = _one_error_line(capsys)
+    assert "missing.npz" in line and "--representative train" in line
+    assert sorted(p.name for p in tiny_run.work.iterdir()) == before  # nothing written
+
+
 @pytest.mark.parametrize("content", [b"", b"not a model at all", b"\x00" * 64])
 def test_export_and_evaluate_reject_a_file_that_is_not_tflite(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes) -> None:

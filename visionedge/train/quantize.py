@@ -40,8 +40,8 @@ def load_representative(path: Path, size: int, colour: Colour) -> npt.NDArray[np
             images = np.asarray(z["images"])
     except FileNotFoundError:
         raise TrainingError(
-            f"{path}: representative set not found; run `python calibration/make_representative.py`"
-            " or pass --representative FILE.npz"
+            f"{path}: representative set not found; pass --representative train (the work "
+            "directory's training crops) or FILE.npz, or run `python calibration/make_representative.py`"
         ) from None
     except (ValueError, KeyError, OSError) as exc:
         raise TrainingError(

@@ -18,17 +18,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import Any
 
 from visionedge.cli._args import accept_negative_ranges, input_range_type
 from visionedge.errors import TrainingError
-
-if TYPE_CHECKING:
-    import numpy.typing as npt
-
-    from visionedge.train.dataset import Colour, Split
 
 
 def register(sub: Any) -> None:
@@ -158,21 +151,6 @@ def register(sub: Any) -> None:
 
 TRAIN_CROPS = "train"
 """``--representative`` value for the work directory's own training crops."""
-MAX_CALIBRATION = 500
-"""At most this many training crops calibrate (evenly spaced over the split's sorted files):
-activation ranges settle after a few hundred, and conversion time grows with the count."""
-
-
-def _training_crops(split: Split, size: int, colour: Colour) -> npt.NDArray[np.uint8]:
-    """The training split's crops as model input pixels, at most :data:`MAX_CALIBRATION`."""
-    files = split.files["train"]
-    if not files:
-        raise TrainingError("--representative train: the work directory's training split is "
-                            "empty; pass --representative FILE.npz")
-    x, _ = split.arrays("train", size, colour)
-    if len(x) > MAX_CALIBRATION:
-        x = x[np.linspace(0, len(x) - 1, MAX_CALIBRATION).round().astype(int)]
-    return x
 
 
 def _rep(path: Path | None) -> Path:
@@ -232,7 +210,7 @@ def _prune(args: argparse.Namespace) -> int:
 
 
 def _quantize(args: argparse.Namespace) -> int:
-    from visionedge.train.quantize import load_representative, ptq, qat
+    from visionedge.train.quantize import load_representative, ptq, qat, training_crops
     from visionedge.train.train import load_keras
 
     wd, cfg, split = _load_work(args.work)
@@ -240,7 +218,7 @@ def _quantize(args: argparse.Namespace) -> int:
     if args.method == "pqat" and stage != "pruned":
         raise TrainingError("--method pqat quantizes the pruned model; drop --from fp32")
     if args.representative == TRAIN_CROPS:
-        rep = _training_crops(split, cfg.size, cfg.colour)
+        rep = training_crops(split, cfg.size, cfg.colour)
         print(f"quantize: calibrating on {len(rep)} training crops of {args.work}")
     else:
         if args.representative is None:

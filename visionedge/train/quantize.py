@@ -3,12 +3,15 @@
 Every int8 model here is *full integer*: int8 weights (per-channel for convolutions), int8
 activations, and int8 input and output tensors, so the firmware needs no QUANTIZE/DEQUANTIZE
 and the classifier feeds pixels with the model's own scale and zero point. The activation
-ranges of PTQ come from the representative images in ``calibration/representative.npz``
-(made by ``calibration/make_representative.py``), preprocessed exactly like training input.
+ranges of PTQ come from representative images preprocessed exactly like training input: the
+work directory's own training crops (:func:`training_crops`, ``--representative train``), an
+``.npz`` the user names, or by default ``calibration/representative.npz`` (generated shapes,
+made by ``calibration/make_representative.py``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,15 +21,17 @@ import numpy.typing as npt
 
 from visionedge.errors import TrainingError
 from visionedge.train import load_tf
-from visionedge.train.dataset import Colour, preprocess, to_float
+from visionedge.train.dataset import Colour, Split, preprocess, to_float
 
 __all__ = [
     "DEFAULT_REPRESENTATIVE",
+    "MAX_CALIBRATION",
     "load_representative",
     "ptq",
     "qat",
     "to_tflite_fp32",
     "to_tflite_int8",
+    "training_crops",
 ]
 
 DEFAULT_REPRESENTATIVE = Path(__file__).resolve().parents[2] / "calibration" / "representative.npz"
@@ -56,6 +61,26 @@ def load_representative(path: Path, size: int, colour: Colour) -> npt.NDArray[np
     out = np.stack([preprocess(img if img.ndim == 2 or img.shape[2] != 1 else img[:, :, 0],
                                size, colour) for img in images])
     return out
+
+
+MAX_CALIBRATION = 500
+"""At most this many training crops calibrate (:func:`training_crops`, evenly spaced over the
+split's files): activation ranges settle after a few hundred, and conversion time grows with
+the count."""
+
+
+def training_crops(split: Split, size: int, colour: Colour) -> npt.NDArray[np.uint8]:
+    """The training split's crops as model input pixels, at most :data:`MAX_CALIBRATION`
+    (``model quantize --representative train``); only the crops used are read."""
+    files = split.files["train"]
+    if not files:
+        raise TrainingError("--representative train: the work directory's training split is "
+                            "empty; pass --representative FILE.npz")
+    if len(files) > MAX_CALIBRATION:
+        picks = np.linspace(0, len(files) - 1, MAX_CALIBRATION).round().astype(int)
+        split = dataclasses.replace(split, files={**split.files, "train": [files[i] for i in picks]})
+    x, _ = split.arrays("train", size, colour)
+    return x
 
 
 def _converter_from(model: Any) -> Any:

@@ -30,7 +30,7 @@ from visionedge.protocols import Box
 
 IMAGES = Path(__file__).parent / "images"
 BACKENDS = installed_backends()
-UPSTREAM = ["person_detect", "mobilenet_v1_075", "deeplab_pascal"]
+UPSTREAM = ["person_detect", "mobilenet_v1_075", "deeplab_pascal", "coco_ssd"]
 """Presets copied unchanged from an upstream repository (tiny_pva is trained here)."""
 SINGLE = [*UPSTREAM, "tiny_pva", "tiny_pva_gray", "demo", "pva_head"]
 RUNTIME_IMAGES = ["grace_hopper.jpg", "cat.jpg", "traffic.jpg"]
@@ -93,6 +93,14 @@ def test_each_preset_gives_identical_scores_on_every_runtime(name: str) -> None:
             # pixels in another class than the current ones; the labels stay the same.
             assert np.abs(a - answers[0]).max() <= 0.02
             assert (a.argmax(axis=1) == answers[0].argmax(axis=1)).all()
+        elif name == "coco_ssd" and backend == "tflite_runtime":
+            # tflite-runtime 2.14 gives one low box of the cat photo (0.32) "bottle" where the
+            # current kernels say "cup" (0.33); every box and every mapped class is the same.
+            card = json.loads((presets_mod.PRESETS_DIR / name / "card.json").read_text())
+            mapped = sorted({card["labels"].index(m) for ms in card["preset"]["label_map"].values()
+                             for m in ms})
+            assert np.array_equal(a[:, mapped], answers[0][:, mapped])
+            assert np.abs(a - answers[0]).max() <= 0.34
         else:
             assert np.array_equal(a, answers[0]), backend
 
@@ -108,6 +116,9 @@ def test_each_preset_gives_identical_scores_on_every_runtime(name: str) -> None:
         ("person_detect", "grace_hopper.jpg", "person"),
         ("deeplab_pascal", "grace_hopper.jpg", "person"),
         ("deeplab_pascal", "cat.jpg", "animal"),
+        ("coco_ssd", "grace_hopper.jpg", "person"),
+        ("coco_ssd", "cat.jpg", "animal"),
+        ("coco_ssd", "traffic.jpg", "vehicle"),
         ("tiny_pva", "grace_hopper.jpg", "person"),
     ],
 )
@@ -201,7 +212,8 @@ def test_card_beside_an_exported_model_applies_like_a_preset(tmp_path: Path) -> 
         (lambda c: c.update(labels=c["labels"][:1]), r"lists 1 labels but the model has 2 outputs"),
         (lambda c: c.update(sha256="0" * 64), r"the card is for sha256 000000000000"),
         (lambda c: c["input"].update(shape=[1, 64, 64, 1]), r"card says input \[1, 64, 64, 1\]"),
-        (lambda c: c["preset"].update(kind="detector"), r"kind 'detector' is not one of"),
+        (lambda c: c["preset"].update(kind="locator"), r"kind 'locator' is not one of"),
+        (lambda c: c["preset"].update(kind="detector"), r"card says kind 'detector', but .* is not the output of a detector"),
         (lambda c: c["preset"].update(kind="segmenter"), r"card says kind 'segmenter', but .* is not the output of a segmenter"),
         (lambda c: c["preset"].update(threshold=3), r"preset setting threshold is invalid"),
         (lambda c: c["preset"].update(label_map={"person": ["human"]}), r"maps 'human' to 'person'"),

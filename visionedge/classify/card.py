@@ -23,15 +23,17 @@ __all__ = [
     "CARD_FORMAT",
     "KINDS",
     "Card",
+    "Locate",
     "Stage",
     "check_card_against_model",
     "read_card",
 ]
 
 CARD_FORMAT = "visionedge-model-card/1"
-KINDS = ("classifier", "segmenter", "cascade", "head")
-"""classifier: one score vector; segmenter: a class id per pixel; cascade: two presets;
-head: a trained head (``head.json``) over a backbone preset's embedding."""
+KINDS = ("classifier", "segmenter", "detector", "cascade", "head")
+"""classifier: one score vector; segmenter: a class id per pixel; detector: boxes with a
+class and score each (``TFLite_Detection_PostProcess``); cascade: two presets; head: a
+trained head (``head.json``) over a backbone preset's embedding."""
 
 SETTINGS = ("input_range", "ignore", "threshold", "thresholds", "margin", "label_map", "output")
 """Classifier settings a card's ``preset`` section may give (config keys override them)."""
@@ -71,6 +73,25 @@ class Stage:
 
 
 @dataclass(frozen=True, slots=True)
+class Locate:
+    """A cascade card's ``locate`` section: a detector that checks where an object's label is.
+
+    In object mode, a label the cascade gives an object is *borrowed* (dropped) when the
+    detector ``preset`` finds that label in the object's crop at ``min_score`` or more only
+    away from the object's box (overlapping it by less than ``max_overlap`` of the smaller of
+    the two boxes), and nothing of that label on the box at ``keep_score`` or more. Only crops
+    where the object's box covers less than ``max_fill_pct`` of its grown crop are checked:
+    a box that fills its crop is what the crop shows (:mod:`visionedge.classify.locate`).
+    """
+
+    preset: str
+    min_score: float = 0.5
+    max_overlap: float = 0.1
+    keep_score: float = 0.3
+    max_fill_pct: int = 100
+
+
+@dataclass(frozen=True, slots=True)
 class Card:
     """The parts of a model card visionedge uses; ``raw`` keeps the whole JSON."""
 
@@ -84,6 +105,7 @@ class Card:
     settings: dict[str, Any] = field(default_factory=dict)
     stages: tuple[Stage, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
+    locate: Locate | None = None
 
     @property
     def preset(self) -> dict[str, Any]:
@@ -104,6 +126,14 @@ class Card:
         called "person" names nothing."""
         vote = self.preset.get("vote")
         return float(vote.get("min_share", 0.0)) if isinstance(vote, dict) else 0.0
+
+    @property
+    def detect_min_overlap(self) -> float:
+        """``preset.detect.min_overlap``: a detector's box speaks for the motion box only when
+        the two overlap by at least this share of the smaller one (0.5 by default); a box on a
+        fence post beside a sheep is not the sheep, though the crop around it shows one."""
+        detect = self.preset.get("detect")
+        return float(detect.get("min_overlap", 0.5)) if isinstance(detect, dict) else 0.5
 
     @property
     def object_min_fill_pct(self) -> int:
@@ -220,6 +250,30 @@ def _stages(value: Any, path: Path) -> tuple[Stage, ...]:
     return tuple(out)
 
 
+def _locate(section: Any, path: Path) -> Locate | None:
+    """The ``locate`` section of a cascade card (None when absent)."""
+    if section is None:
+        return None
+    numbers = {"min_score": (0.0, 1.0), "max_overlap": (0.0, 1.0), "keep_score": (0.0, 1.0),
+               "max_fill_pct": (1, 100)}
+    if (not isinstance(section, dict) or not isinstance(section.get("preset"), str)
+            or not section["preset"] or set(section) - set(numbers) - {"preset"}
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                       and numbers[k][0] <= v <= numbers[k][1]
+                       for k, v in section.items() if k != "preset")
+            or not isinstance(section.get("max_fill_pct", 100), int)):
+        raise _fail(path, "'locate' holds preset (a detector preset's name) and may hold "
+                    "min_score, max_overlap, keep_score (numbers 0..1) and max_fill_pct (a "
+                    "whole number 1..100)")
+    return Locate(
+        preset=section["preset"],
+        min_score=float(section.get("min_score", 0.5)),
+        max_overlap=float(section.get("max_overlap", 0.1)),
+        keep_score=float(section.get("keep_score", 0.3)),
+        max_fill_pct=int(section.get("max_fill_pct", 100)),
+    )
+
+
 def read_card(path: Path) -> Card:
     """Read and check the structure of ``path`` (a card.json); raise CardError if unusable."""
     try:
@@ -263,6 +317,12 @@ def read_card(path: Path) -> Card:
     ):
         raise _fail(path, "'objects.still_min_score' maps labels to numbers 0..1 "
                     '(e.g. {"animal": 0.7})')
+    detect = preset.get("detect", {})
+    least = detect.get("min_overlap", 0.5) if isinstance(detect, dict) else None
+    if (not isinstance(least, (int, float)) or isinstance(least, bool) or not 0 < least <= 1
+            or set(detect) - {"min_overlap"} or (detect and kind != "detector")):
+        raise _fail(path, "'detect' is for detector cards and may hold min_overlap (a number "
+                    "over 0, at most 1)")
     name = str(data.get("name") or path.parent.name)
     settings = {k: preset[k] for k in SETTINGS if k in preset}
     if kind == "cascade":
@@ -270,9 +330,12 @@ def read_card(path: Path) -> Card:
         if bool(objects.get("confirm_px")) != any(s.confirms for s in stages):
             raise _fail(path, "'objects.confirm_px' and a stage's 'confirms' go together: the "
                         "size of the second look, and the labels it confirms")
-        return Card(path, name, kind, None, None, (), "", settings, stages, data)
+        locate = _locate(preset.get("locate"), path)
+        return Card(path, name, kind, None, None, (), "", settings, stages, data, locate)
     if objects.get("confirm_px"):
         raise _fail(path, "'objects.confirm_px' is for cascade cards (stages that 'confirms')")
+    if "locate" in preset:
+        raise _fail(path, "'locate' is for cascade cards")
     file = data.get("file")
     if not isinstance(file, str) or not file:
         raise _fail(path, "no 'file' naming the model")

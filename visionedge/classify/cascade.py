@@ -22,6 +22,9 @@ pass, so asking it costs nothing.
 
 A stage may be a learned head (:mod:`.head`) over the same backbone as another stage (the
 ImageNet model): one backbone run per crop then answers both (:func:`_shared_runs`).
+
+In object mode a card's ``locate`` section has a detector check where the label is, and
+drops a label borrowed from a neighbour (:mod:`.locate`).
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ import numpy.typing as npt
 
 from visionedge.classify.card import Card, Stage
 from visionedge.classify.classifier import TfliteClassifier, timed_classification
+from visionedge.classify.detector import TfliteDetector
 from visionedge.classify.head import HeadClassifier
 from visionedge.classify.loader import load_single
+from visionedge.classify.locate import Locator
 from visionedge.classify.presets import Resolved, resolve_model
 from visionedge.classify.settings import apply_card
 from visionedge.config import ClassifierConfig
@@ -64,8 +69,12 @@ class _Step:
 class CascadeClassifier:
     """Runs its stages on the same crop; see the module docstring."""
 
-    def __init__(self, card: Card, name: str, steps: list[_Step], cfg: ClassifierConfig) -> None:
+    def __init__(
+        self, card: Card, name: str, steps: list[_Step], cfg: ClassifierConfig,
+        locator: Locator | None = None,
+    ) -> None:
         self.card = card
+        self._locator = locator
         self.name = name
         self._steps = steps
         self._cfg = cfg
@@ -212,24 +221,30 @@ class CascadeClassifier:
         """:meth:`classify_object` on a still BGR image (``dataset collect --objects``'s teacher)."""
         c, first = self._look(image, box, frame_index)
         best = c.best
-        if self.object_confirm_px <= 0 or best is None or best.label not in self.confirm_labels:
+        confirm = self.object_confirm_px > 0 and best is not None and best.label in self.confirm_labels
+        if best is None or not (confirm or self._locator is not None):
             return c
         t0 = time.perf_counter_ns()
         h, w = image.shape[:2]
-        tight = tight_to(own, w, h, self.object_confirm_px)
-        if (tight.x1 - tight.x0) * (tight.y1 - tight.y0) >= (box.x1 - box.x0) * (box.y1 - box.y0):
-            # The object fills its crop: the first look was already at its own box, so its
-            # answers are held to the same bars (a shadow as big as its crop is no animal).
-            answer = first
-        else:
-            answer = self._answerer(image, tight)
-        label = best.label
-        confirmed = any(
-            float(answer(k)[0][step.classifier.labels.index(label)]) >= step.stage.confirms[label]
-            for k, step in enumerate(self._steps) if label in step.stage.confirms
-        )
+        keep = True
+        if confirm:
+            tight = tight_to(own, w, h, self.object_confirm_px)
+            if (tight.x1 - tight.x0) * (tight.y1 - tight.y0) >= (box.x1 - box.x0) * (box.y1 - box.y0):
+                # The object fills its crop: the first look was already at its own box, so its
+                # answers are held to the same bars (a shadow as big as its crop is no animal).
+                answer = first
+            else:
+                answer = self._answerer(image, tight)
+            label = best.label
+            keep = any(
+                float(answer(k)[0][step.classifier.labels.index(label)]) >= step.stage.confirms[label]
+                for k, step in enumerate(self._steps) if label in step.stage.confirms
+            )
+        if keep and self._locator is not None:
+            fill = 100.0 * _area(own) / max(_area(box), 1e-12)
+            keep = not self._locator.borrowed(image, box, own, best.label, fill)
         us = round(c.classify_us + (time.perf_counter_ns() - t0) / 1000.0, 1)
-        return replace(c, classify_us=us) if confirmed else replace(c, top=(), classify_us=us)
+        return replace(c, classify_us=us) if keep else replace(c, top=(), classify_us=us)
 
     def _yields(self, stage: Stage, answer: Callable[[int], Answer]) -> bool:
         """Whether the last stage gives one of ``stage.yields``'s labels at least its score."""
@@ -241,6 +256,10 @@ class CascadeClassifier:
     def classify(self, frame: Frame, box: Box | None) -> Classification:
         """Classify what moved: ``box`` of the frame's full-resolution image."""
         return self.classify_image(frame.image(), box, frame_index=frame.index)
+
+
+def _area(box: Box) -> float:
+    return max(box.x1 - box.x0, 0.0) * max(box.y1 - box.y0, 0.0)
 
 
 def _shared_runs(steps: list[_Step]) -> dict[int, tuple[HeadClassifier, TfliteClassifier]]:
@@ -347,4 +366,23 @@ def load_cascade(
                 f"{card.path}: stage {i} yields to '{missing[0]}', which the last stage "
                 f"('{card.stages[-1].preset}') does not report ({', '.join(answering.labels)})"
             )
-    return CascadeClassifier(card, name, steps, cfg)
+    return CascadeClassifier(card, name, steps, cfg, _load_locator(card, runtime, steps))
+
+
+def _load_locator(card: Card, runtime: dict[str, object], steps: list[_Step]) -> Locator | None:
+    """The detector of the card's ``locate`` section, loaded and checked (None without one)."""
+    if card.locate is None:
+        return None
+    ref = card.locate.preset
+    resolved = resolve_model(ref)
+    if resolved.card is None or resolved.card.kind != "detector":
+        raise CardError(f"{card.path}: 'locate' names '{ref}', which is not a detector preset; "
+                        "name one whose card says kind \"detector\" (e.g. coco_ssd)")
+    detector = load_single(ClassifierConfig.model_validate({"model": ref, **runtime}), resolved)
+    assert isinstance(detector, TfliteDetector)
+    labels = {lab for s in steps for lab in s.classifier.labels}
+    if not labels & set(detector.labels):
+        raise CardError(f"{card.path}: the 'locate' detector '{ref}' reports "
+                        f"{', '.join(detector.labels)}, none of the cascade's labels; map its "
+                        "labels to the cascade's")
+    return Locator(card.locate, detector)

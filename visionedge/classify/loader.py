@@ -2,8 +2,8 @@
 
 :func:`load_classifier` does every check at load time (backend, model file, input/output
 spec, labels, card, normalisation, config labels), so a daemon that got a classifier back
-will not fail on its first motion. It dispatches on the card's kind: a classifier or
-segmenter (:func:`load_tflite`), a learned head (:mod:`.head`), or a cascade of presets (:mod:`.cascade`).
+will not fail on its first motion. It dispatches on the card's kind: a classifier,
+segmenter or detector (:func:`load_tflite`), a learned head (:mod:`.head`), or a cascade of presets (:mod:`.cascade`).
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def load_tflite(
     *,
     input_range_override: tuple[float, float] | None = None,
 ) -> TfliteClassifier:
-    """Load one TFLite model (classifier or segmenter) with its card's settings."""
+    """Load one TFLite model (classifier, segmenter or detector) with its card's settings."""
     card = resolved.card
     cfg = apply_card(cfg, card)
     kind = card.kind if card is not None else "classifier"
@@ -199,8 +199,8 @@ def load_tflite(
         raise ConfigError(
             f"classifier.mean/std: {exc}; give one value or one per channel ({model.channels})"
         ) from None
-    # A segmenter's output is class ids, read as such: there is no probability to detect.
-    mode = "probabilities" if kind == "segmenter" else _output_mode(cfg, model, quantizer)
+    # A segmenter's class ids and a detector's box scores are read as such.
+    mode = "probabilities" if kind in ("segmenter", "detector") else _output_mode(cfg, model, quantizer)
     if mode == "logits" and cfg.output == "auto":
         log.info(
             "%s: the output is not a probability vector; scores are softmax(output)", model_path
@@ -223,6 +223,12 @@ def load_tflite(
         from visionedge.classify.segmenter import TfliteSegmenter
 
         return TfliteSegmenter(
+            model, labels, norm, cfg, mode, label_map=label_map, card=card, name=name
+        )
+    if kind == "detector":
+        from visionedge.classify.detector import TfliteDetector
+
+        return TfliteDetector(
             model, labels, norm, cfg, mode, label_map=label_map, card=card, name=name
         )
     return TfliteClassifier(

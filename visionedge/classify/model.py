@@ -77,6 +77,8 @@ class LoadedModel:
     output: TensorSpec
     second: TensorSpec | None = None
     """An embedding model's second output: the backbone's own scores (:mod:`.embedding`)."""
+    detections: tuple[TensorSpec, ...] = ()
+    """A detector's four outputs: boxes, classes, scores, count (:mod:`.detector`)."""
 
     @property
     def height(self) -> int:
@@ -200,22 +202,8 @@ def _inspect_segmenter_output(spec: TensorSpec, origin: str) -> None:
         )
 
 
-def _inspect(
-    interp: Interpreter, origin: str, kind: str = "classifier"
-) -> tuple[TensorSpec, TensorSpec]:
-    inputs, outputs = interp.get_input_details(), interp.get_output_details()
-    if len(inputs) != 1:
-        raise ModelError(
-            f"{origin}: the model has {len(inputs)} inputs; an image classifier has exactly one"
-        )
-    if len(outputs) != 1 and not (kind == "embedding" and len(outputs) == 2):
-        raise ModelError(
-            f"{origin}: the model has {len(outputs)} outputs; an image classifier has exactly "
-            "one score vector (detection models are not supported)"
-        )
-    inp = _spec(inputs[0], "input", origin)
-    out = _spec(outputs[0], "output", origin)
-    signature = tuple(int(d) for d in inputs[0].get("shape_signature", inp.shape))
+def _check_input(inp: TensorSpec, detail: dict[str, Any], origin: str) -> None:
+    signature = tuple(int(d) for d in detail.get("shape_signature", inp.shape))
     if len(inp.shape) != 4 or inp.shape[0] != 1:
         raise ModelError(
             f"{origin}: input shape {list(inp.shape)} is not one image [1, height, width, "
@@ -231,6 +219,51 @@ def _inspect(
             f"{origin}: input has {inp.shape[3]} channels; visionedge feeds gray (1) or RGB (3)"
         )
     _check_quant(inp, "input", origin)
+
+
+def detection_outputs(interp: Interpreter, origin: str) -> tuple[TensorSpec, ...]:
+    """The four float outputs of ``TFLite_Detection_PostProcess``: boxes [1, N, 4], classes
+    [1, N], scores [1, N], count [1], in that order (ModelError otherwise)."""
+    outputs = interp.get_output_details()
+    specs = tuple(_spec(d, "output", origin) for d in outputs)
+    shapes = [s.shape for s in specs]
+    ok = (
+        len(specs) == 4
+        and all(s.dtype == "float32" for s in specs)
+        and len(shapes[0]) == 3 and shapes[0][0] == 1 and shapes[0][2] == 4
+        and shapes[1] == shapes[2] == (1, shapes[0][1])
+        and int(np.prod(shapes[3])) == 1
+    )
+    if not ok:
+        raise ModelError(
+            f"{origin}: outputs {[list(s) for s in shapes]} are {OUTPUT_KIND_MISMATCH} a "
+            "detector (TFLite_Detection_PostProcess: float boxes [1, N, 4], classes [1, N], "
+            "scores [1, N], count [1]); export the SSD with its post-processing op"
+        )
+    return specs
+
+
+def _inspect(
+    interp: Interpreter, origin: str, kind: str = "classifier"
+) -> tuple[TensorSpec, TensorSpec]:
+    inputs, outputs = interp.get_input_details(), interp.get_output_details()
+    if len(inputs) != 1:
+        raise ModelError(
+            f"{origin}: the model has {len(inputs)} inputs; an image classifier has exactly one"
+        )
+    if kind == "detector":
+        inp = _spec(inputs[0], "input", origin)
+        specs = detection_outputs(interp, origin)
+        _check_input(inp, inputs[0], origin)
+        return inp, specs[2]
+    if len(outputs) != 1 and not (kind == "embedding" and len(outputs) == 2):
+        raise ModelError(
+            f"{origin}: the model has {len(outputs)} outputs; an image classifier has exactly "
+            "one score vector (a detector needs a card saying kind \"detector\")"
+        )
+    inp = _spec(inputs[0], "input", origin)
+    out = _spec(outputs[0], "output", origin)
+    _check_input(inp, inputs[0], origin)
     if kind == "segmenter":
         _inspect_segmenter_output(out, origin)
         return inp, out
@@ -268,7 +301,8 @@ def open_model(
 ) -> LoadedModel:
     """Check ``content``, build an interpreter from it and validate its I/O spec.
 
-    ``kind`` is ``"classifier"`` (one score vector), ``"segmenter"`` (one class-id map) or
+    ``kind`` is ``"classifier"`` (one score vector), ``"segmenter"`` (one class-id map),
+    ``"detector"`` (the four outputs of ``TFLite_Detection_PostProcess``) or
     ``"embedding"`` (a backbone whose output is set to ``output_tensor``, in memory:
     :func:`~visionedge.classify.embedding.cut_at`).
     Legacy per-channel bias tensors with an out-of-range ``quantized_dimension`` are
@@ -324,6 +358,7 @@ def open_model(
             f"{where}: the model loads but fails to run on the {backend} runtime ({reason}); "
             "export it again with TFLite builtin operators"
         ) from None
+    detections = detection_outputs(interp, where) if kind == "detector" else ()
     second = None
     if kind == "embedding" and len(interp.get_output_details()) == 2:
         second = _spec(interp.get_output_details()[1], "output", where)
@@ -337,4 +372,5 @@ def open_model(
         input=inp,
         output=out,
         second=second,
+        detections=detections,
     )

@@ -136,6 +136,10 @@ def describe(name: str) -> dict[str, object]:
             base = str(stage_card.preset.get("backbone", ""))
             if stage_card.kind == "head" and base:
                 files[base] = int(read_card(PRESETS_DIR / base / "card.json").raw.get("bytes", 0))
+        if card.locate is not None:
+            # The detector that checks where labels are runs in object mode: it counts too.
+            stages.append(describe(card.locate.preset))
+            files[card.locate.preset] = int(str(stages[-1]["bytes"]))
         size = sum(files.values())
         inputs = " + ".join(dict.fromkeys(str(s["input"]) for s in stages))
         labels: list[str] = []

@@ -1,0 +1,67 @@
+"""Borrowed labels: a detector checks that an object's label is on the object, not beside it.
+
+A tracked object is classified on its box grown to the card's ``objects.min_crop_px``
+(:func:`~visionedge.objects.crop.grow_to`), so that a far car is big enough for the model. A
+box on a fence post, grown so, shows the sheep beside the post, and the classifier says
+"animal": the post *borrows* the sheep's label. The cascade's second look at the tight crop
+(``confirms``) catches some of these; it cannot when the tight crop still shows part of the
+neighbour, or for ``person``, which ``person_detect`` claims.
+
+A detector says *where*. The card's ``locate`` section (:class:`~visionedge.classify.card.Locate`)
+names a detector preset (COCO SSD). On the same grown crop, if the detector finds the label
+at ``min_score`` or more only on boxes that overlap the object's box by less than
+``max_overlap`` (of the smaller box), and finds nothing of that label on the object's box at
+``keep_score`` or more, the label is borrowed: the crop gives no label. The detector alone
+is no classifier here (COCO SSD misses most people under 30 pixels, and calls flies
+persons); it only moves a label it can see away from a box it can see.
+
+Only crops where the object's box covers less than ``max_fill_pct`` of the grown crop are
+checked: a box that fills its crop is what the crop shows, and the check costs a detector run
+(14 ms on one core for COCO SSD) per crop it looks at.
+"""
+
+from __future__ import annotations
+
+from visionedge.classify.card import Locate
+from visionedge.classify.detector import TfliteDetector, overlap
+from visionedge.frame import Image
+from visionedge.protocols import Box
+
+__all__ = ["OVERLAPPING", "Locator"]
+
+OVERLAPPING = 0.5
+"""A detection overlapping the object's box by this share of the smaller box is on it."""
+
+
+class Locator:
+    """Checks labels against a detector's boxes; see the module docstring."""
+
+    def __init__(self, settings: Locate, detector: TfliteDetector) -> None:
+        self.settings = settings
+        self.detector = detector
+        self.checks = 0
+        """Crops the detector looked at (the cost of the check)."""
+
+    def _user_label(self, index: int) -> str:
+        d = self.detector
+        return d.label_map.user_label_of(index) if d.label_map is not None else d.model_labels[index]
+
+    def borrowed(self, image: Image, crop: Box, own: Box, label: str, fill_pct: float) -> bool:
+        """Whether ``label``, given to the object with box ``own`` on its grown crop ``crop``,
+        belongs to something beside it (see the module docstring)."""
+        s = self.settings
+        if fill_pct >= s.max_fill_pct:
+            return False
+        self.checks += 1
+        h, w = image.shape[:2]
+        box = (own.x0 * w, own.y0 * h, own.x1 * w, own.y1 * h)
+        elsewhere = False
+        for det in self.detector.detect(image, crop):
+            if self._user_label(det.index) != label:
+                continue
+            share = overlap(det, *box)
+            if share >= OVERLAPPING and det.score >= s.keep_score:
+                return False
+            if share < s.max_overlap and det.score >= s.min_score:
+                elsewhere = True
+        return elsewhere

@@ -113,6 +113,17 @@ def test_the_cascade_drops_a_label_the_detector_places_beside_the_box(
     kept = located.classify_object_image(scene, CROP, ON_CAT)
     assert kept.best is not None and kept.best.label == "animal"
     assert located._locator is not None and located._locator.checks == 2
+    # Motion mode has no object box to check: the crop's answer is the cascade's own.
+    assert located.classify_image(scene, CROP).top == plain.classify_image(scene, CROP).top
+    assert located._locator.checks == 2
+
+
+def test_the_located_preset_counts_its_detector_in_its_size() -> None:
+    from visionedge.classify.presets import describe
+
+    ssd, plain = describe("person_vehicle_animal_ssd"), describe(DEFAULT_PRESET)
+    assert ssd["bytes"] == int(str(plain["bytes"])) + int(str(describe("coco_ssd")["bytes"]))
+    assert "300x300x3" in str(ssd["input"])
 
 
 def test_a_box_that_fills_its_crop_is_not_checked(scene: np.ndarray, tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ def _mixed_sizes(root: Path) -> None:
 
 
 CASES: list[tuple[str, Callable[[Path], None], int, str]] = [
-    ("one class", _one_class, 21, "at least two"),
+    ("no class", lambda root: None, 21, "0 class folder(s)"),
     ("empty class", _empty_class, 21, "no images"),
     ("non-image file", _not_an_image, 22, "notes.txt: not an image"),
     ("corrupt image", _corrupt_image, 22, "not a readable image"),
@@ -75,6 +75,25 @@ def test_bad_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: s
     assert len(err) == 1 and err[0].startswith("visionedge: error: "), err
     assert words in err[0]
     assert _listing(data) == before
+
+
+def test_one_class_can_be_looked_at_but_not_trained(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A first collect from a camera that sees one kind of animal gives one class folder:
+    # review and stats work on it (that is how the user finds the crops to move into a
+    # second class), training refuses it.
+    data = tmp_path / "data"
+    _one_class(data)
+    before = _listing(data)
+    assert run_cli("dataset", "stats", str(data)) == 0
+    out, err = capsys.readouterr()
+    assert "person" in out and "training needs at least two" in err
+    assert run_cli("dataset", "review", str(data)) == 0
+    assert "training needs at least two" in capsys.readouterr().err
+    assert run_cli("model", "train", str(data), "--out", str(tmp_path / "w")) == 21
+    err_lines = capsys.readouterr().err.strip().splitlines()
+    assert len(err_lines) == 1 and "at least two" in err_lines[0]
+    assert {p for p, _ in _listing(data)} >= {p for p, _ in before}
 
 
 def test_manifest_naming_missing_files(collected: Collected, tmp_path: Path,

@@ -10,8 +10,12 @@ Training on it is ``visionedge model train DATA --out WORK`` (split by clip).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from visionedge.dataset.manifest import Dataset
 
 
 def register(sub: Any) -> None:
@@ -90,9 +94,10 @@ def _review(args: argparse.Namespace) -> int:
     from visionedge.dataset.manifest import load_dataset
     from visionedge.dataset.review import contact_sheets
 
-    ds = load_dataset(args.data)
+    ds = load_dataset(args.data, min_classes=1)
     for path in contact_sheets(ds):
         print(path)
+    _one_class_note(ds)
     return 0
 
 
@@ -100,5 +105,15 @@ def _stats(args: argparse.Namespace) -> int:
     from visionedge.dataset.manifest import load_dataset
     from visionedge.dataset.review import stats_table
 
-    print(stats_table(load_dataset(args.data)))
+    ds = load_dataset(args.data, min_classes=1)
+    print(stats_table(ds))
+    _one_class_note(ds)
     return 0
+
+
+def _one_class_note(ds: Dataset) -> None:
+    """Say on stderr that a one-class dataset cannot be trained yet, and what to do."""
+    if len(ds.classes) < 2:
+        print(f"visionedge: note: {ds.root}: one class ({ds.classes[0]}); training needs at least "
+              "two: move crops that are something else into a folder of their own (e.g. "
+              "background/), or collect more clips", file=sys.stderr)

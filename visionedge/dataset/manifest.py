@@ -218,10 +218,11 @@ def _check_sizes(root: Path, files: Sequence[Path]) -> tuple[int, int]:
     return first[1] if first else (0, 0)
 
 
-def load_dataset(root: Path, *, check_images: bool = True) -> Dataset:
+def load_dataset(root: Path, *, check_images: bool = True, min_classes: int = 2) -> Dataset:
     """Read and check the dataset at ``root``; raise a :class:`DatasetError` subclass if unusable.
 
-    Checks: at least two class folders, none empty, only images in them (and in
+    Checks: at least ``min_classes`` class folders (two to train; ``dataset review`` and
+    ``stats`` look at one: a first collect from a one-animal camera), none empty, only images in them (and in
     ``unsure/``), every image decodes and has the same size (``check_images``), and every
     manifest row's file is in a class folder or ``unsure/``. Nothing is moved or deleted.
     """
@@ -231,11 +232,12 @@ def load_dataset(root: Path, *, check_images: bool = True) -> Dataset:
             f"--out {root}` or pass a folder with one sub-folder of images per class"
         )
     classes = _class_dirs(root)
-    if len(classes) < 2:
+    if len(classes) < min_classes:
         found = ", ".join(c.name for c in classes) or "none"
         raise DatasetClassError(
-            f"{root}: {len(classes)} class folder(s) ({found}); a dataset needs at least two "
-            "sub-folders of images, one per class (collect more clips or add a class folder)"
+            f"{root}: {len(classes)} class folder(s) ({found}); a dataset needs at least "
+            f"{'two' if min_classes > 1 else 'one'} sub-folder(s) of images, one per class "
+            "(collect more clips or add a class folder)"
         )
     located: dict[str, str] = {}  # file name -> folder
     all_images: list[Path] = []

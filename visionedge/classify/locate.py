@@ -8,7 +8,8 @@ box on a fence post, grown so, shows the sheep beside the post, and the classifi
 neighbour, or for ``person``, which ``person_detect`` claims.
 
 A detector says *where*. The card's ``locate`` section (:class:`~visionedge.classify.card.Locate`)
-names a detector preset (COCO SSD). On the same grown crop, if the detector finds the label
+names a detector preset (COCO SSD). On the object's grown box (what the cascade was asked
+about; stages with a margin see more around it), if the detector finds the label
 at ``min_score`` or more only on boxes that overlap the object's box by less than
 ``max_overlap`` (of the smaller box), and finds nothing of that label on the object's box at
 ``keep_score`` or more, the label is borrowed: the crop gives no label. The detector alone

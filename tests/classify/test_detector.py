@@ -121,6 +121,9 @@ def test_the_cascade_drops_a_label_the_detector_places_beside_the_box(
 def test_the_located_preset_counts_its_detector_in_its_size() -> None:
     from visionedge.classify.presets import describe
 
+    # The detector changes the answers: it is part of the model identity events carry.
+    located = load_classifier(ClassifierConfig(model="person_vehicle_animal_ssd"))
+    assert located.sha256 != load_classifier(ClassifierConfig()).sha256
     ssd, plain = describe("person_vehicle_animal_ssd"), describe(DEFAULT_PRESET)
     assert ssd["bytes"] == int(str(plain["bytes"])) + int(str(describe("coco_ssd")["bytes"]))
     assert "300x300x3" in str(ssd["input"])

@@ -81,7 +81,9 @@ class CascadeClassifier:
         # One identity for the payload: the stages' hashes together.
         import hashlib
 
-        joined = "".join(s.classifier.sha256 for s in steps).encode()
+        # The location check changes the answers, so its detector is part of the identity.
+        detector = [locator.detector.sha256] if locator is not None else []
+        joined = "".join([*(s.classifier.sha256 for s in steps), *detector]).encode()
         self.sha256 = hashlib.sha256(joined).hexdigest()
         labels: list[str] = []
         for s in steps:

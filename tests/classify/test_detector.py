@@ -144,6 +144,8 @@ def test_a_box_that_fills_its_crop_is_not_checked(scene: np.ndarray, tmp_path: P
         (lambda p: p.update(locate={"preset": "coco_ssd", "min_score": 2}), "'locate' holds preset"),
         (lambda p: p.update(locate={"preset": "coco_ssd", "colour": 1}), "'locate' holds preset"),
         (lambda p: p.update(locate="coco_ssd"), "'locate' holds preset"),
+        (lambda p: p["stages"].insert(0, {"preset": "coco_ssd", "claims": "person", "tiles": 2}),
+         "cuts detector 'coco_ssd' into tiles"),
     ],
 )
 def test_a_bad_locate_section_is_one_card_error(tmp_path: Path, edit: object, match: str) -> None:

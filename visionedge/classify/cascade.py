@@ -348,6 +348,9 @@ def load_cascade(
         key = stage_cfg.model_dump_json()
         clf = loaded.get(key) or load_single(stage_cfg, resolved)
         loaded[key] = clf
+        if isinstance(clf, TfliteDetector) and stage.tiles > 1:
+            raise CardError(f"{card.path}: stage {i} cuts detector '{stage.preset}' into tiles; "
+                            "a detector looks at the whole crop: drop 'tiles'")
         if stage.claims and stage.claims not in clf.labels:
             raise CardError(
                 f"{card.path}: stage {i} claims '{stage.claims}', which preset "

@@ -129,6 +129,37 @@ def test_the_located_preset_counts_its_detector_in_its_size() -> None:
     assert "300x300x3" in str(ssd["input"])
 
 
+def _person_claim_card(tmp_path: Path, name: str, **locate: object) -> Path:
+    """``person_detect`` claims people at 0.5 (it gives the cat 0.65), ImageNet answers the
+    rest; with ``locate`` when given."""
+    stages = [{"preset": "person_detect", "claims": "person", "min_score": 0.5},
+              {"preset": "mobilenet_v1_075"}]
+    preset: dict[str, object] = {"kind": "cascade", "stages": stages}
+    if locate:
+        preset["locate"] = {"preset": "coco_ssd", **locate}
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps({"format": "visionedge-model-card/1", "name": name, "preset": preset}))
+    return path
+
+
+def test_the_detector_overrules_a_person_claim_on_an_animal(scene: np.ndarray, tmp_path: Path) -> None:
+    claimed = load_classifier(ClassifierConfig(model=str(_person_claim_card(tmp_path, "claim"))))
+    said = claimed.classify_object_image(scene, CROP, ON_CAT)  # type: ignore[union-attr]
+    assert said.best is not None and said.best.label == "person"
+    # Borrowing alone does not touch it: no person anywhere for the label to come from.
+    borrow = load_classifier(ClassifierConfig(model=str(_person_claim_card(tmp_path, "b", min_score=0.5))))
+    assert borrow.classify_object_image(scene, CROP, ON_CAT).best.label == "person"  # type: ignore[union-attr]
+    over = load_classifier(ClassifierConfig(
+        model=str(_person_claim_card(tmp_path, "over", overrule=["person"], overrule_score=0.6))))
+    result = over.classify_object_image(scene, CROP, ON_CAT)  # type: ignore[union-attr]
+    assert result.best is not None and result.best.label == "animal"
+    assert result.raw_label == "cat" and result.raw_score is not None and result.raw_score >= 0.6
+    # A bar above the detector's score leaves the claim alone.
+    high = load_classifier(ClassifierConfig(
+        model=str(_person_claim_card(tmp_path, "high", overrule=["person"], overrule_score=0.95))))
+    assert high.classify_object_image(scene, CROP, ON_CAT).best.label == "person"  # type: ignore[union-attr]
+
+
 def test_a_box_that_fills_its_crop_is_not_checked(scene: np.ndarray, tmp_path: Path) -> None:
     located = load_classifier(ClassifierConfig(model=str(_located_card(tmp_path, max_fill_pct=2))))
     assert isinstance(located, CascadeClassifier) and located._locator is not None
@@ -146,6 +177,9 @@ def test_a_box_that_fills_its_crop_is_not_checked(scene: np.ndarray, tmp_path: P
         (lambda p: p.update(locate="coco_ssd"), "'locate' holds preset"),
         (lambda p: p["stages"].insert(0, {"preset": "coco_ssd", "claims": "person", "tiles": 2}),
          "cuts detector 'coco_ssd' into tiles"),
+        (lambda p: p.update(locate={"preset": "coco_ssd", "overrule": "person"}), "'locate' holds preset"),
+        (lambda p: p.update(locate={"preset": "coco_ssd", "overrule": ["cow"]}),
+         "'locate.overrule' names 'cow'"),
     ],
 )
 def test_a_bad_locate_section_is_one_card_error(tmp_path: Path, edit: object, match: str) -> None:

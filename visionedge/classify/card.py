@@ -82,6 +82,11 @@ class Locate:
     the two boxes), and nothing of that label on the box at ``keep_score`` or more. Only crops
     where the object's box covers less than ``max_fill_pct`` of its grown crop are checked:
     a box that fills its crop is what the crop shows (:mod:`visionedge.classify.locate`).
+
+    ``overrule`` names labels the detector may overrule on any crop: when it finds another of
+    its labels on the object's box at ``overrule_score`` or more, and nothing of the given
+    label there at ``keep_score``, the object gets the detector's label (``person_detect``
+    calls Holstein cows and a car on a motorway "person"; COCO SSD sees a cow and a car).
     """
 
     preset: str
@@ -89,6 +94,8 @@ class Locate:
     max_overlap: float = 0.1
     keep_score: float = 0.3
     max_fill_pct: int = 100
+    overrule: tuple[str, ...] = ()
+    overrule_score: float = 0.6
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,22 +262,27 @@ def _locate(section: Any, path: Path) -> Locate | None:
     if section is None:
         return None
     numbers = {"min_score": (0.0, 1.0), "max_overlap": (0.0, 1.0), "keep_score": (0.0, 1.0),
-               "max_fill_pct": (1, 100)}
+               "overrule_score": (0.0, 1.0), "max_fill_pct": (1, 100)}
+    overrule = section.get("overrule", []) if isinstance(section, dict) else None
     if (not isinstance(section, dict) or not isinstance(section.get("preset"), str)
-            or not section["preset"] or set(section) - set(numbers) - {"preset"}
+            or not section["preset"] or set(section) - set(numbers) - {"preset", "overrule"}
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
                        and numbers[k][0] <= v <= numbers[k][1]
-                       for k, v in section.items() if k != "preset")
-            or not isinstance(section.get("max_fill_pct", 100), int)):
+                       for k, v in section.items() if k in numbers)
+            or not isinstance(section.get("max_fill_pct", 100), int)
+            or not isinstance(overrule, list)
+            or not all(isinstance(x, str) and x for x in overrule)):
         raise _fail(path, "'locate' holds preset (a detector preset's name) and may hold "
-                    "min_score, max_overlap, keep_score (numbers 0..1) and max_fill_pct (a "
-                    "whole number 1..100)")
+                    "min_score, max_overlap, keep_score, overrule_score (numbers 0..1), "
+                    "max_fill_pct (a whole number 1..100) and overrule (a list of labels)")
     return Locate(
         preset=section["preset"],
         min_score=float(section.get("min_score", 0.5)),
         max_overlap=float(section.get("max_overlap", 0.1)),
         keep_score=float(section.get("keep_score", 0.3)),
         max_fill_pct=int(section.get("max_fill_pct", 100)),
+        overrule=tuple(overrule),
+        overrule_score=float(section.get("overrule_score", 0.6)),
     )
 
 

@@ -244,7 +244,15 @@ class CascadeClassifier:
             )
         if keep and self._locator is not None:
             fill = 100.0 * _area(own) / max(_area(box), 1e-12)
-            keep = not self._locator.borrowed(image, box, own, best.label, fill)
+            verdict = self._locator.check(image, box, own, best.label, fill)
+            if verdict.label:
+                # The detector sees something else on the box: its label, and its class as
+                # the raw label (what a subscriber sees behind the mapped one).
+                us = round(c.classify_us + (time.perf_counter_ns() - t0) / 1000.0, 1)
+                top = (Prediction(verdict.label, self.labels.index(verdict.label), verdict.score),)
+                return replace(c, top=top, raw_label=verdict.raw, raw_score=verdict.score,
+                               classify_us=us)
+            keep = verdict.keep
         us = round(c.classify_us + (time.perf_counter_ns() - t0) / 1000.0, 1)
         return replace(c, classify_us=us) if keep else replace(c, top=(), classify_us=us)
 
@@ -390,4 +398,12 @@ def _load_locator(card: Card, runtime: dict[str, object], steps: list[_Step]) ->
         raise CardError(f"{card.path}: the 'locate' detector '{ref}' reports "
                         f"{', '.join(detector.labels)}, none of the cascade's labels; map its "
                         "labels to the cascade's")
+    unknown = [lab for lab in card.locate.overrule if lab not in labels]
+    if unknown:
+        raise CardError(f"{card.path}: 'locate.overrule' names '{unknown[0]}', which the cascade "
+                        f"does not report ({', '.join(sorted(labels))})")
+    if card.locate.overrule and set(detector.labels) - labels:
+        raise CardError(f"{card.path}: the 'locate' detector '{ref}' reports "
+                        f"{', '.join(sorted(set(detector.labels) - labels))}, which the cascade "
+                        "does not; it can overrule only with the cascade's own labels")
     return Locator(card.locate, detector)

@@ -17,21 +17,45 @@ is no classifier here (COCO SSD misses most people under 30 pixels, and calls fl
 persons); it only moves a label it can see away from a box it can see.
 
 Only crops where the object's box covers less than ``max_fill_pct`` of the grown crop are
-checked: a box that fills its crop is what the crop shows, and the check costs a detector run
-(14 ms on one core for COCO SSD) per crop it looks at.
+checked for borrowed labels: a box that fills its crop is what the crop shows, and the check
+costs a detector run (14 ms on one core for COCO SSD) per crop it looks at.
+
+The detector may also **overrule** the labels the card lists (``overrule``, e.g. ``person``),
+on any crop: when it finds another of its labels on the object's box at ``overrule_score`` or
+more and nothing of the given label there at ``keep_score``, the object gets the detector's
+label. ``person_detect`` is sure (0.8-0.98) that a black-and-white Holstein cow is a person,
+and calls a car on a motorway one; COCO SSD sees the cow and the car. Only in that
+direction: the detector's own "person" is no better than ``person_detect``'s (it calls
+flies and a camel persons at the scores of real people).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from visionedge.classify.card import Locate
-from visionedge.classify.detector import TfliteDetector, overlap
+from visionedge.classify.detector import Detection, TfliteDetector, overlap
 from visionedge.frame import Image
 from visionedge.protocols import Box
 
-__all__ = ["OVERLAPPING", "Locator"]
+__all__ = ["OVERLAPPING", "Locator", "Verdict"]
 
 OVERLAPPING = 0.5
 """A detection overlapping the object's box by this share of the smaller box is on it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the detector made of a label: it stands (``keep``), or the object gets ``label``
+    instead ("" for none), with the detector's own class ``raw`` and its ``score``."""
+
+    keep: bool
+    label: str = ""
+    raw: str = ""
+    score: float = 0.0
+
+
+KEEP = Verdict(True)
 
 
 class Locator:
@@ -47,22 +71,38 @@ class Locator:
         d = self.detector
         return d.label_map.user_label_of(index) if d.label_map is not None else d.model_labels[index]
 
-    def borrowed(self, image: Image, crop: Box, own: Box, label: str, fill_pct: float) -> bool:
-        """Whether ``label``, given to the object with box ``own`` on its grown crop ``crop``,
-        belongs to something beside it (see the module docstring)."""
+    def check(self, image: Image, crop: Box, own: Box, label: str, fill_pct: float) -> Verdict:
+        """The verdict on ``label``, given to the object with box ``own`` on its grown crop
+        ``crop`` (which covers ``fill_pct`` of it): see the module docstring."""
         s = self.settings
-        if fill_pct >= s.max_fill_pct:
-            return False
+        overrule = label in s.overrule
+        borrow = fill_pct < s.max_fill_pct
+        if not (overrule or borrow):
+            return KEEP
         self.checks += 1
         h, w = image.shape[:2]
         box = (own.x0 * w, own.y0 * h, own.x1 * w, own.y1 * h)
         elsewhere = False
-        for det in self.detector.detect(image, crop):
-            if self._user_label(det.index) != label:
-                continue
+        other: Detection | None = None
+        for det in self.detector.detect(image, crop):  # best first
+            user = self._user_label(det.index)
             share = overlap(det, *box)
-            if share >= OVERLAPPING and det.score >= s.keep_score:
-                return False
-            if share < s.max_overlap and det.score >= s.min_score:
-                elsewhere = True
-        return elsewhere
+            if user == label:
+                if share >= OVERLAPPING and det.score >= s.keep_score:
+                    return KEEP
+                if share < s.max_overlap and det.score >= s.min_score:
+                    elsewhere = True
+            elif (overrule and user and other is None and share >= OVERLAPPING
+                  and det.score >= s.overrule_score):
+                other = det
+        if other is not None:
+            return Verdict(False, self._user_label(other.index),
+                           self.detector.model_labels[other.index], other.score)
+        if borrow and elsewhere:
+            return Verdict(False)
+        return KEEP
+
+    def borrowed(self, image: Image, crop: Box, own: Box, label: str, fill_pct: float) -> bool:
+        """Whether ``label`` is dropped as borrowed from something beside the object."""
+        v = self.check(image, crop, own, label, fill_pct)
+        return not v.keep and not v.label

@@ -138,6 +138,26 @@ def test_the_cascade_overrules_person_detect_on_an_animal() -> None:
     assert both.best is not None and both.best.label == "animal"
 
 
+def test_a_cascade_reports_indices_in_its_own_label_order() -> None:
+    # Whichever stage answers (a claim, or the head with its own label order: animal,
+    # background, person, vehicle), a prediction's index is that of its label in the
+    # cascade's labels (what `classify` prints).
+    clf = load_classifier(ClassifierConfig())
+    steps = clf._steps  # type: ignore[union-attr]
+
+    def answer(k: int) -> tuple[np.ndarray, None]:
+        labels = steps[k].classifier.labels
+        # Nothing claims; the head (last stage) is sure of a person.
+        scores = [0.9 if (k == len(steps) - 1 and lab == "person") else 0.0 for lab in labels]
+        return np.array(scores, np.float32), None
+
+    top, _ = clf.decide(answer)  # type: ignore[union-attr]
+    assert [p.label for p in top] == ["person"]
+    assert clf.labels[top[0].index] == "person"
+    claimed = clf.classify_image(_img("grace_hopper.jpg")).best
+    assert claimed is not None and clf.labels[claimed.index] == claimed.label
+
+
 def test_segmenter_scores_the_share_of_the_motion_box() -> None:
     img, mask = _img("dog.png"), _img("dog_mask.png")[:, :, 0]
     ys, xs = np.nonzero(mask == 1)

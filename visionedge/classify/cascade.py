@@ -186,7 +186,9 @@ class CascadeClassifier:
             stage, clf = step.stage, step.classifier
             scores, step_raw = answer(k)
             if not stage.claims:
-                return clf.rank(scores), step_raw
+                # Indices in the cascade's own label order, as a claim's are.
+                ranked = tuple(replace(p, index=self.labels.index(p.label)) for p in clf.rank(scores))
+                return ranked, step_raw
             claimed = float(scores[clf.labels.index(stage.claims)])
             if claimed < stage.min_score:
                 continue

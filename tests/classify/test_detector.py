@@ -83,17 +83,25 @@ def test_a_box_beside_the_cat_does_not_borrow_its_label(
     assert whole.best is not None and whole.best.label == "animal"
 
 
-def _cascade_card(tmp_path: Path, name: str, **locate: object) -> Path:
-    """A cascade of the ImageNet preset alone (which names whatever its crop shows: it claims
-    animals, then answers the rest), with a ``locate`` section when ``locate`` is given."""
-    stages = [{"preset": "mobilenet_v1_075", "claims": "animal", "min_score": 0.15},
-              {"preset": "mobilenet_v1_075"}]
+def _write_cascade(tmp_path: Path, name: str, stages: list[dict[str, object]],
+                   locate: dict[str, object]) -> Path:
+    """A cascade card of ``stages``, with a ``locate`` section on coco_ssd when ``locate``."""
     preset: dict[str, object] = {"kind": "cascade", "stages": stages}
     if locate:
         preset["locate"] = {"preset": "coco_ssd", **locate}
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps({"format": "visionedge-model-card/1", "name": name, "preset": preset}))
     return path
+
+
+def _cascade_card(tmp_path: Path, name: str, **locate: object) -> Path:
+    """A cascade of the ImageNet preset alone (which names whatever its crop shows: it claims
+    animals, then answers the rest), with a ``locate`` section when ``locate`` is given."""
+    stages: list[dict[str, object]] = [
+        {"preset": "mobilenet_v1_075", "claims": "animal", "min_score": 0.15},
+        {"preset": "mobilenet_v1_075"},
+    ]
+    return _write_cascade(tmp_path, name, stages, locate)
 
 
 def _located_card(tmp_path: Path, **locate: object) -> Path:
@@ -132,14 +140,11 @@ def test_the_located_preset_counts_its_detector_in_its_size() -> None:
 def _person_claim_card(tmp_path: Path, name: str, **locate: object) -> Path:
     """``person_detect`` claims people at 0.5 (it gives the cat 0.65), ImageNet answers the
     rest; with ``locate`` when given."""
-    stages = [{"preset": "person_detect", "claims": "person", "min_score": 0.5},
-              {"preset": "mobilenet_v1_075"}]
-    preset: dict[str, object] = {"kind": "cascade", "stages": stages}
-    if locate:
-        preset["locate"] = {"preset": "coco_ssd", **locate}
-    path = tmp_path / f"{name}.json"
-    path.write_text(json.dumps({"format": "visionedge-model-card/1", "name": name, "preset": preset}))
-    return path
+    stages: list[dict[str, object]] = [
+        {"preset": "person_detect", "claims": "person", "min_score": 0.5},
+        {"preset": "mobilenet_v1_075"},
+    ]
+    return _write_cascade(tmp_path, name, stages, locate)
 
 
 def test_the_detector_overrules_a_person_claim_on_an_animal(scene: np.ndarray, tmp_path: Path) -> None:

@@ -23,8 +23,9 @@ pass, so asking it costs nothing.
 A stage may be a learned head (:mod:`.head`) over the same backbone as another stage (the
 ImageNet model): one backbone run per crop then answers both (:func:`_shared_runs`).
 
-In object mode a card's ``locate`` section has a detector check where the label is, and
-drops a label borrowed from a neighbour (:mod:`.locate`).
+In object mode a card's ``locate`` section has a detector check each label against what it
+sees: a label borrowed from a neighbour is dropped, and a label the card lets it overrule
+(``person`` on a cow) becomes the detector's (:mod:`.locate`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from visionedge.classify.classifier import TfliteClassifier, timed_classificatio
 from visionedge.classify.detector import TfliteDetector
 from visionedge.classify.head import HeadClassifier
 from visionedge.classify.loader import load_single
-from visionedge.classify.locate import Locator
+from visionedge.classify.locate import Locator, load_locator
 from visionedge.classify.presets import Resolved, resolve_model
 from visionedge.classify.settings import apply_card
 from visionedge.config import ClassifierConfig
@@ -381,31 +382,6 @@ def load_cascade(
                 f"{card.path}: stage {i} yields to '{missing[0]}', which the last stage "
                 f"('{card.stages[-1].preset}') does not report ({', '.join(answering.labels)})"
             )
-    return CascadeClassifier(card, name, steps, cfg, _load_locator(card, runtime, steps))
+    labels = {lab for step in steps for lab in step.classifier.labels}
+    return CascadeClassifier(card, name, steps, cfg, load_locator(card, runtime, labels))
 
-
-def _load_locator(card: Card, runtime: dict[str, object], steps: list[_Step]) -> Locator | None:
-    """The detector of the card's ``locate`` section, loaded and checked (None without one)."""
-    if card.locate is None:
-        return None
-    ref = card.locate.preset
-    resolved = resolve_model(ref)
-    if resolved.card is None or resolved.card.kind != "detector":
-        raise CardError(f"{card.path}: 'locate' names '{ref}', which is not a detector preset; "
-                        "name one whose card says kind \"detector\" (e.g. coco_ssd)")
-    detector = load_single(ClassifierConfig.model_validate({"model": ref, **runtime}), resolved)
-    assert isinstance(detector, TfliteDetector)
-    labels = {lab for s in steps for lab in s.classifier.labels}
-    if not labels & set(detector.labels):
-        raise CardError(f"{card.path}: the 'locate' detector '{ref}' reports "
-                        f"{', '.join(detector.labels)}, none of the cascade's labels; map its "
-                        "labels to the cascade's")
-    unknown = [lab for lab in card.locate.overrule if lab not in labels]
-    if unknown:
-        raise CardError(f"{card.path}: 'locate.overrule' names '{unknown[0]}', which the cascade "
-                        f"does not report ({', '.join(sorted(labels))})")
-    if card.locate.overrule and set(detector.labels) - labels:
-        raise CardError(f"{card.path}: the 'locate' detector '{ref}' reports "
-                        f"{', '.join(sorted(set(detector.labels) - labels))}, which the cascade "
-                        "does not; it can overrule only with the cascade's own labels")
-    return Locator(card.locate, detector)

@@ -33,12 +33,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from visionedge.classify.card import Locate
+from visionedge.classify.card import Card, Locate
 from visionedge.classify.detector import Detection, TfliteDetector, overlap
+from visionedge.classify.loader import load_single
+from visionedge.classify.presets import resolve_model
+from visionedge.config import ClassifierConfig
+from visionedge.errors import CardError
 from visionedge.frame import Image
 from visionedge.protocols import Box
 
-__all__ = ["OVERLAPPING", "Locator", "Verdict"]
+__all__ = ["OVERLAPPING", "Locator", "Verdict", "load_locator"]
 
 OVERLAPPING = 0.5
 """A detection overlapping the object's box by this share of the smaller box is on it."""
@@ -102,7 +106,29 @@ class Locator:
             return Verdict(False)
         return KEEP
 
-    def borrowed(self, image: Image, crop: Box, own: Box, label: str, fill_pct: float) -> bool:
-        """Whether ``label`` is dropped as borrowed from something beside the object."""
-        v = self.check(image, crop, own, label, fill_pct)
-        return not v.keep and not v.label
+
+def load_locator(card: Card, runtime: dict[str, object], labels: set[str]) -> Locator | None:
+    """The detector of the cascade card's ``locate`` section, loaded with the config's
+    runtime keys and checked against the cascade's ``labels`` (None without a section)."""
+    if card.locate is None:
+        return None
+    ref = card.locate.preset
+    resolved = resolve_model(ref)
+    if resolved.card is None or resolved.card.kind != "detector":
+        raise CardError(f"{card.path}: 'locate' names '{ref}', which is not a detector preset; "
+                        "name one whose card says kind \"detector\" (e.g. coco_ssd)")
+    detector = load_single(ClassifierConfig.model_validate({"model": ref, **runtime}), resolved)
+    assert isinstance(detector, TfliteDetector)
+    if not labels & set(detector.labels):
+        raise CardError(f"{card.path}: the 'locate' detector '{ref}' reports "
+                        f"{', '.join(detector.labels)}, none of the cascade's labels; map its "
+                        "labels to the cascade's")
+    unknown = [lab for lab in card.locate.overrule if lab not in labels]
+    if unknown:
+        raise CardError(f"{card.path}: 'locate.overrule' names '{unknown[0]}', which the cascade "
+                        f"does not report ({', '.join(sorted(labels))})")
+    if card.locate.overrule and set(detector.labels) - labels:
+        raise CardError(f"{card.path}: the 'locate' detector '{ref}' reports "
+                        f"{', '.join(sorted(set(detector.labels) - labels))}, which the cascade "
+                        "does not; it can overrule only with the cascade's own labels")
+    return Locator(card.locate, detector)

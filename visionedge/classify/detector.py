@@ -96,7 +96,15 @@ class TfliteDetector(TfliteClassifier):
         out.sort(key=lambda d: -d.score)
         return out
 
-    def _covering(self, image: Image, crop: Box | None, target: Box | None) -> list[Detection]:
+    def _model_scores(self, dets: list[Detection]) -> npt.NDArray[np.float32]:
+        """Each model label's best score among ``dets``."""
+        scores = np.zeros(len(self.model_labels), np.float32)
+        for d in dets:
+            scores[d.index] = max(scores[d.index], d.score)
+        return scores
+
+    def _on(self, image: Image, crop: Box | None, target: Box | None) -> list[Detection]:
+        """The detections in ``crop`` that overlap ``target`` by ``min_overlap`` (all without one)."""
         dets = self.detect(image, crop)
         h, w = image.shape[:2]
         if target is None:
@@ -107,11 +115,8 @@ class TfliteDetector(TfliteClassifier):
     def _answer(
         self, dets: list[Detection]
     ) -> tuple[npt.NDArray[np.float32], Prediction | None]:
-        """User scores (best covering detection per label) and the raw label behind the best."""
-        scores = np.zeros(len(self.model_labels), np.float32)
-        for d in dets:
-            scores[d.index] = max(scores[d.index], d.score)
-        raw_of = {d.index: d for d in reversed(dets)}  # best detection per model label
+        """User scores (best detection per label) and the raw label behind the best."""
+        scores = self._model_scores(dets)
         if self.label_map is None:
             best = max(dets, key=lambda d: d.score, default=None)
             raw = Prediction(self.model_labels[best.index], best.index, best.score) if best else None
@@ -124,27 +129,24 @@ class TfliteDetector(TfliteClassifier):
         if user.max() > 0:
             members = self.label_map.members(int(np.argmax(user)))
             i = int(members[np.argmax(scores[members])])
-            raw = Prediction(self.model_labels[i], i, raw_of[i].score)
+            raw = Prediction(self.model_labels[i], i, float(scores[i]))
         elif dets:
             raw = Prediction(self.model_labels[dets[0].index], dets[0].index, dets[0].score)
         return user, raw
 
     def scores(self, image: Image, box: Box | None = None) -> npt.NDArray[np.float32]:
-        """Each model label's best score among the detections that cover ``box``."""
-        scores = np.zeros(len(self.model_labels), np.float32)
-        for d in self._covering(image, box, box):
-            scores[d.index] = max(scores[d.index], d.score)
-        return scores
+        """Each model label's best score among the detections on ``box``."""
+        return self._model_scores(self._on(image, box, box))
 
     def user_scores(
         self, image: Image, box: Box | None = None
     ) -> tuple[npt.NDArray[np.float32], Prediction | None]:
-        """User-label scores of the detections covering ``box``, and the raw label."""
-        return self._answer(self._covering(image, box, box))
+        """User-label scores of the detections on ``box``, and the raw label."""
+        return self._answer(self._on(image, box, box))
 
     def classify_object(self, frame: Frame, box: Box, own: Box) -> Classification:
         """Classify a tracked object: detect in ``box`` (its grown crop), keep the detections
-        that cover ``own`` (its box)."""
+        on ``own`` (its box)."""
         return self.classify_object_image(frame.image(), box, own, frame_index=frame.index)
 
     def classify_object_image(
@@ -152,5 +154,5 @@ class TfliteDetector(TfliteClassifier):
     ) -> Classification:
         """:meth:`classify_object` on a still BGR image (``dataset collect --objects``'s teacher)."""
         t0 = time.perf_counter_ns()
-        user, raw = self._answer(self._covering(image, box, own))
+        user, raw = self._answer(self._on(image, box, own))
         return timed_classification(t0, frame_index, self.rank(user), box, raw)

@@ -377,6 +377,76 @@ def test_yielding_to_a_label_the_last_stage_does_not_report_is_refused(
         _yields_cascade(tmp_path, monkeypatch, {"dragon": 0.5})
 
 
+def _holding_cascade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, holds: Any) -> Any:
+    """The ImageNet model claims every crop "animal" and always yields to person_detect
+    (answering last) unless its own top class is one of ``holds``."""
+    claim: dict[str, Any] = {"preset": "mobilenet_v1_075", "claims": "animal", "min_score": 0.0,
+                             "yields": {"person": 0.0}}
+    if holds is not None:
+        claim["holds"] = holds
+    root = tmp_path / "models"
+    root.mkdir(parents=True)
+    for p in ("person_detect", "mobilenet_v1_075"):
+        (root / p).symlink_to(presets_mod.PRESETS_DIR / p)
+    (root / "h").mkdir()
+    (root / "h" / "card.json").write_text(json.dumps({"format": "visionedge-model-card/1", "name": "h",
+        "preset": {"kind": "cascade", "stages": [claim, {"preset": "person_detect"}]}}))
+    monkeypatch.setattr(presets_mod, "PRESETS_DIR", root)
+    return load_classifier(ClassifierConfig(model="h"))
+
+
+def test_a_claim_holds_on_its_own_top_class_whatever_it_yields_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The default card's cow fix in miniature: the learned head calls Holstein cows "person"
+    # at 0.98, ImageNet calls them "ox", so the animal claim holds on "ox" (docs/classify.md).
+    cat = cv2.imread(str(IMAGES / "cat.jpg"), cv2.IMREAD_COLOR)
+    plain = _holding_cascade(tmp_path / "a", monkeypatch, None)
+    _, raw = plain.stages[0].user_scores(cat)
+    assert raw is not None and raw.label == "tabby, tabby cat"
+    got = plain.classify_image(cat)
+    assert got.best is None or got.best.label != "animal"  # yields: person_detect answers
+    # Named by its short name at a score the cat reaches: the claim holds.
+    got = _holding_cascade(tmp_path / "b", monkeypatch, {"tabby": raw.score - 0.01}).classify_image(cat)
+    assert got.best is not None and got.best.label == "animal" and got.raw_label == "tabby, tabby cat"
+    # Above its score, or another class: it yields as before.
+    for holds in ({"tabby": raw.score + 0.01}, {"ox": 0.0}):
+        got = _holding_cascade(tmp_path / str(holds), monkeypatch, holds).classify_image(cat)
+        assert got.best is None or got.best.label != "animal"
+
+
+def test_holding_on_a_class_the_stage_lacks_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(CardError, match="stage 0 holds on class 'dragon', which preset 'mobilenet_v1_075'"):
+        _holding_cascade(tmp_path, monkeypatch, {"dragon": 0.2})
+
+
+@pytest.mark.parametrize(
+    ("stage", "match"),
+    [
+        ({"preset": "mobilenet_v1_075", "claims": "animal", "holds": {"ox": 0.2}}, "it needs 'yields'"),
+        ({"preset": "mobilenet_v1_075", "claims": "animal", "yields": {"person": 0.8},
+          "holds": {"ox": 2}}, "'holds' maps labels to scores in 0..1"),
+        ({"preset": "mobilenet_v1_075", "claims": "animal", "yeilds": {"person": 0.8}},
+         "stage 0: unknown key 'yeilds' \\(a stage may hold preset, claims"),
+    ],
+)
+def test_bad_holds_and_unknown_stage_keys_are_refused(
+    tmp_path: Path, stage: dict[str, Any], match: str
+) -> None:
+    _refused(tmp_path, {"kind": "cascade", "stages": [stage, {"preset": "person_detect"}]}, match)
+
+
+def test_the_default_presets_animal_claim_holds_on_livestock() -> None:
+    card = read_card(presets_mod.PRESETS_DIR / presets_mod.DEFAULT_PRESET / "card.json")
+    holds = [s.holds for s in card.stages if s.holds]
+    assert len(holds) == 1 and card.stages[2].holds is holds[0] and card.stages[2].claims == "animal"
+    assert {"ox", "water buffalo", "ram", "sorrel", "hog"} <= set(holds[0])
+    # No dog breed: ImageNet calls people seen from high up dog breeds (the yield's reason).
+    assert not {"Great Dane", "kelpie", "schipperke"} & set(holds[0])
+
+
 def test_the_default_presets_imagenet_claims_yield_to_the_heads_person() -> None:
     card = read_card(presets_mod.PRESETS_DIR / presets_mod.DEFAULT_PRESET / "card.json")
     assert [s.yields for s in card.stages if s.preset == "mobilenet_v1_075"] == [{"person": 0.8}] * 2

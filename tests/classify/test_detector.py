@@ -137,6 +137,15 @@ def test_the_located_preset_counts_its_detector_in_its_size() -> None:
     assert "300x300x3" in str(ssd["input"])
 
 
+def test_the_located_preset_is_the_default_and_a_detector() -> None:
+    # "The default + locate": a change to the default's stages must reach it too.
+    ssd = json.loads((PRESETS_DIR / "person_vehicle_animal_ssd" / "card.json").read_text())["preset"]
+    plain = json.loads((PRESETS_DIR / DEFAULT_PRESET / "card.json").read_text())["preset"]
+    assert ssd.pop("locate")["preset"] == "coco_ssd"
+    assert {k: v for k, v in ssd.items() if k != "measured"} == {
+        k: v for k, v in plain.items() if k != "measured"}
+
+
 def _person_claim_card(tmp_path: Path, name: str, **locate: object) -> Path:
     """``person_detect`` claims people at 0.5 (it gives the cat 0.65), ImageNet answers the
     rest; with ``locate`` when given."""

@@ -216,7 +216,7 @@ def test_train_head_cascade_puts_the_head_into_the_default_preset(
     assert [s["preset"] for s in stages] == [*(s["preset"] for s in shipped[:-1]), "head.json"]
     # This head knows no person and no animal: the yields to its person and its own animal
     # confirmation go; the ImageNet stage still confirms animals on the tight crop.
-    assert all("yields" not in s for s in stages)
+    assert all("yields" not in s and "holds" not in s for s in stages)
     assert "confirms" not in stages[-1] and stages[2]["confirms"] == shipped[2]["confirms"]
     assert card["preset"]["objects"] == default["preset"]["objects"]
     assert card["preset"]["vote"] == default["preset"]["vote"]

@@ -70,6 +70,11 @@ class Stage:
     """A claiming stage's claim gives way when the last (answering) stage gives one of these
     labels at least its score: an ImageNet model calls a person seen from high up a dog
     breed, while a head trained on such views is sure it is a person."""
+    holds: dict[str, float] = field(default_factory=dict)
+    """A claim that ``yields`` stands all the same when the stage's own top class (the model
+    label behind its best user label; full or short name) is one of these at least its score:
+    the learned head calls Holstein cows a person, ImageNet calls them "ox", and calls no
+    person "ox"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +223,10 @@ def _score_map(entry: dict[str, Any], key: str, path: Path, i: int) -> dict[str,
     return {k: float(v) for k, v in value.items()}
 
 
+_STAGE_KEYS = ("preset", "claims", "min_score", "veto", "settings", "exclude", "tiles",
+               "confirms", "yields", "holds")
+
+
 def _stages(value: Any, path: Path) -> tuple[Stage, ...]:
     if not isinstance(value, list) or len(value) < 2:
         raise _fail(path, "a cascade needs 'stages': a list of at least two presets")
@@ -225,14 +234,22 @@ def _stages(value: Any, path: Path) -> tuple[Stage, ...]:
     for i, entry in enumerate(value):
         if not isinstance(entry, dict) or not isinstance(entry.get("preset"), str):
             raise _fail(path, f"stage {i} has no 'preset' name")
+        unknown = sorted(set(entry) - set(_STAGE_KEYS))
+        if unknown:
+            # A misspelt key would otherwise be ignored, and the stage run without it.
+            raise _fail(path, f"stage {i}: unknown key {unknown[0]!r} (a stage may hold "
+                        f"{', '.join(_STAGE_KEYS)})")
         settings = entry.get("settings", {})
         if not isinstance(settings, dict) or any(k not in SETTINGS for k in settings):
             raise _fail(path, f"stage {i}: 'settings' may only hold {', '.join(SETTINGS)}")
         exclude = _str_list(entry.get("exclude", []), path, f"stage {i} exclude")
         yields = _score_map(entry, "yields", path, i)
+        holds = _score_map(entry, "holds", path, i)
         confirms = _score_map(entry, "confirms", path, i)
         if yields and not entry.get("claims"):
             raise _fail(path, f"stage {i}: 'yields' is only for a stage that claims a label")
+        if holds and not yields:
+            raise _fail(path, f"stage {i}: 'holds' says when a claim does not yield; it needs 'yields'")
         try:
             stage = Stage(
                 preset=entry["preset"],
@@ -243,6 +260,7 @@ def _stages(value: Any, path: Path) -> tuple[Stage, ...]:
                 exclude=exclude,
                 tiles=int(entry.get("tiles", 1)),
                 yields=yields,
+                holds=holds,
                 confirms=confirms,
             )
         except (TypeError, ValueError):

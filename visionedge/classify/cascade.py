@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,38 +40,35 @@ import numpy.typing as npt
 
 from visionedge.classify.card import Card, Stage
 from visionedge.classify.classifier import TfliteClassifier, timed_classification
-from visionedge.classify.detector import TfliteDetector
 from visionedge.classify.head import HeadClassifier
-from visionedge.classify.loader import load_single
-from visionedge.classify.locate import Locator, load_locator
-from visionedge.classify.presets import Resolved, resolve_model
+from visionedge.classify.locate import Locator
 from visionedge.classify.settings import apply_card
 from visionedge.config import ClassifierConfig
-from visionedge.errors import CardError
 from visionedge.frame import Frame, Image
 from visionedge.objects.crop import tight_to
 from visionedge.protocols import Box, Classification, Prediction
 
-__all__ = ["Answer", "CascadeClassifier", "load_cascade"]
+__all__ = ["Answer", "CascadeClassifier", "Step"]
 
 Answer = tuple[npt.NDArray[np.float32], Prediction | None]
 """One stage's answer for a crop: its user scores (its labels' order) and raw top label."""
 
-_RUNTIME_KEYS = ("backend", "num_threads", "xnnpack", "margin")
-"""Config keys a cascade passes to its stages (the stages' own cards give the rest)."""
-
-
 @dataclass(frozen=True, slots=True)
-class _Step:
+class Step:
+    """A loaded stage: its card entry and its classifier.
+
+    ``holds``: the stage's ``holds`` resolved at load time, {model label index: least score}."""
+
     stage: Stage
     classifier: TfliteClassifier
+    holds: dict[int, float] = field(default_factory=dict)
 
 
 class CascadeClassifier:
     """Runs its stages on the same crop; see the module docstring."""
 
     def __init__(
-        self, card: Card, name: str, steps: list[_Step], cfg: ClassifierConfig,
+        self, card: Card, name: str, steps: list[Step], cfg: ClassifierConfig,
         locator: Locator | None = None,
     ) -> None:
         self.card = card
@@ -203,7 +200,7 @@ class CascadeClassifier:
                 ))
                 if others >= stage.veto:
                     continue
-            if stage.yields and self._yields(stage, answer):
+            if stage.yields and not _holds(step, step_raw) and self._yields(stage, answer):
                 continue
             top = (Prediction(stage.claims, self.labels.index(stage.claims), claimed),)
             return top, step_raw or Prediction(stage.claims, clf.labels.index(stage.claims), claimed)
@@ -271,11 +268,17 @@ class CascadeClassifier:
         return self.classify_image(frame.image(), box, frame_index=frame.index)
 
 
+def _holds(step: Step, raw: Prediction | None) -> bool:
+    """Whether the step's own top class is one its claim holds on whatever it ``yields`` to
+    (ImageNet's "ox" on a Holstein cow, which the learned head calls a person)."""
+    return raw is not None and raw.index in step.holds and raw.score >= step.holds[raw.index]
+
+
 def _area(box: Box) -> float:
     return max(box.x1 - box.x0, 0.0) * max(box.y1 - box.y0, 0.0)
 
 
-def _shared_runs(steps: list[_Step]) -> dict[int, tuple[HeadClassifier, TfliteClassifier]]:
+def _shared_runs(steps: list[Step]) -> dict[int, tuple[HeadClassifier, TfliteClassifier]]:
     """Stages one backbone run answers: a head stage and a stage of the head's own backbone
     model cut the same crop the same way (same file, margin and resize), so the head's run
     gives that stage's scores too (:meth:`HeadClassifier.run_both`). id -> (head, member)."""
@@ -291,97 +294,3 @@ def _shared_runs(steps: list[_Step]) -> dict[int, tuple[HeadClassifier, TfliteCl
                     and clf.exact_resize == head.exact_resize):
                 out[id(head)] = out[id(clf)] = (head, clf)
     return out
-
-
-def _without(
-    resolved: Resolved, exclude: tuple[str, ...], where: Path, i: int
-) -> dict[str, list[str]]:
-    """The stage preset's label map without the ``exclude`` model labels (full or short name)."""
-    base = resolved.card.settings.get("label_map") if resolved.card is not None else None
-    if not isinstance(base, dict) or not base:
-        raise CardError(f"{where}: stage {i} excludes labels, but its preset has no label map")
-    gone = set(exclude)
-    out = {
-        user: [m for m in names if m not in gone and m.split(",")[0].strip() not in gone]
-        for user, names in base.items()
-    }
-    mapped = {m for names in base.values() for m in names}
-    mapped |= {m.split(",")[0].strip() for m in mapped}
-    missing = sorted(gone - mapped)
-    if missing:
-        raise CardError(
-            f"{where}: stage {i} excludes {', '.join(repr(m) for m in missing)}, which "
-            f"'{resolved.name}' does not map; name labels of its label map"
-        )
-    return out
-
-
-def load_cascade(
-    cfg: ClassifierConfig,
-    card: Card,
-    name: str,
-    *,
-    input_range_override: tuple[float, float] | None = None,
-) -> CascadeClassifier:
-    """Load every stage of a cascade card (each a preset) with the config's runtime keys."""
-    if input_range_override is not None:
-        raise CardError(
-            f"{card.path}: a cascade runs several models, each with its own input range; "
-            "drop --input-range"
-        )
-    cfg = apply_card(cfg, card)
-    steps = []
-    loaded: dict[str, TfliteClassifier] = {}
-    runtime = {k: getattr(cfg, k) for k in _RUNTIME_KEYS if k in cfg.model_fields_set}
-    for i, stage in enumerate(card.stages):
-        # A stage named by a relative path (a user's cascade card beside its head.json) is
-        # relative to the card, not to the working directory.
-        ref = stage.preset
-        if ("/" in ref or ref.endswith((".json", ".tflite"))) and not Path(ref).expanduser().is_absolute():
-            ref = str(card.path.parent / ref)
-        if ("/" in ref or ref.endswith((".json", ".tflite"))) and not Path(ref).expanduser().is_file():
-            raise CardError(f"{card.path}: stage {i} names {ref}, which does not exist; keep the "
-                            "card beside the files its stages name, or name them by absolute path")
-        resolved = resolve_model(ref)
-        if resolved.card is not None and resolved.card.kind == "cascade":
-            raise CardError(f"{card.path}: stage {i} is itself a cascade; name single models")
-        last = i == len(card.stages) - 1
-        # The answering stage takes the user's thresholds; a claiming stage its min_score.
-        keys = {**stage.settings, **runtime}
-        if stage.exclude:
-            keys["label_map"] = _without(resolved, stage.exclude, card.path, i)
-        if last:
-            keys.update({k: getattr(cfg, k) for k in cfg.model_fields_set
-                         if k in ("threshold", "thresholds", "top_k")})
-        stage_cfg = ClassifierConfig.model_validate({"model": ref, **keys})
-        # Two stages of one preset with the same settings (whole crop, then its tiles) share
-        # one interpreter: the model is loaded and counted once.
-        key = stage_cfg.model_dump_json()
-        clf = loaded.get(key) or load_single(stage_cfg, resolved)
-        loaded[key] = clf
-        if isinstance(clf, TfliteDetector) and stage.tiles > 1:
-            raise CardError(f"{card.path}: stage {i} cuts detector '{stage.preset}' into tiles; "
-                            "a detector looks at the whole crop: drop 'tiles'")
-        if stage.claims and stage.claims not in clf.labels:
-            raise CardError(
-                f"{card.path}: stage {i} claims '{stage.claims}', which preset "
-                f"'{stage.preset}' does not report ({', '.join(clf.labels)})"
-            )
-        steps.append(_Step(stage, clf))
-    answering = steps[-1].classifier
-    for i, step in enumerate(steps):
-        unknown = [lab for lab in step.stage.confirms if lab not in step.classifier.labels]
-        if unknown:
-            raise CardError(
-                f"{card.path}: stage {i} confirms '{unknown[0]}', which preset "
-                f"'{step.stage.preset}' does not report ({', '.join(step.classifier.labels)})"
-            )
-        missing = [lab for lab in step.stage.yields if lab not in answering.labels]
-        if missing:
-            raise CardError(
-                f"{card.path}: stage {i} yields to '{missing[0]}', which the last stage "
-                f"('{card.stages[-1].preset}') does not report ({', '.join(answering.labels)})"
-            )
-    labels = {lab for step in steps for lab in step.classifier.labels}
-    return CascadeClassifier(card, name, steps, cfg, load_locator(card, runtime, labels))
-

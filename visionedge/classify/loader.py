@@ -89,7 +89,7 @@ def load_classifier(
     card = resolved.card
     clf: TfliteClassifier | CascadeClassifier
     if card is not None and card.kind == "cascade":
-        from visionedge.classify.cascade import load_cascade
+        from visionedge.classify.cascade_load import load_cascade
 
         clf = load_cascade(cfg, card, resolved.name, input_range_override=input_range_override)
     else:

@@ -319,7 +319,8 @@ def write_cascade_preset(head_card: Path, name: str) -> Path:
     The default's person and ImageNet claims, vote and object settings are kept, so the
     user's head only answers what they leave (and, with ``yields``/``confirms``, vetoes and
     confirms as the shipped head does). A ``yields`` or ``confirms`` naming a label this head
-    does not report is dropped (a head trained without people cannot be sure of a person).
+    does not report is dropped (a head trained without people cannot be sure of a person),
+    and a stage's ``holds`` with its last ``yields``.
     Use it with ``[classifier] model = "<out>/cascade.json"``.
     """
     from visionedge.classify.presets import DEFAULT_PRESET, PRESETS_DIR
@@ -338,6 +339,9 @@ def write_cascade_preset(head_card: Path, name: str) -> Path:
                     stage[key] = keep
                 else:
                     del stage[key]
+        if "yields" not in stage:
+            # What a claim holds on whatever it yields to: nothing to hold against now.
+            stage.pop("holds", None)
     if not any(s.get("confirms") for s in stages):
         preset.get("objects", {}).pop("confirm_px", None)
     preset.pop("measured", None)

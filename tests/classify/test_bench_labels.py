@@ -56,6 +56,19 @@ def test_event_truth_comes_from_the_checked_crops_inside_the_event(tmp_path: Pat
     assert bench.hand_checked(tmp_path / "missing") == {}
 
 
+def test_objects_judged_by_eye_count_without_a_gate_crop_table(tmp_path: Path) -> None:
+    # A fresh test set has only objects_checked.csv (every object looked at by eye); its
+    # judgements must count (session 12: a set judged so was scored by clip class alone).
+    bench = _bench()
+    data = _folder(tmp_path, [])
+    (data / "crops" / "manifest.csv").unlink()
+    (data / "crops" / "objects_checked.csv").write_text(
+        "file,clip,split,class,frame,x0,y0,x1,y1,note\n,road,test,background,7,0.1,0.1,0.2,0.2,by eye\n")
+    assert bench.hand_checked(data) == {"road.avi": [(7, "background", (0.1, 0.1, 0.2, 0.2))]}
+    shadow = {7: (0.1, 0.1, 0.2, 0.2)}
+    assert bench.object_truth(shadow, bench.hand_checked(data)["road.avi"], ("vehicle",)) == (("",), True)
+
+
 def test_bench_prints_both_measures_per_clip(tmp_path: Path) -> None:
     data = _folder(tmp_path / "data", ["a.png,road,train,background,0,0,0,1,1"])
     write_clip(small_scene(seed=3, cls="vehicle"), data / "clips" / "road.avi")

@@ -313,21 +313,28 @@ def test_the_shipped_head_was_trained_as_build_presets_says() -> None:
     assert card["preset"]["threshold"] == bp.HEAD_THRESHOLD == 0.5
 
 
-def _yields_cascade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, yields: Any) -> Any:
-    """person_detect claims every crop (min_score 0) unless the ImageNet stage, answering last,
-    gives a label of ``yields`` its score."""
-    claim: dict[str, Any] = {"preset": "person_detect", "claims": "person", "min_score": 0.0}
-    if yields is not None:
-        claim["yields"] = yields
+def _two_stage_cascade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, claim: dict[str, Any], last: str, **keys: Any
+) -> Any:
+    """A cascade preset of ``claim`` (with the ``keys`` not None) then ``last`` (shipped
+    presets), loaded by name."""
+    claim = {**claim, **{k: v for k, v in keys.items() if v is not None}}
     root = tmp_path / "models"
     root.mkdir(parents=True)
     for p in ("person_detect", "mobilenet_v1_075"):
         (root / p).symlink_to(presets_mod.PRESETS_DIR / p)
-    (root / "y").mkdir()
-    (root / "y" / "card.json").write_text(json.dumps({"format": "visionedge-model-card/1", "name": "y",
-        "preset": {"kind": "cascade", "stages": [claim, {"preset": "mobilenet_v1_075"}]}}))
+    (root / "c").mkdir()
+    (root / "c" / "card.json").write_text(json.dumps({"format": "visionedge-model-card/1", "name": "c",
+        "preset": {"kind": "cascade", "stages": [claim, {"preset": last}]}}))
     monkeypatch.setattr(presets_mod, "PRESETS_DIR", root)
-    return load_classifier(ClassifierConfig(model="y"))
+    return load_classifier(ClassifierConfig(model="c"))
+
+
+def _yields_cascade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, yields: Any) -> Any:
+    """person_detect claims every crop (min_score 0) unless the ImageNet stage, answering last,
+    gives a label of ``yields`` its score."""
+    claim = {"preset": "person_detect", "claims": "person", "min_score": 0.0}
+    return _two_stage_cascade(tmp_path, monkeypatch, claim, "mobilenet_v1_075", yields=yields)
 
 
 def test_a_claim_yields_to_the_answering_stage_sure_of_a_label(
@@ -380,27 +387,21 @@ def test_yielding_to_a_label_the_last_stage_does_not_report_is_refused(
 def _holding_cascade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, holds: Any) -> Any:
     """The ImageNet model claims every crop "animal" and always yields to person_detect
     (answering last) unless its own top class is one of ``holds``."""
-    claim: dict[str, Any] = {"preset": "mobilenet_v1_075", "claims": "animal", "min_score": 0.0,
-                             "yields": {"person": 0.0}}
-    if holds is not None:
-        claim["holds"] = holds
-    root = tmp_path / "models"
-    root.mkdir(parents=True)
-    for p in ("person_detect", "mobilenet_v1_075"):
-        (root / p).symlink_to(presets_mod.PRESETS_DIR / p)
-    (root / "h").mkdir()
-    (root / "h" / "card.json").write_text(json.dumps({"format": "visionedge-model-card/1", "name": "h",
-        "preset": {"kind": "cascade", "stages": [claim, {"preset": "person_detect"}]}}))
-    monkeypatch.setattr(presets_mod, "PRESETS_DIR", root)
-    return load_classifier(ClassifierConfig(model="h"))
+    claim = {"preset": "mobilenet_v1_075", "claims": "animal", "min_score": 0.0, "yields": {"person": 0.0}}
+    return _two_stage_cascade(tmp_path, monkeypatch, claim, "person_detect", holds=holds)
+
+
+@pytest.fixture
+def cat() -> Any:
+    """The shipped real cat photo (BGR)."""
+    return cv2.imread(str(IMAGES / "cat.jpg"), cv2.IMREAD_COLOR)
 
 
 def test_a_claim_holds_on_its_own_top_class_whatever_it_yields_to(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cat: Any
 ) -> None:
     # The default card's cow fix in miniature: the learned head calls Holstein cows "person"
     # at 0.98, ImageNet calls them "ox", so the animal claim holds on "ox" (docs/classify.md).
-    cat = cv2.imread(str(IMAGES / "cat.jpg"), cv2.IMREAD_COLOR)
     plain = _holding_cascade(tmp_path / "a", monkeypatch, None)
     _, raw = plain.stages[0].user_scores(cat)
     assert raw is not None and raw.label == "tabby, tabby cat"

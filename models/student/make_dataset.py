@@ -12,6 +12,9 @@ allow use in a model we ship (non-commercial, or no licence stated) are left out
 ``--extra DIR`` adds crops made elsewhere, always to training: a folder in the footage set's
 layout (``DIR/manifest.csv`` with paths relative to DIR, e.g. the animal stills of
 ``still_crops.py``) or a reviewed ``visionedge dataset collect`` folder (``dataset.json``).
+Every clip of a collected folder must be recorded in ``--sources`` (default
+``models/student/extra_sources.json``: kind "clip", its source, licence and review) with a
+licence the same rule lets through: a model we ship names where all its crops came from.
 
     python models/student/make_dataset.py REALDATA OUT [--teacher MODEL --teacher-labels L]
         [--extra DIR ...]
@@ -60,6 +63,8 @@ def main() -> int:
                     help="a crops folder with its own manifest.csv (training only)")
     ap.add_argument("--exclude-licence", action="append", default=None,
                     help="leave out clips whose licence contains this (default: NC, not stated)")
+    ap.add_argument("--sources", type=Path, default=Path(__file__).with_name("extra_sources.json"),
+                    help="provenance of the collected clips (default: extra_sources.json here)")
     args = ap.parse_args()
     teacher = None
     if args.teacher:
@@ -72,9 +77,17 @@ def main() -> int:
     meta = json.loads((args.realdata / "manifest.json").read_text())["clips"]
     clips = {c["id"]: c["file"] for c in meta}
     skip = {c["id"] for c in meta if any(e in c["licence"] for e in excluded)}
+    recorded = {e["id"]: e for e in json.loads(args.sources.read_text()) if e.get("kind") == "clip"}
     for d in args.extra:
         if (d / "dataset.json").is_file():
-            rows += collected(d, args.out)
+            got = collected(d, args.out)
+            for clip in sorted({r.clip for r in got}):
+                entry = recorded.get(clip)
+                if entry is None or any(e in entry["licence"] for e in excluded):
+                    raise SystemExit(
+                        f"{d}: clip {clip} is not recorded in {args.sources} with a licence that "
+                        "allows a shipped model (add its source, licence and review there)")
+            rows += got
     sources = [(args.realdata / "crops", False)]
     sources += [(d, True) for d in args.extra if not (d / "dataset.json").is_file()]
     for base, extra in sources:

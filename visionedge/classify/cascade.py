@@ -18,7 +18,8 @@ A claim may also give way to the last (answering) stage (``yields``): in the def
 the ImageNet model's animal and vehicle claims yield when the learned head gives ``person``
 0.8 or more (a person filmed from high up is a "schipperke" or a "Great Dane" to ImageNet;
 the head, trained on such views, knows better). The head runs on the ImageNet model's own
-pass, so asking it costs nothing.
+pass, so asking it costs nothing. A yielding claim ``holds`` all the same when its own model's
+top class is one it names: ImageNet's "ox" on a Holstein cow the head calls a person.
 
 A stage may be a learned head (:mod:`.head`) over the same backbone as another stage (the
 ImageNet model): one backbone run per crop then answers both (:func:`_shared_runs`).
@@ -26,6 +27,8 @@ ImageNet model): one backbone run per crop then answers both (:func:`_shared_run
 In object mode a card's ``locate`` section has a detector check each label against what it
 sees: a label borrowed from a neighbour is dropped, and a label the card lets it overrule
 (``person`` on a cow) becomes the detector's (:mod:`.locate`).
+
+:mod:`.cascade_load` loads a card's stages and checks them against what they report.
 """
 
 from __future__ import annotations

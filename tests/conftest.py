@@ -17,9 +17,14 @@ training tests import TensorFlow. So the tests that run every installed runtime 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Generator
+from pathlib import Path
 
 import pytest
+
+# Suite-wide helper modules beside this file (scriptkit: a project script as a module).
+sys.path.insert(0, str(Path(__file__).parent))
 
 _SETUP_PROVIDES = ("setup.sh test installs it", "pip install -e '.[train]'")
 _RUNTIMES_FIRST = os.sep + os.path.join("tests", "classify") + os.sep

@@ -4,11 +4,10 @@ crops no earlier stage claims."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+from scriptkit import load_script
 
 from visionedge.classify import load_classifier
 from visionedge.classify.cascade import CascadeClassifier
@@ -16,15 +15,9 @@ from visionedge.classify.head import Head, HeadClassifier
 from visionedge.config import ClassifierConfig
 from visionedge.events.vote import LabelVote
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "head_choice.py"
-
 
 def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_head_choice", BENCH)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("bench/head_choice.py", "bench_head_choice")
 
 
 def test_object_label_replays_the_vote_and_swaps_the_head() -> None:

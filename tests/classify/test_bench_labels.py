@@ -3,7 +3,6 @@ a generated clip and a made-up crop table stand in for the realdata folder)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import subprocess
@@ -11,17 +10,15 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from scriptkit import load_script
+
 from visionedge.synth import small_scene, write_clip
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "labels.py"
 
 
 def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_labels", BENCH)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("bench/labels.py", "bench_labels")
 
 
 def _folder(tmp: Path, rows: list[str]) -> Path:

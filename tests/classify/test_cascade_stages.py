@@ -9,6 +9,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from scriptkit import load_script
 
 from visionedge.classify import load_classifier
 from visionedge.classify import presets as presets_mod
@@ -297,15 +298,9 @@ def test_the_shipped_head_was_trained_as_build_presets_says() -> None:
     # The L2 strength of pva_head is pinned in scripts/build_presets.py (measured per object
     # with bench/labels.py and bench/head_choice.py); the shipped file must be the one that
     # script trains.
-    import importlib.util
-
     from visionedge.classify.head import read_head
 
-    script = Path(__file__).resolve().parents[2] / "scripts" / "build_presets.py"
-    spec = importlib.util.spec_from_file_location("build_presets", script)
-    assert spec is not None and spec.loader is not None
-    bp = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bp)
+    bp = load_script("scripts/build_presets.py", "build_presets")
     head = read_head(presets_mod.PRESETS_DIR / "pva_head" / "head.json")
     card = json.loads((presets_mod.PRESETS_DIR / "pva_head" / "card.json").read_text())
     assert head.training["l2"] == bp.HEAD_L2 == 0.03

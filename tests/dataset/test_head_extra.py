@@ -4,7 +4,6 @@ by OpenCV like the real one)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
@@ -12,19 +11,15 @@ from types import ModuleType
 import cv2
 import numpy as np
 import pytest
+from scriptkit import load_script
 
 from visionedge.synth import small_scene, write_clip
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build_presets.py"
 HEADER = "file,clip,split,class,frame,x0,y0,x1,y1"
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_presets_extra", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("scripts/build_presets.py", "build_presets_extra")
 
 
 def _folder(root: Path, clip_id: str, licence: str, split: str, rows: list[str], table: str) -> Path:

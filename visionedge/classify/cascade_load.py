@@ -23,6 +23,11 @@ _RUNTIME_KEYS = ("backend", "num_threads", "xnnpack", "margin")
 """Config keys a cascade passes to its stages (the stages' own cards give the rest)."""
 
 
+def _short(label: str) -> str:
+    """A model label's short name: ImageNet's "water buffalo, water ox, ..." -> "water buffalo"."""
+    return label.split(",")[0].strip()
+
+
 def _without(
     resolved: Resolved, exclude: tuple[str, ...], where: Path, i: int
 ) -> dict[str, list[str]]:
@@ -32,11 +37,11 @@ def _without(
         raise CardError(f"{where}: stage {i} excludes labels, but its preset has no label map")
     gone = set(exclude)
     out = {
-        user: [m for m in names if m not in gone and m.split(",")[0].strip() not in gone]
+        user: [m for m in names if m not in gone and _short(m) not in gone]
         for user, names in base.items()
     }
     mapped = {m for names in base.values() for m in names}
-    mapped |= {m.split(",")[0].strip() for m in mapped}
+    mapped |= {_short(m) for m in mapped}
     missing = sorted(gone - mapped)
     if missing:
         raise CardError(
@@ -124,7 +129,7 @@ def _holds(step: Step, where: Path, i: int) -> dict[int, float]:
     names: tuple[str, ...] = tuple(getattr(step.classifier, "model_labels", ()))
     out = {}
     for cls, need in step.stage.holds.items():
-        hits = [j for j, m in enumerate(names) if cls in (m, m.split(",")[0].strip())]
+        hits = [j for j, m in enumerate(names) if cls in (m, _short(m))]
         if not hits:
             raise CardError(
                 f"{where}: stage {i} holds on class '{cls}', which preset '{step.stage.preset}' "
